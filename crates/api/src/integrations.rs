@@ -1,0 +1,339 @@
+//! Integrations: `POST/GET /api/v2/integrations`, `GET/PUT/PATCH/DELETE .../{integrationId}`.
+//! Writes honour `If-Match: "<version>"`; PATCH is a JSON merge patch (RFC 7386).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::{IntegrationId, Permission, TenantId};
+use ricochet_store::integrations::{self as store, Guarded};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::auth::TenantAuth;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{JsonBody, Path, Query, from_value, parse_id};
+use crate::pagination::{ListQuery, encode_cursor};
+
+/// An integration, every default filled in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationOut {
+    /// Its id.
+    pub id: IntegrationId,
+    /// Unique name within the tenant.
+    pub name: String,
+    /// Integration type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether it gets new deliveries.
+    pub enabled: bool,
+    /// Where and how it delivers.
+    pub settings: IntegrationSettings,
+    /// Version, incremented on each change; send it back in `If-Match` to guard a write.
+    pub version: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Integration> for IntegrationOut {
+    fn from(i: store::Integration) -> Self {
+        IntegrationOut {
+            id: IntegrationId(i.id),
+            name: i.name,
+            kind: i.kind,
+            enabled: i.enabled,
+            settings: i.settings.0,
+            version: i.version,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// A page of integrations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationList {
+    /// The integrations of this page.
+    pub data: Vec<IntegrationOut>,
+    /// Cursor of the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The integration with its version as an `ETag`.
+fn with_etag(status: StatusCode, integration: store::Integration) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", integration.version)).ok();
+    let location = HeaderValue::from_str(&format!("/api/v2/integrations/{}", integration.id)).ok();
+    let mut response = (status, Json(IntegrationOut::from(integration))).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if let (StatusCode::CREATED, Some(location)) = (status, location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// The version `If-Match` requires, `None` when absent or `*`. A value that names no version
+/// can match nothing, so it fails the precondition.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed)?
+        .trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
+    tag.parse()
+        .map(Some)
+        .map_err(|_| ApiError::PreconditionFailed)
+}
+
+fn name_taken(err: ricochet_store::StoreError) -> ApiError {
+    match err {
+        ricochet_store::StoreError::Conflict(c) if c == "integrations_tenant_name_key" => {
+            ApiError::Conflict("an integration with this name already exists in the tenant".into())
+        }
+        other => other.into(),
+    }
+}
+
+fn guarded(outcome: Guarded<store::Integration>) -> ApiResult<store::Integration> {
+    match outcome {
+        Guarded::Done(integration) => Ok(integration),
+        Guarded::NotFound => Err(ApiError::NotFound("integration")),
+        Guarded::VersionMismatch => Err(ApiError::PreconditionFailed),
+    }
+}
+
+/// Create an integration.
+#[utoipa::path(post, path = "/api/v2/integrations", tag = "integrations", security(("bearer" = ["integration:edit"])),
+    request_body = IntegrationIn,
+    responses(
+        (status = 201, body = IntegrationOut, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_integration(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<IntegrationIn>,
+) -> ApiResult<Response> {
+    auth.require(Permission::IntegrationEdit)?;
+    input.validate()?;
+    let created = store::create_integration(&state.pool, auth.tenant, IntegrationId::new(), &input)
+        .await
+        .map_err(name_taken)?;
+    Ok(with_etag(StatusCode::CREATED, created))
+}
+
+/// List integrations in creation order.
+#[utoipa::path(get, path = "/api/v2/integrations", tag = "integrations", security(("bearer" = ["integration:view"])),
+    params(ListQuery),
+    responses((status = 200, body = IntegrationList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_integrations(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<IntegrationList>> {
+    auth.require(Permission::IntegrationView)?;
+    let (limit, after) = query.resolve()?;
+    let page = store::list_integrations(&state.pool, auth.tenant, after, limit).await?;
+    Ok(Json(IntegrationList {
+        data: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_after.map(encode_cursor),
+    }))
+}
+
+/// Get an integration.
+#[utoipa::path(get, path = "/api/v2/integrations/{integrationId}", tag = "integrations",
+    security(("bearer" = ["integration:view"])), params(("integrationId" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = IntegrationOut, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_integration(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    auth.require(Permission::IntegrationView)?;
+    let id = parse_id("integrationId", &id)?;
+    let integration = store::get_integration(&state.pool, auth.tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    Ok(with_etag(StatusCode::OK, integration))
+}
+
+/// Replace an integration (fields left out take their defaults).
+#[utoipa::path(put, path = "/api/v2/integrations/{integrationId}", tag = "integrations",
+    security(("bearer" = ["integration:edit"])),
+    params(("integrationId" = String, Path, format = Uuid), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`: write only if unchanged")),
+    request_body = IntegrationIn,
+    responses(
+        (status = 200, body = IntegrationOut, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace_integration(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<IntegrationIn>,
+) -> ApiResult<Response> {
+    auth.require(Permission::IntegrationEdit)?;
+    let id = parse_id("integrationId", &id)?;
+    let expected = if_match(&headers)?;
+    input.validate()?;
+    let mut conn = state
+        .pool
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let outcome = store::update_integration(&mut conn, auth.tenant, id, expected, &input)
+        .await
+        .map_err(name_taken)?;
+    Ok(with_etag(StatusCode::OK, guarded(outcome)?))
+}
+
+/// Change some fields of an integration with a JSON merge patch: present fields replace,
+/// `null` resets a field to its default, absent fields stay.
+#[utoipa::path(patch, path = "/api/v2/integrations/{integrationId}", tag = "integrations",
+    security(("bearer" = ["integration:edit"])),
+    params(("integrationId" = String, Path, format = Uuid), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`: write only if unchanged")),
+    request_body(content = Object, content_type = "application/merge-patch+json", description = "JSON merge patch (RFC 7386) of an IntegrationIn"),
+    responses(
+        (status = 200, body = IntegrationOut, headers(("ETag" = String))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn patch_integration(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<Value>,
+) -> ApiResult<Response> {
+    auth.require(Permission::IntegrationEdit)?;
+    let id: IntegrationId = parse_id("integrationId", &id)?;
+    let expected = if_match(&headers)?;
+    if !patch.is_object() {
+        return Err(ApiError::invalid(
+            "body",
+            "a merge patch must be a JSON object",
+        ));
+    }
+    let tenant: TenantId = auth.tenant;
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let current = store::lock_integration(&mut *tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let mut document =
+        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    merge_patch(&mut document, patch);
+    let input: IntegrationIn = from_value(document)?;
+    input.validate()?;
+    let outcome = store::update_integration(&mut *tx, tenant, id, Some(current.version), &input)
+        .await
+        .map_err(name_taken)?;
+    let updated = guarded(outcome)?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(with_etag(StatusCode::OK, updated))
+}
+
+/// RFC 7386: objects merge recursively, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(fields) => {
+            if !target.is_object() {
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Value::Object(map) = target {
+                for (key, value) in fields {
+                    if value.is_null() {
+                        map.remove(&key);
+                    } else {
+                        merge_patch(map.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// Delete an integration: it gets no more deliveries; its delivery log stays readable.
+#[utoipa::path(delete, path = "/api/v2/integrations/{integrationId}", tag = "integrations",
+    security(("bearer" = ["integration:edit"])),
+    params(("integrationId" = String, Path, format = Uuid), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`: delete only if unchanged")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_integration(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    auth.require(Permission::IntegrationEdit)?;
+    let id = parse_id("integrationId", &id)?;
+    let expected = if_match(&headers)?;
+    let mut conn = state
+        .pool
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    match store::delete_integration(&mut conn, auth.tenant, id, expected).await? {
+        Guarded::Done(()) => Ok(StatusCode::NO_CONTENT),
+        Guarded::NotFound => Err(ApiError::NotFound("integration")),
+        Guarded::VersionMismatch => Err(ApiError::PreconditionFailed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut doc = json!({"a": {"b": 1, "c": 2}, "d": [1, 2], "e": "x"});
+        merge_patch(
+            &mut doc,
+            json!({"a": {"b": null, "z": 3}, "d": [3], "f": {"g": 1}}),
+        );
+        assert_eq!(
+            doc,
+            json!({"a": {"c": 2, "z": 3}, "d": [3], "e": "x", "f": {"g": 1}})
+        );
+    }
+}

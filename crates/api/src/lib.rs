@@ -1,0 +1,128 @@
+//! Ricochet's HTTP API: the axum router, authentication, handlers, problem+json errors and
+//! the OpenAPI document generated from the handlers' own types.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod integrations;
+pub mod oauth;
+pub mod pagination;
+pub mod tenants;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use auth::AuthKeys;
+use error::ApiError;
+
+/// Request bodies larger than this are refused with 413.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach: cheap clones of shared handles.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: PgPool,
+    /// Token and admin-key checking.
+    pub auth: Arc<AuthKeys>,
+}
+
+impl FromRef<AppState> for Arc<AuthKeys> {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ricochet",
+        description = "Multi-tenant control plane for outbound webhooks: integrations, event bindings, secrets, events, delivery logs and dead letters.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "OAuth2 client-credentials tokens"),
+        (name = "tenants", description = "Tenants and their API clients (platform admin key)"),
+        (name = "integrations", description = "Target endpoints and their retry policies"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".into());
+        bearer.description = Some("A tenant's access token from POST /oauth/token.".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let mut admin = Http::new(HttpAuthScheme::Bearer);
+        admin.description = Some("The platform admin key (RICOCHET_ADMIN_KEY).".into());
+        components.add_security_scheme("admin_key", SecurityScheme::Http(admin));
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(oauth::issue_token))
+        .routes(routes!(tenants::create_tenant, tenants::list_tenants))
+        .routes(routes!(tenants::get_tenant, tenants::delete_tenant))
+        .routes(routes!(tenants::create_client, tenants::list_clients))
+        .routes(routes!(tenants::revoke_client))
+        .routes(routes!(
+            integrations::create_integration,
+            integrations::list_integrations
+        ))
+        .routes(routes!(
+            integrations::get_integration,
+            integrations::replace_integration,
+            integrations::patch_integration,
+            integrations::delete_integration
+        ))
+}
+
+/// The OpenAPI document of the API, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// The whole HTTP application: API, `/openapi.json` and the docs page at `/docs`.
+pub fn router(state: AppState) -> axum::Router {
+    let (router, spec) = api_router().split_for_parts();
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal("a handler panicked".into()).into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::NotFound("route").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::MethodNotAllowed.into_response()
+}

@@ -1,0 +1,264 @@
+//! `POST /oauth/token`: the OAuth2 client-credentials grant (RFC 6749 §4.4), with the client
+//! authenticated by HTTP Basic or by `client_id`/`client_secret` in the form body.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use ricochet_domain::{ApiClientId, Permission, TenantId};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::auth::{AuthKeys, hash_secret, verify_secret};
+
+/// A successful token response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// The JWT to send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    #[schema(example = 3600)]
+    pub expires_in: u64,
+    /// The permissions granted, space-separated.
+    #[schema(example = "integration:view integration:edit")]
+    pub scope: String,
+}
+
+/// An RFC 6749 §5.2 error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    #[schema(example = "invalid_client")]
+    pub error: &'static str,
+    /// What is wrong, for a human.
+    pub error_description: String,
+}
+
+#[derive(Debug)]
+struct OAuthFailure {
+    error: &'static str,
+    description: String,
+    basic_attempted: bool,
+}
+
+impl OAuthFailure {
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            error,
+            description: description.into(),
+            basic_attempted: false,
+        }
+    }
+}
+
+impl IntoResponse for OAuthFailure {
+    fn into_response(self) -> Response {
+        let status = if self.error == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let body = OAuthError {
+            error: self.error,
+            error_description: self.description,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = if self.basic_attempted {
+                r#"Basic realm="ricochet""#
+            } else {
+                r#"Bearer realm="ricochet""#
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
+/// A hash to verify against when the client does not exist, so that an unknown client id
+/// takes as long to reject as a wrong secret.
+static DUMMY_HASH: LazyLock<Option<String>> =
+    LazyLock::new(|| hash_secret("ricochet-dummy-secret").ok());
+
+/// Exchange a client's credentials for an access token.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "auth",
+    request_body(
+        content_type = "application/x-www-form-urlencoded",
+        description = "`grant_type=client_credentials`, and `client_id` + `client_secret` unless sent with HTTP Basic; optional `scope`: space-separated permissions to narrow the token to."
+    ),
+    responses(
+        (status = 200, description = "A token", body = TokenResponse),
+        (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
+        (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
+    )
+)]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match exchange(&state, &headers, &body).await {
+        Ok(token) => {
+            let mut response = axum::Json(token).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenResponse, OAuthFailure> {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthFailure::new(
+                "unsupported_grant_type",
+                format!("grant_type `{other}` is not supported; use client_credentials"),
+            ));
+        }
+        None => {
+            return Err(OAuthFailure::new(
+                "invalid_request",
+                "grant_type is required (form-encoded body)",
+            ));
+        }
+    }
+    let basic = basic_credentials(headers)?;
+    let basic_attempted = basic.is_some();
+    let (client_id, secret) = match basic {
+        Some(pair) => pair,
+        None => match (form.get("client_id"), form.get("client_secret")) {
+            (Some(id), Some(secret)) => (id.clone(), secret.clone()),
+            _ => {
+                return Err(OAuthFailure::new(
+                    "invalid_request",
+                    "client_id and client_secret are required",
+                ));
+            }
+        },
+    };
+    let invalid_client = || OAuthFailure {
+        error: "invalid_client",
+        description: "unknown client, wrong secret, or revoked client".into(),
+        basic_attempted,
+    };
+    let client = match client_id.parse::<ApiClientId>() {
+        Ok(id) => ricochet_store::api_clients::find_api_client(&state.pool, id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "looking up an API client");
+                OAuthFailure::new("server_error", "try again later")
+            })?,
+        Err(_) => None,
+    };
+    let hash = client
+        .as_ref()
+        .map(|c| c.secret_hash.clone())
+        .or_else(|| DUMMY_HASH.clone())
+        .unwrap_or_default();
+    let matches = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+        .await
+        .unwrap_or(false);
+    let client = match client {
+        Some(client) if matches && client.revoked_at.is_none() => client,
+        _ => return Err(invalid_client()),
+    };
+    let held: Vec<Permission> = client
+        .permissions
+        .iter()
+        .filter_map(|p| Permission::parse(p))
+        .collect();
+    let granted = match form
+        .get("scope")
+        .map(|s| s.split_whitespace().collect::<Vec<_>>())
+    {
+        None => held,
+        Some(asked) if asked.is_empty() => held,
+        Some(asked) => {
+            let mut granted = Vec::new();
+            for name in asked {
+                match Permission::parse(name).filter(|p| held.contains(p)) {
+                    Some(p) => granted.push(p),
+                    None => {
+                        return Err(OAuthFailure::new(
+                            "invalid_scope",
+                            format!("`{name}` is not a permission of this client"),
+                        ));
+                    }
+                }
+            }
+            granted
+        }
+    };
+    let keys: &Arc<AuthKeys> = &state.auth;
+    let scope = granted
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let access_token = keys
+        .issue(TenantId(client.tenant_id), ApiClientId(client.id), granted)
+        .map_err(|_| OAuthFailure::new("server_error", "could not sign the token"))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: keys.token_ttl().as_secs(),
+        scope,
+    })
+}
+
+/// `client_id:client_secret` from HTTP Basic, form-urlencoded as RFC 6749 §2.3.1 asks.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthFailure> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || OAuthFailure {
+        error: "invalid_client",
+        description: "malformed HTTP Basic credentials".into(),
+        basic_attempted: true,
+    };
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(malformed());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Ok(Some((
+        unescape(id).unwrap_or_default(),
+        unescape(secret).unwrap_or_default(),
+    )))
+}

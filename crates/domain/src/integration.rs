@@ -1,0 +1,405 @@
+//! Integrations: a target endpoint with its method, headers, payload shape and retry policy.
+//!
+//! `IntegrationIn` is what a client sends (the guide's payload verbatim, or less); missing
+//! fields take their defaults during deserialization, so the stored and returned settings
+//! are always complete.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::retry::RetryPolicy;
+use crate::template::Template;
+use crate::validation::{ValidationErrors, check_name};
+
+/// Longest integration name.
+pub const MAX_NAME_LEN: usize = 128;
+/// Longest target URL, template included.
+pub const MAX_URL_LEN: usize = 2_048;
+/// Most custom headers on one integration.
+pub const MAX_HEADERS: usize = 50;
+/// Longest header value, template included.
+pub const MAX_HEADER_VALUE_LEN: usize = 4_096;
+/// Default `requestTimeout`: 10 s.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: i64 = 10_000;
+/// Longest `requestTimeout`: 5 minutes.
+pub const MAX_REQUEST_TIMEOUT_MS: i64 = 300_000;
+/// Most transformations on one integration.
+pub const MAX_TRANSFORMATIONS: usize = 100;
+
+/// Headers Ricochet sets itself on every attempt; an integration may not override them.
+pub const RESERVED_HEADERS: [&str; 9] = [
+    "content-length",
+    "content-type",
+    "host",
+    "transfer-encoding",
+    "connection",
+    "webhook-id",
+    "webhook-timestamp",
+    "x-ricochet-delivery-id",
+    "x-ricochet-attempt",
+];
+
+/// The only integration type today.
+pub const WEBHOOK: &str = "webhook";
+
+/// An integration as a client creates or replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntegrationIn {
+    /// Unique name within the tenant.
+    #[schema(example = "CRM-Sync-Webhook-Resilient")]
+    pub name: String,
+    /// Integration type; only `webhook` exists.
+    #[serde(rename = "type", default = "default_type")]
+    #[schema(example = "webhook")]
+    pub kind: String,
+    /// A disabled integration gets no new deliveries.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Where and how to deliver.
+    pub settings: IntegrationSettings,
+}
+
+/// Where and how an integration delivers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntegrationSettings {
+    /// Target URL (http or https); may hold templates such as `{{data.customerId}}`.
+    #[schema(example = "https://api.your-crm.com/v1/genesys-events")]
+    pub url: String,
+    /// Request method.
+    #[serde(default)]
+    pub http_method: HttpMethod,
+    /// `Content-Type` of the request body.
+    #[serde(default = "default_content_type")]
+    #[schema(example = "application/json")]
+    pub content_type: String,
+    /// Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// When and how often a failed delivery is retried.
+    #[serde(default)]
+    pub retry_policy: RetryPolicy,
+    /// How long one attempt may take, in milliseconds. 1 to 300000.
+    #[serde(default = "default_request_timeout")]
+    #[schema(example = 10_000, minimum = 1, maximum = 300_000)]
+    pub request_timeout: i64,
+    /// What the request body holds.
+    #[serde(default)]
+    pub payload_format: PayloadFormat,
+    /// Reshaping of the event's data, applied in order before sending.
+    #[serde(default)]
+    pub transformations: Vec<Transformation>,
+}
+
+/// Request method of an integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// POST (the default).
+    #[default]
+    Post,
+    /// PUT.
+    Put,
+    /// PATCH.
+    Patch,
+    /// DELETE.
+    Delete,
+    /// GET (sent without a body).
+    Get,
+}
+
+/// What the request body holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum PayloadFormat {
+    /// `{id, type, tenantId, occurredAt, data}`.
+    #[default]
+    Envelope,
+    /// The event's data alone, as published or as the transformations shape it.
+    Data,
+}
+
+/// One reshaping step applied to the event's data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Transformation {
+    /// Copy `source` to `destination` (dotted paths). Once any mapping exists, the body holds
+    /// only mapped fields.
+    FieldMapping {
+        /// Dotted path in the event's data.
+        source: String,
+        /// Dotted path in the body sent.
+        destination: String,
+    },
+}
+
+fn default_type() -> String {
+    WEBHOOK.to_owned()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_content_type() -> String {
+    "application/json".to_owned()
+}
+fn default_request_timeout() -> i64 {
+    DEFAULT_REQUEST_TIMEOUT_MS
+}
+
+impl IntegrationIn {
+    /// Checks every field, reporting each invalid one.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        check_name(&mut errors, "name", &self.name, MAX_NAME_LEN);
+        if self.kind != WEBHOOK {
+            errors.add(
+                "type",
+                format!(
+                    "unknown integration type `{}`: only `webhook` is supported",
+                    self.kind
+                ),
+            );
+        }
+        self.settings.validate(&mut errors);
+        errors.finish(())
+    }
+}
+
+impl IntegrationSettings {
+    fn validate(&self, errors: &mut ValidationErrors) {
+        validate_url(&self.url, errors);
+        if !is_media_type(&self.content_type) {
+            errors.add(
+                "settings.contentType",
+                "must be a media type such as `application/json`",
+            );
+        }
+        self.validate_headers(errors);
+        self.retry_policy.validate("settings.retryPolicy", errors);
+        errors.check_range(
+            "settings.requestTimeout",
+            self.request_timeout,
+            1,
+            MAX_REQUEST_TIMEOUT_MS,
+        );
+        if self.transformations.len() > MAX_TRANSFORMATIONS {
+            errors.add(
+                "settings.transformations",
+                format!("must hold at most {MAX_TRANSFORMATIONS} steps"),
+            );
+        }
+        for (i, step) in self.transformations.iter().enumerate() {
+            let Transformation::FieldMapping {
+                source,
+                destination,
+            } = step;
+            for (name, path) in [("source", source), ("destination", destination)] {
+                if !crate::template::is_dotted_path(path) {
+                    errors.add(
+                        format!("settings.transformations[{i}].{name}"),
+                        "must be a dotted path of non-empty names, such as `queue.name`",
+                    );
+                }
+            }
+        }
+    }
+
+    fn validate_headers(&self, errors: &mut ValidationErrors) {
+        if self.headers.len() > MAX_HEADERS {
+            errors.add(
+                "settings.headers",
+                format!("must hold at most {MAX_HEADERS} headers"),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (name, value) in &self.headers {
+            let field = format!("settings.headers.{name}");
+            let lower = name.to_ascii_lowercase();
+            if !is_header_name(name) {
+                errors.add(
+                    &field,
+                    "is not a legal HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)",
+                );
+                continue;
+            }
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                let hint = if lower == "content-type" {
+                    ": use settings.contentType"
+                } else {
+                    ": Ricochet sets it"
+                };
+                errors.add(&field, format!("cannot be set{hint}"));
+            }
+            if !seen.insert(lower) {
+                errors.add(&field, "is given twice (header names are case-insensitive)");
+            }
+            if value.len() > MAX_HEADER_VALUE_LEN {
+                errors.add(
+                    &field,
+                    format!("value must be at most {MAX_HEADER_VALUE_LEN} bytes"),
+                );
+            } else if value.chars().any(|c| c.is_control() && c != '\t') {
+                errors.add(
+                    &field,
+                    "value must not contain control characters such as line breaks",
+                );
+            } else if let Err(e) = Template::parse(value) {
+                errors.add(&field, e.to_string());
+            }
+        }
+    }
+
+    /// Every template of the settings (URL and header values) that parses.
+    pub fn templates(&self) -> Vec<Template> {
+        std::iter::once(&self.url)
+            .chain(self.headers.values())
+            .filter_map(|s| Template::parse(s).ok())
+            .collect()
+    }
+}
+
+fn validate_url(url: &str, errors: &mut ValidationErrors) {
+    const FIELD: &str = "settings.url";
+    if url.len() > MAX_URL_LEN {
+        errors.add(FIELD, format!("must be at most {MAX_URL_LEN} characters"));
+        return;
+    }
+    let template = match Template::parse(url) {
+        Ok(t) => t,
+        Err(e) => return errors.add(FIELD, e.to_string()),
+    };
+    // Placeholders are filled at send time; check the URL's shape with a stand-in value.
+    let concrete = template.render(|_| "placeholder".to_owned());
+    match url::Url::parse(&concrete) {
+        Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") => {
+            errors.add(
+                FIELD,
+                format!("scheme must be http or https, not `{}`", parsed.scheme()),
+            );
+        }
+        Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
+            errors.add(FIELD, "must name a host")
+        }
+        Ok(_) => {}
+        Err(e) => errors.add(FIELD, format!("is not a valid absolute URL: {e}")),
+    }
+}
+
+/// Whether `name` is an RFC 9110 token (a legal header name).
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn is_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let mut parts = essence.splitn(2, '/');
+    let (Some(kind), Some(sub)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    value.len() <= 255
+        && is_header_name(kind)
+        && is_header_name(sub)
+        && !value.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GUIDE: &str = r#"{ "name": "CRM-Sync-Webhook-Resilient", "type": "webhook", "enabled": true,
+      "settings": { "url": "https://api.your-crm.com/v1/genesys-events", "httpMethod": "POST",
+        "contentType": "application/json",
+        "headers": { "Authorization": "Bearer {{secret:crm_api_token}}", "X-Genesys-Event-Id": "{{eventId}}" },
+        "retryPolicy": { "maxRetries": 5, "retryDelay": 1000, "retryPolicyType": "exponential", "jitter": true } } }"#;
+
+    fn guide() -> IntegrationIn {
+        serde_json::from_str(GUIDE).expect("the guide's payload deserializes")
+    }
+
+    fn errors_of(integration: &IntegrationIn) -> ValidationErrors {
+        integration.validate().err().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_guides_payload_is_valid_and_gets_defaults() {
+        let integration = guide();
+        assert_eq!(integration.validate(), Ok(()));
+        assert_eq!(
+            integration.settings.request_timeout,
+            DEFAULT_REQUEST_TIMEOUT_MS
+        );
+        assert_eq!(integration.settings.retry_policy.multiplier, 2.0);
+        assert_eq!(integration.settings.payload_format, PayloadFormat::Envelope);
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http_or_https() {
+        for (url, ok) in [
+            ("ftp://example.com/x", false),
+            ("not a url", false),
+            ("https://", false),
+            ("http://127.0.0.1:9000/hook", true),
+            ("https://example.com/{{data.customer.id}}", true),
+            ("https://example.com/{{nope}}", false),
+        ] {
+            let mut i = guide();
+            i.settings.url = url.into();
+            assert_eq!(!errors_of(&i).has("settings.url"), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn illegal_reserved_and_duplicate_headers_are_named() {
+        let mut i = guide();
+        i.settings.headers.insert("Bad Header".into(), "x".into());
+        i.settings.headers.insert("webhook-id".into(), "x".into());
+        i.settings.headers.insert("X-Split".into(), "a\r\nb".into());
+        i.settings
+            .headers
+            .insert("authorization".into(), "dup".into());
+        let errors = errors_of(&i);
+        for field in [
+            "settings.headers.Bad Header",
+            "settings.headers.webhook-id",
+            "settings.headers.X-Split",
+        ] {
+            assert!(errors.has(field), "{field} missing in {errors:?}");
+        }
+        assert!(
+            errors.has("settings.headers.authorization")
+                || errors.has("settings.headers.Authorization")
+        );
+    }
+
+    #[test]
+    fn an_unknown_type_and_a_blank_name_are_both_reported() {
+        let mut i = guide();
+        i.kind = "carrier-pigeon".into();
+        i.name = "  ".into();
+        let errors = errors_of(&i);
+        assert!(errors.has("type") && errors.has("name"));
+    }
+
+    #[test]
+    fn the_guides_field_mapping_parses_and_bad_paths_do_not() {
+        let mut i = guide();
+        i.settings.transformations = serde_json::from_str(
+            r#"[{"type":"fieldMapping","source":"queueName","destination":"queue"},
+                {"type":"fieldMapping","source":"memberId","destination":"agentId"}]"#,
+        )
+        .expect("the guide's transformations deserialize");
+        assert_eq!(i.validate(), Ok(()));
+        i.settings
+            .transformations
+            .push(Transformation::FieldMapping {
+                source: "a..b".into(),
+                destination: "c".into(),
+            });
+        assert!(errors_of(&i).has("settings.transformations[2].source"));
+    }
+}

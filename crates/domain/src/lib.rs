@@ -1,0 +1,14 @@
+//! Ricochet's pure types and rules: identifiers, permissions, integration settings and their
+//! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
+
+pub mod ids;
+pub mod integration;
+pub mod permission;
+pub mod retry;
+pub mod template;
+pub mod tenant;
+pub mod validation;
+
+pub use ids::{ApiClientId, IntegrationId, TenantId};
+pub use permission::Permission;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,64 @@
+//! Field-level validation errors, collected so a user sees every problem of a request at once.
+
+use serde::Serialize;
+
+/// One invalid field: its JSON path (`settings.retryPolicy.retryDelay`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Dotted JSON path of the offending field.
+    pub field: String,
+    /// What is wrong with it, in a sentence.
+    pub message: String,
+}
+
+/// Every invalid field of one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{} invalid field(s)", .0.len())]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    /// Records that `field` is invalid.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// `Ok(value)` when nothing was recorded, else the errors.
+    pub fn finish<T>(self, value: T) -> Result<T, Self> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Whether `field` has an error (for tests and callers that branch on it).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// Checks that an integer lies in `min..=max`.
+    pub fn check_range(&mut self, field: &str, value: i64, min: i64, max: i64) {
+        if !(min..=max).contains(&value) {
+            self.add(
+                field,
+                format!("must be between {min} and {max}, got {value}"),
+            );
+        }
+    }
+}
+
+/// Checks a human-facing name: not blank, at most `max` characters, no control characters.
+pub fn check_name(errors: &mut ValidationErrors, field: &str, name: &str, max: usize) {
+    if name.trim().is_empty() {
+        errors.add(field, "must not be blank");
+    } else if name.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+    } else if name.chars().any(char::is_control) {
+        errors.add(field, "must not contain control characters");
+    } else if name.trim() != name {
+        errors.add(field, "must not start or end with whitespace");
+    }
+}

@@ -1,0 +1,93 @@
+//! `Application`: the API bound to its listener, and the roles of one process sharing one
+//! shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ricochet_api::{AppState, AuthKeys};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+/// What the API needs beyond the database.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Address to bind (port 0 picks one).
+    pub listen: SocketAddr,
+    /// The platform admin key.
+    pub admin_key: SecretString,
+    /// The token-signing secret.
+    pub jwt_secret: SecretString,
+    /// Access-token lifetime.
+    pub token_ttl: Duration,
+}
+
+/// The API, bound and ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    /// Binds the listener and builds the router.
+    pub async fn build(settings: ApiSettings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let auth = Arc::new(AuthKeys::new(
+            &settings.jwt_secret,
+            settings.admin_key,
+            settings.token_ttl,
+        ));
+        let router = ricochet_api::router(AppState { pool, auth });
+        Ok(Application { listener, router })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener
+            .local_addr()
+            .context("reading the bound address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// Completes on SIGINT (ctrl-c) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "listening for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "listening for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,191 @@
+//! What each command does.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+use ricochet_domain::TenantId;
+use ricochet_domain::tenant::{ApiClientIn, TenantIn};
+
+use crate::app::{ApiSettings, Application, shutdown_signal};
+use crate::config::{Cli, Command, GlobalOpts, ServeOpts, TenantsCommand};
+use crate::database::Database;
+use crate::keys::{self, Origin};
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => print_openapi(),
+        Command::Serve(opts) => serve(&cli.global, Some(opts), true).await,
+        Command::Api(opts) => serve(&cli.global, Some(opts), false).await,
+        Command::Worker => serve(&cli.global, None, true).await,
+        Command::Migrate => {
+            let db = open(&cli.global).await?;
+            tracing::info!("migrations applied");
+            db.close().await;
+            Ok(())
+        }
+        Command::Tenants(TenantsCommand::Create { name, json }) => {
+            create_tenant(&cli.global, name, json).await
+        }
+    }
+}
+
+fn print_openapi() -> anyhow::Result<()> {
+    let spec = ricochet_api::openapi()
+        .to_pretty_json()
+        .context("rendering the OpenAPI document")?;
+    writeln!(std::io::stdout(), "{spec}").context("writing to stdout")
+}
+
+async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
+    let db = Database::open(
+        global.database_url.as_ref(),
+        &global.data_dir,
+        global.db_max_connections,
+    )
+    .await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Runs the API (with `api`) and the worker (with `worker`) until SIGINT/SIGTERM.
+async fn serve(global: &GlobalOpts, api: Option<ServeOpts>, worker: bool) -> anyhow::Result<()> {
+    let db = open(global).await?;
+    let result = run_roles(global, &db, api, worker).await;
+    db.close().await;
+    result
+}
+
+async fn run_roles(
+    global: &GlobalOpts,
+    db: &Database,
+    api: Option<ServeOpts>,
+    worker: bool,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        stop_tx.send_replace(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let api_task = match api {
+        Some(opts) => {
+            let settings = api_settings(global, &opts)?;
+            let app = Application::build(settings, db.pool.clone()).await?;
+            tracing::info!(addr = %app.local_addr()?, "API listening");
+            Some(tokio::spawn(app.run_until(stopped())))
+        }
+        None => None,
+    };
+    if worker {
+        tracing::info!("delivery worker started (no delivery work exists yet)");
+    }
+    let result = match api_task {
+        Some(task) => task.await.context("API task")?,
+        None => {
+            stopped().await;
+            Ok(())
+        }
+    };
+    signal.abort();
+    tracing::info!("stopped");
+    result
+}
+
+fn api_settings(global: &GlobalOpts, opts: &ServeOpts) -> anyhow::Result<ApiSettings> {
+    let (admin_key, origin) = keys::load_or_generate(
+        opts.admin_key.as_ref(),
+        &global.data_dir,
+        "admin.key",
+        16,
+        "admin key",
+    )?;
+    match origin {
+        Origin::File(path) => {
+            tracing::info!(path = %path.display(), "platform admin key (use it as `Authorization: Bearer <key>` on /api/v2/tenants)")
+        }
+        Origin::Configured => tracing::info!("platform admin key from RICOCHET_ADMIN_KEY"),
+    }
+    let (jwt_secret, _) = keys::load_or_generate(
+        opts.jwt_secret.as_ref(),
+        &global.data_dir,
+        "jwt.key",
+        32,
+        "JWT secret",
+    )?;
+    Ok(ApiSettings {
+        listen: opts.listen,
+        admin_key,
+        jwt_secret,
+        token_ttl: Duration::from_secs(opts.token_ttl),
+    })
+}
+
+async fn create_tenant(global: &GlobalOpts, name: String, json: bool) -> anyhow::Result<()> {
+    let input = TenantIn { name };
+    if let Err(errors) = input.validate() {
+        let reasons: Vec<String> = errors
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        anyhow::bail!("invalid tenant: {}", reasons.join("; "));
+    }
+    let db = open(global).await?;
+    let result = provision(&db, &input).await;
+    db.close().await;
+    let (tenant, client) = result?;
+    let mut out = std::io::stdout();
+    if json {
+        let value = serde_json::json!({
+            "tenantId": tenant.id,
+            "name": tenant.name,
+            "clientId": client.client.client_id,
+            "clientSecret": client.client_secret,
+            "permissions": client.client.permissions,
+        });
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "tenant:        {} ({})", tenant.name, tenant.id)?;
+        writeln!(out, "client_id:     {}", client.client.client_id)?;
+        writeln!(out, "client_secret: {}", client.client_secret)?;
+        writeln!(out, "The secret is shown only now. Get a token with:")?;
+        writeln!(
+            out,
+            "  curl -s -u '{}:{}' -d grant_type=client_credentials http://127.0.0.1:8080/oauth/token",
+            client.client.client_id, client.client_secret
+        )?;
+    }
+    Ok(())
+}
+
+async fn provision(
+    db: &Database,
+    input: &TenantIn,
+) -> anyhow::Result<(
+    ricochet_store::tenants::Tenant,
+    ricochet_api::tenants::ApiClientCreated,
+)> {
+    let tenant = ricochet_store::tenants::create_tenant(&db.pool, TenantId::new(), &input.name)
+        .await
+        .map_err(|e| match e {
+            ricochet_store::StoreError::Conflict(_) => {
+                anyhow::anyhow!("a tenant named `{}` already exists", input.name)
+            }
+            other => anyhow::Error::new(other).context("creating the tenant"),
+        })?;
+    let client_in = ApiClientIn {
+        name: "default".into(),
+        permissions: None,
+    };
+    let client = ricochet_api::tenants::provision_client(&db.pool, TenantId(tenant.id), &client_in)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the API client: {e}"))?;
+    Ok((tenant, client))
+}

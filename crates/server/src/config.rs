@@ -1,0 +1,107 @@
+//! The command line and its `RICOCHET_*` environment equivalents: defaults, then flags, then
+//! environment, validated at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+/// Ricochet: a multi-tenant control plane for outbound webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "ricochet", version, about)]
+pub struct Cli {
+    /// Options every command shares.
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// Directory for the embedded PostgreSQL cluster and generated keys.
+    #[arg(
+        long,
+        env = "RICOCHET_DATA_DIR",
+        default_value = "./.ricochet",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL of an existing server; without it Ricochet runs its own cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<SecretString>,
+    /// Log format.
+    #[arg(long, env = "RICOCHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(long, env = "RICOCHET_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Most database connections this process opens.
+    #[arg(
+        long,
+        env = "RICOCHET_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and the delivery worker in one process.
+    Serve(ServeOpts),
+    /// Run the API only.
+    Api(ServeOpts),
+    /// Run the delivery worker only.
+    Worker,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+/// Options of the API role.
+#[derive(Debug, Clone, Args)]
+pub struct ServeOpts {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "RICOCHET_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The platform admin key; generated into the data directory when absent.
+    #[arg(long, env = "RICOCHET_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<SecretString>,
+    /// Secret that signs access tokens (HS256, at least 32 bytes); generated into the data directory when absent.
+    #[arg(long, env = "RICOCHET_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<SecretString>,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "RICOCHET_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub token_ttl: u64,
+}
+
+/// Tenant commands.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Create a tenant and its first API client (every permission); prints the client's credentials.
+    Create {
+        /// The tenant's unique name.
+        name: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,12 @@
+//! The `ricochet` binary's library: command line, configuration, embedded PostgreSQL and the
+//! wiring of the API and worker roles. `main` only parses and calls [`cli::run`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod embedded_pg;
+pub mod keys;
+pub mod telemetry;
+
+pub use app::{ApiSettings, Application};

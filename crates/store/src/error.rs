@@ -1,0 +1,32 @@
+//! Store errors: constraint violations by name, everything else as a database error.
+
+/// What went wrong talking to Postgres.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint (by name) was violated.
+    #[error("unique constraint {0} violated")]
+    Conflict(String),
+    /// A foreign key (by name) points at a row that does not exist (any more).
+    #[error("foreign key {0} violated")]
+    MissingParent(String),
+    /// Any other database failure.
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let Some(db) = err.as_database_error() {
+            let constraint = db.constraint().unwrap_or_default().to_owned();
+            match db.code().as_deref() {
+                Some("23505") => return StoreError::Conflict(constraint),
+                Some("23503") => return StoreError::MissingParent(constraint),
+                _ => {}
+            }
+        }
+        StoreError::Database(err)
+    }
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;

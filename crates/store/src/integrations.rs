@@ -1,0 +1,211 @@
+//! Integrations: a tenant's target endpoints. Deleting one only marks it deleted, so that the
+//! log of its deliveries stays readable.
+
+use chrono::{DateTime, Utc};
+use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::{IntegrationId, TenantId};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::Page;
+use crate::error::StoreResult;
+
+/// A stored, live integration.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Integration {
+    /// Its id.
+    pub id: Uuid,
+    /// The tenant owning it.
+    pub tenant_id: Uuid,
+    /// Unique name within the tenant.
+    pub name: String,
+    /// Integration type (`webhook`).
+    pub kind: String,
+    /// Whether it gets new deliveries.
+    pub enabled: bool,
+    /// Complete settings, defaults filled in.
+    pub settings: Json<IntegrationSettings>,
+    /// Optimistic-concurrency version, starting at 1.
+    pub version: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Integration {
+    /// The integration as a client would send it (for merge patches).
+    pub fn to_input(&self) -> IntegrationIn {
+        IntegrationIn {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            enabled: self.enabled,
+            settings: self.settings.0.clone(),
+        }
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, tenant_id, name, kind, enabled, settings, version, created_at, updated_at"
+    };
+}
+
+/// Outcome of a guarded write.
+#[derive(Debug)]
+pub enum Guarded<T> {
+    /// The write happened.
+    Done(T),
+    /// No live integration with that id in the tenant.
+    NotFound,
+    /// It exists, but its version is not the expected one.
+    VersionMismatch,
+}
+
+/// Creates an integration; `Conflict("integrations_tenant_name_key")` when the name is taken.
+pub async fn create_integration(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+    input: &IntegrationIn,
+) -> StoreResult<Integration> {
+    let sql = concat!(
+        "INSERT INTO integrations (id, tenant_id, name, kind, enabled, settings)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+        columns!(),
+        ""
+    );
+    let row = sqlx::query_as(sql)
+        .bind(id.0)
+        .bind(tenant.0)
+        .bind(&input.name)
+        .bind(&input.kind)
+        .bind(input.enabled)
+        .bind(Json(&input.settings))
+        .fetch_one(db)
+        .await?;
+    Ok(row)
+}
+
+/// A live integration of `tenant`.
+pub async fn get_integration(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<Option<Integration>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM integrations WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// A live integration of `tenant`, locked for update until the transaction ends.
+pub async fn lock_integration(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<Option<Integration>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM integrations WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE"
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// A tenant's live integrations in creation order, after `after`.
+pub async fn list_integrations(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> StoreResult<Page<Integration>> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM integrations
+         WHERE tenant_id = $1 AND deleted_at IS NULL AND ($2::uuid IS NULL OR id > $2)
+         ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query_as(sql)
+        .bind(tenant.0)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(db)
+        .await?;
+    Ok(Page::from_rows(rows, limit, |i: &Integration| i.id))
+}
+
+/// Replaces an integration's fields, if its version is `expected` (any version when `None`).
+pub async fn update_integration(
+    db: &mut PgConnection,
+    tenant: TenantId,
+    id: IntegrationId,
+    expected: Option<i32>,
+    input: &IntegrationIn,
+) -> StoreResult<Guarded<Integration>> {
+    let sql = concat!("UPDATE integrations
+         SET name = $4, kind = $5, enabled = $6, settings = $7, version = version + 1, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::int IS NULL OR version = $3)
+         RETURNING ", columns!(), "");
+    let row: Option<Integration> = sqlx::query_as(sql)
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(expected)
+        .bind(&input.name)
+        .bind(&input.kind)
+        .bind(input.enabled)
+        .bind(Json(&input.settings))
+        .fetch_optional(&mut *db)
+        .await?;
+    match row {
+        Some(row) => Ok(Guarded::Done(row)),
+        None => miss(db, tenant, id).await,
+    }
+}
+
+/// Marks an integration deleted, if its version is `expected` (any version when `None`).
+pub async fn delete_integration(
+    db: &mut PgConnection,
+    tenant: TenantId,
+    id: IntegrationId,
+    expected: Option<i32>,
+) -> StoreResult<Guarded<()>> {
+    let done = sqlx::query(
+        "UPDATE integrations SET deleted_at = now(), updated_at = now(), version = version + 1
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND ($3::int IS NULL OR version = $3)",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .bind(expected)
+    .execute(&mut *db)
+    .await?;
+    if done.rows_affected() == 1 {
+        Ok(Guarded::Done(()))
+    } else {
+        miss(db, tenant, id).await
+    }
+}
+
+/// Tells apart a missing integration from a version mismatch after a guarded write missed.
+async fn miss<T>(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<Guarded<T>> {
+    Ok(match get_integration(db, tenant, id).await? {
+        Some(_) => Guarded::VersionMismatch,
+        None => Guarded::NotFound,
+    })
+}

@@ -1,0 +1,38 @@
+//! Ricochet's Postgres access. One module per resource; every tenant-owned query takes the
+//! `TenantId` first, and every function is generic over the executor so the caller owns the
+//! transaction.
+
+pub mod api_clients;
+pub mod error;
+pub mod health;
+pub mod integrations;
+pub mod tenants;
+
+pub use error::StoreError;
+pub use sqlx::PgPool;
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// A page of rows in id order, with the id to continue after when there may be more.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// The last id of this page when another page follows.
+    pub next_after: Option<uuid::Uuid>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in id order.
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> uuid::Uuid) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_after = if more { rows.last().map(id) } else { None };
+        Page {
+            items: rows,
+            next_after,
+        }
+    }
+}
