@@ -1,0 +1,312 @@
+//! The test harness: one embedded PostgreSQL cluster per test run (shared by every test
+//! process), a migrated template database, and a fresh database per test cloned from it, so a
+//! test starts in milliseconds. Each test spawns the real application on port 0.
+
+use std::fs::OpenOptions;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use ricochet_server::database::{embedded_options, ensure_database};
+use ricochet_server::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
+use ricochet_server::{ApiSettings, Application};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
+
+pub(crate) const ADMIN_KEY: &str = "test-admin-key-0123456789";
+pub(crate) const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+
+/// The shared cluster of this test run: `RICOCHET_TEST_PG_DIR`, or a directory in the system
+/// temp dir named after this checkout.
+fn cluster() -> &'static EmbeddedPostgres {
+    static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let dir = std::env::var_os("RICOCHET_TEST_PG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let mut h = DefaultHasher::new();
+                env!("CARGO_MANIFEST_DIR").hash(&mut h);
+                std::env::temp_dir().join(format!("ricochet-test-pg-{:08x}", h.finish() as u32))
+            });
+        let options = EmbeddedOptions {
+            cluster_dir: dir,
+            ephemeral: true,
+            settings: vec![("max_connections".into(), "400".into())],
+        };
+        EmbeddedPostgres::start(options)
+            .expect("the test cluster must start (are PostgreSQL's binaries installed?)")
+    })
+}
+
+/// Name of the template database for the current migrations.
+fn template_name() -> String {
+    let mut h = DefaultHasher::new();
+    for m in ricochet_store::MIGRATOR.iter() {
+        m.version.hash(&mut h);
+        m.checksum.hash(&mut h);
+    }
+    format!("ricochet_tmpl_{:016x}", h.finish())
+}
+
+/// Creates the migrated template once per cluster, serialised across test processes.
+async fn ensure_template(maintenance: &PgConnectOptions) -> String {
+    let name = template_name();
+    let lock_path = std::env::temp_dir().join(format!("{name}.lock"));
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .expect("template lock file");
+    lock.lock().expect("locking the template lock file");
+    let mut conn = sqlx::PgConnection::connect_with(maintenance)
+        .await
+        .expect("maintenance connection");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("checking for the template");
+    if !exists {
+        let building = format!("{name}_building");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {building}"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("drop");
+        ensure_database(maintenance, &building)
+            .await
+            .expect("creating the template");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(maintenance.clone().database(&building))
+            .await
+            .expect("template pool");
+        ricochet_store::MIGRATOR
+            .run(&pool)
+            .await
+            .expect("migrating the template");
+        pool.close().await;
+        // Renamed only once complete, so a crash midway never leaves a half-migrated template.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {building} RENAME TO {name}"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("publishing the template");
+    }
+    conn.close().await.ok();
+    drop(lock);
+    name
+}
+
+/// A fresh, migrated database of its own.
+pub(crate) async fn fresh_database() -> PgPool {
+    let maintenance = embedded_options(cluster());
+    let template = ensure_template(&maintenance).await;
+    let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+    let mut conn = sqlx::PgConnection::connect_with(&maintenance)
+        .await
+        .expect("maintenance connection");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} TEMPLATE {template}"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("cloning the template");
+    conn.close().await.ok();
+    PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(maintenance.database(&name))
+        .await
+        .expect("test database pool")
+}
+
+/// The real application on a free port, with its own database.
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) pool: PgPool,
+    pub(crate) http: Client,
+}
+
+impl TestApp {
+    pub(crate) async fn spawn() -> TestApp {
+        Self::spawn_with_ttl(Duration::from_secs(3600)).await
+    }
+
+    pub(crate) async fn spawn_with_ttl(token_ttl: Duration) -> TestApp {
+        let pool = fresh_database().await;
+        let settings = ApiSettings {
+            listen: "127.0.0.1:0".parse().expect("a literal address"),
+            admin_key: SecretString::from(ADMIN_KEY),
+            jwt_secret: SecretString::from(JWT_SECRET),
+            token_ttl,
+        };
+        let app = Application::build(settings, pool.clone())
+            .await
+            .expect("the application builds");
+        let addr = app.local_addr().expect("bound address");
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            base: format!("http://{addr}"),
+            pool,
+            http: Client::new(),
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub(crate) fn admin(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_KEY)
+    }
+
+    /// Creates a tenant through the admin API and returns it with a full-permission client.
+    pub(crate) async fn tenant(&self, name: &str) -> Tenant {
+        let tenant = self
+            .admin(reqwest::Method::POST, "/api/v2/tenants")
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(tenant.status(), StatusCode::CREATED);
+        let tenant: Value = tenant.json().await.expect("json");
+        let id = tenant["id"].as_str().expect("tenant id").to_owned();
+        let client = self.client(&id, json!({ "name": "tests" })).await;
+        Tenant {
+            id,
+            client_id: client["clientId"].as_str().expect("clientId").into(),
+            secret: client["clientSecret"].as_str().expect("secret").into(),
+        }
+    }
+
+    /// Creates an API client for tenant `id` with the given body.
+    pub(crate) async fn client(&self, tenant: &str, body: Value) -> Value {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v2/tenants/{tenant}/clients"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("json")
+    }
+
+    /// A token for the client, optionally narrowed to `scope`.
+    pub(crate) async fn token(&self, client_id: &str, secret: &str, scope: Option<&str>) -> String {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(&form)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "token request failed");
+        let body: Value = response.json().await.expect("json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// Rows of `table` belonging to `tenant` (to prove a refused request wrote nothing).
+    pub(crate) async fn count(&self, table: &str, tenant: &str) -> i64 {
+        let tenant = uuid::Uuid::parse_str(tenant).expect("tenant uuid");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = $1"
+        )))
+        .bind(tenant)
+        .fetch_one(&self.pool)
+        .await
+        .expect("count")
+    }
+}
+
+/// A tenant with a client holding every permission.
+pub(crate) struct Tenant {
+    pub(crate) id: String,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
+}
+
+/// A tenant's session: requests carry its token.
+pub(crate) struct Session<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: String,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) async fn new(app: &'a TestApp, tenant: &Tenant) -> Session<'a> {
+        Session {
+            app,
+            token: app.token(&tenant.client_id, &tenant.secret, None).await,
+        }
+    }
+
+    pub(crate) fn req(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        self.app
+            .http
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token)
+    }
+
+    pub(crate) async fn create_integration(&self, body: &Value) -> Response {
+        self.req(reqwest::Method::POST, "/api/v2/integrations")
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The guide's integration payload, verbatim.
+pub(crate) fn guide_integration() -> Value {
+    serde_json::from_str(include_str!("guide_integration.json")).expect("the fixture is JSON")
+}
+
+/// Asserts a problem+json response with `status` and returns its body.
+pub(crate) async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    response.json().await.expect("a problem body is JSON")
+}
+
+/// The `field` of every error of a validation problem.
+pub(crate) fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

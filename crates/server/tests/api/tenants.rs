@@ -1,0 +1,129 @@
+//! Tenants and API clients through the admin API.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{Session, TestApp, guide_integration, problem};
+
+#[tokio::test]
+async fn the_admin_creates_lists_gets_and_deletes_tenants() {
+    let app = TestApp::spawn().await;
+    let created = app
+        .admin(Method::POST, "/api/v2/tenants")
+        .json(&json!({"name": "acme"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.expect("json");
+    let path = format!("/api/v2/tenants/{}", created["id"].as_str().expect("id"));
+
+    let fetched: Value = app
+        .admin(Method::GET, &path)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(fetched, created);
+    let list: Value = app
+        .admin(Method::GET, "/api/v2/tenants")
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["data"], json!([created]));
+
+    assert_eq!(
+        app.admin(Method::DELETE, &path)
+            .send()
+            .await
+            .expect("delete")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    problem(
+        app.admin(Method::GET, &path).send().await.expect("get"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_tenant_name_is_unique() {
+    let app = TestApp::spawn().await;
+    app.tenant("acme").await;
+
+    let again = app
+        .admin(Method::POST, "/api/v2/tenants")
+        .json(&json!({"name": "acme"}))
+        .send()
+        .await
+        .expect("create");
+
+    problem(again, StatusCode::CONFLICT).await;
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_a_wrong_key() {
+    let app = TestApp::spawn().await;
+
+    let response = app
+        .http
+        .get(app.url("/api/v2/tenants"))
+        .bearer_auth("not-the-admin-key")
+        .send()
+        .await
+        .expect("list");
+
+    problem(response, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn a_client_secret_is_shown_once_and_never_listed() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+
+    let list = app
+        .admin(
+            Method::GET,
+            &format!("/api/v2/tenants/{}/clients", tenant.id),
+        )
+        .send()
+        .await
+        .expect("list");
+    let text = list.text().await.expect("body");
+
+    assert!(text.contains(&tenant.client_id));
+    assert!(
+        !text.contains(&tenant.secret),
+        "the secret must not be listed"
+    );
+    assert!(!text.contains("argon2"), "nor its hash");
+}
+
+#[tokio::test]
+async fn a_deleted_tenants_token_reaches_nothing_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    assert_eq!(
+        app.admin(Method::DELETE, &format!("/api/v2/tenants/{}", tenant.id))
+            .send()
+            .await
+            .expect("delete")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    problem(
+        s.create_integration(&guide_integration()).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    assert_eq!(app.count("integrations", &tenant.id).await, 0);
+}
