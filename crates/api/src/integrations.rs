@@ -258,7 +258,7 @@ pub async fn patch_integration(
     merge_patch(&mut document, patch);
     let input: IntegrationIn = from_value(document)?;
     input.validate()?;
-    let outcome = store::update_integration(&mut *tx, tenant, id, Some(current.version), &input)
+    let outcome = store::update_integration(&mut tx, tenant, id, Some(current.version), &input)
         .await
         .map_err(name_taken)?;
     let updated = guarded(outcome)?;

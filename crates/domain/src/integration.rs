@@ -280,7 +280,7 @@ fn validate_url(url: &str, errors: &mut ValidationErrors) {
             );
         }
         Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
-            errors.add(FIELD, "must name a host")
+            errors.add(FIELD, "must name a host");
         }
         Ok(_) => {}
         Err(e) => errors.add(FIELD, format!("is not a valid absolute URL: {e}")),

@@ -108,7 +108,7 @@ fn api_settings(global: &GlobalOpts, opts: &ServeOpts) -> anyhow::Result<ApiSett
     )?;
     match origin {
         Origin::File(path) => {
-            tracing::info!(path = %path.display(), "platform admin key (use it as `Authorization: Bearer <key>` on /api/v2/tenants)")
+            tracing::info!(path = %path.display(), "platform admin key (use it as `Authorization: Bearer <key>` on /api/v2/tenants)");
         }
         Origin::Configured => tracing::info!("platform admin key from RICOCHET_ADMIN_KEY"),
     }
