@@ -1,10 +1,14 @@
 //! Ricochet's pure types and rules: identifiers, permissions, integration settings and their
 //! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
 
+pub mod event;
 pub mod ids;
 pub mod integration;
+pub mod outcome;
+pub mod payload;
 pub mod permission;
 pub mod retry;
+pub mod schedule;
 pub mod template;
 pub mod tenant;
 pub mod validation;

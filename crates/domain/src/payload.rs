@@ -1,0 +1,123 @@
+//! What an attempt sends: the request body built from an event and an integration's settings
+//! (envelope or bare data, after transformations).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::integration::{IntegrationSettings, PayloadFormat, Transformation};
+
+/// An event as it is delivered.
+#[derive(Debug, Clone)]
+pub struct EventView<'a> {
+    /// The event's id.
+    pub id: &'a str,
+    /// Its type.
+    pub kind: &'a str,
+    /// Its tenant.
+    pub tenant_id: uuid::Uuid,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Its data as published.
+    pub data: &'a Value,
+}
+
+/// The JSON body for `event` under `settings`: the envelope `{id, type, tenantId, occurredAt,
+/// data}` or the data alone, with the transformations applied to the data.
+pub fn body(settings: &IntegrationSettings, event: &EventView<'_>) -> Value {
+    let data = transform(&settings.transformations, event.data);
+    match settings.payload_format {
+        PayloadFormat::Data => data,
+        PayloadFormat::Envelope => json!({
+            "id": event.id,
+            "type": event.kind,
+            "tenantId": event.tenant_id,
+            "occurredAt": event.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "data": data,
+        }),
+    }
+}
+
+/// Applies `steps` to `data`. Once any field mapping exists, the result holds only mapped
+/// fields (a source that is absent maps to nothing).
+pub fn transform(steps: &[Transformation], data: &Value) -> Value {
+    if steps.is_empty() {
+        return data.clone();
+    }
+    let mut out = Value::Object(Map::new());
+    for step in steps {
+        let Transformation::FieldMapping {
+            source,
+            destination,
+        } = step;
+        if let Some(value) = lookup(data, source) {
+            insert(&mut out, destination, value.clone());
+        }
+    }
+    out
+}
+
+/// The value at a dotted path.
+pub fn lookup<'v>(data: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.')
+        .try_fold(data, |value, segment| match value {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
+}
+
+fn insert(target: &mut Value, path: &str, value: Value) {
+    let mut current = target;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        if !current.is_object() {
+            *current = Value::Object(Map::new());
+        }
+        let Value::Object(map) = current else { return };
+        if segments.peek().is_none() {
+            map.insert(segment.to_owned(), value);
+            return;
+        }
+        current = map
+            .entry(segment.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping(source: &str, destination: &str) -> Transformation {
+        Transformation::FieldMapping {
+            source: source.into(),
+            destination: destination.into(),
+        }
+    }
+
+    #[test]
+    fn the_guides_field_mapping_keeps_exactly_the_mapped_fields() {
+        let data = json!({"queueName": "support", "memberId": "agent-7", "history": [1, 2, 3]});
+        let out = transform(
+            &[
+                mapping("queueName", "queue"),
+                mapping("memberId", "agentId"),
+            ],
+            &data,
+        );
+        assert_eq!(out, json!({"queue": "support", "agentId": "agent-7"}));
+    }
+
+    #[test]
+    fn nested_paths_map_into_nested_objects() {
+        let data = json!({"a": {"b": [10, {"c": 3}]}});
+        let out = transform(&[mapping("a.b.1.c", "x.y"), mapping("missing", "z")], &data);
+        assert_eq!(out, json!({"x": {"y": 3}}));
+    }
+
+    #[test]
+    fn without_transformations_the_data_is_sent_as_published() {
+        let data = json!({"k": [1, "two"]});
+        assert_eq!(transform(&[], &data), data);
+    }
+}
