@@ -17,21 +17,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let json_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
-        if !json_type {
-            return Err(ApiError::UnsupportedMediaType("application/json"));
-        }
+        let Body { headers, bytes } = Body::from_request(req, state).await?;
+        require_json(&headers)?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// A raw body and its headers, read within the router's body limit (413 problem beyond it).
+#[derive(Debug)]
+pub struct Body {
+    /// The request's headers.
+    pub headers: axum::http::HeaderMap,
+    /// The whole body.
+    pub bytes: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
@@ -39,7 +44,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::BadRequest(format!("could not read the body: {rejection}"))
             }
         })?;
-        parse_json(&bytes).map(JsonBody)
+        Ok(Body { headers, bytes })
+    }
+}
+
+/// 415 unless the body is declared as JSON (`application/json` or any `+json` type).
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"));
+    if json_type {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType("application/json"))
     }
 }
 

@@ -201,15 +201,43 @@ pub async fn replace_integration(
     let id = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
     input.validate()?;
-    let mut conn = state
+    let updated = apply_update(&state, auth.tenant, id, expected, |_| Ok(input)).await?;
+    Ok(with_etag(StatusCode::OK, updated))
+}
+
+/// Writes a new version of an integration in one transaction: the change, guarded by
+/// `expected`, and the pausing or resuming of its waiting deliveries when `enabled` flips.
+async fn apply_update(
+    state: &AppState,
+    tenant: TenantId,
+    id: IntegrationId,
+    expected: Option<i32>,
+    change: impl FnOnce(&store::Integration) -> ApiResult<IntegrationIn>,
+) -> ApiResult<store::Integration> {
+    let mut tx = state
         .pool
-        .acquire()
+        .begin()
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let outcome = store::update_integration(&mut conn, auth.tenant, id, expected, &input)
+    let current = store::lock_integration(&mut *tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    if expected.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let input = change(&current)?;
+    let outcome = store::update_integration(&mut tx, tenant, id, Some(current.version), &input)
         .await
         .map_err(name_taken)?;
-    Ok(with_etag(StatusCode::OK, guarded(outcome)?))
+    let updated = guarded(outcome)?;
+    if updated.enabled != current.enabled {
+        ricochet_store::deliveries::set_integration_paused(&mut tx, tenant, id, !updated.enabled)
+            .await?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(updated)
 }
 
 /// Change some fields of an integration with a JSON merge patch: present fields replace,
@@ -241,30 +269,15 @@ pub async fn patch_integration(
             "a merge patch must be a JSON object",
         ));
     }
-    let tenant: TenantId = auth.tenant;
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let current = store::lock_integration(&mut *tx, tenant, id)
-        .await?
-        .ok_or(ApiError::NotFound("integration"))?;
-    if expected.is_some_and(|v| v != current.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let mut document =
-        serde_json::to_value(current.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut document, patch);
-    let input: IntegrationIn = from_value(document)?;
-    input.validate()?;
-    let outcome = store::update_integration(&mut tx, tenant, id, Some(current.version), &input)
-        .await
-        .map_err(name_taken)?;
-    let updated = guarded(outcome)?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let updated = apply_update(&state, auth.tenant, id, expected, |current| {
+        let mut document = serde_json::to_value(current.to_input())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        merge_patch(&mut document, patch);
+        let input: IntegrationIn = from_value(document)?;
+        input.validate()?;
+        Ok(input)
+    })
+    .await?;
     Ok(with_etag(StatusCode::OK, updated))
 }
 
@@ -307,16 +320,21 @@ pub async fn delete_integration(
     auth.require(Permission::IntegrationEdit)?;
     let id = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
-    let mut conn = state
+    let mut tx = state
         .pool
-        .acquire()
+        .begin()
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    match store::delete_integration(&mut conn, auth.tenant, id, expected).await? {
-        Guarded::Done(()) => Ok(StatusCode::NO_CONTENT),
-        Guarded::NotFound => Err(ApiError::NotFound("integration")),
-        Guarded::VersionMismatch => Err(ApiError::PreconditionFailed),
+    match store::delete_integration(&mut tx, auth.tenant, id, expected).await? {
+        Guarded::Done(()) => {}
+        Guarded::NotFound => return Err(ApiError::NotFound("integration")),
+        Guarded::VersionMismatch => return Err(ApiError::PreconditionFailed),
     }
+    ricochet_store::deliveries::cancel_for_integration(&mut *tx, auth.tenant, id).await?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! the OpenAPI document generated from the handlers' own types.
 
 pub mod auth;
+pub mod bindings;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod integrations;
+pub mod logs;
 pub mod oauth;
 pub mod pagination;
 pub mod tenants;
@@ -28,6 +31,8 @@ use error::ApiError;
 
 /// Request bodies larger than this are refused with 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default limit of a published event's body: 256 KiB.
+pub const DEFAULT_EVENT_BODY_LIMIT: usize = 256 * 1024;
 
 /// What every handler can reach: cheap clones of shared handles.
 #[derive(Debug, Clone)]
@@ -36,6 +41,23 @@ pub struct AppState {
     pub pool: PgPool,
     /// Token and admin-key checking.
     pub auth: Arc<AuthKeys>,
+    /// Size limits of requests.
+    pub limits: Limits,
+}
+
+/// Size limits of requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest event body accepted by `POST /api/v2/events`.
+    pub event_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            event_body_bytes: DEFAULT_EVENT_BODY_LIMIT,
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<AuthKeys> {
@@ -56,6 +78,9 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         (name = "auth", description = "OAuth2 client-credentials tokens"),
         (name = "tenants", description = "Tenants and their API clients (platform admin key)"),
         (name = "integrations", description = "Target endpoints and their retry policies"),
+        (name = "event bindings", description = "Which event types reach which integration"),
+        (name = "events", description = "Publishing events"),
+        (name = "logs", description = "Deliveries and their attempts"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -95,6 +120,11 @@ fn api_router() -> OpenApiRouter<AppState> {
             integrations::patch_integration,
             integrations::delete_integration
         ))
+        .routes(routes!(bindings::create_bindings, bindings::list_bindings))
+        .routes(routes!(bindings::delete_binding))
+        .routes(routes!(events::publish_event))
+        .routes(routes!(logs::list_logs))
+        .routes(routes!(logs::get_delivery_with_attempts))
 }
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
@@ -109,7 +139,9 @@ pub fn router(state: AppState) -> axum::Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(
+            DEFAULT_BODY_LIMIT.max(state.limits.event_body_bytes),
+        ))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal("a handler panicked".into()).into_response()

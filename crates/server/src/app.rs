@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ricochet_api::{AppState, AuthKeys};
+use ricochet_api::{AppState, AuthKeys, Limits};
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -23,6 +23,8 @@ pub struct ApiSettings {
     pub jwt_secret: SecretString,
     /// Access-token lifetime.
     pub token_ttl: Duration,
+    /// Request size limits.
+    pub limits: Limits,
 }
 
 /// The API, bound and ready to serve.
@@ -43,7 +45,11 @@ impl Application {
             settings.admin_key,
             settings.token_ttl,
         ));
-        let router = ricochet_api::router(AppState { pool, auth });
+        let router = ricochet_api::router(AppState {
+            pool,
+            auth,
+            limits: settings.limits,
+        });
         Ok(Application { listener, router })
     }
 

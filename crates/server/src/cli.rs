@@ -1,14 +1,16 @@
 //! What each command does.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use ricochet_delivery::{NoSecrets, SecretSource, WorkerConfig};
 use ricochet_domain::TenantId;
 use ricochet_domain::tenant::{ApiClientIn, TenantIn};
 
 use crate::app::{ApiSettings, Application, shutdown_signal};
-use crate::config::{Cli, Command, GlobalOpts, ServeOpts, TenantsCommand};
+use crate::config::{ApiOpts, Cli, Command, GlobalOpts, TenantsCommand, WorkerOpts};
 use crate::database::Database;
 use crate::keys::{self, Origin};
 
@@ -16,9 +18,9 @@ use crate::keys::{self, Origin};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Openapi => print_openapi(),
-        Command::Serve(opts) => serve(&cli.global, Some(opts), true).await,
-        Command::Api(opts) => serve(&cli.global, Some(opts), false).await,
-        Command::Worker => serve(&cli.global, None, true).await,
+        Command::Serve(opts) => serve(&cli.global, Some(opts.api), Some(opts.worker)).await,
+        Command::Api(opts) => serve(&cli.global, Some(opts), None).await,
+        Command::Worker(opts) => serve(&cli.global, None, Some(opts)).await,
         Command::Migrate => {
             let db = open(&cli.global).await?;
             tracing::info!("migrations applied");
@@ -50,7 +52,11 @@ async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
 }
 
 /// Runs the API (with `api`) and the worker (with `worker`) until SIGINT/SIGTERM.
-async fn serve(global: &GlobalOpts, api: Option<ServeOpts>, worker: bool) -> anyhow::Result<()> {
+async fn serve(
+    global: &GlobalOpts,
+    api: Option<ApiOpts>,
+    worker: Option<WorkerOpts>,
+) -> anyhow::Result<()> {
     let db = open(global).await?;
     let result = run_roles(global, &db, api, worker).await;
     db.close().await;
@@ -60,8 +66,8 @@ async fn serve(global: &GlobalOpts, api: Option<ServeOpts>, worker: bool) -> any
 async fn run_roles(
     global: &GlobalOpts,
     db: &Database,
-    api: Option<ServeOpts>,
-    worker: bool,
+    api: Option<ApiOpts>,
+    worker: Option<WorkerOpts>,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let signal = tokio::spawn(async move {
@@ -83,22 +89,42 @@ async fn run_roles(
         }
         None => None,
     };
-    if worker {
-        tracing::info!("delivery worker started (no delivery work exists yet)");
-    }
-    let result = match api_task {
-        Some(task) => task.await.context("API task")?,
-        None => {
-            stopped().await;
-            Ok(())
+    // The apalis worker's future is not `Send`, so it runs on this task beside the API's.
+    let worker_run = async {
+        match worker {
+            Some(opts) => {
+                let secrets: Arc<dyn SecretSource> = Arc::new(NoSecrets);
+                ricochet_delivery::run(db.pool.clone(), worker_config(&opts), secrets, stopped())
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+            None => Ok(()),
         }
     };
+    let api_run = async {
+        match api_task {
+            Some(task) => task.await.context("API task")?,
+            None => Ok(()),
+        }
+    };
+    let (api_result, worker_result) = tokio::join!(api_run, worker_run);
     signal.abort();
     tracing::info!("stopped");
-    result
+    api_result.and(worker_result)
 }
 
-fn api_settings(global: &GlobalOpts, opts: &ServeOpts) -> anyhow::Result<ApiSettings> {
+/// The worker's configuration from its options.
+pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
+    let mut config = WorkerConfig::new(
+        opts.worker_concurrency as usize,
+        opts.worker_batch_size as usize,
+        Duration::from_millis(opts.lease_grace_ms),
+    );
+    config.shutdown_timeout = Duration::from_secs(opts.shutdown_timeout);
+    config
+}
+
+fn api_settings(global: &GlobalOpts, opts: &ApiOpts) -> anyhow::Result<ApiSettings> {
     let (admin_key, origin) = keys::load_or_generate(
         opts.admin_key.as_ref(),
         &global.data_dir,
@@ -124,6 +150,9 @@ fn api_settings(global: &GlobalOpts, opts: &ServeOpts) -> anyhow::Result<ApiSett
         admin_key,
         jwt_secret,
         token_ttl: Duration::from_secs(opts.token_ttl),
+        limits: ricochet_api::Limits {
+            event_body_bytes: opts.max_event_bytes,
+        },
     })
 }
 

@@ -64,9 +64,9 @@ pub enum Command {
     /// Run the API and the delivery worker in one process.
     Serve(ServeOpts),
     /// Run the API only.
-    Api(ServeOpts),
+    Api(ApiOpts),
     /// Run the delivery worker only.
-    Worker,
+    Worker(WorkerOpts),
     /// Apply the database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -76,9 +76,37 @@ pub enum Command {
     Tenants(TenantsCommand),
 }
 
-/// Options of the API role.
+/// Options of `serve`: both roles.
 #[derive(Debug, Clone, Args)]
 pub struct ServeOpts {
+    /// The API's options.
+    #[command(flatten)]
+    pub api: ApiOpts,
+    /// The worker's options.
+    #[command(flatten)]
+    pub worker: WorkerOpts,
+}
+
+/// Options of the delivery worker role.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerOpts {
+    /// Attempts in flight at once.
+    #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub worker_concurrency: u32,
+    /// Deliveries claimed per query.
+    #[arg(long, env = "RICOCHET_WORKER_BATCH_SIZE", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub worker_batch_size: u32,
+    /// Lease beyond an integration's request timeout, in ms: an attempt unfinished by then (a killed worker) runs again.
+    #[arg(long, env = "RICOCHET_LEASE_GRACE_MS", default_value_t = 30_000)]
+    pub lease_grace_ms: u64,
+    /// How long shutdown waits for attempts in flight, in seconds.
+    #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+/// Options of the API role.
+#[derive(Debug, Clone, Args)]
+pub struct ApiOpts {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, env = "RICOCHET_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -91,6 +119,9 @@ pub struct ServeOpts {
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "RICOCHET_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
     pub token_ttl: u64,
+    /// Largest event body accepted by POST /api/v2/events, in bytes.
+    #[arg(long, env = "RICOCHET_MAX_EVENT_BYTES", default_value_t = 256 * 1024)]
+    pub max_event_bytes: usize,
 }
 
 /// Tenant commands.

@@ -209,3 +209,19 @@ async fn miss<T>(
         None => Guarded::NotFound,
     })
 }
+
+/// Whether `tenant` has (or had, before deleting it) this integration: its log stays readable.
+pub async fn integration_ever_existed(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<bool> {
+    let found = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM integrations WHERE tenant_id = $1 AND id = $2)",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_one(db)
+    .await?;
+    Ok(found)
+}

@@ -3,7 +3,11 @@
 //! transaction.
 
 pub mod api_clients;
+pub mod attempts;
+pub mod deliveries;
 pub mod error;
+pub mod event_bindings;
+pub mod events;
 pub mod health;
 pub mod integrations;
 pub mod tenants;

@@ -148,6 +148,7 @@ impl TestApp {
             admin_key: SecretString::from(ADMIN_KEY),
             jwt_secret: SecretString::from(JWT_SECRET),
             token_ttl,
+            limits: ricochet_api::Limits::default(),
         };
         let app = Application::build(settings, pool.clone())
             .await

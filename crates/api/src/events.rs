@@ -1,0 +1,105 @@
+//! `POST /api/v2/events`: publish an event to every integration bound to its type.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use ricochet_domain::event::{EventIn, matching_patterns};
+use ricochet_domain::{IntegrationId, Permission};
+use ricochet_store::events::{self as store, NewEvent};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::TenantAuth;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{Body, parse_json, require_json};
+
+/// A delivery made for a published event.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryRefOut {
+    /// The delivery (see `GET /api/v2/deliveries/{deliveryId}`).
+    pub delivery_id: Uuid,
+    /// The integration it goes to.
+    pub integration_id: IntegrationId,
+}
+
+/// What publishing did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedOut {
+    /// The event's id (the client's, or the one generated).
+    pub event_id: String,
+    /// One delivery per enabled integration bound to the event's type.
+    pub deliveries: Vec<DeliveryRefOut>,
+}
+
+/// Publish an event. It is stored with one delivery per enabled integration bound to its type
+/// in one transaction: a 202 means it will be delivered. Publishing an `id` again answers 200
+/// with the original deliveries and makes no new ones.
+#[utoipa::path(post, path = "/api/v2/events", tag = "events", security(("bearer" = ["event:publish"])),
+    request_body = EventIn,
+    responses(
+        (status = 202, description = "Accepted", body = PublishedOut),
+        (status = 200, description = "This id was published before; nothing new was made", body = PublishedOut),
+        (status = 413, description = "Body over the configured limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn publish_event(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<PublishedOut>)> {
+    auth.require(Permission::EventPublish)?;
+    if body.bytes.len() > state.limits.event_body_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    require_json(&body.headers)?;
+    let input: EventIn = parse_json(&body.bytes)?;
+    input.validate()?;
+    let id = input
+        .id
+        .clone()
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    let event = NewEvent {
+        id: &id,
+        kind: &input.kind,
+        occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
+        data: &input.data,
+    };
+    let mut tx = state
+        .pool
+        .begin()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let published = store::publish(
+        &mut tx,
+        auth.tenant,
+        &event,
+        &matching_patterns(&input.kind),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let status = if published.created {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    let deliveries = published
+        .deliveries
+        .into_iter()
+        .map(|d| DeliveryRefOut {
+            delivery_id: d.id,
+            integration_id: IntegrationId(d.integration_id),
+        })
+        .collect();
+    Ok((
+        status,
+        Json(PublishedOut {
+            event_id: id,
+            deliveries,
+        }),
+    ))
+}

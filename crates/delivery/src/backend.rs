@@ -1,0 +1,262 @@
+//! Ricochet's apalis backend over the `deliveries` table. It claims due deliveries in batches
+//! with a lease, waits for a NOTIFY or a timer set to the earliest due time (or lease expiry),
+//! returns expired leases to pending, and at shutdown releases what it claimed but never
+//! started.
+//!
+//! `poll_next` never fails and never ends: an error would stop the worker and drop in-flight
+//! attempts, and an ended stream would leave it idle for good. Database errors are logged and
+//! retried after a pause instead.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_core::backend::BackendConfig;
+use apalis_core::backend::finalize::Ephemeral;
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use ricochet_store::StoreError;
+use ricochet_store::deliveries::{self, Claimed};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+use tower::layer::util::Identity;
+use uuid::Uuid;
+
+use crate::WorkerConfig;
+
+/// What a claim found: the leased deliveries and, when the batch was not full, when the next
+/// one is due.
+type Claim = (Vec<Claimed>, Option<DateTime<Utc>>);
+
+enum Fetch {
+    Start,
+    Claiming(BoxFuture<'static, Result<Claim, StoreError>>),
+    Waiting(BoxFuture<'static, ()>),
+}
+
+/// The backend of one worker.
+pub struct DeliveryBackend {
+    pool: PgPool,
+    wake: Arc<Notify>,
+    config: WorkerConfig,
+    buffer: VecDeque<Task<Claimed>>,
+    fetch: Fetch,
+    reap_timer: Pin<Box<tokio::time::Sleep>>,
+    reaping: Option<BoxFuture<'static, Result<u64, StoreError>>>,
+    releasing: Option<BoxFuture<'static, Result<u64, StoreError>>>,
+}
+
+impl std::fmt::Debug for DeliveryBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryBackend")
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeliveryBackend {
+    /// A backend claiming from `pool`, woken by `wake` (notified on every NOTIFY).
+    pub fn new(pool: PgPool, wake: Arc<Notify>, config: WorkerConfig) -> Self {
+        DeliveryBackend {
+            pool,
+            wake,
+            config,
+            buffer: VecDeque::new(),
+            fetch: Fetch::Start,
+            reap_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            reaping: None,
+            releasing: None,
+        }
+    }
+
+    fn task(claimed: Claimed, worker: &str) -> Task<Claimed> {
+        let id = claimed.id;
+        let recorded = usize::try_from(claimed.attempt_count).unwrap_or(0);
+        TaskBuilder::new(claimed)
+            .task_id(TaskId::from_uuid(id))
+            .attempt(recorded)
+            .lock_by(Some(worker.to_owned()))
+            .build()
+    }
+
+    fn claim(&self, worker: &str) -> BoxFuture<'static, Result<Claim, StoreError>> {
+        let pool = self.pool.clone();
+        let worker = worker.to_owned();
+        let batch = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
+        let grace = i64::try_from(self.config.lease_grace.as_millis()).unwrap_or(i64::MAX);
+        async move {
+            let rows = deliveries::claim(&pool, &worker, batch, grace).await?;
+            let next = if rows.len() < usize::try_from(batch).unwrap_or(usize::MAX) {
+                deliveries::next_wake_at(&pool).await?
+            } else {
+                None
+            };
+            Ok((rows, next))
+        }
+        .boxed()
+    }
+
+    /// Sleeps until a NOTIFY, the next due time, or `max_idle` (a fallback should a
+    /// notification be lost), whichever comes first.
+    fn wait_for_work(&self, next: Option<DateTime<Utc>>) -> BoxFuture<'static, ()> {
+        let idle = self.config.max_idle;
+        let wait = next.map_or(idle, |at| {
+            (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(idle)
+        });
+        let wake = self.wake.clone();
+        async move {
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        .boxed()
+    }
+}
+
+impl Backend for DeliveryBackend {
+    type Task = Task<Claimed>;
+    type Error = StoreError;
+
+    /// Drives the lease reaper on its own timer, never blocking the fetch.
+    fn poll_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        if self.reaping.is_none() && self.reap_timer.as_mut().poll(cx).is_ready() {
+            self.reap_timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + self.config.reap_every);
+            let _ = self.reap_timer.as_mut().poll(cx);
+            let pool = self.pool.clone();
+            self.reaping = Some(
+                async move {
+                    let returned = deliveries::reap_expired_leases(&pool).await?;
+                    if returned > 0 {
+                        let mut conn = pool.acquire().await?;
+                        ricochet_store::events::wake_workers(&mut conn).await?;
+                    }
+                    Ok(returned)
+                }
+                .boxed(),
+            );
+        }
+        if let Some(reaping) = self.reaping.as_mut()
+            && let Poll::Ready(result) = reaping.poll_unpin(cx)
+        {
+            self.reaping = None;
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    deliveries = n,
+                    "returned deliveries with expired leases to pending"
+                ),
+                Err(e) => tracing::error!(error = %e, "returning expired leases"),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        worker: &WorkerContext,
+    ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
+        loop {
+            if let Some(task) = self.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(task)));
+            }
+            match &mut self.fetch {
+                Fetch::Start => self.fetch = Fetch::Claiming(self.claim(worker.name())),
+                Fetch::Claiming(claiming) => match ready!(claiming.poll_unpin(cx)) {
+                    Ok((rows, next)) => {
+                        let full = rows.len() >= self.config.batch_size;
+                        self.buffer
+                            .extend(rows.into_iter().map(|c| Self::task(c, worker.name())));
+                        self.fetch = if full {
+                            Fetch::Start
+                        } else {
+                            Fetch::Waiting(self.wait_for_work(next))
+                        };
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "claiming deliveries; retrying in 1 s");
+                        self.fetch =
+                            Fetch::Waiting(tokio::time::sleep(Duration::from_secs(1)).boxed());
+                    }
+                },
+                Fetch::Waiting(waiting) => {
+                    ready!(waiting.poll_unpin(cx));
+                    self.fetch = Fetch::Start;
+                }
+            }
+        }
+    }
+
+    /// Called once every attempt in flight has finished: finish a claim under way, then hand
+    /// back every claimed delivery that was never started.
+    fn poll_close(
+        &mut self,
+        cx: &mut Context<'_>,
+        worker: &WorkerContext,
+    ) -> Poll<Result<(), Self::Error>> {
+        if let Fetch::Claiming(claiming) = &mut self.fetch
+            && let Ok((rows, _)) = ready!(claiming.poll_unpin(cx))
+        {
+            self.buffer
+                .extend(rows.into_iter().map(|c| Self::task(c, worker.name())));
+        }
+        self.fetch = Fetch::Start;
+        if let Some(reaping) = self.reaping.as_mut() {
+            let _ = ready!(reaping.poll_unpin(cx));
+            self.reaping = None;
+        }
+        if self.releasing.is_none() && !self.buffer.is_empty() {
+            let ids: Vec<Uuid> = self.buffer.drain(..).map(|t| t.args.id).collect();
+            let (pool, name) = (self.pool.clone(), worker.name().to_owned());
+            self.releasing = Some(
+                async move {
+                    let mut conn = pool.acquire().await?;
+                    deliveries::release(&mut conn, &name, &ids).await
+                }
+                .boxed(),
+            );
+        }
+        if let Some(releasing) = self.releasing.as_mut() {
+            match ready!(releasing.poll_unpin(cx)) {
+                Ok(n) if n > 0 => {
+                    tracing::info!(deliveries = n, "released claimed deliveries at shutdown")
+                }
+                Ok(_) => {}
+                // Their leases expire and another worker takes them.
+                Err(e) => tracing::error!(error = %e, "releasing claimed deliveries at shutdown"),
+            }
+            self.releasing = None;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl BackendConfig for DeliveryBackend {
+    type Args = Claimed;
+    type Id = Uuid;
+    type Kind = Ephemeral;
+    type Config = WorkerConfig;
+    type Layer = Identity;
+
+    fn config(&self) -> &Self::Config {
+        &self.config
+    }
+
+    fn middleware(&mut self, _worker: &mut WorkerContext) -> Self::Layer {
+        Identity::new()
+    }
+}

@@ -1,0 +1,52 @@
+//! Ricochet's delivery worker: an apalis worker fed by Ricochet's own backend over the
+//! `deliveries` table. Each task is one attempt: render the request, send it, classify the
+//! outcome, and record it in the transaction that moves the delivery on (succeeded, the next
+//! attempt at T, or dead-lettered).
+
+pub mod attempt;
+pub mod backend;
+pub mod worker;
+
+use std::time::Duration;
+
+pub use attempt::{NoSecrets, SecretSource};
+pub use worker::run;
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Unique name of this worker; it owns the leases it takes.
+    pub name: String,
+    /// Attempts in flight at once.
+    pub concurrency: usize,
+    /// Deliveries claimed per query.
+    pub batch_size: usize,
+    /// Lease beyond an integration's request timeout before an unfinished attempt is retried
+    /// elsewhere.
+    pub lease_grace: Duration,
+    /// Longest sleep without a NOTIFY (a fallback poll).
+    pub max_idle: Duration,
+    /// How often expired leases are returned to pending.
+    pub reap_every: Duration,
+    /// How long shutdown waits for attempts in flight.
+    pub shutdown_timeout: Duration,
+}
+
+impl WorkerConfig {
+    /// Defaults for a worker named uniquely for this process.
+    pub fn new(concurrency: usize, batch_size: usize, lease_grace: Duration) -> Self {
+        WorkerConfig {
+            name: format!(
+                "worker-{}-{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            ),
+            concurrency,
+            batch_size,
+            lease_grace,
+            max_idle: Duration::from_secs(5),
+            reap_every: Duration::from_millis(500),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+}

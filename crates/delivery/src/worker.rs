@@ -1,0 +1,178 @@
+//! The worker: one apalis task per attempt, a LISTEN connection that wakes the backend, and
+//! graceful shutdown that finishes attempts in flight up to a deadline.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use chrono::Utc;
+use ricochet_domain::outcome::{Outcome, RetryAfter};
+use ricochet_domain::schedule::{self, Decision};
+use ricochet_store::deliveries::{self, Claimed, Transition};
+use ricochet_store::events::WAKE_CHANNEL;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+
+use crate::WorkerConfig;
+use crate::attempt::{self, SecretSource};
+use crate::backend::DeliveryBackend;
+
+/// What every attempt shares.
+#[derive(Clone)]
+struct Shared {
+    pool: PgPool,
+    http: reqwest::Client,
+    secrets: Arc<dyn SecretSource>,
+}
+
+/// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
+/// configured deadline) and releases the deliveries it had claimed but not started.
+pub async fn run(
+    pool: PgPool,
+    config: WorkerConfig,
+    secrets: Arc<dyn SecretSource>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerRunError> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
+    let wake = Arc::new(Notify::new());
+    let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
+    let shared = Shared {
+        pool: pool.clone(),
+        http,
+        secrets,
+    };
+    let deadline = config.shutdown_timeout;
+    let concurrency = config.concurrency;
+    let name = config.name.clone();
+    let worker = WorkerBuilder::new(name.clone())
+        .backend(DeliveryBackend::new(pool, wake, config))
+        .data(shared)
+        .on_event(|ctx, event| {
+            if let Event::Error(e) = event {
+                tracing::error!(worker = ctx.name(), error = %e, "an attempt failed to run");
+            }
+        })
+        .concurrency(concurrency)
+        // A safety net above the longest request timeout: an attempt cut off here is retried
+        // once its lease expires.
+        .timeout(Duration::from_secs(600))
+        .enable_tracing()
+        .catch_panic()
+        .build(deliver);
+    tracing::info!(worker = %name, concurrency, "delivery worker started");
+    let stopping = Arc::new(Notify::new());
+    let stopped = stopping.clone();
+    let signal = async move {
+        shutdown.await;
+        stopped.notify_one();
+        Ok::<(), std::io::Error>(())
+    };
+    let run = worker.run_until(signal);
+    tokio::pin!(run);
+    let result = tokio::select! {
+        result = &mut run => result.map_err(|e| WorkerRunError(e.to_string())),
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(deadline).await;
+        } => {
+            // What is still in flight keeps its lease; it is retried once the lease expires.
+            tracing::warn!(after = ?deadline, "attempts still in flight at the shutdown deadline were abandoned");
+            Ok(())
+        }
+    };
+    listener.abort();
+    result
+}
+
+/// A worker that could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("delivery worker: {0}")]
+pub struct WorkerRunError(String);
+
+/// Wakes the backend on every NOTIFY of the wake channel, and once after each (re)connection
+/// since notifications sent while disconnected are lost.
+async fn listen(pool: PgPool, wake: Arc<Notify>) {
+    loop {
+        match PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(WAKE_CHANNEL).await {
+                Ok(()) => {
+                    wake.notify_one();
+                    while let Ok(Some(_)) = listener.try_recv().await {
+                        wake.notify_one();
+                    }
+                    tracing::warn!("the LISTEN connection dropped; reconnecting");
+                }
+                Err(e) => tracing::error!(error = %e, "LISTEN failed"),
+            },
+            Err(e) => tracing::error!(error = %e, "connecting the LISTEN connection"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// One attempt of a claimed delivery, recorded with the delivery's next state.
+async fn deliver(
+    claimed: Claimed,
+    shared: Data<Shared>,
+    worker: WorkerContext,
+) -> Result<(), BoxDynError> {
+    let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
+    let mut result = attempt::perform(&shared.http, &claimed, shared.secrets.as_ref()).await;
+    let policy = &claimed.settings.0.retry_policy;
+    let decision = match result.refused.take() {
+        Some(reason) => Decision::DeadLetter(reason),
+        None => schedule::decide(
+            policy,
+            number,
+            &result.outcome,
+            result.retry_after,
+            &mut rand::rng(),
+        ),
+    };
+    if let Some(RetryAfter::Unparseable) = result.retry_after
+        && matches!(result.outcome, Outcome::Status(429 | 503))
+    {
+        result.record.retry_after_note =
+            Some("unparseable Retry-After ignored; the policy's delay applied".into());
+    }
+    let transition = match &decision {
+        Decision::Succeeded => Transition::Succeeded,
+        Decision::Retry { delay, retry_after } => {
+            result.record.retry_after_ms =
+                retry_after.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let delay = chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX);
+            Transition::Retry(Utc::now() + delay)
+        }
+        Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
+    };
+    let mut tx = shared.pool.begin().await?;
+    let recorded = deliveries::record_attempt(
+        &mut tx,
+        claimed.id,
+        worker.name(),
+        &result.record,
+        &transition,
+    )
+    .await?;
+    tx.commit().await?;
+    if recorded {
+        tracing::info!(delivery = %claimed.id, attempt = number, status = ?result.record.status_code, next = ?decision_name(&decision), "attempt recorded");
+    } else {
+        tracing::warn!(delivery = %claimed.id, attempt = number, "lease lost before the attempt was recorded; another worker retries it");
+    }
+    Ok(())
+}
+
+fn decision_name(decision: &Decision) -> &str {
+    match decision {
+        Decision::Succeeded => "succeeded",
+        Decision::Retry { .. } => "retry",
+        Decision::DeadLetter(reason) => reason,
+    }
+}
