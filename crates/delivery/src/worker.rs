@@ -2,11 +2,13 @@
 //! graceful shutdown that finishes attempts in flight up to a deadline.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::*;
 use chrono::Utc;
+use futures::FutureExt;
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_store::deliveries::{self, Claimed, Transition};
@@ -63,7 +65,6 @@ pub async fn run(
         // once its lease expires.
         .timeout(Duration::from_secs(600))
         .enable_tracing()
-        .catch_panic()
         .build(deliver);
     tracing::info!(worker = %name, concurrency, "delivery worker started");
     let stopping = Arc::new(Notify::new());
@@ -116,11 +117,31 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
     }
 }
 
-/// One attempt of a claimed delivery, recorded with the delivery's next state.
+/// One attempt of a claimed delivery. A panic is caught here rather than by apalis's
+/// catch-panic layer, whose handler type keeps the worker's future from being `Send`.
 async fn deliver(
     claimed: Claimed,
     shared: Data<Shared>,
     worker: WorkerContext,
+) -> Result<(), BoxDynError> {
+    let id = claimed.id;
+    match AssertUnwindSafe(attempt_and_record(claimed, &shared, worker.name()))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(delivery = %id, "an attempt panicked; it runs again once its lease expires");
+            Err("attempt panicked".into())
+        }
+    }
+}
+
+/// Makes the attempt and records it with the delivery's next state.
+async fn attempt_and_record(
+    claimed: Claimed,
+    shared: &Shared,
+    worker: &str,
 ) -> Result<(), BoxDynError> {
     let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
     let mut result = attempt::perform(&shared.http, &claimed, shared.secrets.as_ref()).await;
@@ -152,14 +173,9 @@ async fn deliver(
         Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
     };
     let mut tx = shared.pool.begin().await?;
-    let recorded = deliveries::record_attempt(
-        &mut tx,
-        claimed.id,
-        worker.name(),
-        &result.record,
-        &transition,
-    )
-    .await?;
+    let recorded =
+        deliveries::record_attempt(&mut tx, claimed.id, worker, &result.record, &transition)
+            .await?;
     tx.commit().await?;
     if recorded {
         tracing::info!(delivery = %claimed.id, attempt = number, status = ?result.record.status_code, next = ?decision_name(&decision), "attempt recorded");
@@ -174,5 +190,21 @@ fn decision_name(decision: &Decision) -> &str {
         Decision::Succeeded => "succeeded",
         Decision::Retry { .. } => "retry",
         Decision::DeadLetter(reason) => reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The worker must be spawnable on a multi-threaded runtime.
+    #[expect(dead_code, reason = "a compile-time check only")]
+    fn run_is_send(pool: sqlx::PgPool) {
+        fn assert_send<T: Send>(_: &T) {}
+        let f = super::run(
+            pool,
+            crate::WorkerConfig::new(1, 1, std::time::Duration::ZERO),
+            std::sync::Arc::new(crate::NoSecrets),
+            async {},
+        );
+        assert_send(&f);
     }
 }

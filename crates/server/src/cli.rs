@@ -89,21 +89,27 @@ async fn run_roles(
         }
         None => None,
     };
-    // The apalis worker's future is not `Send`, so it runs on this task beside the API's.
-    let worker_run = async {
-        match worker {
-            Some(opts) => {
-                let secrets: Arc<dyn SecretSource> = Arc::new(NoSecrets);
-                ricochet_delivery::run(db.pool.clone(), worker_config(&opts), secrets, stopped())
-                    .await
-                    .map_err(anyhow::Error::from)
-            }
-            None => Ok(()),
-        }
-    };
+    let worker_task = worker.map(|opts| {
+        let secrets: Arc<dyn SecretSource> = Arc::new(NoSecrets);
+        tokio::spawn(ricochet_delivery::run(
+            db.pool.clone(),
+            worker_config(&opts),
+            secrets,
+            stopped(),
+        ))
+    });
     let api_run = async {
         match api_task {
             Some(task) => task.await.context("API task")?,
+            None => Ok(()),
+        }
+    };
+    let worker_run = async {
+        match worker_task {
+            Some(task) => task
+                .await
+                .context("worker task")?
+                .map_err(anyhow::Error::from),
             None => Ok(()),
         }
     };

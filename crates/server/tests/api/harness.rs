@@ -5,10 +5,11 @@
 use std::fs::OpenOptions;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use ricochet_delivery::{NoSecrets, WorkerConfig};
 use ricochet_server::database::{embedded_options, ensure_database};
 use ricochet_server::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use ricochet_server::{ApiSettings, Application};
@@ -129,7 +130,16 @@ pub(crate) async fn fresh_database() -> PgPool {
         .expect("test database pool")
 }
 
-/// The real application on a free port, with its own database.
+/// A worker tuned for tests: short leases and quick reaping, so crash recovery takes
+/// moments, not minutes.
+pub(crate) fn test_worker_config() -> WorkerConfig {
+    let mut config = WorkerConfig::new(32, 16, Duration::from_millis(500));
+    config.reap_every = Duration::from_millis(100);
+    config.max_idle = Duration::from_secs(1);
+    config
+}
+
+/// The real application (API and delivery worker) on a free port, with its own database.
 pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) pool: PgPool,
@@ -155,6 +165,12 @@ impl TestApp {
             .expect("the application builds");
         let addr = app.local_addr().expect("bound address");
         tokio::spawn(app.run_until(std::future::pending()));
+        tokio::spawn(ricochet_delivery::run(
+            pool.clone(),
+            test_worker_config(),
+            Arc::new(NoSecrets),
+            std::future::pending(),
+        ));
         TestApp {
             base: format!("http://{addr}"),
             pool,
@@ -310,4 +326,81 @@ pub(crate) fn fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+impl Session<'_> {
+    /// Creates an integration named `name` posting to `url`, with `settings` merged over the
+    /// defaults; returns its id.
+    pub(crate) async fn integration(&self, name: &str, url: &str, settings: Value) -> String {
+        let mut body = json!({ "name": name, "settings": { "url": url } });
+        if let (Some(target), Value::Object(extra)) = (body["settings"].as_object_mut(), settings) {
+            target.extend(extra);
+        }
+        let response = self.create_integration(&body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "creating integration {name}"
+        );
+        let created: Value = response.json().await.expect("json");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Binds `events` to an integration.
+    pub(crate) async fn bind(&self, integration: &str, events: &[&str]) {
+        let response = self
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v2/integrations/{integration}/eventbindings"),
+            )
+            .json(&json!({ "events": events }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED, "binding {events:?}");
+    }
+
+    /// Publishes an event; returns the status and the body.
+    pub(crate) async fn publish(&self, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .req(reqwest::Method::POST, "/api/v2/events")
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs `path` and returns the JSON body, asserting 200.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
+        let response = self
+            .req(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// Polls a delivery until `done` holds for it, failing after `deadline`.
+    pub(crate) async fn wait_delivery(
+        &self,
+        id: &str,
+        deadline: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let start = std::time::Instant::now();
+        loop {
+            let delivery = self.get_json(&format!("/api/v2/deliveries/{id}")).await;
+            if done(&delivery) {
+                return delivery;
+            }
+            assert!(
+                start.elapsed() < deadline,
+                "delivery {id} did not reach the expected state: {delivery}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! End-to-end tests of the HTTP API: the real application on port 0, real PostgreSQL.
 
 mod auth;
+mod bindings;
+mod delivery;
 mod harness;
 mod integrations;
 mod openapi;
+mod receiver;
 mod tenants;

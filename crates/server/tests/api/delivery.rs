@@ -1,0 +1,499 @@
+//! Events from `POST /api/v2/events` to receivers on loopback, through the real worker.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Session, TestApp, guide_integration, problem};
+use crate::receiver::{Receiver, Reply};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_events_reach_the_exact_and_wildcard_receivers_once_each_and_the_disabled_one_nothing()
+ {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let (exact, wildcard, disabled) = (
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+    );
+    let exact_id = s.integration("exact", &exact.url, json!({})).await;
+    s.bind(&exact_id, &["routing.queue.member.update"]).await;
+    let wildcard_id = s.integration("wildcard", &wildcard.url, json!({})).await;
+    s.bind(&wildcard_id, &["routing.queue.*"]).await;
+    let mut off =
+        json!({ "name": "disabled", "enabled": false, "settings": { "url": disabled.url } });
+    off["enabled"] = json!(false);
+    let off: Value = s.create_integration(&off).await.json().await.expect("json");
+    s.bind(
+        off["id"].as_str().expect("id"),
+        &["routing.queue.member.update"],
+    )
+    .await;
+
+    let statuses: Vec<StatusCode> = futures::stream::iter(0..1000)
+        .map(|i| {
+            let s = &s;
+            async move {
+                let event = json!({ "type": "routing.queue.member.update", "id": format!("evt-{i}"), "data": { "n": i } });
+                s.publish(&event).await.0
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::ACCEPTED));
+
+    for (receiver, integration) in [(&exact, &exact_id), (&wildcard, &wildcard_id)] {
+        let hits = receiver.wait_for(1000, WAIT).await;
+        let ids: HashSet<&str> = hits.iter().map(|h| h.header("webhook-id")).collect();
+        assert_eq!(ids.len(), 1000, "every event arrives");
+        let sample = hits
+            .iter()
+            .find(|h| h.header("webhook-id") == "evt-7")
+            .expect("evt-7 arrived");
+        assert_eq!(sample.header("content-type"), "application/json");
+        assert_eq!(sample.header("x-ricochet-attempt"), "1");
+        assert!(sample.header("webhook-timestamp").parse::<i64>().is_ok());
+        assert!(!sample.header("x-ricochet-delivery-id").is_empty());
+        let body = sample.json();
+        assert_eq!(body["id"], "evt-7");
+        assert_eq!(body["type"], "routing.queue.member.update");
+        assert_eq!(body["tenantId"], tenant.id.as_str());
+        assert_eq!(body["data"], json!({ "n": 7 }));
+        assert!(body["occurredAt"].is_string());
+        let delivery = s
+            .get_json(&format!(
+                "/api/v2/deliveries/{}",
+                sample.header("x-ricochet-delivery-id")
+            ))
+            .await;
+        assert_eq!(delivery["integrationId"], integration.as_str());
+    }
+    exact
+        .assert_stays_at(1000, Duration::from_millis(500))
+        .await;
+    assert_eq!(wildcard.hits().len(), 1000, "no duplicates");
+    assert!(
+        disabled.hits().is_empty(),
+        "a disabled integration gets nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_event_published_twice_with_the_same_id_is_delivered_once() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s.integration("hook", &receiver.url, json!({})).await;
+    s.bind(&id, &["order.created"]).await;
+    let event = json!({ "type": "order.created", "id": "order-1", "data": {} });
+
+    let (first_status, first) = s.publish(&event).await;
+    let (second_status, second) = s.publish(&event).await;
+
+    assert_eq!(first_status, StatusCode::ACCEPTED);
+    assert_eq!(second_status, StatusCode::OK);
+    assert_eq!(
+        first, second,
+        "the repeat answers with the original deliveries"
+    );
+    receiver.wait_for(1, WAIT).await;
+    receiver
+        .assert_stays_at(1, Duration::from_millis(500))
+        .await;
+}
+
+#[tokio::test]
+async fn an_event_without_a_bound_integration_is_accepted_with_no_deliveries() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+
+    let (status, body) = s
+        .publish(&json!({ "type": "nobody.listens", "data": {} }))
+        .await;
+
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["deliveries"], json!([]));
+    assert!(
+        body["eventId"].as_str().is_some_and(|id| !id.is_empty()),
+        "an id is generated"
+    );
+}
+
+#[tokio::test]
+async fn an_event_body_over_the_limit_is_refused_with_413() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let big = "x".repeat(300 * 1024);
+
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events")
+        .json(&json!({ "type": "a.b", "data": { "big": big } }))
+        .send()
+        .await
+        .expect("request");
+
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(app.count("events", &tenant.id).await, 0);
+}
+
+#[tokio::test]
+async fn an_invalid_event_is_refused_naming_each_field() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events")
+        .json(&json!({ "type": "bad type!", "id": "has space", "data": {} }))
+        .send()
+        .await
+        .expect("request");
+
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(crate::harness::fields(&body), vec!["type", "id"]);
+    assert_eq!(app.count("events", &tenant.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_delivery_shows_its_attempt_with_request_and_response() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration(
+            "hook",
+            &format!("{}/in/{{{{eventType}}}}", receiver.url),
+            json!({ "headers": { "X-Event": "{{eventId}}" } }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    let (_, published) = s
+        .publish(&json!({ "type": "order.created", "id": "o-1", "data": { "total": 5 } }))
+        .await;
+    let delivery_id = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery id")
+        .to_owned();
+
+    let delivery = s
+        .wait_delivery(&delivery_id, WAIT, |d| d["status"] == "succeeded")
+        .await;
+    assert_eq!(delivery["attemptCount"], 1);
+    let attempt = &delivery["attempts"][0];
+    assert_eq!(attempt["attemptNumber"], 1);
+    assert_eq!(attempt["outcome"], "succeeded");
+    assert_eq!(attempt["statusCode"], 200);
+    assert_eq!(
+        attempt["request"]["url"],
+        format!("{}/in/order.created", receiver.url)
+    );
+    assert_eq!(attempt["request"]["headers"]["X-Event"], "o-1");
+    assert_eq!(attempt["response"]["body"], "receiver says hi");
+    assert_eq!(receiver.hits()[0].path, "/in/order.created");
+}
+
+#[tokio::test]
+async fn logs_filtered_by_status_code_return_only_those_attempts() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::scripted(|hit, _| {
+        let n: u32 = hit
+            .header("webhook-id")
+            .trim_start_matches("e-")
+            .parse()
+            .unwrap_or(0);
+        Reply::status(if n % 2 == 0 { 503 } else { 200 })
+    })
+    .await;
+    let id = s
+        .integration(
+            "hook",
+            &receiver.url,
+            json!({ "retryPolicy": { "retryPolicyType": "none" } }),
+        )
+        .await;
+    s.bind(&id, &["a.b"]).await;
+    for i in 0..6 {
+        s.publish(&json!({ "type": "a.b", "id": format!("e-{i}"), "data": {} }))
+            .await;
+    }
+    receiver.wait_for(6, WAIT).await;
+    let logs = format!("/api/v2/integrations/{id}/logs");
+    let all = wait_for_attempts(&s, &logs, 6).await;
+    assert_eq!(all.len(), 6);
+
+    let failed = s.get_json(&format!("{logs}?statusCode=503")).await;
+    let failed = failed["data"].as_array().expect("data");
+    assert_eq!(failed.len(), 3);
+    assert!(
+        failed
+            .iter()
+            .all(|a| a["statusCode"] == 503 && a["outcome"] == "failed")
+    );
+    let ok = s.get_json(&format!("{logs}?statusClass=2xx")).await;
+    assert!(
+        ok["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .all(|a| a["statusCode"] == 200)
+    );
+    let one = s.get_json(&format!("{logs}?eventId=e-3")).await;
+    assert_eq!(one["data"].as_array().map(Vec::len), Some(1));
+    let newest_first: Vec<&str> = all.iter().filter_map(|a| a["startedAt"].as_str()).collect();
+    let mut sorted = newest_first.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(newest_first, sorted, "newest first");
+}
+
+async fn wait_for_attempts(s: &Session<'_>, logs: &str, n: usize) -> Vec<Value> {
+    let start = std::time::Instant::now();
+    loop {
+        let page = s.get_json(&format!("{logs}?limit=200")).await;
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        if data.len() >= n {
+            return data;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "only {} attempts recorded",
+            data.len()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_logs_and_deliveries_are_a_404() {
+    let app = TestApp::spawn().await;
+    let owner = Session::new(&app, &app.tenant("owner").await).await;
+    let other = Session::new(&app, &app.tenant("other").await).await;
+    let receiver = Receiver::start().await;
+    let id = owner.integration("hook", &receiver.url, json!({})).await;
+    owner.bind(&id, &["a.b"]).await;
+    let (_, published) = owner.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+
+    problem(
+        other
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/v2/integrations/{id}/logs"),
+            )
+            .send()
+            .await
+            .expect("logs"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        other
+            .req(
+                reqwest::Method::GET,
+                &format!("/api/v2/deliveries/{delivery}"),
+            )
+            .send()
+            .await
+            .expect("delivery"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        other
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v2/integrations/{id}/eventbindings"),
+            )
+            .json(&json!({"events": ["x.y"]}))
+            .send()
+            .await
+            .expect("bind"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn deleting_an_integration_cancels_its_waiting_delivery_and_keeps_its_log() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::scripted(|_, _| Reply::status(503)).await;
+    let id = s
+        .integration(
+            "hook",
+            &receiver.url,
+            json!({ "retryPolicy": { "retryDelay": 60_000, "jitter": false } }),
+        )
+        .await;
+    s.bind(&id, &["a.b"]).await;
+    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    s.wait_delivery(&delivery, WAIT, |d| {
+        d["attemptCount"] == 1 && d["status"] == "pending"
+    })
+    .await;
+
+    let deleted = s
+        .req(
+            reqwest::Method::DELETE,
+            &format!("/api/v2/integrations/{id}"),
+        )
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    let after = s.get_json(&format!("/api/v2/deliveries/{delivery}")).await;
+    assert_eq!(after["status"], "cancelled");
+    let logs = s.get_json(&format!("/api/v2/integrations/{id}/logs")).await;
+    assert_eq!(
+        logs["data"].as_array().map(Vec::len),
+        Some(1),
+        "the log outlives the integration"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_integrations_retry_waits_and_resumes_when_it_is_enabled() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver =
+        Receiver::scripted(|_, earlier| Reply::status(if earlier == 0 { 503 } else { 200 })).await;
+    let id = s
+        .integration(
+            "hook",
+            &receiver.url,
+            json!({ "retryPolicy": { "retryDelay": 300, "jitter": false } }),
+        )
+        .await;
+    s.bind(&id, &["a.b"]).await;
+    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    receiver.wait_for(1, WAIT).await;
+    s.wait_delivery(&delivery, WAIT, |d| d["attemptCount"] == 1)
+        .await;
+
+    let path = format!("/api/v2/integrations/{id}");
+    s.req(reqwest::Method::PATCH, &path)
+        .json(&json!({ "enabled": false }))
+        .send()
+        .await
+        .expect("disable");
+    let paused = s.get_json(&format!("/api/v2/deliveries/{delivery}")).await;
+    assert_eq!(paused["status"], "paused");
+    receiver
+        .assert_stays_at(1, Duration::from_millis(800))
+        .await;
+
+    s.req(reqwest::Method::PATCH, &path)
+        .json(&json!({ "enabled": true }))
+        .send()
+        .await
+        .expect("enable");
+
+    receiver.wait_for(2, WAIT).await;
+    s.wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
+}
+
+#[tokio::test]
+async fn a_missing_secret_dead_letters_the_delivery_with_its_name() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let mut integration = guide_integration();
+    integration["settings"]["url"] = json!(receiver.url);
+    let created: Value = s
+        .create_integration(&integration)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id");
+    s.bind(id, &["routing.queue.member.update"]).await;
+
+    let (_, published) = s
+        .publish(&json!({ "type": "routing.queue.member.update", "data": {} }))
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+
+    let dead = s
+        .wait_delivery(&delivery, WAIT, |d| d["status"] == "dead_lettered")
+        .await;
+    assert_eq!(dead["reason"], "missing_secret:crm_api_token");
+    assert!(
+        receiver.hits().is_empty(),
+        "nothing is sent without the secret"
+    );
+}
+
+#[tokio::test]
+async fn a_503_receiver_gets_attempts_on_the_exponential_curve_then_the_delivery_is_dead_lettered()
+{
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::scripted(|_, _| Reply::status(503)).await;
+    let base = 50u64;
+    let id = s.integration("hook", &receiver.url, json!({ "retryPolicy": { "retryDelay": base, "maxRetries": 4, "jitter": true, "jitterRatio": 0.2 } })).await;
+    s.bind(&id, &["a.b"]).await;
+    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+
+    let hits = receiver.wait_for(5, WAIT).await;
+    let dead = s
+        .wait_delivery(&delivery, WAIT, |d| d["status"] == "dead_lettered")
+        .await;
+
+    assert_eq!(dead["reason"], "retries_exhausted");
+    assert_eq!(dead["attemptCount"], 5);
+    for (n, pair) in hits.windows(2).enumerate() {
+        let gap = pair[1].at.duration_since(pair[0].at).as_millis() as f64;
+        let expected = (base * 2u64.pow(n as u32)) as f64;
+        // Jitter allows ±20%; scheduling adds a little on top, never takes away.
+        assert!(
+            gap >= expected * 0.8 - 2.0 && gap <= expected * 1.2 + 80.0,
+            "retry {} came after {gap} ms, expected ≈{expected} ms",
+            n + 1
+        );
+    }
+    let attempts: HashMap<i64, String> = dead["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| {
+            (
+                a["attemptNumber"].as_i64().unwrap_or(0),
+                a["outcome"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(attempts.len(), 5);
+    receiver
+        .assert_stays_at(5, Duration::from_millis(300))
+        .await;
+}
