@@ -233,7 +233,7 @@ impl Backend for DeliveryBackend {
         if let Some(releasing) = self.releasing.as_mut() {
             match ready!(releasing.poll_unpin(cx)) {
                 Ok(n) if n > 0 => {
-                    tracing::info!(deliveries = n, "released claimed deliveries at shutdown")
+                    tracing::info!(deliveries = n, "released claimed deliveries at shutdown");
                 }
                 Ok(_) => {}
                 // Their leases expire and another worker takes them.

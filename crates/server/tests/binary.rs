@@ -5,11 +5,19 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use receiver::{Receiver, Reply};
+
+#[path = "api/receiver.rs"]
+#[expect(dead_code, reason = "shared with the api tests, which use all of it")]
+mod receiver;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ricochet");
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -57,42 +65,59 @@ impl Drop for DataDir {
 struct Server {
     child: Child,
     base: String,
+    /// Attempts this process recorded, counted from its log.
+    recorded: Arc<AtomicUsize>,
 }
 
 impl Server {
     fn start(dir: &DataDir) -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--log-format",
-                "json",
-                "--data-dir",
-            ])
+        Self::role(dir, "serve", &[])
+    }
+
+    /// Starts `ricochet <role>` and waits until it is ready: listening (API roles) or
+    /// running its worker (`worker`).
+    fn role(dir: &DataDir, role: &str, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(BIN);
+        command.arg(role);
+        if role != "worker" {
+            command.args(["--listen", "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .args(["--log-format", "json", "--data-dir"])
             .arg(&dir.0)
             .env_remove("DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawning ricochet");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, rx) = mpsc::channel();
+        let ready_message = if role == "worker" {
+            "delivery worker started"
+        } else {
+            "API listening"
+        };
+        let recorded = Arc::new(AtomicUsize::new(0));
+        let counter = recorded.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(event) = serde_json::from_str::<Value>(&line)
-                    && event["message"] == "API listening"
-                {
-                    let _ = tx.send(event["addr"].as_str().unwrap_or_default().to_owned());
+                if let Ok(event) = serde_json::from_str::<Value>(&line) {
+                    if event["message"] == ready_message {
+                        let _ = tx.send(event["addr"].as_str().unwrap_or_default().to_owned());
+                    } else if event["message"] == "attempt recorded" {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         });
         let addr = rx
             .recv_timeout(DEADLINE)
-            .expect("ricochet serve did not start listening in time");
+            .unwrap_or_else(|_| panic!("ricochet {role} did not become ready in time"));
         Server {
             child,
             base: format!("http://{addr}"),
+            recorded,
         }
     }
 
@@ -300,5 +325,254 @@ fn a_cluster_dir_postgres_cannot_enter_is_one_clear_error() {
     assert!(
         stderr.contains("cannot enter") && stderr.contains(&*locked.0.to_string_lossy()),
         "{stderr}"
+    );
+}
+
+/// A tenant's token and helpers to set it up through a running server's API.
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    /// Creates a tenant and a client with the admin key, and gets a token.
+    async fn provision(server: &Server, dir: &DataDir) -> Api {
+        let http = reqwest::Client::new();
+        let admin = dir.admin_key();
+        let tenant: Value = http
+            .post(format!("{}/api/v2/tenants", server.base))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "acme"}))
+            .send()
+            .await
+            .expect("tenant")
+            .json()
+            .await
+            .expect("json");
+        let client: Value = http
+            .post(format!(
+                "{}/api/v2/tenants/{}/clients",
+                server.base,
+                tenant["id"].as_str().expect("id")
+            ))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "tests"}))
+            .send()
+            .await
+            .expect("client")
+            .json()
+            .await
+            .expect("json");
+        let token: Value = http
+            .post(format!("{}/oauth/token", server.base))
+            .basic_auth(
+                client["clientId"].as_str().expect("id"),
+                client["clientSecret"].as_str(),
+            )
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        Api {
+            base: server.base.clone(),
+            token: token["access_token"].as_str().expect("token").to_owned(),
+            http,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// An integration posting to `url`, bound to `event`; returns its id.
+    async fn hook(&self, name: &str, url: &str, event: &str, settings: Value) -> String {
+        let mut body = json!({"name": name, "settings": {"url": url}});
+        if let (Some(target), Value::Object(extra)) = (body["settings"].as_object_mut(), settings) {
+            target.extend(extra);
+        }
+        let (status, created) = self.post("/api/v2/integrations", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().expect("id").to_owned();
+        let (status, _) = self
+            .post(
+                &format!("/api/v2/integrations/{id}/eventbindings"),
+                json!({"events": [event]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        id
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_accepted_before_a_kill_9_is_delivered_after_the_restart() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    // The API role alone: nothing can deliver before the kill.
+    let api_only = Server::role(&dir, "api", &[]);
+    let api = Api::provision(&api_only, &dir).await;
+    api.hook("hook", &receiver.url, "order.created", json!({}))
+        .await;
+
+    let (status, _) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    api_only.kill9();
+
+    let _serve = Server::start(&dir);
+
+    let hits = receiver.wait_for(1, DEADLINE).await;
+    assert_eq!(hits[0].header("webhook-id"), "o-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_cut_off_by_a_kill_9_runs_again_after_its_lease_and_completes() {
+    let dir = DataDir::new();
+    // The first request is held open until long after the kill; later ones succeed.
+    let receiver = Receiver::scripted(|_, earlier| Reply {
+        status: 200,
+        retry_after: None,
+        hold: (earlier == 0).then_some(Duration::from_secs(60)),
+    })
+    .await;
+    let short_lease = [("RICOCHET_LEASE_GRACE_MS", "500")];
+    let first = Server::role(&dir, "serve", &short_lease);
+    let api = Api::provision(&first, &dir).await;
+    api.hook(
+        "hook",
+        &receiver.url,
+        "order.created",
+        json!({"requestTimeout": 1000}),
+    )
+    .await;
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    receiver.wait_for(1, DEADLINE).await;
+
+    first.kill9();
+    let second = Server::role(&dir, "serve", &short_lease);
+    let api = Api {
+        base: second.base.clone(),
+        ..api
+    };
+
+    let hits = receiver.wait_for(2, DEADLINE).await;
+    assert_eq!(
+        hits[1].header("webhook-id"),
+        "o-1",
+        "the same event, so the receiver can drop the duplicate"
+    );
+    assert_eq!(
+        hits[1].header("x-ricochet-attempt"),
+        "1",
+        "the cut-off attempt was never recorded"
+    );
+    let start = Instant::now();
+    loop {
+        let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
+        if d["status"] == "succeeded" {
+            assert_eq!(d["attemptCount"], 1);
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "not delivered: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_on_one_database_attempt_each_delivery_exactly_once() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    let api_only = Server::role(&dir, "api", &[]);
+    let api = Api::provision(&api_only, &dir).await;
+    for n in 0..5 {
+        api.hook(
+            &format!("hook-{n}"),
+            &format!("{}/hook-{n}", receiver.url),
+            "order.created",
+            json!({}),
+        )
+        .await;
+    }
+    let workers = [
+        Server::role(&dir, "worker", &[]),
+        Server::role(&dir, "worker", &[]),
+    ];
+
+    let api = &api;
+    let accepted: Vec<StatusCode> = futures::stream::iter(0..1000)
+        .map(|i| async move {
+            api.post(
+                "/api/v2/events",
+                json!({"type": "order.created", "id": format!("o-{i}"), "data": {"i": i}}),
+            )
+            .await
+            .0
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(accepted.iter().all(|s| *s == StatusCode::ACCEPTED));
+
+    let hits = receiver.wait_for(5000, Duration::from_secs(120)).await;
+    let unique: std::collections::HashSet<(String, String)> = hits
+        .iter()
+        .map(|h| (h.path.clone(), h.header("webhook-id").to_owned()))
+        .collect();
+    assert_eq!(unique.len(), 5000, "every delivery arrives");
+    receiver
+        .assert_stays_at(5000, Duration::from_millis(1000))
+        .await;
+    let per_worker: Vec<usize> = workers
+        .iter()
+        .map(|w| w.recorded.load(Ordering::Relaxed))
+        .collect();
+    assert_eq!(
+        per_worker.iter().sum::<usize>(),
+        5000,
+        "each delivery recorded once: {per_worker:?}"
+    );
+    assert!(
+        per_worker.iter().all(|n| *n > 0),
+        "both workers took part: {per_worker:?}"
     );
 }

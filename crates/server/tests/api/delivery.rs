@@ -212,7 +212,7 @@ async fn logs_filtered_by_status_code_return_only_those_attempts() {
             .trim_start_matches("e-")
             .parse()
             .unwrap_or(0);
-        Reply::status(if n % 2 == 0 { 503 } else { 200 })
+        Reply::status(if n.is_multiple_of(2) { 503 } else { 200 })
     })
     .await;
     let id = s

@@ -97,11 +97,6 @@ impl Receiver {
         }
     }
 
-    /// Changes how later requests are answered.
-    pub(crate) fn script(&self, script: impl FnMut(&Hit, usize) -> Reply + Send + 'static) {
-        *self.state.script.lock().expect("script lock") = Box::new(script);
-    }
-
     pub(crate) fn hits(&self) -> Vec<Hit> {
         self.state.hits.lock().expect("hits lock").clone()
     }
