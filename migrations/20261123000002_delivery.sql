@@ -31,15 +31,20 @@ CREATE TABLE events (
 --   dead_lettered no further attempt (reason says why); can be replayed
 --   paused        its integration is disabled; resumes as pending when enabled
 --   cancelled     its integration was deleted
+--   purged        a dead letter the tenant removed from the queue (its log stays)
 -- attempt_count counts recorded attempts; a worker's claim does not count until recorded.
+-- A replay starts a new attempt series: series_base is the attempt_count it started from, so
+-- the retry budget counts from there while attempt numbers keep rising.
 CREATE TABLE deliveries (
     id                uuid PRIMARY KEY,
     tenant_id         uuid NOT NULL,
     event_id          text NOT NULL,
     integration_id    uuid NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
     status            text NOT NULL DEFAULT 'pending'
-                      CHECK (status IN ('pending', 'in_flight', 'succeeded', 'dead_lettered', 'paused', 'cancelled')),
+                      CHECK (status IN ('pending', 'in_flight', 'succeeded', 'dead_lettered', 'paused', 'cancelled', 'purged')),
     attempt_count     integer NOT NULL DEFAULT 0,
+    series_base       integer NOT NULL DEFAULT 0,
+    replay_count      integer NOT NULL DEFAULT 0,
     next_attempt_at   timestamptz NOT NULL DEFAULT now(),
     leased_by         text,
     lease_expires_at  timestamptz,
@@ -56,6 +61,8 @@ CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status = '
 CREATE INDEX deliveries_lease_idx ON deliveries (lease_expires_at) WHERE status = 'in_flight';
 CREATE INDEX deliveries_event_idx ON deliveries (tenant_id, event_id);
 CREATE INDEX deliveries_integration_idx ON deliveries (integration_id, status);
+-- The dead-letter queue, newest first.
+CREATE INDEX deliveries_dead_idx ON deliveries (tenant_id, id DESC) WHERE status = 'dead_lettered';
 
 -- Every attempt, recorded in the transaction that moves its delivery on.
 CREATE TABLE attempts (

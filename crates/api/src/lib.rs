@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bindings;
+pub mod dead_letters;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -81,6 +82,7 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         (name = "event bindings", description = "Which event types reach which integration"),
         (name = "events", description = "Publishing events"),
         (name = "logs", description = "Deliveries and their attempts"),
+        (name = "dead letters", description = "Deliveries that will not be attempted again, until replayed"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -125,6 +127,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::publish_event))
         .routes(routes!(logs::list_logs))
         .routes(routes!(logs::get_delivery_with_attempts))
+        .routes(routes!(dead_letters::list_dead_letters))
+        .routes(routes!(dead_letters::replay_dead_letters))
+        .routes(routes!(dead_letters::replay_dead_letter))
+        .routes(routes!(dead_letters::purge_dead_letter))
 }
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.

@@ -230,7 +230,7 @@ pub struct DeliveryOut {
     pub event_id: String,
     /// Its integration.
     pub integration_id: IntegrationId,
-    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused` or `cancelled`.
+    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
     #[schema(example = "succeeded")]
     pub status: String,
     /// Attempts made.
@@ -241,6 +241,8 @@ pub struct DeliveryOut {
     pub last_status_code: Option<i32>,
     /// Why it was dead-lettered (`retries_exhausted`, `non_retryable_status:401`, ...).
     pub reason: Option<String>,
+    /// Times it was replayed from the dead-letter queue.
+    pub replay_count: i32,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -263,6 +265,7 @@ impl DeliveryOut {
             attempt_count: d.attempt_count,
             last_status_code: d.last_status_code,
             reason: d.reason,
+            replay_count: d.replay_count,
             created_at: d.created_at,
             updated_at: d.updated_at,
             completed_at: d.completed_at,

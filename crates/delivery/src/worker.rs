@@ -9,10 +9,12 @@ use std::time::Duration;
 use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
+use ricochet_domain::TenantId;
+use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_store::deliveries::{self, Claimed, Transition};
-use ricochet_store::events::WAKE_CHANNEL;
+use ricochet_store::events::{self, NewEvent, WAKE_CHANNEL};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
@@ -144,13 +146,15 @@ async fn attempt_and_record(
     worker: &str,
 ) -> Result<(), BoxDynError> {
     let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
+    // The retry budget counts from the start of the series (a replay starts a new one).
+    let in_series = u32::try_from(claimed.attempt_count - claimed.series_base + 1).unwrap_or(1);
     let mut result = attempt::perform(&shared.http, &claimed, shared.secrets.as_ref()).await;
     let policy = &claimed.settings.0.retry_policy;
     let decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),
         None => schedule::decide(
             policy,
-            number,
+            in_series,
             &result.outcome,
             result.retry_after,
             &mut rand::rng(),
@@ -176,12 +180,55 @@ async fn attempt_and_record(
     let recorded =
         deliveries::record_attempt(&mut tx, claimed.id, worker, &result.record, &transition)
             .await?;
+    if let (true, Transition::DeadLetter(reason)) = (recorded, &transition) {
+        // In the same transaction: a dead letter never goes without its alert. A failure to
+        // deliver the alert itself raises no further one.
+        if claimed.event_type != MESSAGE_FAILED {
+            publish_failure(&mut tx, &claimed, reason, result.record.status_code, number).await?;
+        }
+    }
     tx.commit().await?;
     if recorded {
         tracing::info!(delivery = %claimed.id, attempt = number, status = ?result.record.status_code, next = ?decision_name(&decision), "attempt recorded");
     } else {
         tracing::warn!(delivery = %claimed.id, attempt = number, "lease lost before the attempt was recorded; another worker retries it");
     }
+    Ok(())
+}
+
+/// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
+/// stream, where an alerting integration can be bound to it.
+async fn publish_failure(
+    conn: &mut sqlx::PgConnection,
+    claimed: &Claimed,
+    reason: &str,
+    last_status: Option<i32>,
+    attempts: u32,
+) -> Result<(), ricochet_store::StoreError> {
+    let data = serde_json::json!({
+        "deliveryId": claimed.id,
+        "eventId": claimed.event_id,
+        "eventType": claimed.event_type,
+        "integrationId": claimed.integration_id,
+        "integrationName": claimed.integration_name,
+        "reason": reason,
+        "lastStatusCode": last_status,
+        "attemptCount": attempts,
+    });
+    let id = format!("failed-{}-{attempts}", claimed.id);
+    let event = NewEvent {
+        id: &id,
+        kind: MESSAGE_FAILED,
+        occurred_at: Utc::now(),
+        data: &data,
+    };
+    events::publish(
+        conn,
+        TenantId(claimed.tenant_id),
+        &event,
+        &matching_patterns(MESSAGE_FAILED),
+    )
+    .await?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ pub struct Claimed {
     pub integration_id: Uuid,
     /// Attempts recorded so far (this one is number `attempt_count + 1`).
     pub attempt_count: i32,
+    /// `attempt_count` when the current attempt series began (0, or where a replay started).
+    pub series_base: i32,
     /// When the delivery was made (the stable `webhook-timestamp`).
     pub created_at: DateTime<Utc>,
     /// The integration's name.
@@ -59,7 +61,7 @@ pub async fn claim(
                  lease_expires_at = now() + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
              FROM due, integrations i
              WHERE d.id = due.id AND i.id = d.integration_id
-             RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.created_at,
+             RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        i.name AS integration_name, i.settings
          )
          SELECT c.*, e.event_type, e.occurred_at, e.data
@@ -235,6 +237,8 @@ pub struct Delivery {
     pub last_status_code: Option<i32>,
     /// Why it was dead-lettered.
     pub reason: Option<String>,
+    /// How often it was replayed from the dead-letter queue.
+    pub replay_count: i32,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -251,7 +255,7 @@ pub async fn get_delivery(
 ) -> StoreResult<Option<Delivery>> {
     let row = sqlx::query_as(
         "SELECT id, event_id, integration_id, status, attempt_count, next_attempt_at, last_status_code, reason,
-                created_at, updated_at, completed_at
+                replay_count, created_at, updated_at, completed_at
          FROM deliveries WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.0)

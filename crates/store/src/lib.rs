@@ -4,6 +4,7 @@
 
 pub mod api_clients;
 pub mod attempts;
+pub mod dead_letters;
 pub mod deliveries;
 pub mod error;
 pub mod event_bindings;

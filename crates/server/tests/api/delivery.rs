@@ -1,6 +1,6 @@
 //! Events from `POST /api/v2/events` to receivers on loopback, through the real worker.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -447,53 +447,4 @@ async fn a_missing_secret_dead_letters_the_delivery_with_its_name() {
         receiver.hits().is_empty(),
         "nothing is sent without the secret"
     );
-}
-
-#[tokio::test]
-async fn a_503_receiver_gets_attempts_on_the_exponential_curve_then_the_delivery_is_dead_lettered()
-{
-    let app = TestApp::spawn().await;
-    let s = Session::new(&app, &app.tenant("acme").await).await;
-    let receiver = Receiver::scripted(|_, _| Reply::status(503)).await;
-    let base = 50u64;
-    let id = s.integration("hook", &receiver.url, json!({ "retryPolicy": { "retryDelay": base, "maxRetries": 4, "jitter": true, "jitterRatio": 0.2 } })).await;
-    s.bind(&id, &["a.b"]).await;
-    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
-    let delivery = published["deliveries"][0]["deliveryId"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
-
-    let hits = receiver.wait_for(5, WAIT).await;
-    let dead = s
-        .wait_delivery(&delivery, WAIT, |d| d["status"] == "dead_lettered")
-        .await;
-
-    assert_eq!(dead["reason"], "retries_exhausted");
-    assert_eq!(dead["attemptCount"], 5);
-    for (n, pair) in hits.windows(2).enumerate() {
-        let gap = pair[1].at.duration_since(pair[0].at).as_millis() as f64;
-        let expected = (base * 2u64.pow(n as u32)) as f64;
-        // Jitter allows ±20%; scheduling adds a little on top, never takes away.
-        assert!(
-            gap >= expected * 0.8 - 2.0 && gap <= expected * 1.2 + 80.0,
-            "retry {} came after {gap} ms, expected ≈{expected} ms",
-            n + 1
-        );
-    }
-    let attempts: HashMap<i64, String> = dead["attempts"]
-        .as_array()
-        .expect("attempts")
-        .iter()
-        .map(|a| {
-            (
-                a["attemptNumber"].as_i64().unwrap_or(0),
-                a["outcome"].to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(attempts.len(), 5);
-    receiver
-        .assert_stays_at(5, Duration::from_millis(300))
-        .await;
 }

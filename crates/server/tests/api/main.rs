@@ -7,4 +7,5 @@ mod harness;
 mod integrations;
 mod openapi;
 mod receiver;
+mod retries;
 mod tenants;
