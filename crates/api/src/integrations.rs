@@ -17,6 +17,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query, from_value, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::secrets::check_secret_references;
 
 /// An integration, every default filled in.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -82,7 +83,7 @@ fn with_etag(status: StatusCode, integration: store::Integration) -> Response {
 
 /// The version `If-Match` requires, `None` when absent or `*`. A value that names no version
 /// can match nothing, so it fails the precondition.
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
+pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -134,6 +135,7 @@ pub async fn create_integration(
 ) -> ApiResult<Response> {
     auth.require(Permission::IntegrationEdit)?;
     input.validate()?;
+    check_secret_references(&state.pool, auth.tenant, &input.settings).await?;
     let created = store::create_integration(&state.pool, auth.tenant, IntegrationId::new(), &input)
         .await
         .map_err(name_taken)?;
@@ -226,6 +228,7 @@ async fn apply_update(
         return Err(ApiError::PreconditionFailed);
     }
     let input = change(&current)?;
+    check_secret_references(&state.pool, tenant, &input.settings).await?;
     let outcome = store::update_integration(&mut tx, tenant, id, Some(current.version), &input)
         .await
         .map_err(name_taken)?;

@@ -12,6 +12,8 @@ pub mod integrations;
 pub mod logs;
 pub mod oauth;
 pub mod pagination;
+pub mod preview;
+pub mod secrets;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<AuthKeys>,
     /// Size limits of requests.
     pub limits: Limits,
+    /// Seals secret values.
+    pub keyring: Arc<ricochet_store::crypto::SharedKeyring>,
 }
 
 /// Size limits of requests.
@@ -80,6 +84,7 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         (name = "tenants", description = "Tenants and their API clients (platform admin key)"),
         (name = "integrations", description = "Target endpoints and their retry policies"),
         (name = "event bindings", description = "Which event types reach which integration"),
+        (name = "secrets", description = "Values substituted into requests at send time; write-only"),
         (name = "events", description = "Publishing events"),
         (name = "logs", description = "Deliveries and their attempts"),
         (name = "dead letters", description = "Deliveries that will not be attempted again, until replayed"),
@@ -121,6 +126,14 @@ fn api_router() -> OpenApiRouter<AppState> {
             integrations::replace_integration,
             integrations::patch_integration,
             integrations::delete_integration
+        ))
+        .routes(routes!(preview::preview_unsaved))
+        .routes(routes!(preview::preview_integration))
+        .routes(routes!(secrets::create_secret, secrets::list_secrets))
+        .routes(routes!(
+            secrets::get_secret,
+            secrets::update_secret,
+            secrets::delete_secret
         ))
         .routes(routes!(bindings::create_bindings, bindings::list_bindings))
         .routes(routes!(bindings::delete_binding))

@@ -1,37 +1,22 @@
-//! One attempt: the request rendered from the integration and the event, sent with reqwest,
-//! and what came back, ready to be recorded. Secret values are used on the wire only; what is
-//! recorded shows their templates.
+//! One attempt: the request built from the integration and the event (secret values read at
+//! send time), sent with reqwest, and what came back, ready to be recorded. Secret values go
+//! on the wire only; what is recorded shows their templates.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
-use ricochet_domain::payload::{self, EventView};
-use ricochet_domain::template::{Template, Variable};
+use ricochet_domain::payload::EventView;
+use ricochet_domain::request::{RequestContext, prepare};
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// How much of a response body is kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4 * 1024;
-
-/// Where secret values come from at send time.
-pub trait SecretSource: Send + Sync {
-    /// The current value of the tenant's secret `name`, if it exists.
-    fn get(&self, tenant: Uuid, name: &str) -> Option<String>;
-}
-
-/// No secret store: every secret reference is missing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSecrets;
-
-impl SecretSource for NoSecrets {
-    fn get(&self, _tenant: Uuid, _name: &str) -> Option<String> {
-        None
-    }
-}
 
 /// The result of one attempt.
 #[derive(Debug)]
@@ -42,65 +27,19 @@ pub struct AttemptResult {
     pub outcome: Outcome,
     /// The receiver's `Retry-After`, parsed.
     pub retry_after: Option<RetryAfter>,
-    /// A permanent reason decided before sending (a missing secret).
+    /// A permanent reason found before sending (a missing secret, a body over the limit).
     pub refused: Option<String>,
 }
 
-struct Rendered {
-    wire: String,
-    logged: String,
-}
-
-/// A template rendered twice: with secret values for the wire, with their templates for the log.
-fn render(
-    source: &str,
-    claimed: &Claimed,
-    attempt: i32,
-    secrets: &dyn SecretSource,
-) -> Result<Rendered, String> {
-    let template = Template::parse(source).map_err(|e| format!("template: {e}"))?;
-    let mut missing = None;
-    let wire = template.render(|v| match v {
-        Variable::Secret(name) => secrets.get(claimed.tenant_id, name).unwrap_or_else(|| {
-            missing.get_or_insert_with(|| name.clone());
-            String::new()
-        }),
-        other => plain(other, claimed, attempt),
-    });
-    if let Some(name) = missing {
-        return Err(format!("missing_secret:{name}"));
-    }
-    let logged = template.render(|v| match v {
-        Variable::Secret(_) => v.to_string(),
-        other => plain(other, claimed, attempt),
-    });
-    Ok(Rendered { wire, logged })
-}
-
-fn plain(variable: &Variable, claimed: &Claimed, attempt: i32) -> String {
-    match variable {
-        Variable::EventId => claimed.event_id.clone(),
-        Variable::EventType => claimed.event_type.clone(),
-        Variable::TenantId => claimed.tenant_id.to_string(),
-        Variable::IntegrationId => claimed.integration_id.to_string(),
-        Variable::Attempt => attempt.to_string(),
-        Variable::Data(path) => match payload::lookup(&claimed.data.0, &path.join(".")) {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        Variable::Secret(_) => String::new(),
-    }
-}
-
-/// Makes the attempt number `claimed.attempt_count + 1` of a claimed delivery.
+/// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
+/// current `secrets` and bodies up to `max_body` bytes.
 pub async fn perform(
     client: &reqwest::Client,
     claimed: &Claimed,
-    secrets: &dyn SecretSource,
+    secrets: &HashMap<String, String>,
+    max_body: usize,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
-    let attempt = claimed.attempt_count + 1;
     let started_at = Utc::now();
     let clock = Instant::now();
     let method = match settings.http_method {
@@ -125,6 +64,19 @@ pub async fn perform(
         retry_after_ms: None,
         retry_after_note: None,
     };
+    let ctx = RequestContext {
+        event: EventView {
+            id: &claimed.event_id,
+            kind: &claimed.event_type,
+            tenant_id: claimed.tenant_id,
+            occurred_at: claimed.occurred_at,
+            data: &claimed.data.0,
+        },
+        integration_id: claimed.integration_id,
+        delivery_id: Some(claimed.id),
+        made_at: claimed.created_at,
+        attempt: claimed.attempt_count + 1,
+    };
     let refuse = |mut record: AttemptRecord, reason: String| {
         record.error_kind = Some(ErrorKind::Request.as_str().into());
         record.error_message = Some(reason.clone());
@@ -135,67 +87,45 @@ pub async fn perform(
             refused: Some(reason),
         }
     };
-
-    let url = match render(&settings.url, claimed, attempt, secrets) {
-        Ok(url) => url,
-        Err(reason) => return refuse(record, reason),
+    let prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
+        Ok(prepared) => prepared,
+        Err(reason) => return refuse(record, reason.to_string()),
     };
-    record.request_url = url.logged;
-    let mut headers = HeaderMap::new();
-    let mut logged = Map::new();
-    let fixed = [
-        ("content-type", settings.content_type.clone()),
-        (
-            "user-agent",
-            concat!("Ricochet/", env!("CARGO_PKG_VERSION")).to_owned(),
-        ),
-        ("webhook-id", claimed.event_id.clone()),
-        (
-            "webhook-timestamp",
-            claimed.created_at.timestamp().to_string(),
-        ),
-        ("x-ricochet-delivery-id", claimed.id.to_string()),
-        ("x-ricochet-attempt", attempt.to_string()),
-    ];
-    for (name, value) in fixed {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), v);
-            logged.insert(name.to_owned(), Value::String(value));
-        }
+    record.request_url = prepared.url.shown.clone();
+    record.request_headers = Value::Object(
+        prepared
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.shown.clone())))
+            .collect(),
+    );
+    if prepared
+        .body
+        .as_ref()
+        .is_some_and(|b| b.wire.len() > max_body)
+    {
+        return refuse(record, "payload_too_large".into());
     }
-    for (name, template) in &settings.headers {
-        let rendered = match render(template, claimed, attempt, secrets) {
-            Ok(r) => r,
-            Err(reason) => return refuse(record, reason),
-        };
+    let mut headers = HeaderMap::new();
+    for (name, value) in &prepared.headers {
         match (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&rendered.wire),
+            HeaderValue::from_str(&value.wire),
         ) {
             (Ok(n), Ok(v)) => {
                 headers.insert(n, v);
-                logged.insert(name.clone(), Value::String(rendered.logged));
             }
             _ => return refuse(record, format!("invalid_header:{name}")),
         }
     }
-    record.request_headers = Value::Object(logged);
-
-    let event = EventView {
-        id: &claimed.event_id,
-        kind: &claimed.event_type,
-        tenant_id: claimed.tenant_id,
-        occurred_at: claimed.occurred_at,
-        data: &claimed.data.0,
-    };
     let mut request = client
-        .request(method.clone(), &url.wire)
+        .request(method, &prepared.url.wire)
         .headers(headers)
         .timeout(Duration::from_millis(
             u64::try_from(settings.request_timeout).unwrap_or(10_000),
         ));
-    if method != reqwest::Method::GET {
-        request = request.body(payload::body(settings, &event).to_string());
+    if let Some(body) = prepared.body {
+        request = request.body(body.wire);
     }
 
     let (outcome, retry_after) = match request.send().await {

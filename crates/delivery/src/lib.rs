@@ -9,7 +9,6 @@ pub mod worker;
 
 use std::time::Duration;
 
-pub use attempt::{NoSecrets, SecretSource};
 pub use worker::run;
 
 /// How a worker runs.
@@ -30,6 +29,8 @@ pub struct WorkerConfig {
     pub reap_every: Duration,
     /// How long shutdown waits for attempts in flight.
     pub shutdown_timeout: Duration,
+    /// Largest request body sent; a bigger one is dead-lettered as `payload_too_large`.
+    pub max_body_bytes: usize,
 }
 
 impl WorkerConfig {
@@ -47,6 +48,7 @@ impl WorkerConfig {
             max_idle: Duration::from_secs(5),
             reap_every: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
+            max_body_bytes: 1024 * 1024,
         }
     }
 }

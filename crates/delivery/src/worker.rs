@@ -1,6 +1,7 @@
 //! The worker: one apalis task per attempt, a LISTEN connection that wakes the backend, and
 //! graceful shutdown that finishes attempts in flight up to a deadline.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -13,14 +14,16 @@ use ricochet_domain::TenantId;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
+use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{self, Claimed, Transition};
 use ricochet_store::events::{self, NewEvent, WAKE_CHANNEL};
+use ricochet_store::secrets;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
 use crate::WorkerConfig;
-use crate::attempt::{self, SecretSource};
+use crate::attempt;
 use crate::backend::DeliveryBackend;
 
 /// What every attempt shares.
@@ -28,7 +31,8 @@ use crate::backend::DeliveryBackend;
 struct Shared {
     pool: PgPool,
     http: reqwest::Client,
-    secrets: Arc<dyn SecretSource>,
+    keyring: Arc<SharedKeyring>,
+    max_body: usize,
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
@@ -36,7 +40,7 @@ struct Shared {
 pub async fn run(
     pool: PgPool,
     config: WorkerConfig,
-    secrets: Arc<dyn SecretSource>,
+    keyring: Arc<SharedKeyring>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerRunError> {
     let http = reqwest::Client::builder()
@@ -49,7 +53,8 @@ pub async fn run(
     let shared = Shared {
         pool: pool.clone(),
         http,
-        secrets,
+        keyring,
+        max_body: config.max_body_bytes,
     };
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
@@ -148,7 +153,26 @@ async fn attempt_and_record(
     let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
     // The retry budget counts from the start of the series (a replay starts a new one).
     let in_series = u32::try_from(claimed.attempt_count - claimed.series_base + 1).unwrap_or(1);
-    let mut result = attempt::perform(&shared.http, &claimed, shared.secrets.as_ref()).await;
+    // Read at every attempt, so a rotated secret is used by the very next one.
+    let names: Vec<String> = claimed
+        .settings
+        .0
+        .secret_references()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let secrets = if names.is_empty() {
+        HashMap::new()
+    } else {
+        secrets::open_values(
+            &shared.pool,
+            &shared.keyring,
+            TenantId(claimed.tenant_id),
+            &names,
+        )
+        .await?
+    };
+    let mut result = attempt::perform(&shared.http, &claimed, &secrets, shared.max_body).await;
     let policy = &claimed.settings.0.retry_policy;
     let decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),
@@ -242,6 +266,8 @@ fn decision_name(decision: &Decision) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use ricochet_store::crypto::{Keyring, SharedKeyring};
+
     /// The worker must be spawnable on a multi-threaded runtime.
     #[expect(dead_code, reason = "a compile-time check only")]
     fn run_is_send(pool: sqlx::PgPool) {
@@ -249,7 +275,9 @@ mod tests {
         let f = super::run(
             pool,
             crate::WorkerConfig::new(1, 1, std::time::Duration::ZERO),
-            std::sync::Arc::new(crate::NoSecrets),
+            std::sync::Arc::new(SharedKeyring::fixed(
+                Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
+            )),
             async {},
         );
         assert_send(&f);

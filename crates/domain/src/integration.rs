@@ -26,6 +26,8 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: i64 = 10_000;
 pub const MAX_REQUEST_TIMEOUT_MS: i64 = 300_000;
 /// Most transformations on one integration.
 pub const MAX_TRANSFORMATIONS: usize = 100;
+/// Longest body template.
+pub const MAX_BODY_TEMPLATE_LEN: usize = 64 * 1024;
 
 /// Headers Ricochet sets itself on every attempt; an integration may not override them.
 pub const RESERVED_HEADERS: [&str; 9] = [
@@ -91,6 +93,10 @@ pub struct IntegrationSettings {
     /// Reshaping of the event's data, applied in order before sending.
     #[serde(default)]
     pub transformations: Vec<Transformation>,
+    /// A body of your own instead of the JSON payload, with templates such as
+    /// `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+    #[serde(default)]
+    pub body_template: Option<String>,
 }
 
 /// Request method of an integration.
@@ -121,17 +127,30 @@ pub enum PayloadFormat {
     Data,
 }
 
-/// One reshaping step applied to the event's data.
+/// One reshaping step applied to the event's data, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Transformation {
-    /// Copy `source` to `destination` (dotted paths). Once any mapping exists, the body holds
-    /// only mapped fields.
+    /// Copy `source` (in the event's data as published) to `destination` (dotted paths). Once
+    /// any mapping exists, the body holds only mapped fields (and what later steps set).
     FieldMapping {
         /// Dotted path in the event's data.
         source: String,
         /// Dotted path in the body sent.
         destination: String,
+    },
+    /// Remove the field at `path` from the body.
+    Remove {
+        /// Dotted path in the body.
+        path: String,
+    },
+    /// Set the field at `path` of the body to a fixed JSON value.
+    Set {
+        /// Dotted path in the body.
+        path: String,
+        /// The value.
+        #[schema(value_type = Object)]
+        value: serde_json::Value,
     },
 }
 
@@ -191,17 +210,34 @@ impl IntegrationSettings {
             );
         }
         for (i, step) in self.transformations.iter().enumerate() {
-            let Transformation::FieldMapping {
-                source,
-                destination,
-            } = step;
-            for (name, path) in [("source", source), ("destination", destination)] {
+            let paths: Vec<(&str, &String)> = match step {
+                Transformation::FieldMapping {
+                    source,
+                    destination,
+                } => {
+                    vec![("source", source), ("destination", destination)]
+                }
+                Transformation::Remove { path } | Transformation::Set { path, .. } => {
+                    vec![("path", path)]
+                }
+            };
+            for (name, path) in paths {
                 if !crate::template::is_dotted_path(path) {
                     errors.add(
                         format!("settings.transformations[{i}].{name}"),
                         "must be a dotted path of non-empty names, such as `queue.name`",
                     );
                 }
+            }
+        }
+        if let Some(body) = &self.body_template {
+            if body.len() > MAX_BODY_TEMPLATE_LEN {
+                errors.add(
+                    "settings.bodyTemplate",
+                    format!("must be at most {MAX_BODY_TEMPLATE_LEN} bytes"),
+                );
+            } else if let Err(e) = Template::parse(body) {
+                errors.add("settings.bodyTemplate", e.to_string());
             }
         }
     }
@@ -251,12 +287,34 @@ impl IntegrationSettings {
         }
     }
 
-    /// Every template of the settings (URL and header values) that parses.
-    pub fn templates(&self) -> Vec<Template> {
-        std::iter::once(&self.url)
-            .chain(self.headers.values())
-            .filter_map(|s| Template::parse(s).ok())
-            .collect()
+    /// Every templated field of the settings with its JSON path: the URL, header values and
+    /// the body template.
+    pub fn template_fields(&self) -> Vec<(String, &str)> {
+        let mut fields = vec![("settings.url".to_owned(), self.url.as_str())];
+        fields.extend(
+            self.headers
+                .iter()
+                .map(|(name, value)| (format!("settings.headers.{name}"), value.as_str())),
+        );
+        if let Some(body) = &self.body_template {
+            fields.push(("settings.bodyTemplate".to_owned(), body.as_str()));
+        }
+        fields
+    }
+
+    /// The secrets the settings reference, each with the first field that does.
+    pub fn secret_references(&self) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        for (field, source) in self.template_fields() {
+            if let Ok(template) = Template::parse(source) {
+                for name in template.secret_names() {
+                    if !found.iter().any(|(n, _)| n == name) {
+                        found.push((name.to_owned(), field.clone()));
+                    }
+                }
+            }
+        }
+        found
     }
 }
 

@@ -7,6 +7,7 @@ pub mod integration;
 pub mod outcome;
 pub mod payload;
 pub mod permission;
+pub mod request;
 pub mod retry;
 pub mod schedule;
 pub mod template;

@@ -37,23 +37,50 @@ pub fn body(settings: &IntegrationSettings, event: &EventView<'_>) -> Value {
     }
 }
 
-/// Applies `steps` to `data`. Once any field mapping exists, the result holds only mapped
-/// fields (a source that is absent maps to nothing).
+/// Applies `steps` to `data` in order. Field mappings read the data as published; the first one
+/// starts the body afresh, so that once any mapping exists the body holds only mapped fields
+/// (a source that is absent maps to nothing). `remove` and `set` change the body built so far.
 pub fn transform(steps: &[Transformation], data: &Value) -> Value {
-    if steps.is_empty() {
-        return data.clone();
-    }
-    let mut out = Value::Object(Map::new());
+    let mut out = data.clone();
+    let mut mapped = false;
     for step in steps {
-        let Transformation::FieldMapping {
-            source,
-            destination,
-        } = step;
-        if let Some(value) = lookup(data, source) {
-            insert(&mut out, destination, value.clone());
+        match step {
+            Transformation::FieldMapping {
+                source,
+                destination,
+            } => {
+                if !mapped {
+                    out = Value::Object(Map::new());
+                    mapped = true;
+                }
+                if let Some(value) = lookup(data, source) {
+                    insert(&mut out, destination, value.clone());
+                }
+            }
+            Transformation::Remove { path } => remove(&mut out, path),
+            Transformation::Set { path, value } => insert(&mut out, path, value.clone()),
         }
     }
     out
+}
+
+fn remove(target: &mut Value, path: &str) {
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((parent, last)) => (lookup_mut(target, parent), last),
+        None => (Some(target), path),
+    };
+    if let Some(Value::Object(map)) = parent {
+        map.remove(last);
+    }
+}
+
+fn lookup_mut<'v>(data: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    path.split('.')
+        .try_fold(data, |value, segment| match value {
+            Value::Object(map) => map.get_mut(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+            _ => None,
+        })
 }
 
 /// The value at a dotted path.
@@ -113,6 +140,41 @@ mod tests {
         let data = json!({"a": {"b": [10, {"c": 3}]}});
         let out = transform(&[mapping("a.b.1.c", "x.y"), mapping("missing", "z")], &data);
         assert_eq!(out, json!({"x": {"y": 3}}));
+    }
+
+    #[test]
+    fn remove_and_set_change_the_body_in_order() {
+        let data = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        let steps = vec![
+            Transformation::Remove { path: "b.c".into() },
+            Transformation::Set {
+                path: "b.e".into(),
+                value: json!("x"),
+            },
+            Transformation::Remove {
+                path: "missing.path".into(),
+            },
+        ];
+        assert_eq!(
+            transform(&steps, &data),
+            json!({"a": 1, "b": {"d": 3, "e": "x"}})
+        );
+    }
+
+    #[test]
+    fn set_after_mappings_adds_to_the_mapped_body() {
+        let data = json!({"queueName": "support", "secretStuff": 1});
+        let steps = vec![
+            mapping("queueName", "queue"),
+            Transformation::Set {
+                path: "source".into(),
+                value: json!("ricochet"),
+            },
+        ];
+        assert_eq!(
+            transform(&steps, &data),
+            json!({"queue": "support", "source": "ricochet"})
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ricochet_api::{AppState, AuthKeys, Limits};
+use ricochet_store::crypto::SharedKeyring;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -25,6 +26,8 @@ pub struct ApiSettings {
     pub token_ttl: Duration,
     /// Request size limits.
     pub limits: Limits,
+    /// Seals secret values.
+    pub keyring: Arc<SharedKeyring>,
 }
 
 /// The API, bound and ready to serve.
@@ -49,6 +52,7 @@ impl Application {
             pool,
             auth,
             limits: settings.limits,
+            keyring: settings.keyring,
         });
         Ok(Application { listener, router })
     }

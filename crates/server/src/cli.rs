@@ -5,12 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use ricochet_delivery::{NoSecrets, SecretSource, WorkerConfig};
+use ricochet_delivery::WorkerConfig;
 use ricochet_domain::TenantId;
 use ricochet_domain::tenant::{ApiClientIn, TenantIn};
+use ricochet_store::crypto::{Keyring, SharedKeyring};
+use secrecy::ExposeSecret;
 
 use crate::app::{ApiSettings, Application, shutdown_signal};
-use crate::config::{ApiOpts, Cli, Command, GlobalOpts, TenantsCommand, WorkerOpts};
+use crate::config::{
+    ApiOpts, Cli, Command, GlobalOpts, SecretsCommand, TenantsCommand, WorkerOpts,
+};
 use crate::database::Database;
 use crate::keys::{self, Origin};
 
@@ -30,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenants(TenantsCommand::Create { name, json }) => {
             create_tenant(&cli.global, name, json).await
         }
+        Command::Secrets(SecretsCommand::Rekey) => rekey(&cli.global).await,
     }
 }
 
@@ -69,6 +74,7 @@ async fn run_roles(
     api: Option<ApiOpts>,
     worker: Option<WorkerOpts>,
 ) -> anyhow::Result<()> {
+    let keyring = keyring(global)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let signal = tokio::spawn(async move {
         shutdown_signal().await;
@@ -82,7 +88,7 @@ async fn run_roles(
     };
     let api_task = match api {
         Some(opts) => {
-            let settings = api_settings(global, &opts)?;
+            let settings = api_settings(global, &opts, keyring.clone())?;
             let app = Application::build(settings, db.pool.clone()).await?;
             tracing::info!(addr = %app.local_addr()?, "API listening");
             Some(tokio::spawn(app.run_until(stopped())))
@@ -90,11 +96,10 @@ async fn run_roles(
         None => None,
     };
     let worker_task = worker.map(|opts| {
-        let secrets: Arc<dyn SecretSource> = Arc::new(NoSecrets);
         tokio::spawn(ricochet_delivery::run(
             db.pool.clone(),
             worker_config(&opts),
-            secrets,
+            keyring.clone(),
             stopped(),
         ))
     });
@@ -127,10 +132,49 @@ pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
         Duration::from_millis(opts.lease_grace_ms),
     );
     config.shutdown_timeout = Duration::from_secs(opts.shutdown_timeout);
+    config.max_body_bytes = opts.max_payload_bytes;
     config
 }
 
-fn api_settings(global: &GlobalOpts, opts: &ApiOpts) -> anyhow::Result<ApiSettings> {
+/// The keyring sealing secret values: from RICOCHET_MASTER_KEY, or the data directory's file.
+pub fn keyring(global: &GlobalOpts) -> anyhow::Result<Arc<SharedKeyring>> {
+    let keyring = match &global.master_key {
+        Some(keys) => SharedKeyring::fixed(
+            Keyring::parse(keys.expose_secret()).context("RICOCHET_MASTER_KEY")?,
+        ),
+        None => {
+            let path = global.data_dir.join("master.keys");
+            let keyring = SharedKeyring::from_file(&path)?;
+            tracing::info!(path = %path.display(), "master keyring for secrets");
+            keyring
+        }
+    };
+    Ok(Arc::new(keyring))
+}
+
+/// `ricochet secrets rekey`.
+async fn rekey(global: &GlobalOpts) -> anyhow::Result<()> {
+    let keyring = keyring(global)?;
+    if global.master_key.is_none() {
+        keyring.rotate_file()?;
+    }
+    let db = open(global).await?;
+    let result = ricochet_store::secrets::rekey(&db.pool, &keyring).await;
+    db.close().await;
+    let count = result?;
+    let current = keyring.get().current_id().to_owned();
+    writeln!(
+        std::io::stdout(),
+        "re-sealed {count} secret value(s) under master key {current}"
+    )?;
+    Ok(())
+}
+
+fn api_settings(
+    global: &GlobalOpts,
+    opts: &ApiOpts,
+    keyring: Arc<SharedKeyring>,
+) -> anyhow::Result<ApiSettings> {
     let (admin_key, origin) = keys::load_or_generate(
         opts.admin_key.as_ref(),
         &global.data_dir,
@@ -159,6 +203,7 @@ fn api_settings(global: &GlobalOpts, opts: &ApiOpts) -> anyhow::Result<ApiSettin
         limits: ricochet_api::Limits {
             event_body_bytes: opts.max_event_bytes,
         },
+        keyring,
     })
 }
 

@@ -39,6 +39,15 @@ pub struct GlobalOpts {
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "RICOCHET_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Master key(s) sealing secret values: base64 32-byte keys, comma-separated, the first
+    /// sealing. Without it, a keyring file in the data directory is used (generated once).
+    #[arg(
+        long,
+        env = "RICOCHET_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<SecretString>,
     /// Most database connections this process opens.
     #[arg(
         long,
@@ -74,6 +83,18 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Manage secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+/// Secret commands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Re-seal every secret value under a new master key while the server runs. With the
+    /// keyring file, a new key is generated and put first; with RICOCHET_MASTER_KEY, values
+    /// are re-sealed under its first key (put the new key first, keep the old one after it).
+    Rekey,
 }
 
 /// Options of `serve`: both roles.
@@ -102,6 +123,9 @@ pub struct WorkerOpts {
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Largest request body sent, in bytes (after transformations); bigger ones are dead-lettered as payload_too_large.
+    #[arg(long, env = "RICOCHET_MAX_PAYLOAD_BYTES", default_value_t = 1024 * 1024)]
+    pub max_payload_bytes: usize,
 }
 
 /// Options of the API role.

@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A foreign key (by name) points at a row that does not exist (any more).
     #[error("foreign key {0} violated")]
     MissingParent(String),
+    /// A secret value could not be sealed or opened.
+    #[error("secret encryption: {0}")]
+    Crypto(String),
     /// Any other database failure.
     #[error(transparent)]
     Database(sqlx::Error),

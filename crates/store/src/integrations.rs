@@ -225,3 +225,22 @@ pub async fn integration_ever_existed(
     .await?;
     Ok(found)
 }
+
+/// The tenant's live integrations whose settings mention `secret:<name>` (candidates: the
+/// caller confirms by parsing their templates).
+pub async fn mentioning_secret(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    name: &str,
+) -> StoreResult<Vec<Integration>> {
+    let rows = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM integrations WHERE tenant_id = $1 AND deleted_at IS NULL AND strpos(settings::text, 'secret:' || $2) > 0 ORDER BY id"
+    ))
+    .bind(tenant.0)
+    .bind(name)
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}

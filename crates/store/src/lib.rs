@@ -4,6 +4,7 @@
 
 pub mod api_clients;
 pub mod attempts;
+pub mod crypto;
 pub mod dead_letters;
 pub mod deliveries;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod event_bindings;
 pub mod events;
 pub mod health;
 pub mod integrations;
+pub mod secrets;
 pub mod tenants;
 
 pub use error::StoreError;

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{Session, TestApp, guide_integration, problem};
+use crate::harness::{Session, TestApp, problem};
 use crate::receiver::{Receiver, Reply};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -413,38 +413,4 @@ async fn a_disabled_integrations_retry_waits_and_resumes_when_it_is_enabled() {
     receiver.wait_for(2, WAIT).await;
     s.wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")
         .await;
-}
-
-#[tokio::test]
-async fn a_missing_secret_dead_letters_the_delivery_with_its_name() {
-    let app = TestApp::spawn().await;
-    let s = Session::new(&app, &app.tenant("acme").await).await;
-    let receiver = Receiver::start().await;
-    let mut integration = guide_integration();
-    integration["settings"]["url"] = json!(receiver.url);
-    let created: Value = s
-        .create_integration(&integration)
-        .await
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_str().expect("id");
-    s.bind(id, &["routing.queue.member.update"]).await;
-
-    let (_, published) = s
-        .publish(&json!({ "type": "routing.queue.member.update", "data": {} }))
-        .await;
-    let delivery = published["deliveries"][0]["deliveryId"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
-
-    let dead = s
-        .wait_delivery(&delivery, WAIT, |d| d["status"] == "dead_lettered")
-        .await;
-    assert_eq!(dead["reason"], "missing_secret:crm_api_token");
-    assert!(
-        receiver.hits().is_empty(),
-        "nothing is sent without the secret"
-    );
 }

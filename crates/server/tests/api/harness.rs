@@ -9,16 +9,19 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
-use ricochet_delivery::{NoSecrets, WorkerConfig};
+use ricochet_delivery::WorkerConfig;
 use ricochet_server::database::{embedded_options, ensure_database};
 use ricochet_server::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use ricochet_server::{ApiSettings, Application};
+use ricochet_store::crypto::{Keyring, SharedKeyring};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
 pub(crate) const ADMIN_KEY: &str = "test-admin-key-0123456789";
+/// The value of the `crm_api_token` secret every test tenant starts with.
+pub(crate) const GUIDE_TOKEN: &str = "guide-token-3f9a1c";
 pub(crate) const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
 
 /// The shared cluster of this test run: `RICOCHET_TEST_PG_DIR`, or a directory in the system
@@ -153,12 +156,16 @@ impl TestApp {
 
     pub(crate) async fn spawn_with_ttl(token_ttl: Duration) -> TestApp {
         let pool = fresh_database().await;
+        let keyring = Arc::new(SharedKeyring::fixed(
+            Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
+        ));
         let settings = ApiSettings {
             listen: "127.0.0.1:0".parse().expect("a literal address"),
             admin_key: SecretString::from(ADMIN_KEY),
             jwt_secret: SecretString::from(JWT_SECRET),
             token_ttl,
             limits: ricochet_api::Limits::default(),
+            keyring: keyring.clone(),
         };
         let app = Application::build(settings, pool.clone())
             .await
@@ -168,7 +175,7 @@ impl TestApp {
         tokio::spawn(ricochet_delivery::run(
             pool.clone(),
             test_worker_config(),
-            Arc::new(NoSecrets),
+            keyring,
             std::future::pending(),
         ));
         TestApp {
@@ -189,7 +196,25 @@ impl TestApp {
     }
 
     /// Creates a tenant through the admin API and returns it with a full-permission client.
+    /// Like a tenant following the guide, it has the `crm_api_token` secret
+    /// (value [`GUIDE_TOKEN`]) that the guide's integration references.
     pub(crate) async fn tenant(&self, name: &str) -> Tenant {
+        let tenant = self.bare_tenant(name).await;
+        let token = self.token(&tenant.client_id, &tenant.secret, None).await;
+        let secret = self
+            .http
+            .post(self.url("/api/v2/secrets"))
+            .bearer_auth(token)
+            .json(&json!({ "name": "crm_api_token", "value": GUIDE_TOKEN }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(secret.status(), StatusCode::CREATED);
+        tenant
+    }
+
+    /// Creates a tenant with a full-permission client and nothing else.
+    pub(crate) async fn bare_tenant(&self, name: &str) -> Tenant {
         let tenant = self
             .admin(reqwest::Method::POST, "/api/v2/tenants")
             .json(&json!({ "name": name }))

@@ -8,4 +8,5 @@ mod integrations;
 mod openapi;
 mod receiver;
 mod retries;
+mod secrets;
 mod tenants;

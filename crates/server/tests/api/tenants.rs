@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Session, TestApp, guide_integration, problem};
+use crate::harness::{Session, TestApp, problem};
 
 #[tokio::test]
 async fn the_admin_creates_lists_gets_and_deletes_tenants() {
@@ -119,11 +119,9 @@ async fn a_deleted_tenants_token_reaches_nothing_and_writes_nothing() {
         StatusCode::NO_CONTENT
     );
 
-    problem(
-        s.create_integration(&guide_integration()).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+    let body =
+        json!({ "name": "after-deletion", "settings": { "url": "https://example.com/hook" } });
+    problem(s.create_integration(&body).await, StatusCode::UNAUTHORIZED).await;
 
     assert_eq!(app.count("integrations", &tenant.id).await, 0);
 }

@@ -1,0 +1,240 @@
+//! The request an attempt sends, built from an integration's settings and an event: method,
+//! URL, headers and body, each rendered twice, with secret values for the wire and with their
+//! templates for everything a person may read (logs, previews, errors).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::integration::{HttpMethod, IntegrationSettings};
+use crate::payload::{self, EventView};
+use crate::template::{Template, Variable};
+
+/// A rendered value: what is sent, and what may be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// With secret values: only ever sent to the receiver.
+    pub wire: String,
+    /// With `{{secret:NAME}}` in place of each value.
+    pub shown: String,
+}
+
+/// Who and what the request is for.
+#[derive(Debug, Clone)]
+pub struct RequestContext<'a> {
+    /// The event.
+    pub event: EventView<'a>,
+    /// The integration.
+    pub integration_id: Uuid,
+    /// The delivery, when there is one (not in a preview).
+    pub delivery_id: Option<Uuid>,
+    /// When the delivery was made (`webhook-timestamp`).
+    pub made_at: DateTime<Utc>,
+    /// The attempt number.
+    pub attempt: i32,
+}
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    /// The method.
+    pub method: HttpMethod,
+    /// The URL.
+    pub url: Rendered,
+    /// Ricochet's own headers, then the integration's.
+    pub headers: Vec<(String, Rendered)>,
+    /// The body (none for GET).
+    pub body: Option<Rendered>,
+}
+
+/// Why a request could not be built: the reason recorded on the dead letter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrepareError {
+    /// A referenced secret does not exist (any more).
+    #[error("missing_secret:{0}")]
+    MissingSecret(String),
+    /// A stored template no longer parses (it was valid when saved, so this is a bug).
+    #[error("template:{0}")]
+    Template(String),
+}
+
+/// Builds the request. `secret` gives a secret's current value by name.
+pub fn prepare(
+    settings: &IntegrationSettings,
+    ctx: &RequestContext<'_>,
+    secret: &dyn Fn(&str) -> Option<String>,
+) -> Result<PreparedRequest, PrepareError> {
+    let render = |source: &str| render(source, ctx, secret);
+    let url = render(&settings.url)?;
+    let fixed = [
+        ("content-type", settings.content_type.clone()),
+        (
+            "user-agent",
+            concat!("Ricochet/", env!("CARGO_PKG_VERSION")).to_owned(),
+        ),
+        ("webhook-id", ctx.event.id.to_owned()),
+        ("webhook-timestamp", ctx.made_at.timestamp().to_string()),
+        (
+            "x-ricochet-delivery-id",
+            ctx.delivery_id
+                .map_or_else(|| "preview".to_owned(), |id| id.to_string()),
+        ),
+        ("x-ricochet-attempt", ctx.attempt.to_string()),
+    ];
+    let mut headers: Vec<(String, Rendered)> = fixed
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_owned(),
+                Rendered {
+                    wire: value.clone(),
+                    shown: value,
+                },
+            )
+        })
+        .collect();
+    for (name, value) in &settings.headers {
+        headers.push((name.clone(), render(value)?));
+    }
+    let body = match (settings.http_method, &settings.body_template) {
+        (HttpMethod::Get, _) => None,
+        (_, Some(template)) => Some(render(template)?),
+        (_, None) => {
+            let json = payload::body(settings, &ctx.event).to_string();
+            Some(Rendered {
+                wire: json.clone(),
+                shown: json,
+            })
+        }
+    };
+    Ok(PreparedRequest {
+        method: settings.http_method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn render(
+    source: &str,
+    ctx: &RequestContext<'_>,
+    secret: &dyn Fn(&str) -> Option<String>,
+) -> Result<Rendered, PrepareError> {
+    let template = Template::parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
+    let mut missing = None;
+    let wire = template.render(|v| match v {
+        Variable::Secret(name) => secret(name).unwrap_or_else(|| {
+            missing.get_or_insert_with(|| name.clone());
+            String::new()
+        }),
+        other => plain(other, ctx),
+    });
+    if let Some(name) = missing {
+        return Err(PrepareError::MissingSecret(name));
+    }
+    let shown = template.render(|v| match v {
+        Variable::Secret(_) => v.to_string(),
+        other => plain(other, ctx),
+    });
+    Ok(Rendered { wire, shown })
+}
+
+fn plain(variable: &Variable, ctx: &RequestContext<'_>) -> String {
+    match variable {
+        Variable::EventId => ctx.event.id.to_owned(),
+        Variable::EventType => ctx.event.kind.to_owned(),
+        Variable::TenantId => ctx.event.tenant_id.to_string(),
+        Variable::IntegrationId => ctx.integration_id.to_string(),
+        Variable::Attempt => ctx.attempt.to_string(),
+        Variable::Data(path) => match payload::lookup(ctx.event.data, &path.join(".")) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        },
+        Variable::Secret(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn settings(value: Value) -> IntegrationSettings {
+        serde_json::from_value(value).expect("valid settings")
+    }
+
+    fn ctx(data: &Value) -> RequestContext<'_> {
+        RequestContext {
+            event: EventView {
+                id: "evt-1",
+                kind: "a.b",
+                tenant_id: Uuid::nil(),
+                occurred_at: Utc::now(),
+                data,
+            },
+            integration_id: Uuid::nil(),
+            delivery_id: None,
+            made_at: Utc::now(),
+            attempt: 2,
+        }
+    }
+
+    #[test]
+    fn a_secret_goes_on_the_wire_and_its_template_everywhere_else() {
+        let s = settings(
+            json!({"url": "https://x.test/{{data.id}}", "headers": {"Authorization": "Bearer {{secret:tok}}"}}),
+        );
+        let data = json!({"id": 7});
+        let request = prepare(&s, &ctx(&data), &|name| {
+            (name == "tok").then(|| "s3cr3t".to_owned())
+        })
+        .expect("prepared");
+        let auth = &request
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Authorization")
+            .expect("header")
+            .1;
+        assert_eq!(auth.wire, "Bearer s3cr3t");
+        assert_eq!(auth.shown, "Bearer {{secret:tok}}");
+        assert_eq!(request.url.wire, "https://x.test/7");
+        assert!(
+            !request
+                .headers
+                .iter()
+                .any(|(_, v)| v.shown.contains("s3cr3t"))
+        );
+    }
+
+    #[test]
+    fn a_missing_secret_is_named() {
+        let s = settings(json!({"url": "https://x.test/", "headers": {"A": "<<secret:gone>>"}}));
+        let data = json!({});
+        assert_eq!(
+            prepare(&s, &ctx(&data), &|_| None).err(),
+            Some(PrepareError::MissingSecret("gone".into()))
+        );
+    }
+
+    #[test]
+    fn a_body_template_replaces_the_json_payload_and_get_sends_none() {
+        let s = settings(
+            json!({"url": "https://x.test/", "bodyTemplate": "{\"text\": \"{{eventType}} #{{attempt}}\"}"}),
+        );
+        let data = json!({});
+        let body = prepare(&s, &ctx(&data), &|_| None)
+            .expect("prepared")
+            .body
+            .expect("a body");
+        assert_eq!(body.wire, "{\"text\": \"a.b #2\"}");
+        let get = settings(json!({"url": "https://x.test/", "httpMethod": "GET"}));
+        assert!(
+            prepare(&get, &ctx(&data), &|_| None)
+                .expect("prepared")
+                .body
+                .is_none()
+        );
+    }
+}
