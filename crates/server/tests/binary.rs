@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -67,6 +67,8 @@ struct Server {
     base: String,
     /// Attempts this process recorded, counted from its log.
     recorded: Arc<AtomicUsize>,
+    /// Every line it logged.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -100,8 +102,11 @@ impl Server {
         };
         let recorded = Arc::new(AtomicUsize::new(0));
         let counter = recorded.clone();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                lines.lock().expect("log lock").push(line.clone());
                 if let Ok(event) = serde_json::from_str::<Value>(&line) {
                     if event["message"] == ready_message {
                         let _ = tx.send(event["addr"].as_str().unwrap_or_default().to_owned());
@@ -118,6 +123,7 @@ impl Server {
             child,
             base: format!("http://{addr}"),
             recorded,
+            log,
         }
     }
 
@@ -384,6 +390,28 @@ impl Api {
         }
     }
 
+    /// Sends a request and returns the status and the raw body.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self
             .http
@@ -574,5 +602,232 @@ async fn two_worker_processes_on_one_database_attempt_each_delivery_exactly_once
     assert!(
         per_worker.iter().all(|n| *n > 0),
         "both workers took part: {per_worker:?}"
+    );
+}
+
+/// The guide's integration on `url`, bound to its event type.
+async fn guide_hook(api: &Api, url: &str) -> String {
+    let headers = json!({ "headers": { "Authorization": "Bearer {{secret:crm_api_token}}", "X-Genesys-Event-Id": "{{eventId}}" }, "retryPolicy": { "retryDelay": 50 } });
+    api.hook(
+        "CRM-Sync-Webhook-Resilient",
+        url,
+        "routing.queue.member.update",
+        headers,
+    )
+    .await
+}
+
+async fn wait_succeeded(api: &Api, delivery: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
+        if d["status"] == "succeeded" {
+            return d;
+        }
+        assert!(start.elapsed() < DEADLINE, "not delivered: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_value_appears_in_no_response_error_attempt_log_or_server_log_line() {
+    let dir = DataDir::new();
+    let (first, second) = ("first-value-7c1d93e0", "second-value-b84f2a61");
+    let receiver =
+        Receiver::scripted(|_, earlier| Reply::status(if earlier == 0 { 503 } else { 200 })).await;
+    let server = Server::role(&dir, "serve", &[("RICOCHET_LOG", "debug")]);
+    let api = Api::provision(&server, &dir).await;
+    let mut bodies = Vec::new();
+    let mut call = async |method: reqwest::Method,
+                          path: &str,
+                          body: Option<Value>,
+                          headers: &[(&str, &str)]| {
+        let (status, text) = api.send(method, path, body, headers).await;
+        bodies.push(text.clone());
+        (status, text)
+    };
+    use reqwest::Method;
+
+    assert_eq!(
+        call(
+            Method::POST,
+            "/api/v2/secrets",
+            Some(json!({"name": "crm_api_token", "value": first})),
+            &[]
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+    call(Method::GET, "/api/v2/secrets/crm_api_token", None, &[]).await;
+    call(Method::GET, "/api/v2/secrets", None, &[]).await;
+    assert_eq!(
+        call(
+            Method::POST,
+            "/api/v2/secrets",
+            Some(json!({"name": "crm_api_token", "value": first})),
+            &[]
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        call(
+            Method::PUT,
+            "/api/v2/secrets/crm_api_token",
+            Some(json!({"value": second})),
+            &[("if-match", "\"9\"")]
+        )
+        .await
+        .0,
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(
+        call(
+            Method::PUT,
+            "/api/v2/secrets/crm_api_token",
+            Some(json!({"value": format!("{first}\n")})),
+            &[]
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let hook = guide_hook(&api, &receiver.url).await;
+    let (_, published) = call(
+        Method::POST,
+        "/api/v2/events",
+        Some(json!({"type": "routing.queue.member.update", "data": {}})),
+        &[],
+    )
+    .await;
+    let published: Value = serde_json::from_str(&published).expect("json");
+    receiver.wait_for(1, DEADLINE).await;
+    assert_eq!(
+        call(
+            Method::PUT,
+            "/api/v2/secrets/crm_api_token",
+            Some(json!({"value": second})),
+            &[]
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    wait_succeeded(&api, &delivery).await;
+    call(
+        Method::GET,
+        &format!("/api/v2/deliveries/{delivery}"),
+        None,
+        &[],
+    )
+    .await;
+    call(
+        Method::GET,
+        &format!("/api/v2/integrations/{hook}/logs"),
+        None,
+        &[],
+    )
+    .await;
+    call(
+        Method::GET,
+        &format!("/api/v2/integrations/{hook}"),
+        None,
+        &[],
+    )
+    .await;
+    call(
+        Method::POST,
+        &format!("/api/v2/integrations/{hook}/preview"),
+        Some(json!({"type": "routing.queue.member.update", "data": {}})),
+        &[],
+    )
+    .await;
+    let log = server.log.clone();
+    assert!(server.terminate().success());
+
+    let hits = receiver.hits();
+    assert_eq!(
+        hits[0].header("authorization"),
+        format!("Bearer {first}"),
+        "the value goes on the wire"
+    );
+    assert_eq!(
+        hits[1].header("authorization"),
+        format!("Bearer {second}"),
+        "the rotated value is used next"
+    );
+    let log = log.lock().expect("log lock").clone();
+    assert!(log.len() > 10, "the server logged");
+    for value in [first, second] {
+        assert!(
+            bodies.iter().all(|b| !b.contains(value)),
+            "{value} leaked into a response"
+        );
+        assert!(
+            log.iter().all(|line| !line.contains(value)),
+            "{value} leaked into the server log"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_rekey_reseals_every_value_while_the_server_runs_and_they_stay_readable() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    let server = Server::start(&dir);
+    let api = Api::provision(&server, &dir).await;
+    let (status, _) = api
+        .post(
+            "/api/v2/secrets",
+            json!({"name": "crm_api_token", "value": "kept-across-keys"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    guide_hook(&api, &receiver.url).await;
+    let keys_before = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
+
+    let output = Command::new(BIN)
+        .args(["secrets", "rekey", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running rekey");
+
+    assert!(
+        output.status.success(),
+        "rekey failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("re-sealed 1 secret value"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let keys_after = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
+    assert_eq!(
+        keys_after.lines().count(),
+        keys_before.lines().count() + 1,
+        "a new key is put first, the old one kept"
+    );
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "routing.queue.member.update", "data": {}}),
+        )
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    wait_succeeded(&api, &delivery).await;
+    assert_eq!(
+        receiver.hits()[0].header("authorization"),
+        "Bearer kept-across-keys"
     );
 }

@@ -35,6 +35,32 @@ macro_rules! columns {
     };
 }
 
+/// A sealed value with what identifies its row.
+#[derive(Debug, sqlx::FromRow)]
+struct SealedRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    name: String,
+    key_id: String,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+}
+
+impl SealedRow {
+    fn open(self, keyring: &SharedKeyring) -> StoreResult<(Self, Vec<u8>)> {
+        let aad = aad(TenantId(self.tenant_id), &self.name);
+        let sealed = Sealed {
+            key_id: self.key_id.clone(),
+            nonce: self.nonce.clone(),
+            ciphertext: self.ciphertext.clone(),
+        };
+        let plain = keyring
+            .open(&aad, &sealed)
+            .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        Ok((self, plain))
+    }
+}
+
 /// The associated data binding a ciphertext to its row.
 pub fn aad(tenant: TenantId, name: &str) -> Vec<u8> {
     format!("{tenant}/{name}").into_bytes()
@@ -169,23 +195,17 @@ pub async fn open_values(
     tenant: TenantId,
     names: &[String],
 ) -> StoreResult<HashMap<String, String>> {
-    let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("SELECT name, key_id, nonce, ciphertext FROM secrets WHERE tenant_id = $1 AND name = ANY($2)")
-            .bind(tenant.0)
-            .bind(names)
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<SealedRow> = sqlx::query_as(
+        "SELECT id, tenant_id, name, key_id, nonce, ciphertext FROM secrets WHERE tenant_id = $1 AND name = ANY($2)",
+    )
+    .bind(tenant.0)
+    .bind(names)
+    .fetch_all(db)
+    .await?;
     let mut values = HashMap::new();
-    for (name, key_id, nonce, ciphertext) in rows {
-        let sealed = Sealed {
-            key_id,
-            nonce,
-            ciphertext,
-        };
-        let plain = keyring
-            .open(&aad(tenant, &name), &sealed)
-            .map_err(|e| StoreError::Crypto(e.to_string()))?;
-        values.insert(name, String::from_utf8_lossy(&plain).into_owned());
+    for row in rows {
+        let (row, plain) = row.open(keyring)?;
+        values.insert(row.name, String::from_utf8_lossy(&plain).into_owned());
     }
     Ok(values)
 }
@@ -211,35 +231,26 @@ async fn rekey_batch(
     keyring: &SharedKeyring,
     current: &str,
 ) -> StoreResult<u64> {
-    let rows: Vec<(Uuid, Uuid, String, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+    let rows: Vec<SealedRow> = sqlx::query_as(
         "SELECT id, tenant_id, name, key_id, nonce, ciphertext FROM secrets WHERE key_id <> $1
          ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
     )
     .bind(current)
     .fetch_all(&mut *conn)
     .await?;
-    for (id, tenant, name, key_id, nonce, ciphertext) in &rows {
-        let aad = aad(TenantId(*tenant), name);
-        let plain = keyring
-            .open(
-                &aad,
-                &Sealed {
-                    key_id: key_id.clone(),
-                    nonce: nonce.clone(),
-                    ciphertext: ciphertext.clone(),
-                },
-            )
-            .map_err(|e| StoreError::Crypto(e.to_string()))?;
+    let count = rows.len() as u64;
+    for row in rows {
+        let (row, plain) = row.open(keyring)?;
         let sealed = keyring
-            .seal(&aad, &plain)
+            .seal(&aad(TenantId(row.tenant_id), &row.name), &plain)
             .map_err(|e| StoreError::Crypto(e.to_string()))?;
         sqlx::query("UPDATE secrets SET key_id = $2, nonce = $3, ciphertext = $4 WHERE id = $1")
-            .bind(id)
+            .bind(row.id)
             .bind(&sealed.key_id)
             .bind(&sealed.nonce)
             .bind(&sealed.ciphertext)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(rows.len() as u64)
+    Ok(count)
 }
