@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod backend;
+mod recorder;
 pub mod worker;
 
 use std::time::Duration;

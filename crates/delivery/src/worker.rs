@@ -11,25 +11,26 @@ use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
 use ricochet_domain::TenantId;
-use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_store::crypto::SharedKeyring;
-use ricochet_store::deliveries::{self, Claimed, Transition};
-use ricochet_store::events::{self, NewEvent, WAKE_CHANNEL};
+use ricochet_store::deliveries::{Claimed, Transition};
+use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::secrets;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::recorder::{self, Job};
 
 /// What every attempt shares.
 #[derive(Clone)]
 struct Shared {
     pool: PgPool,
+    recorder: mpsc::Sender<Job>,
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
     max_body: usize,
@@ -50,8 +51,11 @@ pub async fn run(
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
+    let (recorder, recording) =
+        recorder::spawn(pool.clone(), config.name.clone(), config.concurrency * 2);
     let shared = Shared {
         pool: pool.clone(),
+        recorder,
         http,
         keyring,
         max_body: config.max_body_bytes,
@@ -81,8 +85,7 @@ pub async fn run(
         stopped.notify_one();
         Ok::<(), std::io::Error>(())
     };
-    let run = worker.run_until(signal);
-    tokio::pin!(run);
+    let mut run = Box::pin(worker.run_until(signal));
     let result = tokio::select! {
         result = &mut run => result.map_err(|e| WorkerRunError(e.to_string())),
         () = async {
@@ -95,6 +98,16 @@ pub async fn run(
         }
     };
     listener.abort();
+    // The worker (and with it every sender) goes; the recorder writes what is queued and ends.
+    drop(run);
+    if tokio::time::timeout(Duration::from_secs(10), recording)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the recorder did not finish within 10 s; unrecorded attempts run again after their lease"
+        );
+    }
     result
 }
 
@@ -126,13 +139,9 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 
 /// One attempt of a claimed delivery. A panic is caught here rather than by apalis's
 /// catch-panic layer, whose handler type keeps the worker's future from being `Send`.
-async fn deliver(
-    claimed: Claimed,
-    shared: Data<Shared>,
-    worker: WorkerContext,
-) -> Result<(), BoxDynError> {
+async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
     let id = claimed.id;
-    match AssertUnwindSafe(attempt_and_record(claimed, &shared, worker.name()))
+    match AssertUnwindSafe(attempt_and_record(claimed, &shared))
         .catch_unwind()
         .await
     {
@@ -145,11 +154,7 @@ async fn deliver(
 }
 
 /// Makes the attempt and records it with the delivery's next state.
-async fn attempt_and_record(
-    claimed: Claimed,
-    shared: &Shared,
-    worker: &str,
-) -> Result<(), BoxDynError> {
+async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), BoxDynError> {
     let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
     // The retry budget counts from the start of the series (a replay starts a new one).
     let in_series = u32::try_from(claimed.attempt_count - claimed.series_base + 1).unwrap_or(1);
@@ -200,59 +205,24 @@ async fn attempt_and_record(
         }
         Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
     };
-    let mut tx = shared.pool.begin().await?;
-    let recorded =
-        deliveries::record_attempt(&mut tx, claimed.id, worker, &result.record, &transition)
-            .await?;
-    if let (true, Transition::DeadLetter(reason)) = (recorded, &transition) {
-        // In the same transaction: a dead letter never goes without its alert. A failure to
-        // deliver the alert itself raises no further one.
-        if claimed.event_type != MESSAGE_FAILED {
-            publish_failure(&mut tx, &claimed, reason, result.record.status_code, number).await?;
-        }
-    }
-    tx.commit().await?;
+    let (done, recorded) = oneshot::channel();
+    let (id, kind) = (claimed.id, decision_name(&decision).to_owned());
+    shared
+        .recorder
+        .send(Job {
+            claimed,
+            record: result.record,
+            transition,
+            done,
+        })
+        .await
+        .map_err(|_| "the recorder has stopped")?;
+    let recorded = recorded.await.unwrap_or(false);
     if recorded {
-        tracing::info!(delivery = %claimed.id, attempt = number, status = ?result.record.status_code, next = ?decision_name(&decision), "attempt recorded");
+        tracing::info!(delivery = %id, attempt = number, next = %kind, "attempt recorded");
     } else {
-        tracing::warn!(delivery = %claimed.id, attempt = number, "lease lost before the attempt was recorded; another worker retries it");
+        tracing::warn!(delivery = %id, attempt = number, "the attempt was not recorded (lease lost, or the database failed); it runs again after its lease");
     }
-    Ok(())
-}
-
-/// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
-/// stream, where an alerting integration can be bound to it.
-async fn publish_failure(
-    conn: &mut sqlx::PgConnection,
-    claimed: &Claimed,
-    reason: &str,
-    last_status: Option<i32>,
-    attempts: u32,
-) -> Result<(), ricochet_store::StoreError> {
-    let data = serde_json::json!({
-        "deliveryId": claimed.id,
-        "eventId": claimed.event_id,
-        "eventType": claimed.event_type,
-        "integrationId": claimed.integration_id,
-        "integrationName": claimed.integration_name,
-        "reason": reason,
-        "lastStatusCode": last_status,
-        "attemptCount": attempts,
-    });
-    let id = format!("failed-{}-{attempts}", claimed.id);
-    let event = NewEvent {
-        id: &id,
-        kind: MESSAGE_FAILED,
-        occurred_at: Utc::now(),
-        data: &data,
-    };
-    events::publish(
-        conn,
-        TenantId(claimed.tenant_id),
-        &event,
-        &matching_patterns(MESSAGE_FAILED),
-    )
-    .await?;
     Ok(())
 }
 

@@ -144,78 +144,140 @@ pub struct AttemptRecord {
     pub retry_after_note: Option<String>,
 }
 
-/// Records an attempt and moves the delivery on, if `worker` still holds its lease (after a
-/// lost lease another worker owns the delivery, and this result is dropped). Whether it was
-/// recorded.
-pub async fn record_attempt(
+/// One finished attempt to record.
+#[derive(Debug, Clone)]
+pub struct Finished<'a> {
+    /// Its delivery.
+    pub delivery: Uuid,
+    /// The attempt.
+    pub attempt: &'a AttemptRecord,
+    /// Where the delivery goes next.
+    pub transition: &'a Transition,
+}
+
+/// A delivery moved on by [`record_attempts`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recorded {
+    /// The delivery.
+    pub id: Uuid,
+    /// The number the attempt was recorded under.
+    pub attempt_count: i32,
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// Its event.
+    pub event_id: String,
+    /// Its integration.
+    pub integration_id: Uuid,
+    /// Its state now: a retry lands as `pending`, or `paused`/`cancelled` if its integration
+    /// was disabled or deleted meanwhile.
+    pub status: String,
+}
+
+/// Records a batch of attempts and moves their deliveries on, in two statements, for those
+/// whose lease `worker` still holds (after a lost lease another worker owns the delivery and
+/// that result is dropped). Returns the deliveries moved on.
+pub async fn record_attempts(
     conn: &mut PgConnection,
-    delivery: Uuid,
     worker: &str,
-    attempt: &AttemptRecord,
-    transition: &Transition,
-) -> StoreResult<bool> {
-    let (status, next_at, reason) = match transition {
-        Transition::Succeeded => ("succeeded", None, None),
-        Transition::Retry(at) => ("pending", Some(*at), None),
-        Transition::DeadLetter(reason) => ("dead_lettered", None, Some(reason.as_str())),
-    };
-    let moved: Option<(i32, Uuid, String, Uuid, String)> = sqlx::query_as(
-        "UPDATE deliveries d
-         SET status = CASE WHEN $3 = 'pending' THEN
+    finished: &[Finished<'_>],
+) -> StoreResult<Vec<Recorded>> {
+    let mut ids = Vec::with_capacity(finished.len());
+    let mut statuses = Vec::with_capacity(finished.len());
+    let mut next_ats: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(finished.len());
+    let mut codes = Vec::with_capacity(finished.len());
+    let mut reasons: Vec<Option<&str>> = Vec::with_capacity(finished.len());
+    for f in finished {
+        let (status, next_at, reason) = match f.transition {
+            Transition::Succeeded => ("succeeded", None, None),
+            Transition::Retry(at) => ("pending", Some(*at), None),
+            Transition::DeadLetter(reason) => ("dead_lettered", None, Some(reason.as_str())),
+        };
+        ids.push(f.delivery);
+        statuses.push(status);
+        next_ats.push(next_at);
+        codes.push(f.attempt.status_code);
+        reasons.push(reason);
+    }
+    let moved: Vec<Recorded> = sqlx::query_as(
+        "WITH input AS (
+             SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[])
+                 AS t(id, status, next_at, status_code, reason)
+         )
+         UPDATE deliveries d
+         SET status = CASE WHEN input.status = 'pending' THEN
                  (SELECT CASE WHEN i.deleted_at IS NOT NULL THEN 'cancelled' WHEN NOT i.enabled THEN 'paused' ELSE 'pending' END
                   FROM integrations i WHERE i.id = d.integration_id)
-                 ELSE $3 END,
-             attempt_count = attempt_count + 1,
-             next_attempt_at = COALESCE($4, next_attempt_at),
+                 ELSE input.status END,
+             attempt_count = d.attempt_count + 1,
+             next_attempt_at = COALESCE(input.next_at, d.next_attempt_at),
              leased_by = NULL, lease_expires_at = NULL,
-             last_status_code = $5, reason = $6, updated_at = now(),
-             completed_at = CASE WHEN $3 IN ('succeeded', 'dead_lettered') THEN now() END
-         WHERE id = $1 AND leased_by = $2 AND status = 'in_flight'
-         RETURNING attempt_count, tenant_id, event_id, integration_id, status",
+             last_status_code = input.status_code, reason = input.reason, updated_at = now(),
+             completed_at = CASE WHEN input.status IN ('succeeded', 'dead_lettered') THEN now() END
+         FROM input
+         WHERE d.id = input.id AND d.leased_by = $1 AND d.status = 'in_flight'
+         RETURNING d.id, d.attempt_count, d.tenant_id, d.event_id, d.integration_id, d.status",
     )
-    .bind(delivery)
     .bind(worker)
-    .bind(status)
-    .bind(next_at)
-    .bind(attempt.status_code)
-    .bind(reason)
-    .fetch_optional(&mut *conn)
+    .bind(&ids)
+    .bind(&statuses)
+    .bind(&next_ats)
+    .bind(&codes)
+    .bind(&reasons)
+    .fetch_all(&mut *conn)
     .await?;
-    let Some((number, tenant, event, integration, new_status)) = moved else {
-        return Ok(false);
+    if moved.is_empty() {
+        return Ok(moved);
+    }
+    let by_id: std::collections::HashMap<Uuid, &Recorded> =
+        moved.iter().map(|r| (r.id, r)).collect();
+    let rows: Vec<(&Finished<'_>, &Recorded)> = finished
+        .iter()
+        .filter_map(|f| by_id.get(&f.delivery).map(|r| (f, *r)))
+        .collect();
+    let column = |pick: &dyn Fn(&Finished<'_>, &Recorded) -> Option<String>| {
+        rows.iter().map(|(f, r)| pick(f, r)).collect::<Vec<_>>()
     };
     sqlx::query(
         "INSERT INTO attempts (id, delivery_id, tenant_id, integration_id, event_id, attempt_number, started_at,
              duration_ms, outcome, status_code, error_kind, error_message, request_method, request_url,
              request_headers, response_content_type, response_body, retry_after_ms, retry_after_note, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[],
+             $8::int[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[],
+             $15::jsonb[], $16::text[], $17::text[], $18::bigint[], $19::text[], $20::timestamptz[])",
     )
-    .bind(attempt.id)
-    .bind(delivery)
-    .bind(tenant)
-    .bind(integration)
-    .bind(&event)
-    .bind(number)
-    .bind(attempt.started_at)
-    .bind(attempt.duration_ms)
-    .bind(if matches!(transition, Transition::Succeeded) { "succeeded" } else { "failed" })
-    .bind(attempt.status_code)
-    .bind(&attempt.error_kind)
-    .bind(&attempt.error_message)
-    .bind(&attempt.request_method)
-    .bind(&attempt.request_url)
-    .bind(Json(&attempt.request_headers))
-    .bind(&attempt.response_content_type)
-    .bind(&attempt.response_body)
-    .bind(attempt.retry_after_ms)
-    .bind(&attempt.retry_after_note)
-    .bind(if new_status == "pending" { next_at } else { None })
+    .bind(rows.iter().map(|(f, _)| f.attempt.id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(f, _)| f.delivery).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, r)| r.tenant_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, r)| r.integration_id).collect::<Vec<_>>())
+    .bind(column(&|_, r| Some(r.event_id.clone())))
+    .bind(rows.iter().map(|(_, r)| r.attempt_count).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(f, _)| f.attempt.started_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(f, _)| f.attempt.duration_ms).collect::<Vec<_>>())
+    .bind(column(&|f, _| Some(if matches!(f.transition, Transition::Succeeded) { "succeeded" } else { "failed" }.to_owned())))
+    .bind(rows.iter().map(|(f, _)| f.attempt.status_code).collect::<Vec<_>>())
+    .bind(column(&|f, _| f.attempt.error_kind.clone()))
+    .bind(column(&|f, _| f.attempt.error_message.clone()))
+    .bind(column(&|f, _| Some(f.attempt.request_method.clone())))
+    .bind(column(&|f, _| Some(f.attempt.request_url.clone())))
+    .bind(rows.iter().map(|(f, _)| Json(f.attempt.request_headers.clone())).collect::<Vec<_>>())
+    .bind(column(&|f, _| f.attempt.response_content_type.clone()))
+    .bind(column(&|f, _| f.attempt.response_body.clone()))
+    .bind(rows.iter().map(|(f, _)| f.attempt.retry_after_ms).collect::<Vec<_>>())
+    .bind(column(&|f, _| f.attempt.retry_after_note.clone()))
+    .bind(
+        rows.iter()
+            .map(|(f, r)| match (f.transition, r.status.as_str()) {
+                (Transition::Retry(at), "pending") => Some(*at),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
-    if new_status == "pending" {
+    if moved.iter().any(|r| r.status == "pending") {
         crate::events::wake_workers(conn).await?;
     }
-    Ok(true)
+    Ok(moved)
 }
 
 /// A delivery as the API shows it.

@@ -1,0 +1,121 @@
+//! Records finished attempts in batches: whatever attempts finish while a batch is being
+//! written go into the next one, so under load many attempts share one transaction, and at
+//! rest an attempt is written alone, at once. Each attempt waits for its batch to commit, so a
+//! delivery's lease is held until its attempt is recorded.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use ricochet_domain::TenantId;
+use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
+use ricochet_store::StoreError;
+use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
+use ricochet_store::events::{self, NewEvent};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// Most attempts written in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// One finished attempt on its way to the database.
+pub(crate) struct Job {
+    /// The delivery, as claimed.
+    pub(crate) claimed: Claimed,
+    /// The attempt.
+    pub(crate) record: AttemptRecord,
+    /// Where the delivery goes next.
+    pub(crate) transition: Transition,
+    /// Told whether the attempt was recorded (false: the lease was lost, or writing failed).
+    pub(crate) done: oneshot::Sender<bool>,
+}
+
+/// Starts the recorder of `worker`; it stops once every sender is dropped and the queue is
+/// written.
+pub(crate) fn spawn(
+    pool: PgPool,
+    worker: String,
+    capacity: usize,
+) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    (tx, tokio::spawn(run(pool, worker, rx)))
+}
+
+async fn run(pool: PgPool, worker: String, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let recorded = match write(&pool, &worker, &jobs).await {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                // The leases expire and the attempts run again: at least once, never lost.
+                tracing::error!(error = %e, attempts = jobs.len(), "recording attempts failed");
+                HashSet::new()
+            }
+        };
+        for job in jobs.drain(..) {
+            let _ = job.done.send(recorded.contains(&job.claimed.id));
+        }
+    }
+}
+
+/// Writes one batch in one transaction; returns the deliveries recorded.
+async fn write(pool: &PgPool, worker: &str, jobs: &[Job]) -> Result<HashSet<Uuid>, StoreError> {
+    let finished: Vec<Finished<'_>> = jobs
+        .iter()
+        .map(|j| Finished {
+            delivery: j.claimed.id,
+            attempt: &j.record,
+            transition: &j.transition,
+        })
+        .collect();
+    let mut tx = pool.begin().await?;
+    let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
+    let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
+    for job in jobs.iter().filter(|j| recorded.contains(&j.claimed.id)) {
+        // In the same transaction: a dead letter never goes without its alert. A failure to
+        // deliver the alert itself raises no further one.
+        if let Transition::DeadLetter(reason) = &job.transition
+            && job.claimed.event_type != MESSAGE_FAILED
+        {
+            publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
+/// stream, where an alerting integration can be bound to it.
+async fn publish_failure(
+    conn: &mut PgConnection,
+    claimed: &Claimed,
+    reason: &str,
+    last_status: Option<i32>,
+) -> Result<(), StoreError> {
+    let attempts = claimed.attempt_count + 1;
+    let data = serde_json::json!({
+        "deliveryId": claimed.id,
+        "eventId": claimed.event_id,
+        "eventType": claimed.event_type,
+        "integrationId": claimed.integration_id,
+        "integrationName": claimed.integration_name,
+        "reason": reason,
+        "lastStatusCode": last_status,
+        "attemptCount": attempts,
+    });
+    let id = format!("failed-{}-{attempts}", claimed.id);
+    let event = NewEvent {
+        id: &id,
+        kind: MESSAGE_FAILED,
+        occurred_at: Utc::now(),
+        data: &data,
+    };
+    events::publish(
+        conn,
+        TenantId(claimed.tenant_id),
+        &event,
+        &matching_patterns(MESSAGE_FAILED),
+    )
+    .await?;
+    Ok(())
+}
