@@ -155,15 +155,9 @@ pub async fn replay_dead_letter(
 ) -> ApiResult<(StatusCode, Json<ReplayedOut>)> {
     auth.require(Permission::DeadletterEdit)?;
     let id: Uuid = parse_id("deliveryId", &id)?;
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.pool.begin().await?;
     let outcome = store::replay_one(&mut tx, auth.tenant, id).await?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await?;
     match outcome {
         ReplayOutcome::Replayed => {
             let delivery = ricochet_store::deliveries::get_delivery(&state.pool, auth.tenant, id)
@@ -215,15 +209,9 @@ pub async fn replay_dead_letters(
     if query.cursor.is_some() {
         return Err(ApiError::invalid("cursor", "a bulk replay takes no cursor"));
     }
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.pool.begin().await?;
     let replayed = store::replay_matching(&mut tx, auth.tenant, &query.filter(), limit).await?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(BulkReplayedOut {

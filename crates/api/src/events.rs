@@ -67,11 +67,7 @@ pub async fn publish_event(
         occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
         data: &input.data,
     };
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.pool.begin().await?;
     let published = store::publish(
         &mut tx,
         auth.tenant,
@@ -79,9 +75,7 @@ pub async fn publish_event(
         &matching_patterns(&input.kind),
     )
     .await?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await?;
     let status = if published.created {
         StatusCode::ACCEPTED
     } else {

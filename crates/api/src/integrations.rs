@@ -216,11 +216,7 @@ async fn apply_update(
     expected: Option<i32>,
     change: impl FnOnce(&store::Integration) -> ApiResult<IntegrationIn>,
 ) -> ApiResult<store::Integration> {
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.pool.begin().await?;
     let current = store::lock_integration(&mut *tx, tenant, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
@@ -237,9 +233,7 @@ async fn apply_update(
         ricochet_store::deliveries::set_integration_paused(&mut tx, tenant, id, !updated.enabled)
             .await?;
     }
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await?;
     Ok(updated)
 }
 
@@ -274,7 +268,7 @@ pub async fn patch_integration(
     }
     let updated = apply_update(&state, auth.tenant, id, expected, |current| {
         let mut document = serde_json::to_value(current.to_input())
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| ApiError::Internal(format!("serializing an integration: {e}")))?;
         merge_patch(&mut document, patch);
         let input: IntegrationIn = from_value(document)?;
         input.validate()?;
@@ -323,20 +317,14 @@ pub async fn delete_integration(
     auth.require(Permission::IntegrationEdit)?;
     let id = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
-    let mut tx = state
-        .pool
-        .begin()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut tx = state.pool.begin().await?;
     match store::delete_integration(&mut tx, auth.tenant, id, expected).await? {
         Guarded::Done(()) => {}
         Guarded::NotFound => return Err(ApiError::NotFound("integration")),
         Guarded::VersionMismatch => return Err(ApiError::PreconditionFailed),
     }
     ricochet_store::deliveries::cancel_for_integration(&mut *tx, auth.tenant, id).await?;
-    tx.commit()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

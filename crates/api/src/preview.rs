@@ -71,8 +71,10 @@ async fn render(
         attempt: 1,
     };
     // Values are never read: only the templates are shown.
+    // Every secret "exists" here, so the only failure is a stored template that no longer
+    // parses, which validation on save rules out.
     let request = prepare(settings, &ctx, &|_| Some(String::new()))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(format!("previewing: {e}")))?;
     let names: Vec<String> = settings
         .secret_references()
         .into_iter()
