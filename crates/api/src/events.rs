@@ -1,11 +1,11 @@
 //! `POST /api/v2/events`: publish an event to every integration bound to its type.
 
+use crate::publisher::Publication;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ricochet_domain::event::{EventIn, matching_patterns};
 use ricochet_domain::{IntegrationId, Permission};
-use ricochet_store::events::{self as store, NewEvent};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -61,21 +61,15 @@ pub async fn publish_event(
         .id
         .clone()
         .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let event = NewEvent {
-        id: &id,
-        kind: &input.kind,
+    let publication = Publication {
+        tenant: auth.tenant,
+        id: id.clone(),
+        patterns: matching_patterns(&input.kind),
+        kind: input.kind,
         occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
-        data: &input.data,
+        data: input.data,
     };
-    let mut tx = state.pool.begin().await?;
-    let published = store::publish(
-        &mut tx,
-        auth.tenant,
-        &event,
-        &matching_patterns(&input.kind),
-    )
-    .await?;
-    tx.commit().await?;
+    let published = state.publisher.publish(publication).await?;
     let status = if published.created {
         StatusCode::ACCEPTED
     } else {

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod oauth;
 pub mod pagination;
 pub mod preview;
+pub mod publisher;
 pub mod secrets;
 pub mod tenants;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Seals secret values.
     pub keyring: Arc<ricochet_store::crypto::SharedKeyring>,
+    /// Publishes events with group commit.
+    pub publisher: publisher::Publisher,
 }
 
 /// Size limits of requests.

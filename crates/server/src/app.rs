@@ -48,11 +48,13 @@ impl Application {
             settings.admin_key,
             settings.token_ttl,
         ));
+        let publisher = ricochet_api::publisher::Publisher::spawn(pool.clone());
         let router = ricochet_api::router(AppState {
             pool,
             auth,
             limits: settings.limits,
             keyring: settings.keyring,
+            publisher,
         });
         Ok(Application { listener, router })
     }

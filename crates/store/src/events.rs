@@ -126,3 +126,133 @@ async fn deliveries_of(
         .await?;
     Ok(rows)
 }
+
+/// One event of a batch to publish, with the binding patterns that match its type.
+#[derive(Debug)]
+pub struct BatchEvent<'a> {
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// The event.
+    pub event: NewEvent<'a>,
+    /// The patterns matching its type (`matching_patterns`).
+    pub patterns: &'a [String],
+}
+
+/// Publishes many events in a handful of statements (for group commit: the caller commits once
+/// for all). The same semantics as [`publish`] per event, in order: a repeated id, even one
+/// repeated within the batch, makes nothing new and returns the original deliveries.
+pub async fn publish_batch(
+    conn: &mut PgConnection,
+    batch: &[BatchEvent<'_>],
+) -> StoreResult<Vec<Published>> {
+    let tenants: Vec<Uuid> = batch.iter().map(|b| b.tenant.0).collect();
+    let ids: Vec<&str> = batch.iter().map(|b| b.event.id).collect();
+    let kinds: Vec<&str> = batch.iter().map(|b| b.event.kind).collect();
+    let times: Vec<DateTime<Utc>> = batch.iter().map(|b| b.event.occurred_at).collect();
+    let data: Vec<Json<&Value>> = batch.iter().map(|b| Json(b.event.data)).collect();
+    let inserted: Vec<(Uuid, String)> = sqlx::query_as(
+        "INSERT INTO events (tenant_id, id, event_type, occurred_at, data)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+         ON CONFLICT (tenant_id, id) DO NOTHING
+         RETURNING tenant_id, id",
+    )
+    .bind(&tenants)
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(&times)
+    .bind(&data)
+    .fetch_all(&mut *conn)
+    .await?;
+    // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
+    let mut created = vec![false; batch.len()];
+    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
+        inserted.iter().map(|(t, id)| (*t, id.as_str())).collect();
+    for (i, b) in batch.iter().enumerate() {
+        created[i] = fresh.remove(&(b.tenant.0, b.event.id));
+    }
+    let (mut ords, mut patterns) = (Vec::new(), Vec::new());
+    for (i, b) in batch.iter().enumerate().filter(|(i, _)| created[*i]) {
+        for pattern in b.patterns {
+            ords.push(i32::try_from(i).unwrap_or(i32::MAX));
+            patterns.push(pattern.as_str());
+        }
+    }
+    let targets: Vec<(i32, Uuid)> = sqlx::query_as(
+        "SELECT DISTINCT w.ord, b.integration_id
+         FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
+         JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
+         JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
+         ORDER BY w.ord, b.integration_id",
+    )
+    .bind(&ords)
+    .bind(&patterns)
+    .bind(
+        ords.iter()
+            .map(|o| batch[usize::try_from(*o).unwrap_or(0)].tenant.0)
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut results: Vec<Published> = created
+        .iter()
+        .map(|c| Published {
+            created: *c,
+            deliveries: Vec::new(),
+        })
+        .collect();
+    if !targets.is_empty() {
+        let delivery_ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+        let rows: Vec<&BatchEvent<'_>> = targets
+            .iter()
+            .map(|(ord, _)| &batch[usize::try_from(*ord).unwrap_or(0)])
+            .collect();
+        sqlx::query(
+            "INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[])",
+        )
+        .bind(&delivery_ids)
+        .bind(rows.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|b| b.event.id).collect::<Vec<_>>())
+        .bind(
+            targets
+                .iter()
+                .map(|(_, integration)| *integration)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *conn)
+        .await?;
+        for ((ord, integration_id), id) in targets.iter().zip(delivery_ids) {
+            if let Some(result) = results.get_mut(usize::try_from(*ord).unwrap_or(usize::MAX)) {
+                result.deliveries.push(DeliveryRef {
+                    id,
+                    integration_id: *integration_id,
+                });
+            }
+        }
+        wake_workers(conn).await?;
+    }
+    for (i, b) in batch.iter().enumerate().filter(|(i, _)| !created[*i]) {
+        results[i].deliveries =
+            repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
+    }
+    Ok(results)
+}
+
+/// The deliveries of an event published before: made earlier in this batch, or stored.
+async fn repeat_deliveries(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: &str,
+    batch: &[BatchEvent<'_>],
+    results: &[Published],
+    upto: usize,
+) -> StoreResult<Vec<DeliveryRef>> {
+    let original = batch[..upto]
+        .iter()
+        .zip(results)
+        .position(|(b, r)| r.created && b.tenant == tenant && b.event.id == id);
+    match original {
+        Some(first) => Ok(results[first].deliveries.clone()),
+        None => deliveries_of(conn, tenant, id).await,
+    }
+}

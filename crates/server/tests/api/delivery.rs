@@ -414,3 +414,39 @@ async fn a_disabled_integrations_retry_waits_and_resumes_when_it_is_enabled() {
     s.wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_event_published_ten_times_at_once_is_accepted_once_and_delivered_once() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s.integration("hook", &receiver.url, json!({})).await;
+    s.bind(&id, &["order.created"]).await;
+    let event = json!({ "type": "order.created", "id": "order-1", "data": {} });
+
+    let answers: Vec<(StatusCode, Value)> =
+        futures::future::join_all((0..10).map(|_| s.publish(&event))).await;
+
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(status, _)| *status == StatusCode::ACCEPTED)
+            .count(),
+        1
+    );
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(status, _)| *status == StatusCode::OK)
+            .count(),
+        9
+    );
+    assert!(
+        answers.iter().all(|(_, body)| *body == answers[0].1),
+        "every answer names the same delivery"
+    );
+    receiver.wait_for(1, WAIT).await;
+    receiver
+        .assert_stays_at(1, Duration::from_millis(500))
+        .await;
+}

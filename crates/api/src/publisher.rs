@@ -1,0 +1,110 @@
+//! Group commit for publishing: events published at the same moment share one transaction
+//! (one fsync) instead of one each. A request waits for its batch to commit before it answers
+//! 202, so an accepted event is always durable. Should a batch fail (a tenant deleted under its
+//! tokens, say), each of its events is published alone, so one bad request fails only itself.
+
+use chrono::{DateTime, Utc};
+use ricochet_domain::TenantId;
+use ricochet_store::StoreError;
+use ricochet_store::events::{self, BatchEvent, NewEvent, Published};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most events committed together.
+const MAX_BATCH: usize = 256;
+
+/// An event to publish.
+#[derive(Debug)]
+pub struct Publication {
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Its id.
+    pub id: String,
+    /// Its type.
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Its data.
+    pub data: Value,
+    /// The binding patterns that match its type.
+    pub patterns: Vec<String>,
+}
+
+struct Job {
+    publication: Publication,
+    reply: oneshot::Sender<Result<Published, StoreError>>,
+}
+
+/// The handle handlers publish through.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Publisher {
+    /// Starts the publishing task on `pool`.
+    pub fn spawn(pool: PgPool) -> Publisher {
+        let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
+        tokio::spawn(run(pool, rx));
+        Publisher { jobs }
+    }
+
+    /// Publishes and waits for the commit.
+    pub async fn publish(&self, publication: Publication) -> Result<Published, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        self.jobs
+            .send(Job { publication, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        match publish_together(&pool, &jobs).await {
+            Ok(results) => {
+                for (job, result) in jobs.drain(..).zip(results) {
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                if jobs.len() > 1 {
+                    tracing::warn!(error = %e, events = jobs.len(), "a publishing batch failed; publishing its events one by one");
+                }
+                for job in jobs.drain(..) {
+                    let result = publish_together(&pool, std::slice::from_ref(&job))
+                        .await
+                        .map(|mut r| r.remove(0));
+                    let _ = job.reply.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn publish_together(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Published>, StoreError> {
+    let batch: Vec<BatchEvent<'_>> = jobs
+        .iter()
+        .map(|job| {
+            let p = &job.publication;
+            BatchEvent {
+                tenant: p.tenant,
+                event: NewEvent {
+                    id: &p.id,
+                    kind: &p.kind,
+                    occurred_at: p.occurred_at,
+                    data: &p.data,
+                },
+                patterns: &p.patterns,
+            }
+        })
+        .collect();
+    let mut tx = pool.begin().await?;
+    let results = events::publish_batch(&mut tx, &batch).await?;
+    tx.commit().await?;
+    Ok(results)
+}
