@@ -60,7 +60,9 @@ CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status = '
 -- The reaper: expired leases.
 CREATE INDEX deliveries_lease_idx ON deliveries (lease_expires_at) WHERE status = 'in_flight';
 CREATE INDEX deliveries_event_idx ON deliveries (tenant_id, event_id);
-CREATE INDEX deliveries_integration_idx ON deliveries (integration_id, status);
+-- Pausing, resuming and cancelling an integration's waiting deliveries. Partial, so that
+-- deliveries moving through in_flight and succeeded do not churn it.
+CREATE INDEX deliveries_integration_idx ON deliveries (integration_id, status) WHERE status IN ('pending', 'paused');
 -- The dead-letter queue, newest first.
 CREATE INDEX deliveries_dead_idx ON deliveries (tenant_id, id DESC) WHERE status = 'dead_lettered';
 

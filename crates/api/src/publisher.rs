@@ -6,10 +6,12 @@
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
 use ricochet_store::StoreError;
-use ricochet_store::events::{self, BatchEvent, NewEvent, Published};
+use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
 use serde_json::Value;
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
@@ -43,10 +45,14 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Starts the publishing task on `pool`.
-    pub fn spawn(pool: PgPool) -> Publisher {
+    /// Starts `writers` publishing tasks on `pool`, committing batches side by side.
+    pub fn spawn(pool: PgPool, writers: usize) -> Publisher {
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(run(pool, rx));
+        let rx = Arc::new(Mutex::new(rx));
+        let waker = Waker::spawn(pool.clone());
+        for _ in 0..writers.max(1) {
+            tokio::spawn(run(pool.clone(), rx.clone(), waker.clone()));
+        }
         Publisher { jobs }
     }
 
@@ -62,10 +68,11 @@ impl Publisher {
     }
 }
 
-async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        match publish_together(&pool, &jobs).await {
+    // Whoever holds the lock takes the next batch; the others commit theirs meanwhile.
+    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        match publish_together(&pool, &waker, &jobs).await {
             Ok(results) => {
                 for (job, result) in jobs.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
@@ -76,7 +83,7 @@ async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
                     tracing::warn!(error = %e, events = jobs.len(), "a publishing batch failed; publishing its events one by one");
                 }
                 for job in jobs.drain(..) {
-                    let result = publish_together(&pool, std::slice::from_ref(&job))
+                    let result = publish_together(&pool, &waker, std::slice::from_ref(&job))
                         .await
                         .map(|mut r| r.remove(0));
                     let _ = job.reply.send(result);
@@ -86,7 +93,11 @@ async fn run(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-async fn publish_together(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Published>, StoreError> {
+async fn publish_together(
+    pool: &PgPool,
+    waker: &Waker,
+    jobs: &[Job],
+) -> Result<Vec<Published>, StoreError> {
     let batch: Vec<BatchEvent<'_>> = jobs
         .iter()
         .map(|job| {
@@ -106,5 +117,11 @@ async fn publish_together(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Published>,
     let mut tx = pool.begin().await?;
     let results = events::publish_batch(&mut tx, &batch).await?;
     tx.commit().await?;
+    if results
+        .iter()
+        .any(|r| r.created && !r.deliveries.is_empty())
+    {
+        waker.wake();
+    }
     Ok(results)
 }

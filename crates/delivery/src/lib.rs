@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub shutdown_timeout: Duration,
     /// Largest request body sent; a bigger one is dead-lettered as `payload_too_large`.
     pub max_body_bytes: usize,
+    /// Tasks writing finished attempts to the database side by side.
+    pub writers: usize,
 }
 
 impl WorkerConfig {
@@ -50,6 +52,7 @@ impl WorkerConfig {
             reap_every: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
+            writers: 3,
         }
     }
 }

@@ -10,9 +10,12 @@ use ricochet_domain::TenantId;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
-use ricochet_store::events::{self, NewEvent};
+use ricochet_store::events::{self, NewEvent, Waker};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 /// Most attempts written in one transaction.
@@ -30,21 +33,30 @@ pub(crate) struct Job {
     pub(crate) done: oneshot::Sender<bool>,
 }
 
-/// Starts the recorder of `worker`; it stops once every sender is dropped and the queue is
-/// written.
+/// Starts the recorder of `worker` with `writers` tasks writing batches side by side (so the
+/// database can use more than one core); it stops once every sender is dropped and the queue
+/// is written.
 pub(crate) fn spawn(
     pool: PgPool,
     worker: String,
     capacity: usize,
-) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
+    writers: usize,
+) -> (mpsc::Sender<Job>, JoinSet<()>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (tx, tokio::spawn(run(pool, worker, rx)))
+    let rx = Arc::new(Mutex::new(rx));
+    let waker = Waker::spawn(pool.clone());
+    let mut tasks = JoinSet::new();
+    for _ in 0..writers.max(1) {
+        tasks.spawn(run(pool.clone(), worker.clone(), rx.clone(), waker.clone()));
+    }
+    (tx, tasks)
 }
 
-async fn run(pool: PgPool, worker: String, mut rx: mpsc::Receiver<Job>) {
+async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let recorded = match write(&pool, &worker, &jobs).await {
+    // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
+    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let recorded = match write(&pool, &worker, &waker, &jobs).await {
             Ok(recorded) => recorded,
             Err(e) => {
                 // The leases expire and the attempts run again: at least once, never lost.
@@ -59,7 +71,12 @@ async fn run(pool: PgPool, worker: String, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Writes one batch in one transaction; returns the deliveries recorded.
-async fn write(pool: &PgPool, worker: &str, jobs: &[Job]) -> Result<HashSet<Uuid>, StoreError> {
+async fn write(
+    pool: &PgPool,
+    worker: &str,
+    waker: &Waker,
+    jobs: &[Job],
+) -> Result<HashSet<Uuid>, StoreError> {
     let finished: Vec<Finished<'_>> = jobs
         .iter()
         .map(|j| Finished {
@@ -81,6 +98,9 @@ async fn write(pool: &PgPool, worker: &str, jobs: &[Job]) -> Result<HashSet<Uuid
         }
     }
     tx.commit().await?;
+    if moved.iter().any(|r| r.status == "pending") {
+        waker.wake();
+    }
     Ok(recorded)
 }
 

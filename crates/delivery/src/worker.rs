@@ -51,8 +51,12 @@ pub async fn run(
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
-    let (recorder, recording) =
-        recorder::spawn(pool.clone(), config.name.clone(), config.concurrency * 2);
+    let (recorder, recording) = recorder::spawn(
+        pool.clone(),
+        config.name.clone(),
+        config.concurrency * 2,
+        config.writers,
+    );
     let shared = Shared {
         pool: pool.clone(),
         recorder,
@@ -75,7 +79,6 @@ pub async fn run(
         // A safety net above the longest request timeout: an attempt cut off here is retried
         // once its lease expires.
         .timeout(Duration::from_secs(600))
-        .enable_tracing()
         .build(deliver);
     tracing::info!(worker = %name, concurrency, "delivery worker started");
     let stopping = Arc::new(Notify::new());
@@ -100,7 +103,9 @@ pub async fn run(
     listener.abort();
     // The worker (and with it every sender) goes; the recorder writes what is queued and ends.
     drop(run);
-    if tokio::time::timeout(Duration::from_secs(10), recording)
+    let mut recording = recording;
+    let drained = async { while recording.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(10), drained)
         .await
         .is_err()
     {
@@ -219,7 +224,7 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         .map_err(|_| "the recorder has stopped")?;
     let recorded = recorded.await.unwrap_or(false);
     if recorded {
-        tracing::info!(delivery = %id, attempt = number, next = %kind, "attempt recorded");
+        tracing::debug!(delivery = %id, attempt = number, next = %kind, "attempt recorded");
     } else {
         tracing::warn!(delivery = %id, attempt = number, "the attempt was not recorded (lease lost, or the database failed); it runs again after its lease");
     }

@@ -112,10 +112,10 @@ pub struct ServeOpts {
 #[derive(Debug, Clone, Args)]
 pub struct WorkerOpts {
     /// Attempts in flight at once.
-    #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub worker_concurrency: u32,
     /// Deliveries claimed per query.
-    #[arg(long, env = "RICOCHET_WORKER_BATCH_SIZE", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    #[arg(long, env = "RICOCHET_WORKER_BATCH_SIZE", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub worker_batch_size: u32,
     /// Lease beyond an integration's request timeout, in ms: an attempt unfinished by then (a killed worker) runs again.
     #[arg(long, env = "RICOCHET_LEASE_GRACE_MS", default_value_t = 30_000)]

@@ -6,7 +6,7 @@ use ricochet_domain::integration::IntegrationSettings;
 use ricochet_domain::{IntegrationId, TenantId};
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::error::StoreResult;
@@ -43,11 +43,17 @@ pub struct Claimed {
 /// Leases up to `limit` due deliveries to `worker`. A lease lasts the integration's request
 /// timeout plus `grace_ms`; one that expires (a killed worker) is returned to pending.
 pub async fn claim(
-    db: impl PgExecutor<'_>,
+    pool: &PgPool,
     worker: &str,
     limit: i64,
     grace_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
+    let mut tx = pool.begin().await?;
+    // A claim lost in a database crash only leaves its deliveries pending, which is where
+    // recovery would put them anyway: it need not wait for the disk.
+    sqlx::query("SET LOCAL synchronous_commit TO off")
+        .execute(&mut *tx)
+        .await?;
     let rows = sqlx::query_as(
         "WITH due AS (
              SELECT id FROM deliveries
@@ -70,8 +76,9 @@ pub async fn claim(
     .bind(worker)
     .bind(limit)
     .bind(grace_ms)
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(rows)
 }
 
@@ -175,7 +182,8 @@ pub struct Recorded {
 
 /// Records a batch of attempts and moves their deliveries on, in two statements, for those
 /// whose lease `worker` still holds (after a lost lease another worker owns the delivery and
-/// that result is dropped). Returns the deliveries moved on.
+/// that result is dropped). Returns the deliveries moved on; when any is `pending` again, the
+/// caller wakes the workers after the commit.
 pub async fn record_attempts(
     conn: &mut PgConnection,
     worker: &str,
@@ -274,9 +282,6 @@ pub async fn record_attempts(
     )
     .execute(&mut *conn)
     .await?;
-    if moved.iter().any(|r| r.status == "pending") {
-        crate::events::wake_workers(conn).await?;
-    }
     Ok(moved)
 }
 

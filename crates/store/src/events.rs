@@ -105,6 +105,40 @@ pub async fn publish(
     })
 }
 
+/// Wakes the workers after commits, outside any transaction, folding wake-ups requested while
+/// one is being sent into one NOTIFY. Should the process die between a commit and its wake-up,
+/// the workers' fallback poll finds the work anyway.
+#[derive(Debug, Clone)]
+pub struct Waker {
+    pending: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Waker {
+    /// Starts the task sending NOTIFYs on `pool`.
+    pub fn spawn(pool: sqlx::PgPool) -> Waker {
+        let pending = std::sync::Arc::new(tokio::sync::Notify::new());
+        let requests = pending.clone();
+        tokio::spawn(async move {
+            loop {
+                requests.notified().await;
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(WAKE_CHANNEL)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "waking the workers failed; they find the work on their next poll");
+                }
+            }
+        });
+        Waker { pending }
+    }
+
+    /// Asks for a wake-up (cheap; never waits).
+    pub fn wake(&self) {
+        self.pending.notify_one();
+    }
+}
+
 /// Tells every listening worker, when the transaction commits, that work may be due.
 pub async fn wake_workers(conn: &mut PgConnection) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify($1, '')")
@@ -139,7 +173,9 @@ pub struct BatchEvent<'a> {
 }
 
 /// Publishes many events in a handful of statements (for group commit: the caller commits once
-/// for all). The same semantics as [`publish`] per event, in order: a repeated id, even one
+/// for all). Unlike [`publish`] it does not wake the workers: the caller does, after the
+/// commit, with a [`Waker`] (a NOTIFY inside the transaction would hold a cluster-wide lock
+/// until the commit is flushed and serialize concurrent commits). The same semantics as [`publish`] per event, in order: a repeated id, even one
 /// repeated within the batch, makes nothing new and returns the original deliveries.
 pub async fn publish_batch(
     conn: &mut PgConnection,
@@ -153,6 +189,9 @@ pub async fn publish_batch(
     let inserted: Vec<(Uuid, String)> = sqlx::query_as(
         "INSERT INTO events (tenant_id, id, event_type, occurred_at, data)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+         -- In key order: batches committed side by side then take their row locks in the same
+         -- order and cannot deadlock on a repeated id.
+         ORDER BY 1, 2
          ON CONFLICT (tenant_id, id) DO NOTHING
          RETURNING tenant_id, id",
     )
@@ -229,7 +268,6 @@ pub async fn publish_batch(
                 });
             }
         }
-        wake_workers(conn).await?;
     }
     for (i, b) in batch.iter().enumerate().filter(|(i, _)| !created[*i]) {
         results[i].deliveries =
