@@ -46,7 +46,7 @@ pub struct Publisher {
 
 impl Publisher {
     /// Starts `writers` publishing tasks on `pool`, committing batches side by side.
-    pub fn spawn(pool: PgPool, writers: usize) -> Publisher {
+    pub fn spawn(pool: &PgPool, writers: usize) -> Publisher {
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
         let rx = Arc::new(Mutex::new(rx));
         let waker = Waker::spawn(pool.clone());

@@ -37,8 +37,8 @@ pub(crate) struct Job {
 /// database can use more than one core); it stops once every sender is dropped and the queue
 /// is written.
 pub(crate) fn spawn(
-    pool: PgPool,
-    worker: String,
+    pool: &PgPool,
+    worker: &str,
     capacity: usize,
     writers: usize,
 ) -> (mpsc::Sender<Job>, JoinSet<()>) {
@@ -47,7 +47,12 @@ pub(crate) fn spawn(
     let waker = Waker::spawn(pool.clone());
     let mut tasks = JoinSet::new();
     for _ in 0..writers.max(1) {
-        tasks.spawn(run(pool.clone(), worker.clone(), rx.clone(), waker.clone()));
+        tasks.spawn(run(
+            pool.clone(),
+            worker.to_owned(),
+            rx.clone(),
+            waker.clone(),
+        ));
     }
     (tx, tasks)
 }

@@ -51,12 +51,8 @@ pub async fn run(
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
-    let (recorder, recording) = recorder::spawn(
-        pool.clone(),
-        config.name.clone(),
-        config.concurrency * 2,
-        config.writers,
-    );
+    let (recorder, recording) =
+        recorder::spawn(&pool, &config.name, config.concurrency * 2, config.writers);
     let shared = Shared {
         pool: pool.clone(),
         recorder,

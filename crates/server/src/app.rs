@@ -48,7 +48,7 @@ impl Application {
             settings.admin_key,
             settings.token_ttl,
         ));
-        let publisher = ricochet_api::publisher::Publisher::spawn(pool.clone(), 3);
+        let publisher = ricochet_api::publisher::Publisher::spawn(&pool, 3);
         let router = ricochet_api::router(AppState {
             pool,
             auth,
