@@ -563,7 +563,10 @@ async fn two_worker_processes_on_one_database_attempt_each_delivery_exactly_once
     }
     // Each recorded attempt is a debug line of its worker's log, counted per process.
     let logged = [("RICOCHET_LOG", "info,ricochet_delivery=debug")];
-    let workers = [Server::role(&dir, "worker", &logged), Server::role(&dir, "worker", &logged)];
+    let workers = [
+        Server::role(&dir, "worker", &logged),
+        Server::role(&dir, "worker", &logged),
+    ];
 
     let api = &api;
     let accepted: Vec<StatusCode> = futures::stream::iter(0..1000)

@@ -1,0 +1,100 @@
+//! What PostgreSQL's busy backends wait on during a window: `pg_stat_activity` sampled every
+//! 50 ms, reported as the average number of active backends per wait event ("average active
+//! sessions"). `CPU:running` means on CPU or runnable; `IO:WALSync` is commit fsyncs;
+//! `Lock:object` is, among others, the lock NOTIFY takes at commit; `Idle:idle in transaction`
+//! is a connection held open in a transaction while Ricochet works between statements.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{ConnectOptions, Row};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::stats;
+
+const INTERVAL: Duration = Duration::from_millis(50);
+/// Wait events reported, busiest first.
+const TOP: usize = 6;
+
+/// A running sampler.
+#[derive(Debug)]
+pub(crate) struct WaitSampler {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Option<(u64, HashMap<String, u64>)>>,
+}
+
+impl WaitSampler {
+    /// Starts sampling the cluster listening in `socket_dir`.
+    pub(crate) fn start(socket_dir: PathBuf) -> WaitSampler {
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut conn = PgConnectOptions::new()
+                .socket(socket_dir)
+                .port(5432)
+                .username("ricochet")
+                .database("ricochet")
+                .connect()
+                .await
+                .ok()?;
+            let mut samples = 0_u64;
+            let mut seen: HashMap<String, u64> = HashMap::new();
+            let mut tick = tokio::time::interval(INTERVAL);
+            while !*stopped.borrow_and_update() {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped.changed() => break,
+                }
+                let Ok(events) = sample(&mut conn).await else {
+                    continue;
+                };
+                samples += 1;
+                for event in events {
+                    *seen.entry(event).or_default() += 1;
+                }
+            }
+            Some((samples, seen))
+        });
+        WaitSampler { stop, task }
+    }
+
+    /// Stops sampling: `pg_samples` and `pg_waits` (event -> average active backends).
+    pub(crate) async fn finish(self) -> Map<String, Value> {
+        let _ = self.stop.send(true);
+        let mut fields = Map::new();
+        let Ok(Some((samples, seen))) = self.task.await else {
+            return fields;
+        };
+        let mut busiest: Vec<(String, u64)> = seen.into_iter().collect();
+        busiest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let waits: Map<String, Value> = busiest
+            .into_iter()
+            .take(TOP)
+            .map(|(event, count)| {
+                let average = count as f64 / samples.max(1) as f64;
+                (event, json!(stats::round3(average)))
+            })
+            .collect();
+        fields.insert("pg_samples".into(), json!(samples));
+        fields.insert("pg_waits".into(), Value::Object(waits));
+        fields
+    }
+}
+
+/// The wait event of every active client backend but ours; `Idle:idle in transaction` for one
+/// holding a transaction open while its client works.
+async fn sample(conn: &mut PgConnection) -> sqlx::Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT CASE WHEN state = 'active'
+                     THEN coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, 'running')
+                     ELSE 'Idle:' || state END AS event
+         FROM pg_stat_activity
+         WHERE backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| row.try_get("event")).collect()
+}

@@ -1,0 +1,213 @@
+//! Output: one JSON line per result as it comes, then a table for people and the ratios that
+//! matter (Ricochet against pgbench, the harness against Ricochet).
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use crate::scenarios::{REQUIRED_FACTOR, best_delivery_rate};
+
+/// Writes `result` as one JSON line.
+pub(crate) fn write_json_line(
+    out: &mut impl Write,
+    result: &Map<String, Value>,
+) -> std::io::Result<()> {
+    let line = serde_json::to_string(result).map_err(std::io::Error::other)?;
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+fn text(result: &Map<String, Value>, key: &str) -> String {
+    match result.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => format!("{f:.1}"),
+            _ => n.to_string(),
+        },
+        Some(other) => other.to_string(),
+        None => "-".into(),
+    }
+}
+
+/// Writes the table of every result (runs and medians), then the notes.
+pub(crate) fn write_table(
+    out: &mut impl Write,
+    results: &[Map<String, Value>],
+) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<14} {:>6} {:>10} {:<13} {:<12} {:>8} {:>8} {:>8} {:>8} {:>5} {:>5} {:>8} {:>8} {:>9} {:>7}",
+        "scenario",
+        "run",
+        "rate",
+        "unit",
+        "latency of",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "dup",
+        "miss",
+        "ric cpu",
+        "pg cpu",
+        "bench cpu",
+        "rss MB"
+    )?;
+    for result in results {
+        let scenario = text(result, "scenario");
+        let run = text(result, "run");
+        if let Some(reason) = result.get("skipped").or_else(|| result.get("error")) {
+            let kind = if result.contains_key("skipped") {
+                "skipped"
+            } else {
+                "error"
+            };
+            let reason = reason.as_str().unwrap_or_default();
+            let reason: String = reason.chars().take(160).collect();
+            writeln!(out, "{scenario:<14} {run:>6} {kind}: {reason}")?;
+            continue;
+        }
+        let prefix = result
+            .get("latency_of")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let latency = |name: &str| text(result, &format!("{prefix}_{name}"));
+        writeln!(
+            out,
+            "{scenario:<14} {run:>6} {:>10} {:<13} {:<12} {:>8} {:>8} {:>8} {:>8} {:>5} {:>5} {:>8} {:>8} {:>9} {:>7}",
+            text(result, "rate"),
+            text(result, "rate_unit"),
+            latency_label(prefix),
+            latency("p50"),
+            latency("p95"),
+            latency("p99"),
+            latency("max"),
+            text(result, "duplicates"),
+            text(result, "missing"),
+            text(result, "ricochet_cpu_s"),
+            text(result, "postgres_cpu_s"),
+            text(result, "bench_cpu_s"),
+            text(result, "ricochet_rss_max_mb"),
+        )?;
+    }
+    writeln!(
+        out,
+        "(latencies in ms; cpu in seconds over the measured window)"
+    )?;
+    write_notes(out, results)
+}
+
+/// What the latency columns of a row measure, from its `latency_of` field prefix.
+fn latency_label(prefix: &str) -> &'static str {
+    match prefix {
+        "latency_ms" => "receipt",
+        "publish_ms" => "publish",
+        "lateness_ms" => "retry late",
+        "request_ms" => "request",
+        _ => "-",
+    }
+}
+
+/// The summary row of `scenario`: its median when there is one, else its last run.
+fn summary<'a>(
+    results: &'a [Map<String, Value>],
+    scenario: &str,
+) -> Option<&'a Map<String, Value>> {
+    let rows: Vec<&Map<String, Value>> = results
+        .iter()
+        .filter(|r| r.get("scenario").and_then(Value::as_str) == Some(scenario))
+        .filter(|r| r.contains_key("rate") || r.contains_key("latency_of"))
+        .collect();
+    rows.iter()
+        .find(|r| r.get("run").and_then(Value::as_str) == Some("median"))
+        .or(rows.last())
+        .copied()
+}
+
+fn figure(result: Option<&Map<String, Value>>, key: &str) -> Option<f64> {
+    result?.get(key)?.as_f64()
+}
+
+fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io::Result<()> {
+    writeln!(out)?;
+    let pgbench = figure(summary(results, "pgbench"), "rate");
+    for scenario in ["e2e-1", "e2e-10"] {
+        if let (Some(rate), Some(tps)) = (figure(summary(results, scenario), "rate"), pgbench) {
+            writeln!(
+                out,
+                "{scenario} deliveries/s / pgbench tps = {rate:.0} / {tps:.0} = {:.3}",
+                rate / tps
+            )?;
+        }
+    }
+    let half = summary(results, "e2e-1-half");
+    if let (Some(p99), Some(target)) = (
+        figure(half, "latency_ms_p99"),
+        figure(half, "p99_target_ms"),
+    ) {
+        let verdict = if p99 <= target { "met" } else { "MISSED" };
+        writeln!(
+            out,
+            "e2e-1-half p99 {p99:.1} ms (target <= {target:.0} ms): {verdict}"
+        )?;
+    }
+    let selftest = figure(summary(results, "selftest"), "rate");
+    let best = best_delivery_rate(results);
+    match (selftest, best) {
+        (Some(harness), Some(best)) => {
+            let factor = harness / best;
+            let verdict = if factor >= REQUIRED_FACTOR {
+                "ok"
+            } else {
+                "TOO CLOSE: the harness may be the limit"
+            };
+            writeln!(
+                out,
+                "harness {harness:.0} req/s vs best {best:.0} deliveries/s: {factor:.1}x (need >= {REQUIRED_FACTOR}x): {verdict}"
+            )?;
+        }
+        (Some(harness), None) => writeln!(
+            out,
+            "harness {harness:.0} req/s (no deliveries/s measured to compare)"
+        )?,
+        _ => {}
+    }
+    for result in results {
+        // A median row carries its first run's waits: not worth repeating.
+        let median = result.get("run").and_then(Value::as_str) == Some("median");
+        if let Some(Value::Object(waits)) = result.get("pg_waits")
+            && !waits.is_empty()
+            && !median
+        {
+            let busiest: Vec<String> = waits
+                .iter()
+                .map(|(event, n)| format!("{event} {n}"))
+                .collect();
+            writeln!(
+                out,
+                "{} run {}: postgres active backends by wait event: {}",
+                text(result, "scenario"),
+                text(result, "run"),
+                busiest.join(", ")
+            )?;
+        }
+    }
+    for result in results {
+        let errors = figure(Some(result), "ricochet_log_errors").unwrap_or(0.0);
+        let warnings = figure(Some(result), "ricochet_log_warnings").unwrap_or(0.0);
+        if errors + warnings > 0.0 {
+            writeln!(
+                out,
+                "{} run {}: ricochet logged {errors} errors, {warnings} warnings, e.g. {}",
+                text(result, "scenario"),
+                text(result, "run"),
+                result
+                    .get("ricochet_log_samples")
+                    .map(Value::to_string)
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}

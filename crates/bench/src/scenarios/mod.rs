@@ -1,0 +1,222 @@
+//! The scenarios, and what they share: a fresh Ricochet (or the one given by --url), a tenant
+//! with integrations pointing at the receiver, measured windows and result objects.
+
+mod backlog;
+mod e2e;
+mod ingest;
+mod pgbench;
+mod retry_timing;
+mod selftest;
+
+pub(crate) use selftest::{REQUIRED_FACTOR, best_delivery_rate};
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::api::{Api, FixedRetry, TenantSession};
+use crate::arrivals::{self, Arrived, Expected};
+use crate::cli::{Cli, Scenario};
+use crate::procstat::Window;
+use crate::publish::{PublishPlan, Published};
+use crate::receiver::{Behaviour, Receiver};
+use crate::ricochet::RicochetProcess;
+
+/// The event type bench integrations are bound to.
+const EVENT_TYPE: &str = "bench.event";
+/// Retries that succeed well within a scenario, for integrations whose receiver never fails.
+const QUICK_RETRY: FixedRetry = FixedRetry {
+    delay_ms: 200,
+    max_retries: 5,
+};
+/// Wait after the last expected delivery, to catch duplicates that follow close behind.
+const DUPLICATE_GRACE: Duration = Duration::from_secs(1);
+
+/// What every scenario uses.
+#[derive(Debug)]
+pub(crate) struct Bench<'a> {
+    /// The command line.
+    pub(crate) cli: &'a Cli,
+    /// The receiver every integration posts to.
+    pub(crate) receiver: &'a Receiver,
+    /// The shared HTTP client.
+    pub(crate) http: reqwest::Client,
+}
+
+/// The Ricochet a scenario runs against.
+#[derive(Debug)]
+pub(crate) struct Instance {
+    process: Option<RicochetProcess>,
+    api: Api,
+    admin_key: String,
+}
+
+impl Instance {
+    /// A new tenant with a token.
+    async fn tenant(&self) -> anyhow::Result<TenantSession> {
+        self.api.new_tenant(&self.admin_key).await
+    }
+
+    /// Starts measuring CPU and memory, when the process is ours.
+    fn window(&self) -> Option<Window> {
+        self.process
+            .as_ref()
+            .map(|p| Window::start(p.pid(), p.postmaster(), p.socket_dir()))
+    }
+
+    /// Stops Ricochet (when ours), adding what its log said to `result`.
+    async fn stop(self, result: &mut Map<String, Value>) -> anyhow::Result<()> {
+        match self.process {
+            Some(process) => {
+                result.extend(process.log_fields());
+                process.stop().await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Bench<'_> {
+    /// A fresh Ricochet, or the one given by --url.
+    async fn instance(&self) -> anyhow::Result<Instance> {
+        if let (Some(url), Some(admin_key)) = (&self.cli.url, &self.cli.admin_key) {
+            return Ok(Instance {
+                process: None,
+                api: Api::new(self.http.clone(), url),
+                admin_key: admin_key.clone(),
+            });
+        }
+        let binary = self.cli.ricochet_binary()?;
+        let process = RicochetProcess::start(&binary, &self.cli.ricochet_args).await?;
+        Ok(Instance {
+            api: Api::new(self.http.clone(), process.base_url()),
+            admin_key: process.admin_key().to_owned(),
+            process: Some(process),
+        })
+    }
+
+    /// A receiver path unique to this scenario run.
+    fn path(tag: &str, name: &str) -> String {
+        format!("/{tag}/{name}")
+    }
+
+    /// Registers `routes` receiver paths with `behaviour` and one integration bound to
+    /// `event_type` for each; route ids are `0..routes`.
+    async fn integrations(
+        &self,
+        session: &TenantSession,
+        tag: &str,
+        routes: usize,
+        behaviour: Behaviour,
+        retry: FixedRetry,
+        event_type: &str,
+    ) -> anyhow::Result<Vec<Uuid>> {
+        let mut ids = Vec::with_capacity(routes);
+        for route in 0..routes {
+            let path = Self::path(tag, &format!("i{route}"));
+            self.receiver.add_route(&path, behaviour);
+            let id = session
+                .create_integration(&self.receiver.url(&path), retry)
+                .await?;
+            session.bind(id, &[event_type]).await?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Waits until every delivery of `published` (to routes `0..routes`) has arrived, or the
+    /// deliveries stall, or a deadline proportional to their number passes.
+    async fn wait_for(&self, routes: usize, tag: &str, published: &Published) {
+        let expected = Expected {
+            routes,
+            tag,
+            published,
+        };
+        let cap = Duration::from_secs(120) + Duration::from_millis(10 * expected.count() as u64);
+        arrivals::wait_for_all(self.receiver, expected, cap).await;
+    }
+
+    /// After a grace period for late duplicates, matches the arrivals to `published`.
+    async fn arrived(&self, routes: usize, tag: &str, published: &Published) -> Arrived {
+        tokio::time::sleep(DUPLICATE_GRACE).await;
+        let expected = Expected {
+            routes,
+            tag,
+            published,
+        };
+        self.receiver
+            .with_arrivals(|all| Arrived::analyse(all, expected))
+    }
+}
+
+/// A unique tag for one scenario run (paths and event ids carry it).
+fn tag(name: &str) -> String {
+    format!("{name}-{}", crate::unique_suffix(8))
+}
+
+/// A result object with its scenario name and run number.
+fn result(scenario: &str, run: u32) -> Map<String, Value> {
+    let mut result = Map::new();
+    result.insert("scenario".into(), json!(scenario));
+    result.insert("run".into(), json!(run));
+    result
+}
+
+/// The window's figures, or a note that there are none.
+async fn finish(window: Option<Window>) -> Map<String, Value> {
+    match window {
+        Some(window) => window.finish().await,
+        None => {
+            let mut note = Map::new();
+            note.insert(
+                "process_stats".into(),
+                json!("unavailable: Ricochet was given by --url"),
+            );
+            note
+        }
+    }
+}
+
+/// A flat-out publish plan with 16 clients.
+fn flat_out(events: usize, tag: &str) -> PublishPlan {
+    PublishPlan {
+        events,
+        concurrency: 16,
+        rate_per_s: None,
+        event_type: EVENT_TYPE.into(),
+        tag: tag.into(),
+    }
+}
+
+/// Runs `scenario` once; `earlier` holds the results so far (the self-test compares with them).
+pub(crate) async fn run(
+    bench: &Bench<'_>,
+    scenario: Scenario,
+    run: u32,
+    earlier: &[Map<String, Value>],
+) -> Vec<Map<String, Value>> {
+    if bench.cli.url.is_some()
+        && let Some(reason) = scenario.needs_own_instance()
+    {
+        let mut skipped = result(scenario.name(), run);
+        skipped.insert("skipped".into(), json!(reason));
+        return vec![skipped];
+    }
+    bench.receiver.reset(0);
+    let outcome = match scenario {
+        Scenario::Ingest => ingest::run(bench, run).await,
+        Scenario::E2eOne => e2e::run_one(bench, run).await,
+        Scenario::E2eTen => e2e::run_ten(bench, run).await,
+        Scenario::RetryTiming => retry_timing::run(bench, run).await,
+        Scenario::Backlog => backlog::run(bench, run).await,
+        Scenario::Pgbench => pgbench::run(bench, run).await,
+        Scenario::Selftest => selftest::run(bench, run, earlier).await,
+    };
+    bench.receiver.reset(0);
+    outcome.unwrap_or_else(|e| {
+        let mut failed = result(scenario.name(), run);
+        failed.insert("error".into(), json!(format!("{e:#}")));
+        vec![failed]
+    })
+}
