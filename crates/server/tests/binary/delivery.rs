@@ -1,0 +1,159 @@
+//! Delivery across crashes and worker processes.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::harness::*;
+use crate::receiver::{Receiver, Reply};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_accepted_before_a_kill_9_is_delivered_after_the_restart() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    // The API role alone: nothing can deliver before the kill.
+    let api_only = Server::role(&dir, "api", &[]);
+    let api = Api::provision(&api_only, &dir).await;
+    api.hook("hook", &receiver.url, "order.created", json!({}))
+        .await;
+
+    let (status, _) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    api_only.kill9();
+
+    let _serve = Server::start(&dir);
+
+    let hits = receiver.wait_for(1, DEADLINE).await;
+    assert_eq!(hits[0].header("webhook-id"), "o-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_cut_off_by_a_kill_9_runs_again_after_its_lease_and_completes() {
+    let dir = DataDir::new();
+    // The first request is held open until long after the kill; later ones succeed.
+    let receiver = Receiver::scripted(|_, earlier| Reply {
+        status: 200,
+        retry_after: None,
+        hold: (earlier == 0).then_some(Duration::from_secs(60)),
+    })
+    .await;
+    let short_lease = [("RICOCHET_LEASE_GRACE_MS", "500")];
+    let first = Server::role(&dir, "serve", &short_lease);
+    let api = Api::provision(&first, &dir).await;
+    api.hook(
+        "hook",
+        &receiver.url,
+        "order.created",
+        json!({"requestTimeout": 1000}),
+    )
+    .await;
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    receiver.wait_for(1, DEADLINE).await;
+
+    first.kill9();
+    let second = Server::role(&dir, "serve", &short_lease);
+    let api = Api {
+        base: second.base.clone(),
+        ..api
+    };
+
+    let hits = receiver.wait_for(2, DEADLINE).await;
+    assert_eq!(
+        hits[1].header("webhook-id"),
+        "o-1",
+        "the same event, so the receiver can drop the duplicate"
+    );
+    assert_eq!(
+        hits[1].header("x-ricochet-attempt"),
+        "1",
+        "the cut-off attempt was never recorded"
+    );
+    let start = Instant::now();
+    loop {
+        let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
+        if d["status"] == "succeeded" {
+            assert_eq!(d["attemptCount"], 1);
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "not delivered: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_on_one_database_attempt_each_delivery_exactly_once() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    let api_only = Server::role(&dir, "api", &[]);
+    let api = Api::provision(&api_only, &dir).await;
+    for n in 0..5 {
+        api.hook(
+            &format!("hook-{n}"),
+            &format!("{}/hook-{n}", receiver.url),
+            "order.created",
+            json!({}),
+        )
+        .await;
+    }
+    // Each recorded attempt is a debug line of its worker's log, counted per process.
+    let logged = [("RICOCHET_LOG", "info,ricochet_delivery=debug")];
+    let workers = [
+        Server::role(&dir, "worker", &logged),
+        Server::role(&dir, "worker", &logged),
+    ];
+
+    let api = &api;
+    let accepted: Vec<StatusCode> = futures::stream::iter(0..1000)
+        .map(|i| async move {
+            api.post(
+                "/api/v2/events",
+                json!({"type": "order.created", "id": format!("o-{i}"), "data": {"i": i}}),
+            )
+            .await
+            .0
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(accepted.iter().all(|s| *s == StatusCode::ACCEPTED));
+
+    let hits = receiver.wait_for(5000, Duration::from_secs(120)).await;
+    let unique: std::collections::HashSet<(String, String)> = hits
+        .iter()
+        .map(|h| (h.path.clone(), h.header("webhook-id").to_owned()))
+        .collect();
+    assert_eq!(unique.len(), 5000, "every delivery arrives");
+    receiver
+        .assert_stays_at(5000, Duration::from_millis(1000))
+        .await;
+    let per_worker: Vec<usize> = workers
+        .iter()
+        .map(|w| w.recorded.load(Ordering::Relaxed))
+        .collect();
+    assert_eq!(
+        per_worker.iter().sum::<usize>(),
+        5000,
+        "each delivery recorded once: {per_worker:?}"
+    );
+    assert!(
+        per_worker.iter().all(|n| *n > 0),
+        "both workers took part: {per_worker:?}"
+    );
+}
