@@ -82,7 +82,7 @@ async fn render(
         .collect();
     let existing = ricochet_store::secrets::existing_names(&state.pool, tenant, &names).await?;
     Ok(PreviewOut {
-        method: format!("{:?}", request.method).to_uppercase(),
+        method: request.method.as_str().to_owned(),
         url: request.url.shown,
         headers: request
             .headers

@@ -66,7 +66,9 @@ fn check_value(errors: &mut ValidationErrors, value: &SecretString) {
 }
 
 fn check_description(errors: &mut ValidationErrors, description: &str) {
-    if description.chars().count() > MAX_DESCRIPTION_LEN {
+    if description.contains('\0') {
+        errors.add("description", "must not contain NUL characters (\\u0000)");
+    } else if description.chars().count() > MAX_DESCRIPTION_LEN {
         errors.add(
             "description",
             format!("must be at most {MAX_DESCRIPTION_LEN} characters"),

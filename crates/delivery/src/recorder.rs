@@ -10,7 +10,7 @@ use ricochet_domain::TenantId;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
-use ricochet_store::events::{self, NewEvent, Waker};
+use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 
@@ -93,30 +93,32 @@ async fn write(
     let mut tx = pool.begin().await?;
     let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
     let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
+    let mut alerted = false;
     for job in jobs.iter().filter(|j| recorded.contains(&j.claimed.id)) {
         // In the same transaction: a dead letter never goes without its alert. A failure to
         // deliver the alert itself raises no further one.
         if let Transition::DeadLetter(reason) = &job.transition
             && job.claimed.event_type != MESSAGE_FAILED
         {
-            publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
+            alerted |=
+                publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
         }
     }
     tx.commit().await?;
-    if moved.iter().any(|r| r.status == "pending") {
+    if alerted || moved.iter().any(|r| r.status == "pending") {
         waker.wake();
     }
     Ok(recorded)
 }
 
 /// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
-/// stream, where an alerting integration can be bound to it.
+/// stream, where an alerting integration can be bound to it; whether that made deliveries.
 async fn publish_failure(
     conn: &mut PgConnection,
     claimed: &Claimed,
     reason: &str,
     last_status: Option<i32>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let attempts = claimed.attempt_count + 1;
     let data = serde_json::json!({
         "deliveryId": claimed.id,
@@ -135,12 +137,15 @@ async fn publish_failure(
         occurred_at: Utc::now(),
         data: &data,
     };
-    events::publish(
-        conn,
-        TenantId(claimed.tenant_id),
-        &event,
-        &matching_patterns(MESSAGE_FAILED),
-    )
-    .await?;
-    Ok(())
+    let patterns = matching_patterns(MESSAGE_FAILED);
+    let batch = [BatchEvent {
+        tenant: TenantId(claimed.tenant_id),
+        event,
+        patterns: &patterns,
+    }];
+    let published = events::publish_batch(conn, &batch).await?;
+    // Whether the alert made deliveries, so the caller wakes the workers after its commit.
+    Ok(published
+        .iter()
+        .any(|p| p.created && !p.deliveries.is_empty()))
 }

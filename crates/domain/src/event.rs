@@ -53,6 +53,13 @@ impl EventIn {
                 ),
             );
         }
+        if self
+            .occurred_at
+            .is_some_and(|at| !(1..=9999).contains(&chrono::Datelike::year(&at)))
+        {
+            errors.add("occurredAt", "must be a time between the years 1 and 9999");
+        }
+        crate::validation::check_no_nul(&mut errors, &self.data, "data");
         errors.finish(())
     }
 }

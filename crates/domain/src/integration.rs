@@ -116,6 +116,19 @@ pub enum HttpMethod {
     Get,
 }
 
+impl HttpMethod {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Get => "GET",
+        }
+    }
+}
+
 /// What the request body holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -182,6 +195,10 @@ impl IntegrationIn {
             );
         }
         self.settings.validate(&mut errors);
+        // Anything stored goes into PostgreSQL, which refuses NUL characters.
+        if let Ok(whole) = serde_json::to_value(self) {
+            crate::validation::check_no_nul(&mut errors, &whole, "");
+        }
         errors.finish(())
     }
 }

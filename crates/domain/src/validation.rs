@@ -62,3 +62,56 @@ pub fn check_name(errors: &mut ValidationErrors, field: &str, name: &str, max: u
         errors.add(field, "must not start or end with whitespace");
     }
 }
+
+/// The path of the first string (or object key) inside `value` that holds a NUL character,
+/// which PostgreSQL cannot store in `text` or `jsonb`.
+pub fn find_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_nul(v, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let field = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.contains('\0') {
+                Some(field)
+            } else {
+                find_nul(v, &field)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Records a NUL character anywhere inside `value`, naming where.
+pub fn check_no_nul(errors: &mut ValidationErrors, value: &serde_json::Value, path: &str) {
+    if let Some(field) = find_nul(value, path) {
+        errors.add(field, "must not contain NUL characters (\\u0000)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::find_nul;
+
+    #[test]
+    fn a_nul_is_found_with_its_path_and_clean_values_pass() {
+        assert_eq!(
+            find_nul(&json!({"a": [1, {"b": "x\u{0}"}]}), "data"),
+            Some("data.a[1].b".into())
+        );
+        assert_eq!(find_nul(&json!({"k\u{0}": 1}), ""), Some("k\u{0}".into()));
+        assert_eq!(
+            find_nul(&json!({"a": "fine", "b": [true, null, 2.5]}), "data"),
+            None
+        );
+    }
+}

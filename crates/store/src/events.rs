@@ -44,67 +44,6 @@ pub struct Published {
     pub deliveries: Vec<DeliveryRef>,
 }
 
-/// Publishes `event` to every enabled, live integration bound by one of `patterns`. A repeated
-/// id makes nothing new and returns the original deliveries.
-pub async fn publish(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    event: &NewEvent<'_>,
-    patterns: &[String],
-) -> StoreResult<Published> {
-    let inserted = sqlx::query(
-        "INSERT INTO events (tenant_id, id, event_type, occurred_at, data) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (tenant_id, id) DO NOTHING",
-    )
-    .bind(tenant.0)
-    .bind(event.id)
-    .bind(event.kind)
-    .bind(event.occurred_at)
-    .bind(Json(event.data))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(Published {
-            created: false,
-            deliveries: deliveries_of(conn, tenant, event.id).await?,
-        });
-    }
-    let targets: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT DISTINCT b.integration_id FROM event_bindings b
-         JOIN integrations i ON i.id = b.integration_id
-         WHERE b.tenant_id = $1 AND b.event_type = ANY($2) AND i.enabled AND i.deleted_at IS NULL
-         ORDER BY b.integration_id",
-    )
-    .bind(tenant.0)
-    .bind(patterns)
-    .fetch_all(&mut *conn)
-    .await?;
-    if targets.is_empty() {
-        return Ok(Published {
-            created: true,
-            deliveries: Vec::new(),
-        });
-    }
-    let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
-    let deliveries = sqlx::query_as(
-        "INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
-         SELECT id, $1, $2, integration_id FROM unnest($3::uuid[], $4::uuid[]) AS t(id, integration_id)
-         RETURNING id, integration_id",
-    )
-    .bind(tenant.0)
-    .bind(event.id)
-    .bind(&ids)
-    .bind(&targets)
-    .fetch_all(&mut *conn)
-    .await?;
-    wake_workers(conn).await?;
-    Ok(Published {
-        created: true,
-        deliveries,
-    })
-}
-
 /// Wakes the workers after commits, outside any transaction, folding wake-ups requested while
 /// one is being sent into one NOTIFY. Should the process die between a commit and its wake-up,
 /// the workers' fallback poll finds the work anyway.
@@ -172,11 +111,12 @@ pub struct BatchEvent<'a> {
     pub patterns: &'a [String],
 }
 
-/// Publishes many events in a handful of statements (for group commit: the caller commits once
-/// for all). Unlike [`publish`] it does not wake the workers: the caller does, after the
-/// commit, with a [`Waker`] (a NOTIFY inside the transaction would hold a cluster-wide lock
-/// until the commit is flushed and serialize concurrent commits). The same semantics as [`publish`] per event, in order: a repeated id, even one
-/// repeated within the batch, makes nothing new and returns the original deliveries.
+/// Publishes events (one, or many for group commit: the caller commits once for all) in a
+/// handful of statements: each event, and one delivery per enabled, live integration bound by
+/// one of its patterns. A repeated id, even one repeated within the batch, makes nothing new
+/// and returns the original deliveries. It does not wake the workers: the caller does, after
+/// the commit, with a [`Waker`] (a NOTIFY inside the transaction would hold a cluster-wide lock
+/// until the commit is flushed and serialize concurrent commits).
 pub async fn publish_batch(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],

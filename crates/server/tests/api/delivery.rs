@@ -450,3 +450,23 @@ async fn the_same_event_published_ten_times_at_once_is_accepted_once_and_deliver
         .assert_stays_at(1, Duration::from_millis(500))
         .await;
 }
+
+#[tokio::test]
+async fn an_event_whose_data_holds_a_nul_character_is_refused_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let body = r#"{"type": "a.b", "data": {"note": "nul \u0000 here"}}"#;
+
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+
+    let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(crate::harness::fields(&problem), vec!["data.note"]);
+    assert_eq!(app.count("events", &tenant.id).await, 0);
+}

@@ -467,3 +467,22 @@ async fn a_path_id_that_is_not_a_uuid_is_a_bad_request_naming_it() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_nul_character_in_any_setting_is_refused_naming_the_field() {
+    let (app, tenant) = setup().await;
+    let s = Session::new(&app, &tenant).await;
+    let body = r#"{"name": "n", "settings": {"url": "https://example.com/", "transformations": [{"type": "set", "path": "a", "value": "x\u0000"}]}}"#;
+
+    let response = s
+        .req(Method::POST, "/api/v2/integrations")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+
+    let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&problem), vec!["settings.transformations[0].value"]);
+    assert_eq!(app.count("integrations", &tenant.id).await, 0);
+}
