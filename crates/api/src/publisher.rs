@@ -114,9 +114,9 @@ async fn publish_together(
             }
         })
         .collect();
-    let mut tx = pool.begin().await?;
-    let results = events::publish_batch(&mut tx, &batch).await?;
-    tx.commit().await?;
+    // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
+    let mut conn = pool.acquire().await?;
+    let results = events::publish_batch(&mut conn, &batch).await?;
     if results
         .iter()
         .any(|r| r.created && !r.deliveries.is_empty())

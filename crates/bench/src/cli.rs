@@ -40,6 +40,10 @@ pub(crate) struct Cli {
     /// Extra argument for `ricochet serve` (repeatable), e.g. `--ricochet-arg=--worker-concurrency=128`.
     #[arg(long = "ricochet-arg", allow_hyphen_values = true)]
     pub(crate) ricochet_args: Vec<String>,
+    /// Preload `pg_stat_statements` in Ricochet's embedded cluster and report each scenario's
+    /// busiest statements (a profile run; the extension costs a few percent).
+    #[arg(long)]
+    pub(crate) profile_queries: bool,
 }
 
 /// One benchmark scenario.
@@ -95,6 +99,15 @@ impl Cli {
             "--scale must be a positive number"
         );
         Ok(())
+    }
+
+    /// The arguments `ricochet serve` gets beyond the bench's own.
+    pub(crate) fn serve_args(&self) -> Vec<String> {
+        let mut args = self.ricochet_args.clone();
+        if self.profile_queries {
+            args.push("--pg-setting=shared_preload_libraries=pg_stat_statements".into());
+        }
+        args
     }
 
     /// The ricochet binary to start.

@@ -8,6 +8,7 @@
 mod api;
 mod arrivals;
 mod cli;
+mod pgstatements;
 mod pgwait;
 mod procstat;
 mod publish;

@@ -20,11 +20,14 @@ const INTERVAL: Duration = Duration::from_millis(50);
 /// Wait events reported, busiest first.
 const TOP: usize = 6;
 
+/// Samples taken, how often each wait event was seen, and the per-query profile.
+type Sampled = (u64, HashMap<String, u64>, Option<Value>);
+
 /// A running sampler.
 #[derive(Debug)]
 pub(crate) struct WaitSampler {
     stop: watch::Sender<bool>,
-    task: JoinHandle<Option<(u64, HashMap<String, u64>)>>,
+    task: JoinHandle<Option<Sampled>>,
 }
 
 impl WaitSampler {
@@ -40,6 +43,7 @@ impl WaitSampler {
                 .connect()
                 .await
                 .ok()?;
+            let profiling = crate::pgstatements::reset(&mut conn).await;
             let mut samples = 0_u64;
             let mut seen: HashMap<String, u64> = HashMap::new();
             let mut tick = tokio::time::interval(INTERVAL);
@@ -56,16 +60,22 @@ impl WaitSampler {
                     *seen.entry(event).or_default() += 1;
                 }
             }
-            Some((samples, seen))
+            let statements = if profiling {
+                crate::pgstatements::top(&mut conn).await
+            } else {
+                None
+            };
+            Some((samples, seen, statements))
         });
         WaitSampler { stop, task }
     }
 
-    /// Stops sampling: `pg_samples` and `pg_waits` (event -> average active backends).
+    /// Stops sampling: `pg_samples`, `pg_waits` (event -> average active backends) and, when the
+    /// cluster preloads `pg_stat_statements`, `pg_statements`.
     pub(crate) async fn finish(self) -> Map<String, Value> {
         let _ = self.stop.send(true);
         let mut fields = Map::new();
-        let Ok(Some((samples, seen))) = self.task.await else {
+        let Ok(Some((samples, seen, statements))) = self.task.await else {
             return fields;
         };
         let mut busiest: Vec<(String, u64)> = seen.into_iter().collect();
@@ -80,6 +90,9 @@ impl WaitSampler {
             .collect();
         fields.insert("pg_samples".into(), json!(samples));
         fields.insert("pg_waits".into(), Value::Object(waits));
+        if let Some(statements) = statements {
+            fields.insert("pg_statements".into(), statements);
+        }
         fields
     }
 }

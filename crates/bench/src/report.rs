@@ -194,6 +194,29 @@ fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io:
         }
     }
     for result in results {
+        let Some(Value::Array(statements)) = result.get("pg_statements") else {
+            continue;
+        };
+        writeln!(
+            out,
+            "{} run {}: busiest statements (ms total, calls, ms mean, share of statement time, WAL KiB):",
+            text(result, "scenario"),
+            text(result, "run"),
+        )?;
+        for statement in statements.iter().filter_map(Value::as_object) {
+            writeln!(
+                out,
+                "  {:>10.0} {:>8} {:>8.3} {:>5.1}% {:>9.0}  {}",
+                figure(Some(statement), "total_ms").unwrap_or(0.0),
+                figure(Some(statement), "calls").unwrap_or(0.0),
+                figure(Some(statement), "mean_ms").unwrap_or(0.0),
+                100.0 * figure(Some(statement), "share").unwrap_or(0.0),
+                figure(Some(statement), "wal_kb").unwrap_or(0.0),
+                text(statement, "query"),
+            )?;
+        }
+    }
+    for result in results {
         let errors = figure(Some(result), "ricochet_log_errors").unwrap_or(0.0);
         let warnings = figure(Some(result), "ricochet_log_warnings").unwrap_or(0.0);
         if errors + warnings > 0.0 {

@@ -1,13 +1,15 @@
 //! Ricochet's apalis backend over the `deliveries` table. It claims due deliveries in batches
 //! with a lease, waits for a NOTIFY or a timer set to the earliest due time (or lease expiry),
 //! returns expired leases to pending, and at shutdown releases what it claimed but never
-//! started.
+//! started. Deliveries due within the prefetch window are claimed ahead and held until their
+//! time (by the wall clock: never early), so a retry starts on time rather than a claim's
+//! round trip later, even when many fall due at once.
 //!
 //! `poll_next` never fails and never ends: an error would stop the worker and drop in-flight
 //! attempts, and an ended stream would leave it idle for good. Database errors are logged and
 //! retried after a pause instead.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -44,6 +46,10 @@ pub struct DeliveryBackend {
     wake: Arc<Notify>,
     config: WorkerConfig,
     buffer: VecDeque<Task<Claimed>>,
+    /// Claimed ahead of their due time, by (due, id); released into `buffer` when due.
+    scheduled: BTreeMap<(DateTime<Utc>, Uuid), Task<Claimed>>,
+    /// Fires when the earliest scheduled delivery is due.
+    due_timer: Pin<Box<tokio::time::Sleep>>,
     fetch: Fetch,
     reap_timer: Pin<Box<tokio::time::Sleep>>,
     reaping: Option<BoxFuture<'static, Result<u64, StoreError>>>,
@@ -66,6 +72,8 @@ impl DeliveryBackend {
             wake,
             config,
             buffer: VecDeque::new(),
+            scheduled: BTreeMap::new(),
+            due_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             fetch: Fetch::Start,
             reap_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             reaping: None,
@@ -83,13 +91,24 @@ impl DeliveryBackend {
             .build()
     }
 
+    /// How far ahead to claim: the prefetch window, or nothing while a few batches already
+    /// wait for their time.
+    fn lookahead(&self) -> Duration {
+        if self.scheduled.len() < self.config.batch_size * 4 {
+            self.config.prefetch
+        } else {
+            Duration::ZERO
+        }
+    }
+
     fn claim(&self, worker: &str) -> BoxFuture<'static, Result<Claim, StoreError>> {
         let pool = self.pool.clone();
         let worker = worker.to_owned();
         let batch = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
         let grace = i64::try_from(self.config.lease_grace.as_millis()).unwrap_or(i64::MAX);
+        let lookahead = i64::try_from(self.lookahead().as_millis()).unwrap_or(i64::MAX);
         async move {
-            let rows = deliveries::claim(&pool, &worker, batch, grace).await?;
+            let rows = deliveries::claim(&pool, &worker, batch, grace, lookahead).await?;
             let next = if rows.len() < usize::try_from(batch).unwrap_or(usize::MAX) {
                 deliveries::next_wake_at(&pool).await?
             } else {
@@ -100,15 +119,12 @@ impl DeliveryBackend {
         .boxed()
     }
 
-    /// Sleeps until a NOTIFY, the next due time, or `max_idle` (a fallback should a
-    /// notification be lost), whichever comes first.
+    /// Sleeps until a NOTIFY, the prefetch window reaches the next due time, or `max_idle` (a
+    /// fallback should a notification be lost), whichever comes first.
     fn wait_for_work(&self, next: Option<DateTime<Utc>>) -> BoxFuture<'static, ()> {
         let idle = self.config.max_idle;
         let wait = next.map_or(idle, |at| {
-            (at - Utc::now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(idle)
+            until(at).saturating_sub(self.lookahead()).min(idle)
         });
         let wake = self.wake.clone();
         async move {
@@ -118,6 +134,50 @@ impl DeliveryBackend {
             }
         }
         .boxed()
+    }
+}
+
+/// How long until `at` by the wall clock (zero if past).
+fn until(at: DateTime<Utc>) -> Duration {
+    (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+}
+
+impl DeliveryBackend {
+    /// Takes claimed deliveries: those due go to the buffer, the others wait in `scheduled`.
+    fn accept(&mut self, rows: Vec<Claimed>, worker: &str) {
+        let now = Utc::now();
+        for claimed in rows {
+            if claimed.due_at <= now {
+                self.buffer.push_back(Self::task(claimed, worker));
+            } else {
+                self.scheduled
+                    .insert((claimed.due_at, claimed.id), Self::task(claimed, worker));
+            }
+        }
+        self.arm_due_timer();
+    }
+
+    /// Moves the scheduled deliveries that are due (by the wall clock) to the buffer.
+    fn release_due(&mut self) {
+        let now = Utc::now();
+        while let Some(entry) = self.scheduled.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            self.buffer.push_back(entry.remove());
+        }
+        self.arm_due_timer();
+    }
+
+    /// Sets the timer to the earliest scheduled delivery; a timer that fires a little early
+    /// only re-arms it, since `release_due` goes by the wall clock.
+    fn arm_due_timer(&mut self) {
+        if let Some(((due, _), _)) = self.scheduled.first_key_value() {
+            let wait = until(*due) + Duration::from_micros(500);
+            self.due_timer
+                .as_mut()
+                .reset(tokio::time::Instant::now() + wait);
+        }
     }
 }
 
@@ -171,16 +231,22 @@ impl Backend for DeliveryBackend {
         worker: &WorkerContext,
     ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
         loop {
+            if !self.scheduled.is_empty() {
+                self.release_due();
+            }
             if let Some(task) = self.buffer.pop_front() {
                 return Poll::Ready(Some(Ok(task)));
+            }
+            // Registers the wake-up for the earliest scheduled delivery.
+            if !self.scheduled.is_empty() && self.due_timer.as_mut().poll(cx).is_ready() {
+                continue;
             }
             match &mut self.fetch {
                 Fetch::Start => self.fetch = Fetch::Claiming(self.claim(worker.name())),
                 Fetch::Claiming(claiming) => match ready!(claiming.poll_unpin(cx)) {
                     Ok((rows, next)) => {
                         let full = rows.len() >= self.config.batch_size;
-                        self.buffer
-                            .extend(rows.into_iter().map(|c| Self::task(c, worker.name())));
+                        self.accept(rows, worker.name());
                         self.fetch = if full {
                             Fetch::Start
                         } else {
@@ -211,9 +277,10 @@ impl Backend for DeliveryBackend {
         if let Fetch::Claiming(claiming) = &mut self.fetch
             && let Ok((rows, _)) = ready!(claiming.poll_unpin(cx))
         {
-            self.buffer
-                .extend(rows.into_iter().map(|c| Self::task(c, worker.name())));
+            self.accept(rows, worker.name());
         }
+        let ahead = std::mem::take(&mut self.scheduled);
+        self.buffer.extend(ahead.into_values());
         self.fetch = Fetch::Start;
         if let Some(reaping) = self.reaping.as_mut() {
             let _ = ready!(reaping.poll_unpin(cx));

@@ -24,6 +24,8 @@ pub struct WorkerConfig {
     /// Lease beyond an integration's request timeout before an unfinished attempt is retried
     /// elsewhere.
     pub lease_grace: Duration,
+    /// How far ahead of their due time deliveries are claimed, to start each attempt on time.
+    pub prefetch: Duration,
     /// Longest sleep without a NOTIFY (a fallback poll).
     pub max_idle: Duration,
     /// How often expired leases are returned to pending.
@@ -48,6 +50,7 @@ impl WorkerConfig {
             concurrency,
             batch_size,
             lease_grace,
+            prefetch: Duration::from_millis(250),
             max_idle: Duration::from_secs(5),
             reap_every: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),

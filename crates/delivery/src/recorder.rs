@@ -90,21 +90,34 @@ async fn write(
             transition: &j.transition,
         })
         .collect();
-    let mut tx = pool.begin().await?;
-    let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
-    let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
-    let mut alerted = false;
-    for job in jobs.iter().filter(|j| recorded.contains(&j.claimed.id)) {
-        // In the same transaction: a dead letter never goes without its alert. A failure to
-        // deliver the alert itself raises no further one.
-        if let Transition::DeadLetter(reason) = &job.transition
-            && job.claimed.event_type != MESSAGE_FAILED
-        {
-            alerted |=
-                publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
+    // Dead letters publish their alert in the same transaction; otherwise the recording is one
+    // statement, atomic on its own, with no BEGIN and COMMIT round trips around it.
+    let alerting = jobs.iter().any(|j| {
+        matches!(j.transition, Transition::DeadLetter(_)) && j.claimed.event_type != MESSAGE_FAILED
+    });
+    let (moved, alerted) = if alerting {
+        let mut tx = pool.begin().await?;
+        let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
+        let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
+        let mut alerted = false;
+        for job in jobs.iter().filter(|j| recorded.contains(&j.claimed.id)) {
+            // In the same transaction: a dead letter never goes without its alert. A failure
+            // to deliver the alert itself raises no further one.
+            if let Transition::DeadLetter(reason) = &job.transition
+                && job.claimed.event_type != MESSAGE_FAILED
+            {
+                alerted |=
+                    publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
+            }
         }
-    }
-    tx.commit().await?;
+        tx.commit().await?;
+        (moved, alerted)
+    } else {
+        let mut conn = pool.acquire().await?;
+        let moved = deliveries::record_attempts(&mut conn, worker, &finished).await?;
+        (moved, false)
+    };
+    let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
     if alerted || moved.iter().any(|r| r.status == "pending") {
         waker.wake();
     }

@@ -50,6 +50,7 @@ async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
         global.database_url.as_ref(),
         &global.data_dir,
         global.db_max_connections,
+        &global.pg_settings,
     )
     .await?;
     db.migrate().await?;
@@ -133,6 +134,7 @@ pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
     );
     config.shutdown_timeout = Duration::from_secs(opts.shutdown_timeout);
     config.max_body_bytes = opts.max_payload_bytes;
+    config.prefetch = Duration::from_millis(opts.prefetch_ms);
     config
 }
 

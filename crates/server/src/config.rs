@@ -56,6 +56,34 @@ pub struct GlobalOpts {
         global = true
     )]
     pub db_max_connections: u32,
+    /// A PostgreSQL setting for the embedded cluster, `NAME=VALUE` (repeatable; several are
+    /// separated by `;`), applied when Ricochet starts the cluster, e.g.
+    /// `shared_buffers=256MB` or `shared_preload_libraries=pg_stat_statements`.
+    #[arg(
+        long = "pg-setting",
+        env = "RICOCHET_PG_SETTINGS",
+        value_name = "NAME=VALUE",
+        value_parser = parse_pg_setting,
+        value_delimiter = ';',
+        global = true
+    )]
+    pub pg_settings: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE`, where NAME is a PostgreSQL setting name (letters, digits, `_` and `.`).
+fn parse_pg_setting(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("`{raw}` is not NAME=VALUE"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
+        return Err(format!("`{name}` is not a PostgreSQL setting name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
 }
 
 /// How log lines look.
@@ -120,6 +148,10 @@ pub struct WorkerOpts {
     /// Lease beyond an integration's request timeout, in ms: an attempt unfinished by then (a killed worker) runs again.
     #[arg(long, env = "RICOCHET_LEASE_GRACE_MS", default_value_t = 30_000)]
     pub lease_grace_ms: u64,
+    /// How far ahead of its due time a delivery is claimed, in ms, so that its attempt starts on
+    /// time (held by this worker meanwhile; 0 claims only what is due).
+    #[arg(long, env = "RICOCHET_PREFETCH_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub prefetch_ms: u64,
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,

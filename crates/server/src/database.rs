@@ -29,6 +29,7 @@ impl Database {
         url: Option<&SecretString>,
         data_dir: &Path,
         max_connections: u32,
+        pg_settings: &[(String, String)],
     ) -> anyhow::Result<Self> {
         let (options, embedded) = match url {
             Some(url) => {
@@ -41,7 +42,7 @@ impl Database {
                 let opts = EmbeddedOptions {
                     cluster_dir,
                     ephemeral: false,
-                    settings: Vec::new(),
+                    settings: pg_settings.to_vec(),
                 };
                 let embedded = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(opts))
                     .await

@@ -1,5 +1,5 @@
-//! Publishing: the event, one delivery per enabled integration bound to its type, and the
-//! wake-up of the workers, all in the caller's transaction.
+//! Publishing: the event and one delivery per enabled integration bound to its type, in one
+//! statement; and the wake-up of the workers after the commit.
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -92,11 +92,16 @@ async fn deliveries_of(
     tenant: TenantId,
     event: &str,
 ) -> StoreResult<Vec<DeliveryRef>> {
-    let rows = sqlx::query_as("SELECT id, integration_id FROM deliveries WHERE tenant_id = $1 AND event_id = $2 ORDER BY integration_id")
-        .bind(tenant.0)
-        .bind(event)
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query_as(
+        "SELECT d.id, d.integration_id
+         FROM events e CROSS JOIN LATERAL unnest(e.delivery_ids) AS u(id) JOIN deliveries d ON d.id = u.id
+         WHERE e.tenant_id = $1 AND e.id = $2
+         ORDER BY d.integration_id",
+    )
+    .bind(tenant.0)
+    .bind(event)
+    .fetch_all(conn)
+    .await?;
     Ok(rows)
 }
 
@@ -111,107 +116,104 @@ pub struct BatchEvent<'a> {
     pub patterns: &'a [String],
 }
 
-/// Publishes events (one, or many for group commit: the caller commits once for all) in a
-/// handful of statements: each event, and one delivery per enabled, live integration bound by
-/// one of its patterns. A repeated id, even one repeated within the batch, makes nothing new
-/// and returns the original deliveries. It does not wake the workers: the caller does, after
-/// the commit, with a [`Waker`] (a NOTIFY inside the transaction would hold a cluster-wide lock
-/// until the commit is flushed and serialize concurrent commits).
+/// Publishes events (one, or many for group commit) in one statement, atomic on its own: each
+/// event with the list of its deliveries, and one delivery per enabled, live integration bound
+/// by one of its patterns. A repeated id, even one repeated within the batch (the first of the
+/// batch wins), makes nothing new and returns the original deliveries. It does not wake the
+/// workers: the caller does, after the commit, with a [`Waker`] (a NOTIFY inside the
+/// transaction would hold a cluster-wide lock until the commit is flushed and serialize
+/// concurrent commits).
 pub async fn publish_batch(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
 ) -> StoreResult<Vec<Published>> {
-    let tenants: Vec<Uuid> = batch.iter().map(|b| b.tenant.0).collect();
-    let ids: Vec<&str> = batch.iter().map(|b| b.event.id).collect();
-    let kinds: Vec<&str> = batch.iter().map(|b| b.event.kind).collect();
-    let times: Vec<DateTime<Utc>> = batch.iter().map(|b| b.event.occurred_at).collect();
-    let data: Vec<Json<&Value>> = batch.iter().map(|b| Json(b.event.data)).collect();
-    let inserted: Vec<(Uuid, String)> = sqlx::query_as(
-        "INSERT INTO events (tenant_id, id, event_type, occurred_at, data)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
-         -- In key order: batches committed side by side then take their row locks in the same
-         -- order and cannot deadlock on a repeated id.
-         ORDER BY 1, 2
-         ON CONFLICT (tenant_id, id) DO NOTHING
-         RETURNING tenant_id, id",
-    )
-    .bind(&tenants)
-    .bind(&ids)
-    .bind(&kinds)
-    .bind(&times)
-    .bind(&data)
-    .fetch_all(&mut *conn)
-    .await?;
-    // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
-    let mut created = vec![false; batch.len()];
-    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
-        inserted.iter().map(|(t, id)| (*t, id.as_str())).collect();
-    for (i, b) in batch.iter().enumerate() {
-        created[i] = fresh.remove(&(b.tenant.0, b.event.id));
-    }
-    let (mut ords, mut patterns) = (Vec::new(), Vec::new());
-    for (i, b) in batch.iter().enumerate().filter(|(i, _)| created[*i]) {
+    let ords: Vec<i32> = (0..batch.len())
+        .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+        .collect();
+    let (mut pattern_ords, mut patterns) = (Vec::new(), Vec::new());
+    for (ord, b) in ords.iter().zip(batch) {
         for pattern in b.patterns {
-            ords.push(i32::try_from(i).unwrap_or(i32::MAX));
+            pattern_ords.push(*ord);
             patterns.push(pattern.as_str());
         }
     }
-    let targets: Vec<(i32, Uuid)> = sqlx::query_as(
-        "SELECT DISTINCT w.ord, b.integration_id
-         FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
-         JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
-         JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
-         ORDER BY w.ord, b.integration_id",
+    let made: Vec<(Uuid, String, Vec<Uuid>, Vec<Uuid>)> = sqlx::query_as(
+        "WITH input AS (
+             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+                 AS t(ord, tenant_id, id, event_type, occurred_at, data)
+         ), targets AS MATERIALIZED (
+             SELECT s.ord, s.integration_id, ricochet_uuid_v7() AS id
+             FROM (SELECT DISTINCT p.ord, b.integration_id
+                   FROM unnest($7::int[], $8::text[]) AS p(ord, pattern)
+                   JOIN input w ON w.ord = p.ord
+                   JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = p.pattern
+                   JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL) s
+             ORDER BY s.ord, s.integration_id
+         ), created AS (
+             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids)
+             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data,
+                    ARRAY(SELECT t.id FROM targets t WHERE t.ord = w.ord ORDER BY t.integration_id)
+             FROM input w
+             -- In key order (the first of a repeated id first): batches committed side by side
+             -- take their row locks in the same order and cannot deadlock on a repeated id.
+             ORDER BY w.tenant_id, w.id, w.ord
+             ON CONFLICT (tenant_id, id) DO NOTHING
+             RETURNING tenant_id, id, delivery_ids
+         ), made AS (
+             INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
+             SELECT t.id, c.tenant_id, c.id, t.integration_id
+             FROM created c JOIN targets t ON t.id = ANY (c.delivery_ids)
+             ORDER BY t.id
+         )
+         SELECT c.tenant_id, c.id, c.delivery_ids,
+                ARRAY(SELECT t.integration_id FROM unnest(c.delivery_ids) WITH ORDINALITY AS u(id, n)
+                      JOIN targets t ON t.id = u.id ORDER BY u.n) AS integration_ids
+         FROM created c",
     )
     .bind(&ords)
+    .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
+    .bind(batch.iter().map(|b| b.event.id).collect::<Vec<_>>())
+    .bind(batch.iter().map(|b| b.event.kind).collect::<Vec<_>>())
+    .bind(batch.iter().map(|b| b.event.occurred_at).collect::<Vec<_>>())
+    .bind(batch.iter().map(|b| Json(b.event.data)).collect::<Vec<_>>())
+    .bind(&pattern_ords)
     .bind(&patterns)
-    .bind(
-        ords.iter()
-            .map(|o| batch[usize::try_from(*o).unwrap_or(0)].tenant.0)
-            .collect::<Vec<_>>(),
-    )
     .fetch_all(&mut *conn)
     .await?;
-    let mut results: Vec<Published> = created
+    let mut fresh: std::collections::HashMap<(Uuid, &str), Vec<DeliveryRef>> = made
         .iter()
-        .map(|c| Published {
-            created: *c,
-            deliveries: Vec::new(),
+        .map(|(tenant, id, deliveries, integrations)| {
+            let refs = deliveries
+                .iter()
+                .zip(integrations)
+                .map(|(id, integration_id)| DeliveryRef {
+                    id: *id,
+                    integration_id: *integration_id,
+                })
+                .collect();
+            ((*tenant, id.as_str()), refs)
         })
         .collect();
-    if !targets.is_empty() {
-        let delivery_ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
-        let rows: Vec<&BatchEvent<'_>> = targets
-            .iter()
-            .map(|(ord, _)| &batch[usize::try_from(*ord).unwrap_or(0)])
-            .collect();
-        sqlx::query(
-            "INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[])",
-        )
-        .bind(&delivery_ids)
-        .bind(rows.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
-        .bind(rows.iter().map(|b| b.event.id).collect::<Vec<_>>())
-        .bind(
-            targets
-                .iter()
-                .map(|(_, integration)| *integration)
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *conn)
-        .await?;
-        for ((ord, integration_id), id) in targets.iter().zip(delivery_ids) {
-            if let Some(result) = results.get_mut(usize::try_from(*ord).unwrap_or(usize::MAX)) {
-                result.deliveries.push(DeliveryRef {
-                    id,
-                    integration_id: *integration_id,
-                });
-            }
+    // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
+    let mut results: Vec<Published> = batch
+        .iter()
+        .map(|b| match fresh.remove(&(b.tenant.0, b.event.id)) {
+            Some(deliveries) => Published {
+                created: true,
+                deliveries,
+            },
+            None => Published {
+                created: false,
+                deliveries: Vec::new(),
+            },
+        })
+        .collect();
+    for i in 0..batch.len() {
+        if !results[i].created {
+            let b = &batch[i];
+            results[i].deliveries =
+                repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
         }
-    }
-    for (i, b) in batch.iter().enumerate().filter(|(i, _)| !created[*i]) {
-        results[i].deliveries =
-            repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
     }
     Ok(results)
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use crate::Page;
@@ -68,11 +68,36 @@ pub async fn list_tenants(
     Ok(Page::from_rows(rows, limit, |t: &Tenant| t.id))
 }
 
-/// Deletes a tenant and, by cascade, everything it owns. Whether it existed.
-pub async fn delete_tenant(db: impl PgExecutor<'_>, id: TenantId) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+/// Deletes a tenant and everything it owns: its deliveries and attempts explicitly (they keep
+/// no foreign keys, to spare a lookup per row on the hot path), the rest by cascade. Whether
+/// it existed.
+pub async fn delete_tenant(pool: &PgPool, id: TenantId) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    // Waits for publishes under way (they hold a key-share lock on the row through their
+    // events) and keeps new ones out, so no delivery is made after the deletes below.
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
         .bind(id.0)
-        .execute(db)
+        .fetch_optional(&mut *tx)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if exists.is_none() {
+        return Ok(false);
+    }
+    // Deliveries first: a worker recording an attempt holds its delivery's row, so this waits
+    // for it, and the attempts it recorded are visible to the next statement.
+    sqlx::query(
+        "DELETE FROM deliveries WHERE id IN (SELECT unnest(delivery_ids) FROM events WHERE tenant_id = $1)",
+    )
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM attempts WHERE tenant_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -88,7 +88,7 @@ impl Bench<'_> {
             });
         }
         let binary = self.cli.ricochet_binary()?;
-        let process = RicochetProcess::start(&binary, &self.cli.ricochet_args).await?;
+        let process = RicochetProcess::start(&binary, &self.cli.serve_args()).await?;
         Ok(Instance {
             api: Api::new(self.http.clone(), process.base_url()),
             admin_key: process.admin_key().to_owned(),
