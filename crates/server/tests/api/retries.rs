@@ -86,6 +86,43 @@ async fn the_guides_scenario_backs_off_exponentially_dead_letters_and_alerts_a_s
         .await;
 }
 
+/// Retries are claimed ahead of their time (the prefetch window is longer than this delay) and
+/// held until it: each starts at its scheduled time, never before, and promptly.
+#[tokio::test]
+async fn each_retry_starts_at_its_scheduled_time_never_before() {
+    let app = TestApp::spawn().await;
+    let s = session(&app).await;
+    let receiver =
+        Receiver::scripted(|_, earlier| Reply::status(if earlier < 3 { 503 } else { 200 })).await;
+    let policy =
+        json!({ "retryPolicyType": "fixed", "retryDelay": 100, "maxRetries": 5, "jitter": false });
+
+    let delivery = one_delivery(&s, &receiver, policy, json!({})).await;
+
+    let done = s
+        .wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
+    let attempts = done["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 4);
+    let time = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a timestamp")).expect("RFC 3339")
+    };
+    for pair in attempts.windows(2) {
+        let scheduled = time(&pair[0]["nextAttemptAt"]);
+        let late_ms = (time(&pair[1]["startedAt"]) - scheduled)
+            .num_microseconds()
+            .expect("µs") as f64
+            / 1000.0;
+        // Never early; late by scheduling and the database round trips of a busy test run at
+        // most (a claim made only at the due time would add its round trip to every retry).
+        assert!(
+            (0.0..=150.0).contains(&late_ms),
+            "attempt {} started {late_ms} ms after its scheduled time",
+            pair[1]["attemptNumber"]
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_429_with_retry_after_in_seconds_is_not_retried_before_it() {
     let app = TestApp::spawn().await;

@@ -125,3 +125,57 @@ async fn a_deleted_tenants_token_reaches_nothing_and_writes_nothing() {
 
     assert_eq!(app.count("integrations", &tenant.id).await, 0);
 }
+
+/// Deliveries and attempts keep no foreign keys (migration 0004): deleting a tenant removes
+/// them explicitly, and only its own.
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_events_deliveries_and_attempts_only() {
+    let app = TestApp::spawn().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    let (acme, globex) = (app.tenant("acme").await, app.tenant("globex").await);
+    for tenant in [&acme, &globex] {
+        let s = Session::new(&app, tenant).await;
+        let hook = s.integration("hook", &receiver.url, json!({})).await;
+        s.bind(&hook, &["order.created"]).await;
+        for n in 0..3 {
+            let (status, _) = s
+                .publish(
+                    &json!({ "type": "order.created", "id": format!("o-{n}"), "data": { "n": n } }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED);
+        }
+    }
+    receiver
+        .wait_for(6, std::time::Duration::from_secs(10))
+        .await;
+    for table in ["events", "deliveries", "attempts"] {
+        // Attempts are recorded just after the receiver answers.
+        for _ in 0..100 {
+            if app.count(table, &acme.id).await == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(app.count(table, &acme.id).await, 3, "{table} before");
+    }
+
+    let deleted = app
+        .admin(Method::DELETE, &format!("/api/v2/tenants/{}", acme.id))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    for table in ["events", "deliveries", "attempts", "integrations"] {
+        assert_eq!(app.count(table, &acme.id).await, 0, "{table} of acme");
+    }
+    for table in ["events", "deliveries", "attempts", "integrations"] {
+        let expected = if table == "integrations" { 1 } else { 3 };
+        assert_eq!(
+            app.count(table, &globex.id).await,
+            expected,
+            "{table} of globex"
+        );
+    }
+}
