@@ -18,7 +18,7 @@ use ricochet_store::deliveries::{Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::secrets;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::WorkerConfig;
@@ -51,6 +51,10 @@ pub async fn run(
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
+    // Claims and leases commit without waiting for the disk; attempt records do wait: a record
+    // committed asynchronously leaves its rows without hint bits until the WAL is flushed, and
+    // every later read of them checks the commit log (measured: +60% PostgreSQL CPU).
+    let leases = lease_pool(&pool, 3);
     let (recorder, recording) =
         recorder::spawn(&pool, &config.name, config.concurrency * 2, config.writers);
     let shared = Shared {
@@ -64,7 +68,7 @@ pub async fn run(
     let concurrency = config.concurrency;
     let name = config.name.clone();
     let worker = WorkerBuilder::new(name.clone())
-        .backend(DeliveryBackend::new(pool, wake, config))
+        .backend(DeliveryBackend::new(leases.clone(), wake, config))
         .data(shared)
         .on_event(|ctx, event| {
             if let Event::Error(e) = event {
@@ -109,7 +113,23 @@ pub async fn run(
             "the recorder did not finish within 10 s; unrecorded attempts run again after their lease"
         );
     }
+    leases.close().await;
     result
+}
+
+/// Connections to the same database whose commits do not wait for the disk
+/// (`synchronous_commit=off`), for claims and leases: a claim a database crash forgets only
+/// leaves its deliveries pending, where recovery would put them anyway.
+fn lease_pool(pool: &PgPool, connections: usize) -> PgPool {
+    let options = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .options([("synchronous_commit", "off")]);
+    PgPoolOptions::new()
+        .max_connections(u32::try_from(connections).unwrap_or(u32::MAX))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options)
 }
 
 /// A worker that could not run.

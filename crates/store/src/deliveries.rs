@@ -6,7 +6,7 @@ use ricochet_domain::integration::IntegrationSettings;
 use ricochet_domain::{IntegrationId, TenantId};
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::StoreResult;
@@ -45,20 +45,16 @@ pub struct Claimed {
 /// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, earliest first. A
 /// lease lasts from the due time (or now, if later) for the integration's request timeout plus
 /// `grace_ms`; one that expires (a killed worker) is returned to pending. Claiming ahead lets a
-/// worker start each attempt at its time rather than a round trip after it.
+/// worker start each attempt at its time rather than a round trip after it. One statement;
+/// a claim lost in a database crash only leaves its deliveries pending, so it may be committed
+/// without waiting for the disk (the worker's lease pool does).
 pub async fn claim(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     worker: &str,
     limit: i64,
     grace_ms: i64,
     lookahead_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    let mut tx = pool.begin().await?;
-    // A claim lost in a database crash only leaves its deliveries pending, which is where
-    // recovery would put them anyway: it need not wait for the disk.
-    sqlx::query("SET LOCAL synchronous_commit TO off")
-        .execute(&mut *tx)
-        .await?;
     let rows = sqlx::query_as(
         "WITH due AS (
              SELECT id FROM deliveries
@@ -83,9 +79,8 @@ pub async fn claim(
     .bind(limit)
     .bind(grace_ms)
     .bind(lookahead_ms)
-    .fetch_all(&mut *tx)
+    .fetch_all(db)
     .await?;
-    tx.commit().await?;
     Ok(rows)
 }
 
