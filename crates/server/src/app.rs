@@ -28,6 +28,8 @@ pub struct ApiSettings {
     pub limits: Limits,
     /// Seals secret values.
     pub keyring: Arc<SharedKeyring>,
+    /// Publishing batches committed side by side.
+    pub publish_writers: usize,
 }
 
 /// The API, bound and ready to serve.
@@ -48,7 +50,7 @@ impl Application {
             settings.admin_key,
             settings.token_ttl,
         ));
-        let publisher = ricochet_api::publisher::Publisher::spawn(&pool, 3);
+        let publisher = ricochet_api::publisher::Publisher::spawn(&pool, settings.publish_writers);
         let router = ricochet_api::router(AppState {
             pool,
             auth,

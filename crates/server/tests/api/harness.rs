@@ -166,6 +166,7 @@ impl TestApp {
             token_ttl,
             limits: ricochet_api::Limits::default(),
             keyring: keyring.clone(),
+            publish_writers: 3,
         };
         let app = Application::build(settings, pool.clone())
             .await
