@@ -19,15 +19,3 @@ ALTER TABLE deliveries DROP CONSTRAINT deliveries_event_fkey;
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_integration_id_fkey;
 ALTER TABLE attempts DROP CONSTRAINT attempts_delivery_id_fkey;
 DROP INDEX deliveries_event_idx;
-
--- Delivery ids made inside PostgreSQL (by the single-statement publish) are UUIDv7 like those
--- Ricochet makes: time-ordered, so the primary key grows at its right edge.
-CREATE FUNCTION ricochet_uuid_v7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
-    SELECT encode(
-        set_bit(set_bit(
-            overlay(uuid_send(gen_random_uuid())
-                    PLACING substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
-                    FROM 1 FOR 6),
-            52, 1), 53, 1),
-        'hex')::uuid
-$$;

@@ -135,7 +135,7 @@ pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
     config.shutdown_timeout = Duration::from_secs(opts.shutdown_timeout);
     config.max_body_bytes = opts.max_payload_bytes;
     config.prefetch = Duration::from_millis(opts.prefetch_ms);
-    config.writers = opts.record_writers;
+    config.writers = usize::from(opts.record_writers);
     config
 }
 
@@ -207,7 +207,7 @@ fn api_settings(
             event_body_bytes: opts.max_event_bytes,
         },
         keyring,
-        publish_writers: opts.publish_writers,
+        publish_writers: usize::from(opts.publish_writers),
     })
 }
 

@@ -153,8 +153,8 @@ pub struct WorkerOpts {
     #[arg(long, env = "RICOCHET_PREFETCH_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub prefetch_ms: u64,
     /// Batches of finished attempts recorded side by side.
-    #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
-    pub record_writers: usize,
+    #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub record_writers: u16,
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
@@ -183,8 +183,8 @@ pub struct ApiOpts {
     pub max_event_bytes: usize,
     /// Publishing batches committed side by side (group commit: events published meanwhile
     /// share the next batch of a free writer).
-    #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64).map(usize::from))]
-    pub publish_writers: usize,
+    #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub publish_writers: u16,
 }
 
 /// Tenant commands.

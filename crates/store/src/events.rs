@@ -1,5 +1,5 @@
-//! Publishing: the event and one delivery per enabled integration bound to its type, in one
-//! statement; and the wake-up of the workers after the commit.
+//! Publishing: the event and one delivery per enabled integration bound to its type, written
+//! by one statement; and the wake-up of the workers after the commit.
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -116,8 +116,9 @@ pub struct BatchEvent<'a> {
     pub patterns: &'a [String],
 }
 
-/// Publishes events (one, or many for group commit) in one statement, atomic on its own: each
-/// event with the list of its deliveries, and one delivery per enabled, live integration bound
+/// Publishes events (one, or many for group commit) in two statements and no transaction: the
+/// integrations bound to each event's type, then one statement, atomic on its own, writing each
+/// event with the list of its deliveries and one delivery per enabled, live integration bound
 /// by one of its patterns. A repeated id, even one repeated within the batch (the first of the
 /// batch wins), makes nothing new and returns the original deliveries. It does not wake the
 /// workers: the caller does, after the commit, with a [`Waker`] (a NOTIFY inside the
@@ -130,30 +131,49 @@ pub async fn publish_batch(
     let ords: Vec<i32> = (0..batch.len())
         .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
         .collect();
-    let (mut pattern_ords, mut patterns) = (Vec::new(), Vec::new());
+    let (mut pattern_ords, mut patterns, mut pattern_tenants) =
+        (Vec::new(), Vec::new(), Vec::new());
     for (ord, b) in ords.iter().zip(batch) {
         for pattern in b.patterns {
             pattern_ords.push(*ord);
             patterns.push(pattern.as_str());
+            pattern_tenants.push(b.tenant.0);
         }
     }
-    let made: Vec<(Uuid, String, Vec<Uuid>, Vec<Uuid>)> = sqlx::query_as(
+    let targets: Vec<(i32, Uuid)> = sqlx::query_as(
+        "SELECT DISTINCT w.ord, b.integration_id
+         FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
+         JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
+         JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
+         ORDER BY w.ord, b.integration_id",
+    )
+    .bind(&pattern_ords)
+    .bind(&patterns)
+    .bind(&pattern_tenants)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Every event's would-be deliveries, in (event, integration) order; only those of the
+    // events actually created are written.
+    let mut planned: Vec<Vec<DeliveryRef>> = vec![Vec::new(); batch.len()];
+    for (ord, integration_id) in &targets {
+        if let Some(list) = planned.get_mut(usize::try_from(*ord).unwrap_or(usize::MAX)) {
+            list.push(DeliveryRef {
+                id: Uuid::now_v7(),
+                integration_id: *integration_id,
+            });
+        }
+    }
+    let created: Vec<(Uuid, String)> = sqlx::query_as(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
                  AS t(ord, tenant_id, id, event_type, occurred_at, data)
-         ), targets AS MATERIALIZED (
-             SELECT s.ord, s.integration_id, ricochet_uuid_v7() AS id
-             FROM (SELECT DISTINCT p.ord, b.integration_id
-                   FROM unnest($7::int[], $8::text[]) AS p(ord, pattern)
-                   JOIN input w ON w.ord = p.ord
-                   JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = p.pattern
-                   JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL) s
-             ORDER BY s.ord, s.integration_id
+         ), targets AS (
+             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[]) AS t(ord, id, integration_id)
          ), created AS (
              INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids)
-             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data,
-                    ARRAY(SELECT t.id FROM targets t WHERE t.ord = w.ord ORDER BY t.integration_id)
+             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}')
              FROM input w
+             LEFT JOIN (SELECT ord, array_agg(id ORDER BY id) AS ids FROM targets GROUP BY ord) g ON g.ord = w.ord
              -- In key order (the first of a repeated id first): batches committed side by side
              -- take their row locks in the same order and cannot deadlock on a repeated id.
              ORDER BY w.tenant_id, w.id, w.ord
@@ -162,13 +182,9 @@ pub async fn publish_batch(
          ), made AS (
              INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
              SELECT t.id, c.tenant_id, c.id, t.integration_id
-             FROM created c JOIN targets t ON t.id = ANY (c.delivery_ids)
-             ORDER BY t.id
+             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
          )
-         SELECT c.tenant_id, c.id, c.delivery_ids,
-                ARRAY(SELECT t.integration_id FROM unnest(c.delivery_ids) WITH ORDINALITY AS u(id, n)
-                      JOIN targets t ON t.id = u.id ORDER BY u.n) AS integration_ids
-         FROM created c",
+         SELECT tenant_id, id FROM created",
     )
     .bind(&ords)
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
@@ -176,36 +192,29 @@ pub async fn publish_batch(
     .bind(batch.iter().map(|b| b.event.kind).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| Json(b.event.data)).collect::<Vec<_>>())
-    .bind(&pattern_ords)
-    .bind(&patterns)
+    .bind(targets.iter().map(|(ord, _)| *ord).collect::<Vec<_>>())
+    .bind(planned.iter().flatten().map(|d| d.id).collect::<Vec<_>>())
+    .bind(planned.iter().flatten().map(|d| d.integration_id).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
-    let mut fresh: std::collections::HashMap<(Uuid, &str), Vec<DeliveryRef>> = made
-        .iter()
-        .map(|(tenant, id, deliveries, integrations)| {
-            let refs = deliveries
-                .iter()
-                .zip(integrations)
-                .map(|(id, integration_id)| DeliveryRef {
-                    id: *id,
-                    integration_id: *integration_id,
-                })
-                .collect();
-            ((*tenant, id.as_str()), refs)
-        })
-        .collect();
+    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
+        created.iter().map(|(t, id)| (*t, id.as_str())).collect();
     // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
     let mut results: Vec<Published> = batch
         .iter()
-        .map(|b| match fresh.remove(&(b.tenant.0, b.event.id)) {
-            Some(deliveries) => Published {
-                created: true,
-                deliveries,
-            },
-            None => Published {
-                created: false,
-                deliveries: Vec::new(),
-            },
+        .zip(planned)
+        .map(|(b, deliveries)| {
+            if fresh.remove(&(b.tenant.0, b.event.id)) {
+                Published {
+                    created: true,
+                    deliveries,
+                }
+            } else {
+                Published {
+                    created: false,
+                    deliveries: Vec::new(),
+                }
+            }
         })
         .collect();
     for i in 0..batch.len() {
