@@ -199,3 +199,49 @@ pub enum TenantsCommand {
         json: bool,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, parse_pg_setting};
+
+    #[test]
+    fn a_pg_setting_is_name_equals_value() {
+        assert_eq!(
+            parse_pg_setting("shared_buffers = 512MB"),
+            Ok(("shared_buffers".to_owned(), "512MB".to_owned()))
+        );
+        assert_eq!(
+            parse_pg_setting("auto_explain.log_min_duration=5"),
+            Ok(("auto_explain.log_min_duration".to_owned(), "5".to_owned()))
+        );
+        assert!(parse_pg_setting("shared_buffers").is_err());
+        assert!(parse_pg_setting("=1").is_err());
+        assert!(parse_pg_setting("bad name=1").is_err());
+        assert!(parse_pg_setting("x';DROP=1").is_err());
+    }
+
+    #[test]
+    fn several_pg_settings_are_separated_by_semicolons_and_keep_their_commas() {
+        let cli = Cli::try_parse_from([
+            "ricochet",
+            "--pg-setting=shared_preload_libraries=pg_stat_statements,auto_explain;work_mem=8MB",
+            "--pg-setting",
+            "fsync=on",
+            "migrate",
+        ])
+        .expect("parses");
+        assert_eq!(
+            cli.global.pg_settings,
+            vec![
+                (
+                    "shared_preload_libraries".to_owned(),
+                    "pg_stat_statements,auto_explain".to_owned()
+                ),
+                ("work_mem".to_owned(), "8MB".to_owned()),
+                ("fsync".to_owned(), "on".to_owned()),
+            ]
+        );
+    }
+}
