@@ -121,15 +121,20 @@ pub async fn run(
 /// (`synchronous_commit=off`), for claims and leases: a claim a database crash forgets only
 /// leaves its deliveries pending, where recovery would put them anyway.
 fn lease_pool(pool: &PgPool, connections: usize) -> PgPool {
-    let options = pool
-        .connect_options()
-        .as_ref()
-        .clone()
-        .options([("synchronous_commit", "off")]);
+    // A SET after connecting rather than the `options` startup parameter, which connection
+    // poolers such as PgBouncer refuse by default.
     PgPoolOptions::new()
         .max_connections(u32::try_from(connections).unwrap_or(u32::MAX))
         .acquire_timeout(Duration::from_secs(10))
-        .connect_lazy_with(options)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query("SET synchronous_commit TO off")
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
 }
 
 /// A worker that could not run.
