@@ -92,9 +92,7 @@ async fn write(
         .collect();
     // Dead letters publish their alert in the same transaction; otherwise the recording is one
     // statement, atomic on its own, with no BEGIN and COMMIT round trips around it.
-    let alerting = jobs.iter().any(|j| {
-        matches!(j.transition, Transition::DeadLetter(_)) && j.claimed.event_type != MESSAGE_FAILED
-    });
+    let alerting = jobs.iter().any(|j| alert_reason(j).is_some());
     let (moved, alerted) = if alerting {
         let mut tx = pool.begin().await?;
         let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
@@ -103,9 +101,7 @@ async fn write(
         for job in jobs.iter().filter(|j| recorded.contains(&j.claimed.id)) {
             // In the same transaction: a dead letter never goes without its alert. A failure
             // to deliver the alert itself raises no further one.
-            if let Transition::DeadLetter(reason) = &job.transition
-                && job.claimed.event_type != MESSAGE_FAILED
-            {
+            if let Some(reason) = alert_reason(job) {
                 alerted |=
                     publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
             }
@@ -122,6 +118,15 @@ async fn write(
         waker.wake();
     }
     Ok(recorded)
+}
+
+/// Why a job raises `integration.message.failed`: it dead-letters a delivery of any other
+/// event type (a failure to deliver the alert itself raises no further one).
+fn alert_reason(job: &Job) -> Option<&str> {
+    match &job.transition {
+        Transition::DeadLetter(reason) if job.claimed.event_type != MESSAGE_FAILED => Some(reason),
+        _ => None,
+    }
 }
 
 /// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
