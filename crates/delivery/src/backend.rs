@@ -135,14 +135,7 @@ impl DeliveryBackend {
         }
         .boxed()
     }
-}
 
-/// How long until `at` by the wall clock (zero if past).
-fn until(at: DateTime<Utc>) -> Duration {
-    (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
-}
-
-impl DeliveryBackend {
     /// Takes claimed deliveries: those due go to the buffer, the others wait in `scheduled`.
     fn accept(&mut self, rows: Vec<Claimed>, worker: &str) {
         let now = Utc::now();
@@ -157,16 +150,21 @@ impl DeliveryBackend {
         self.arm_due_timer();
     }
 
-    /// Moves the scheduled deliveries that are due (by the wall clock) to the buffer.
+    /// Moves the scheduled deliveries that are due (by the wall clock) to the buffer, and
+    /// re-arms the timer when the earliest one changed.
     fn release_due(&mut self) {
         let now = Utc::now();
+        let mut released = false;
         while let Some(entry) = self.scheduled.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             self.buffer.push_back(entry.remove());
+            released = true;
         }
-        self.arm_due_timer();
+        if released {
+            self.arm_due_timer();
+        }
     }
 
     /// Sets the timer to the earliest scheduled delivery; a timer that fires a little early
@@ -179,6 +177,11 @@ impl DeliveryBackend {
                 .reset(tokio::time::Instant::now() + wait);
         }
     }
+}
+
+/// How long until `at` by the wall clock (zero if past).
+fn until(at: DateTime<Utc>) -> Duration {
+    (at - Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
 
 impl Backend for DeliveryBackend {
@@ -237,8 +240,10 @@ impl Backend for DeliveryBackend {
             if let Some(task) = self.buffer.pop_front() {
                 return Poll::Ready(Some(Ok(task)));
             }
-            // Registers the wake-up for the earliest scheduled delivery.
+            // Registers the wake-up for the earliest scheduled delivery. A timer that fired
+            // (early, or before a release) is set again to it, so it cannot spin.
             if !self.scheduled.is_empty() && self.due_timer.as_mut().poll(cx).is_ready() {
+                self.arm_due_timer();
                 continue;
             }
             match &mut self.fetch {

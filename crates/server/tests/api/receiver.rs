@@ -49,6 +49,14 @@ impl Reply {
             hold: None,
         }
     }
+
+    /// `status` with a `Retry-After` header.
+    pub(crate) fn retry_after(status: u16, value: impl Into<String>) -> Reply {
+        Reply {
+            retry_after: Some(value.into()),
+            ..Reply::status(status)
+        }
+    }
 }
 
 type Script = Box<dyn FnMut(&Hit, usize) -> Reply + Send>;
@@ -95,6 +103,18 @@ impl Receiver {
             url: format!("http://{addr}"),
             state,
         }
+    }
+
+    /// A receiver answering `first()` to a delivery's first attempt and 200 to the others.
+    pub(crate) async fn first_then_ok(first: impl Fn() -> Reply + Send + 'static) -> Receiver {
+        Self::scripted(move |_, earlier| {
+            if earlier == 0 {
+                first()
+            } else {
+                Reply::status(200)
+            }
+        })
+        .await
     }
 
     pub(crate) fn hits(&self) -> Vec<Hit> {

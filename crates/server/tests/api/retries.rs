@@ -127,18 +127,7 @@ async fn each_retry_starts_at_its_scheduled_time_never_before() {
 async fn a_429_with_retry_after_in_seconds_is_not_retried_before_it() {
     let app = TestApp::spawn().await;
     let s = session(&app).await;
-    let receiver = Receiver::scripted(|_, earlier| {
-        if earlier == 0 {
-            Reply {
-                status: 429,
-                retry_after: Some("1".into()),
-                hold: None,
-            }
-        } else {
-            Reply::status(200)
-        }
-    })
-    .await;
+    let receiver = Receiver::first_then_ok(|| Reply::retry_after(429, "1")).await;
 
     let delivery = one_delivery(&s, &receiver, json!({ "retryDelay": 20 }), json!({})).await;
 
@@ -159,17 +148,9 @@ async fn a_429_with_retry_after_in_seconds_is_not_retried_before_it() {
 async fn a_429_with_an_http_date_retry_after_is_not_retried_before_it() {
     let app = TestApp::spawn().await;
     let s = session(&app).await;
-    let receiver = Receiver::scripted(|_, earlier| {
-        if earlier == 0 {
-            let at = chrono::Utc::now() + chrono::Duration::seconds(2);
-            Reply {
-                status: 429,
-                retry_after: Some(at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
-                hold: None,
-            }
-        } else {
-            Reply::status(200)
-        }
+    let receiver = Receiver::first_then_ok(|| {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+        Reply::retry_after(429, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
     })
     .await;
 
@@ -190,18 +171,7 @@ async fn a_429_with_an_http_date_retry_after_is_not_retried_before_it() {
 async fn max_retry_after_caps_a_long_retry_after() {
     let app = TestApp::spawn().await;
     let s = session(&app).await;
-    let receiver = Receiver::scripted(|_, earlier| {
-        if earlier == 0 {
-            Reply {
-                status: 503,
-                retry_after: Some("30".into()),
-                hold: None,
-            }
-        } else {
-            Reply::status(200)
-        }
-    })
-    .await;
+    let receiver = Receiver::first_then_ok(|| Reply::retry_after(503, "30")).await;
 
     let delivery = one_delivery(
         &s,
@@ -227,18 +197,7 @@ async fn max_retry_after_caps_a_long_retry_after() {
 async fn an_unparseable_retry_after_falls_back_to_the_policy_and_is_noted() {
     let app = TestApp::spawn().await;
     let s = session(&app).await;
-    let receiver = Receiver::scripted(|_, earlier| {
-        if earlier == 0 {
-            Reply {
-                status: 429,
-                retry_after: Some("soon".into()),
-                hold: None,
-            }
-        } else {
-            Reply::status(200)
-        }
-    })
-    .await;
+    let receiver = Receiver::first_then_ok(|| Reply::retry_after(429, "soon")).await;
 
     let delivery = one_delivery(&s, &receiver, json!({ "retryDelay": 20 }), json!({})).await;
 
