@@ -106,6 +106,7 @@ impl Cli {
         let mut args = self.ricochet_args.clone();
         if self.profile_queries {
             args.push("--pg-setting=shared_preload_libraries=pg_stat_statements".into());
+            args.push("--pg-setting=pg_stat_statements.track_planning=on".into());
         }
         args
     }

@@ -29,11 +29,12 @@ pub(crate) async fn reset(conn: &mut PgConnection) -> bool {
 }
 
 /// The busiest statements since [`reset`], as `{query, calls, rows, total_ms, mean_ms,
-/// wal_kb, share}` objects (`share` of the total execution time of all statements).
+/// wal_kb, plans, plan_ms, share}` objects (`plans` and `plan_ms`: how often and how long it
+/// was planned, with `pg_stat_statements.track_planning` on) (`share` of the total execution time of all statements).
 pub(crate) async fn top(conn: &mut PgConnection) -> Option<Value> {
     let rows = sqlx::query(
         "SELECT query, calls, rows, total_exec_time AS total_ms, mean_exec_time AS mean_ms,
-                wal_bytes::float8 / 1024 AS wal_kb,
+                wal_bytes::float8 / 1024 AS wal_kb, plans, total_plan_time AS plan_ms,
                 total_exec_time / nullif(sum(total_exec_time) OVER (), 0) AS share
          FROM pg_stat_statements
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -57,6 +58,8 @@ pub(crate) async fn top(conn: &mut PgConnection) -> Option<Value> {
                 "total_ms": stats::round3(float("total_ms")?),
                 "mean_ms": stats::round3(float("mean_ms")?),
                 "wal_kb": stats::round3(float("wal_kb").unwrap_or(0.0)),
+                "plans": row.try_get::<i64, _>("plans").ok()?,
+                "plan_ms": stats::round3(float("plan_ms").unwrap_or(0.0)),
                 "share": stats::round3(float("share").unwrap_or(0.0)),
             }))
         })

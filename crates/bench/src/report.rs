@@ -199,19 +199,21 @@ fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io:
         };
         writeln!(
             out,
-            "{} run {}: busiest statements (ms total, calls, ms mean, share of statement time, WAL KiB):",
+            "{} run {}: busiest statements (ms total, calls, ms mean, share of statement time, WAL KiB, plans, ms planning):",
             text(result, "scenario"),
             text(result, "run"),
         )?;
         for statement in statements.iter().filter_map(Value::as_object) {
             writeln!(
                 out,
-                "  {:>10.0} {:>8} {:>8.3} {:>5.1}% {:>9.0}  {}",
+                "  {:>10.0} {:>8} {:>8.3} {:>5.1}% {:>9.0} {:>8} {:>8.0}  {}",
                 figure(Some(statement), "total_ms").unwrap_or(0.0),
                 figure(Some(statement), "calls").unwrap_or(0.0),
                 figure(Some(statement), "mean_ms").unwrap_or(0.0),
                 100.0 * figure(Some(statement), "share").unwrap_or(0.0),
                 figure(Some(statement), "wal_kb").unwrap_or(0.0),
+                figure(Some(statement), "plans").unwrap_or(0.0),
+                figure(Some(statement), "plan_ms").unwrap_or(0.0),
                 text(statement, "query"),
             )?;
         }

@@ -54,9 +54,14 @@ pub async fn run(
     // Claims and leases commit without waiting for the disk; attempt records do wait: a record
     // committed asynchronously leaves its rows without hint bits until the WAL is flushed, and
     // every later read of them checks the commit log (measured: +60% PostgreSQL CPU).
-    let leases = lease_pool(&pool, 3);
-    let (recorder, recording) =
-        recorder::spawn(&pool, &config.name, config.concurrency * 2, config.writers);
+    let leases = session_pool(&pool, 3, LEASE_SESSION);
+    let records = session_pool(&pool, config.writers.max(1), RECORD_SESSION);
+    let (recorder, recording) = recorder::spawn(
+        &records,
+        &config.name,
+        config.concurrency * 2,
+        config.writers,
+    );
     let shared = Shared {
         pool: pool.clone(),
         recorder,
@@ -114,25 +119,34 @@ pub async fn run(
         );
     }
     leases.close().await;
+    records.close().await;
     result
 }
 
-/// Connections to the same database whose commits do not wait for the disk
-/// (`synchronous_commit=off`), for claims and leases: a claim a database crash forgets only
-/// leaves its deliveries pending, where recovery would put them anyway.
-fn lease_pool(pool: &PgPool, connections: usize) -> PgPool {
+/// The session of the claim and lease connections: their commits do not wait for the disk
+/// (a claim a database crash forgets only leaves its deliveries pending, where recovery would
+/// put them anyway).
+const LEASE_SESSION: &str = "SET synchronous_commit TO off";
+
+/// The session of the recording connections, which run little but the statement recording a
+/// batch of attempts: it finds each delivery by primary key, and must keep doing so whatever
+/// the table's statistics say. Its plan is cached per connection, and one planned while
+/// `deliveries` was new and small (a fresh install, or before autovacuum's first ANALYZE)
+/// scanned the whole table for every batch once it had grown: measured at 1.5 ms a batch and
+/// a quarter of the database's time in `e2e-1` (BENCHMARKS.md). Sequential scans, hash and
+/// merge joins are therefore off here: every join is a primary-key lookup.
+const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false), \
+     set_config('enable_hashjoin', 'off', false), set_config('enable_mergejoin', 'off', false)";
+
+/// A pool of connections to the same database as `pool` whose sessions start with `setting`.
+fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgPool {
     // A SET after connecting rather than the `options` startup parameter, which connection
     // poolers such as PgBouncer refuse by default.
     PgPoolOptions::new()
         .max_connections(u32::try_from(connections).unwrap_or(u32::MAX))
         .acquire_timeout(Duration::from_secs(10))
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::query("SET synchronous_commit TO off")
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-            })
+        .after_connect(move |conn, _| {
+            Box::pin(async move { sqlx::query(setting).execute(conn).await.map(|_| ()) })
         })
         .connect_lazy_with(pool.connect_options().as_ref().clone())
 }

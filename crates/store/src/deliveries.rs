@@ -232,19 +232,23 @@ pub async fn record_attempts(
              -- statistics and join every in-flight row with the input (measured at 20 ms a
              -- batch) rather than look each id up by primary key.
              WHERE d.id = input.id AND d.leased_by = $1
-             RETURNING d.id, d.attempt_count, d.tenant_id, d.event_id, d.integration_id, d.status
+             RETURNING d.id, d.attempt_count, d.tenant_id, d.event_id, d.integration_id, d.status,
+                 input.attempt_id, input.started_at, input.duration_ms, input.status AS outcome_status,
+                 input.status_code, input.error_kind, input.error_message, input.request_method,
+                 input.request_url, input.request_headers, input.response_content_type,
+                 input.response_body, input.retry_after_ms, input.retry_after_note, input.next_at
          ), logged AS (
              INSERT INTO attempts (id, delivery_id, tenant_id, integration_id, event_id, attempt_number, started_at,
                  duration_ms, outcome, status_code, error_kind, error_message, request_method, request_url,
                  request_headers, response_content_type, response_body, retry_after_ms, retry_after_note, next_attempt_at)
-             SELECT i.attempt_id, m.id, m.tenant_id, m.integration_id, m.event_id, m.attempt_count, i.started_at,
-                 i.duration_ms, CASE WHEN i.status = 'succeeded' THEN 'succeeded' ELSE 'failed' END, i.status_code,
-                 i.error_kind, i.error_message, i.request_method, i.request_url, i.request_headers,
-                 i.response_content_type, i.response_body, i.retry_after_ms, i.retry_after_note,
-                 CASE WHEN i.status = 'pending' AND m.status = 'pending' THEN i.next_at END
-             FROM moved m JOIN input i ON i.id = m.id
+             SELECT m.attempt_id, m.id, m.tenant_id, m.integration_id, m.event_id, m.attempt_count, m.started_at,
+                 m.duration_ms, CASE WHEN m.outcome_status = 'succeeded' THEN 'succeeded' ELSE 'failed' END, m.status_code,
+                 m.error_kind, m.error_message, m.request_method, m.request_url, m.request_headers,
+                 m.response_content_type, m.response_body, m.retry_after_ms, m.retry_after_note,
+                 CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
+             FROM moved m
          )
-         SELECT * FROM moved",
+         SELECT id, attempt_count, tenant_id, event_id, integration_id, status FROM moved",
     )
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())
