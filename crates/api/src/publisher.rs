@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
 use ricochet_store::StoreError;
 use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
+use ricochet_store::handoff::Handoff;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -45,13 +46,20 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Starts `writers` publishing tasks on `pool`, committing batches side by side.
-    pub fn spawn(pool: &PgPool, writers: usize) -> Publisher {
+    /// Starts `writers` publishing tasks on `pool`, committing batches side by side, and
+    /// handing new deliveries over to the worker of this process through `handoff` when it
+    /// has room (the others are claimed after a NOTIFY).
+    pub fn spawn(pool: &PgPool, writers: usize, handoff: Option<&Arc<Handoff>>) -> Publisher {
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
         let rx = Arc::new(Mutex::new(rx));
         let waker = Waker::spawn(pool.clone());
         for _ in 0..writers.max(1) {
-            tokio::spawn(run(pool.clone(), rx.clone(), waker.clone()));
+            tokio::spawn(run(
+                pool.clone(),
+                rx.clone(),
+                waker.clone(),
+                handoff.cloned(),
+            ));
         }
         Publisher { jobs }
     }
@@ -68,11 +76,17 @@ impl Publisher {
     }
 }
 
-async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
+async fn run(
+    pool: PgPool,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    waker: Waker,
+    handoff: Option<Arc<Handoff>>,
+) {
+    let handoff = handoff.as_deref();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     // Whoever holds the lock takes the next batch; the others commit theirs meanwhile.
     while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        match publish_together(&pool, &waker, &jobs).await {
+        match publish_together(&pool, &waker, handoff, &jobs).await {
             Ok(results) => {
                 for (job, result) in jobs.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result));
@@ -83,9 +97,10 @@ async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
                     tracing::warn!(error = %e, events = jobs.len(), "a publishing batch failed; publishing its events one by one");
                 }
                 for job in jobs.drain(..) {
-                    let result = publish_together(&pool, &waker, std::slice::from_ref(&job))
-                        .await
-                        .map(|mut r| r.remove(0));
+                    let result =
+                        publish_together(&pool, &waker, handoff, std::slice::from_ref(&job))
+                            .await
+                            .map(|mut r| r.remove(0));
                     let _ = job.reply.send(result);
                 }
             }
@@ -96,6 +111,7 @@ async fn run(pool: PgPool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
 async fn publish_together(
     pool: &PgPool,
     waker: &Waker,
+    handoff: Option<&Handoff>,
     jobs: &[Job],
 ) -> Result<Vec<Published>, StoreError> {
     let batch: Vec<BatchEvent<'_>> = jobs
@@ -116,10 +132,10 @@ async fn publish_together(
         .collect();
     // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
     let mut conn = pool.acquire().await?;
-    let results = events::publish_batch(&mut conn, &batch).await?;
+    let results = events::publish_batch(&mut conn, &batch, handoff).await?;
     if results
         .iter()
-        .any(|r| r.created && !r.deliveries.is_empty())
+        .any(|r| r.created && r.deliveries.len() > r.handed_over)
     {
         waker.wake();
     }

@@ -23,6 +23,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, Claimed};
+use ricochet_store::handoff::Handoff;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tower::layer::util::Identity;
@@ -44,6 +45,8 @@ enum Fetch {
 pub struct DeliveryBackend {
     pool: PgPool,
     wake: Arc<Notify>,
+    /// New deliveries the publisher of this process hands over, open while waiting for work.
+    handoff: Arc<Handoff>,
     config: WorkerConfig,
     buffer: VecDeque<Task<Claimed>>,
     /// Claimed ahead of their due time, by (due, id); released into `buffer` when due.
@@ -65,11 +68,18 @@ impl std::fmt::Debug for DeliveryBackend {
 }
 
 impl DeliveryBackend {
-    /// A backend claiming from `pool`, woken by `wake` (notified on every NOTIFY).
-    pub fn new(pool: PgPool, wake: Arc<Notify>, config: WorkerConfig) -> Self {
+    /// A backend claiming from `pool`, woken by `wake` (notified on every NOTIFY), and taking
+    /// the deliveries handed over through `handoff`.
+    pub fn new(
+        pool: PgPool,
+        wake: Arc<Notify>,
+        handoff: Arc<Handoff>,
+        config: WorkerConfig,
+    ) -> Self {
         DeliveryBackend {
             pool,
             wake,
+            handoff,
             config,
             buffer: VecDeque::new(),
             scheduled: BTreeMap::new(),
@@ -138,6 +148,7 @@ impl DeliveryBackend {
 
     /// Takes claimed deliveries: those due go to the buffer, the others wait in `scheduled`.
     fn accept(&mut self, rows: Vec<Claimed>, worker: &str) {
+        self.handoff.claimed(rows.len());
         let now = Utc::now();
         for claimed in rows {
             if claimed.due_at <= now {
@@ -233,6 +244,9 @@ impl Backend for DeliveryBackend {
         cx: &mut Context<'_>,
         worker: &WorkerContext,
     ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
+        for claimed in self.handoff.poll_take(cx) {
+            self.buffer.push_back(Self::task(claimed, worker.name()));
+        }
         loop {
             if !self.scheduled.is_empty() {
                 self.release_due();
@@ -247,7 +261,11 @@ impl Backend for DeliveryBackend {
                 continue;
             }
             match &mut self.fetch {
-                Fetch::Start => self.fetch = Fetch::Claiming(self.claim(worker.name())),
+                Fetch::Start => {
+                    // Closed while claiming: new deliveries must not overtake due ones.
+                    self.handoff.set_open(false);
+                    self.fetch = Fetch::Claiming(self.claim(worker.name()));
+                }
                 Fetch::Claiming(claiming) => match ready!(claiming.poll_unpin(cx)) {
                     Ok((rows, next)) => {
                         let full = rows.len() >= self.config.batch_size;
@@ -255,6 +273,8 @@ impl Backend for DeliveryBackend {
                         self.fetch = if full {
                             Fetch::Start
                         } else {
+                            // Nothing more is due: new deliveries may come straight here.
+                            self.handoff.set_open(true);
                             Fetch::Waiting(self.wait_for_work(next))
                         };
                     }
@@ -286,6 +306,9 @@ impl Backend for DeliveryBackend {
         }
         let ahead = std::mem::take(&mut self.scheduled);
         self.buffer.extend(ahead.into_values());
+        let handed = self.handoff.close();
+        self.buffer
+            .extend(handed.into_iter().map(|c| Self::task(c, worker.name())));
         self.fetch = Fetch::Start;
         if let Some(reaping) = self.reaping.as_mut() {
             let _ = ready!(reaping.poll_unpin(cx));

@@ -8,7 +8,10 @@ pub mod backend;
 mod recorder;
 pub mod worker;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use ricochet_store::handoff::Handoff;
 
 pub use worker::run;
 
@@ -55,7 +58,17 @@ impl WorkerConfig {
             reap_every: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
-            writers: 3,
+            writers: 1,
         }
+    }
+
+    /// The hand-over through which a publisher in the same process gives this worker new
+    /// deliveries, leased to it: as many as it runs at once, with its lease grace.
+    pub fn handoff(&self) -> Arc<Handoff> {
+        Arc::new(Handoff::new(
+            &self.name,
+            self.concurrency,
+            i64::try_from(self.lease_grace.as_millis()).unwrap_or(i64::MAX),
+        ))
     }
 }

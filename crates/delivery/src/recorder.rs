@@ -161,7 +161,8 @@ async fn publish_failure(
         event,
         patterns: &patterns,
     }];
-    let published = events::publish_batch(conn, &batch).await?;
+    // Inside the recording transaction: nothing is handed over before it commits.
+    let published = events::publish_batch(conn, &batch, None).await?;
     // Whether the alert made deliveries, so the caller wakes the workers after its commit.
     Ok(published
         .iter()

@@ -16,6 +16,7 @@ use ricochet_domain::schedule::{self, Decision};
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
+use ricochet_store::handoff::Handoff;
 use ricochet_store::secrets;
 use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
@@ -30,6 +31,7 @@ use crate::recorder::{self, Job};
 #[derive(Clone)]
 struct Shared {
     pool: PgPool,
+    handoff: Arc<Handoff>,
     recorder: mpsc::Sender<Job>,
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
@@ -37,13 +39,27 @@ struct Shared {
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
-/// configured deadline) and releases the deliveries it had claimed but not started.
+/// configured deadline) and releases the deliveries it had claimed but not started. It takes
+/// new deliveries straight from the publisher of this process through `handoff` (made by
+/// [`WorkerConfig::handoff`]), if given.
 pub async fn run(
     pool: PgPool,
     config: WorkerConfig,
     keyring: Arc<SharedKeyring>,
+    handoff: Option<Arc<Handoff>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerRunError> {
+    let handoff = match handoff {
+        Some(h) if h.worker() != config.name => {
+            return Err(WorkerRunError(format!(
+                "the hand-over is for worker {}, not {}",
+                h.worker(),
+                config.name
+            )));
+        }
+        Some(h) => h,
+        None => config.handoff(),
+    };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90))
@@ -64,6 +80,7 @@ pub async fn run(
     );
     let shared = Shared {
         pool: pool.clone(),
+        handoff: handoff.clone(),
         recorder,
         http,
         keyring,
@@ -73,7 +90,7 @@ pub async fn run(
     let concurrency = config.concurrency;
     let name = config.name.clone();
     let worker = WorkerBuilder::new(name.clone())
-        .backend(DeliveryBackend::new(leases.clone(), wake, config))
+        .backend(DeliveryBackend::new(leases.clone(), wake, handoff, config))
         .data(shared)
         .on_event(|ctx, event| {
             if let Event::Error(e) = event {
@@ -181,7 +198,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 /// catch-panic layer, whose handler type keeps the worker's future from being `Send`.
 async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
     let id = claimed.id;
-    match AssertUnwindSafe(attempt_and_record(claimed, &shared))
+    let result = match AssertUnwindSafe(attempt_and_record(claimed, &shared))
         .catch_unwind()
         .await
     {
@@ -190,7 +207,9 @@ async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynErr
             tracing::error!(delivery = %id, "an attempt panicked; it runs again once its lease expires");
             Err("attempt panicked".into())
         }
-    }
+    };
+    shared.handoff.finished();
+    result
 }
 
 /// Makes the attempt and records it with the delivery's next state.
@@ -288,6 +307,7 @@ mod tests {
             std::sync::Arc::new(SharedKeyring::fixed(
                 Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
             )),
+            None,
             async {},
         );
         assert_send(&f);

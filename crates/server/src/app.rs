@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ricochet_api::{AppState, AuthKeys, Limits};
 use ricochet_store::crypto::SharedKeyring;
+use ricochet_store::handoff::Handoff;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -30,6 +31,8 @@ pub struct ApiSettings {
     pub keyring: Arc<SharedKeyring>,
     /// Publishing batches committed side by side.
     pub publish_writers: usize,
+    /// The hand-over to the delivery worker of this process, when it runs one.
+    pub handoff: Option<Arc<Handoff>>,
 }
 
 /// The API, bound and ready to serve.
@@ -50,7 +53,11 @@ impl Application {
             settings.admin_key,
             settings.token_ttl,
         ));
-        let publisher = ricochet_api::publisher::Publisher::spawn(&pool, settings.publish_writers);
+        let publisher = ricochet_api::publisher::Publisher::spawn(
+            &pool,
+            settings.publish_writers,
+            settings.handoff.as_ref(),
+        );
         let router = ricochet_api::router(AppState {
             pool,
             auth,

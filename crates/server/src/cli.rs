@@ -87,20 +87,29 @@ async fn run_roles(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
+    let worker_config = worker.as_ref().map(worker_config);
+    // With both roles in this process, new deliveries go from the publisher straight to the
+    // worker when it has room.
+    let handoff = worker_config
+        .as_ref()
+        .filter(|_| api.is_some())
+        .map(WorkerConfig::handoff);
     let api_task = match api {
         Some(opts) => {
-            let settings = api_settings(global, &opts, keyring.clone())?;
+            let mut settings = api_settings(global, &opts, keyring.clone())?;
+            settings.handoff = handoff.clone();
             let app = Application::build(settings, db.pool.clone()).await?;
             tracing::info!(addr = %app.local_addr()?, "API listening");
             Some(tokio::spawn(app.run_until(stopped())))
         }
         None => None,
     };
-    let worker_task = worker.map(|opts| {
+    let worker_task = worker_config.map(|config| {
         tokio::spawn(ricochet_delivery::run(
             db.pool.clone(),
-            worker_config(&opts),
+            config,
             keyring.clone(),
+            handoff,
             stopped(),
         ))
     });
@@ -208,6 +217,7 @@ fn api_settings(
         },
         keyring,
         publish_writers: usize::from(opts.publish_writers),
+        handoff: None,
     })
 }
 

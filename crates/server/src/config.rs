@@ -152,8 +152,9 @@ pub struct WorkerOpts {
     /// time (held by this worker meanwhile; 0 claims only what is due).
     #[arg(long, env = "RICOCHET_PREFETCH_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub prefetch_ms: u64,
-    /// Batches of finished attempts recorded side by side.
-    #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Batches of finished attempts recorded side by side (one writer records everything that
+    /// finished while it wrote the previous batch).
+    #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub record_writers: u16,
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
@@ -182,8 +183,9 @@ pub struct ApiOpts {
     #[arg(long, env = "RICOCHET_MAX_EVENT_BYTES", default_value_t = 256 * 1024)]
     pub max_event_bytes: usize,
     /// Publishing batches committed side by side (group commit: events published meanwhile
-    /// share the next batch of a free writer).
-    #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// share the next batch of a free writer; one writer commits everything published while it
+    /// wrote the previous batch).
+    #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub publish_writers: u16,
 }
 

@@ -8,7 +8,10 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::deliveries::Claimed;
 use crate::error::StoreResult;
+use crate::handoff::Handoff;
+use ricochet_domain::integration::IntegrationSettings;
 
 /// The channel workers LISTEN on; a notification means "there may be due work".
 pub const WAKE_CHANNEL: &str = "ricochet_deliveries";
@@ -42,6 +45,9 @@ pub struct Published {
     pub created: bool,
     /// The deliveries of the event (the original ones for a repeat).
     pub deliveries: Vec<DeliveryRef>,
+    /// How many of them were handed over to the worker of this process (which needs no
+    /// wake-up for them).
+    pub handed_over: usize,
 }
 
 /// Wakes the workers after commits, outside any transaction, folding wake-ups requested while
@@ -123,10 +129,14 @@ pub struct BatchEvent<'a> {
 /// batch wins), makes nothing new and returns the original deliveries. It does not wake the
 /// workers: the caller does, after the commit, with a [`Waker`] (a NOTIFY inside the
 /// transaction would hold a cluster-wide lock until the commit is flushed and serialize
-/// concurrent commits).
+/// concurrent commits), for the deliveries not handed over.
+///
+/// With a `handoff` whose worker has room, new deliveries are written already leased to it and
+/// handed over once the statement has committed; so it must run outside a transaction.
 pub async fn publish_batch(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
+    handoff: Option<&Handoff>,
 ) -> StoreResult<Vec<Published>> {
     let ords: Vec<i32> = (0..batch.len())
         .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
@@ -140,8 +150,11 @@ pub async fn publish_batch(
             pattern_tenants.push(b.tenant.0);
         }
     }
-    let targets: Vec<(i32, Uuid)> = sqlx::query_as(
-        "SELECT DISTINCT w.ord, b.integration_id
+    let offer = handoff.filter(|h| h.is_open());
+    // The settings are read only when deliveries may be handed over (they carry them).
+    let targets: Vec<Target> = sqlx::query_as(
+        "SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id,
+                CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings
          FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
          JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
          JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
@@ -150,25 +163,47 @@ pub async fn publish_batch(
     .bind(&pattern_ords)
     .bind(&patterns)
     .bind(&pattern_tenants)
+    .bind(offer.is_some())
     .fetch_all(&mut *conn)
     .await?;
+    // Slots the worker keeps for the first deliveries; given back (those unused too) when the
+    // reservation drops, after the hand-over or on an error.
+    let mut reservation = Reservation {
+        handoff: offer,
+        reserved: offer.map_or(0, |h| h.reserve(targets.len())),
+        handed: Vec::new(),
+    };
+    let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+    let lease_ms: Vec<Option<i64>> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match (&t.settings, reservation.handoff) {
+            (Some(settings), Some(h)) if i < reservation.reserved => Some(
+                settings
+                    .0
+                    .request_timeout
+                    .saturating_add(h.lease_grace_ms()),
+            ),
+            _ => None,
+        })
+        .collect();
     // Every event's would-be deliveries, in (event, integration) order; only those of the
     // events actually created are written.
     let mut planned: Vec<Vec<DeliveryRef>> = vec![Vec::new(); batch.len()];
-    for (ord, integration_id) in &targets {
-        if let Some(list) = planned.get_mut(usize::try_from(*ord).unwrap_or(usize::MAX)) {
+    for (t, id) in targets.iter().zip(&ids) {
+        if let Some(list) = planned.get_mut(usize::try_from(t.ord).unwrap_or(usize::MAX)) {
             list.push(DeliveryRef {
-                id: Uuid::now_v7(),
-                integration_id: *integration_id,
+                id: *id,
+                integration_id: t.integration_id,
             });
         }
     }
-    let created: Vec<(Uuid, String)> = sqlx::query_as(
+    let created: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
                  AS t(ord, tenant_id, id, event_type, occurred_at, data)
          ), targets AS (
-             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[]) AS t(ord, id, integration_id)
+             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[]) AS t(ord, id, integration_id, lease_ms)
          ), created AS (
              INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids)
              SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}')
@@ -180,11 +215,15 @@ pub async fn publish_batch(
              ON CONFLICT (tenant_id, id) DO NOTHING
              RETURNING tenant_id, id, delivery_ids
          ), made AS (
-             INSERT INTO deliveries (id, tenant_id, event_id, integration_id)
-             SELECT t.id, c.tenant_id, c.id, t.integration_id
+             -- A delivery handed over is written leased to the worker, as a claim would lease it.
+             INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at)
+             SELECT t.id, c.tenant_id, c.id, t.integration_id,
+                 CASE WHEN t.lease_ms IS NULL THEN 'pending' ELSE 'in_flight' END,
+                 CASE WHEN t.lease_ms IS NOT NULL THEN $11::text END,
+                 now() + make_interval(secs => t.lease_ms / 1000.0)
              FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
          )
-         SELECT tenant_id, id FROM created",
+         SELECT tenant_id, id, now() FROM created",
     )
     .bind(&ords)
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
@@ -192,13 +231,16 @@ pub async fn publish_batch(
     .bind(batch.iter().map(|b| b.event.kind).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| Json(b.event.data)).collect::<Vec<_>>())
-    .bind(targets.iter().map(|(ord, _)| *ord).collect::<Vec<_>>())
-    .bind(planned.iter().flatten().map(|d| d.id).collect::<Vec<_>>())
-    .bind(planned.iter().flatten().map(|d| d.integration_id).collect::<Vec<_>>())
+    .bind(targets.iter().map(|t| t.ord).collect::<Vec<_>>())
+    .bind(&ids)
+    .bind(targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
+    .bind(&lease_ms)
+    .bind(reservation.handoff.map(Handoff::worker))
     .fetch_all(&mut *conn)
     .await?;
+    let made_at = created.first().map(|(_, _, at)| *at);
     let mut fresh: std::collections::HashSet<(Uuid, &str)> =
-        created.iter().map(|(t, id)| (*t, id.as_str())).collect();
+        created.iter().map(|(t, id, _)| (*t, id.as_str())).collect();
     // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
     let mut results: Vec<Published> = batch
         .iter()
@@ -208,15 +250,52 @@ pub async fn publish_batch(
                 Published {
                     created: true,
                     deliveries,
+                    handed_over: 0,
                 }
             } else {
                 Published {
                     created: false,
                     deliveries: Vec::new(),
+                    handed_over: 0,
                 }
             }
         })
         .collect();
+    // Committed (the statement stands alone): the leased deliveries go to the worker.
+    if let Some(at) = made_at {
+        for ((target, id), lease) in targets.into_iter().zip(ids).zip(&lease_ms) {
+            let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
+            let (Some(_), Some(b), Some(result), Some(settings), Some(name)) = (
+                lease,
+                batch.get(ord),
+                results.get_mut(ord),
+                target.settings,
+                target.name,
+            ) else {
+                continue;
+            };
+            if !result.created {
+                continue;
+            }
+            result.handed_over += 1;
+            reservation.handed.push(Claimed {
+                id,
+                tenant_id: b.tenant.0,
+                event_id: b.event.id.to_owned(),
+                integration_id: target.integration_id,
+                attempt_count: 0,
+                series_base: 0,
+                created_at: at,
+                due_at: at,
+                integration_name: name,
+                settings,
+                event_type: b.event.kind.to_owned(),
+                occurred_at: b.event.occurred_at,
+                data: Json(b.event.data.clone()),
+            });
+        }
+    }
+    drop(reservation);
     for i in 0..batch.len() {
         if !results[i].created {
             let b = &batch[i];
@@ -225,6 +304,31 @@ pub async fn publish_batch(
         }
     }
     Ok(results)
+}
+
+/// An integration an event of the batch goes to.
+#[derive(sqlx::FromRow)]
+struct Target {
+    ord: i32,
+    integration_id: Uuid,
+    /// With `settings`, read when deliveries may be handed over.
+    name: Option<String>,
+    settings: Option<Json<IntegrationSettings>>,
+}
+
+/// Slots reserved in a hand-over; dropping it hands over `handed` and gives back the rest.
+struct Reservation<'a> {
+    handoff: Option<&'a Handoff>,
+    reserved: usize,
+    handed: Vec<Claimed>,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(handoff) = self.handoff {
+            handoff.hand_over(self.reserved, std::mem::take(&mut self.handed));
+        }
+    }
 }
 
 /// The deliveries of an event published before: made earlier in this batch, or stored.

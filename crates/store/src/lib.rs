@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod error;
 pub mod event_bindings;
 pub mod events;
+pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod secrets;

@@ -1,10 +1,12 @@
 //! Events from `POST /api/v2/events` to receivers on loopback, through the real worker.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::StatusCode;
+use ricochet_store::handoff::Handoff;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, problem};
@@ -469,4 +471,55 @@ async fn an_event_whose_data_holds_a_nul_character_is_refused_and_nothing_is_wri
     let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(crate::harness::fields(&problem), vec!["data.note"]);
     assert_eq!(app.count("events", &tenant.id).await, 0);
+}
+
+#[tokio::test]
+async fn a_delivery_handed_to_a_worker_that_died_is_delivered_by_another_once_its_lease_expires() {
+    // The API hands new deliveries to a worker that opened its hand-over and then died: 100 ms
+    // of lease beyond the request timeout.
+    let gone = Arc::new(Handoff::new("worker-gone", 8, 100));
+    gone.set_open(true);
+    let app = TestApp::spawn_api_handing_to(gone.clone()).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration("hook", &receiver.url, json!({ "requestTimeout": 200 }))
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    let (status, published) = s
+        .publish(&json!({ "type": "order.created", "id": "order-1", "data": {} }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("a delivery")
+        .to_owned();
+
+    // Written leased to the worker it was handed to, as a claim would have leased it.
+    let (state, holder): (String, Option<String>) =
+        sqlx::query_as("SELECT status, leased_by FROM deliveries WHERE id = $1::uuid")
+            .bind(&delivery)
+            .fetch_one(&app.pool)
+            .await
+            .expect("the delivery row");
+    assert_eq!(
+        (state.as_str(), holder.as_deref()),
+        ("in_flight", Some("worker-gone"))
+    );
+    // Nothing else delivers it while the lease holds.
+    receiver
+        .assert_stays_at(0, Duration::from_millis(150))
+        .await;
+
+    // Another worker returns the expired lease to pending and delivers it, once.
+    app.start_worker();
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits[0].header("x-ricochet-delivery-id"), delivery);
+    assert_eq!(hits[0].header("x-ricochet-attempt"), "1");
+    s.wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")
+        .await;
+    receiver
+        .assert_stays_at(1, Duration::from_millis(300))
+        .await;
 }

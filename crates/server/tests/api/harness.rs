@@ -14,6 +14,7 @@ use ricochet_server::database::{embedded_options, ensure_database};
 use ricochet_server::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use ricochet_server::{ApiSettings, Application};
 use ricochet_store::crypto::{Keyring, SharedKeyring};
+use ricochet_store::handoff::Handoff;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -147,6 +148,7 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) pool: PgPool,
     pub(crate) http: Client,
+    keyring: Arc<SharedKeyring>,
 }
 
 impl TestApp {
@@ -155,6 +157,21 @@ impl TestApp {
     }
 
     pub(crate) async fn spawn_with_ttl(token_ttl: Duration) -> TestApp {
+        // As `ricochet serve` runs both: new deliveries are handed to the worker.
+        let worker = test_worker_config();
+        let handoff = worker.handoff();
+        let app = Self::api(token_ttl, Some(handoff.clone())).await;
+        app.start_worker_with(worker, Some(handoff));
+        app
+    }
+
+    /// The API alone, handing new deliveries over through `handoff` to a worker that never
+    /// takes them (one that died after its hand-over opened); see [`TestApp::start_worker`].
+    pub(crate) async fn spawn_api_handing_to(handoff: Arc<Handoff>) -> TestApp {
+        Self::api(Duration::from_secs(3600), Some(handoff)).await
+    }
+
+    async fn api(token_ttl: Duration, handoff: Option<Arc<Handoff>>) -> TestApp {
         let pool = fresh_database().await;
         let keyring = Arc::new(SharedKeyring::fixed(
             Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
@@ -167,23 +184,35 @@ impl TestApp {
             limits: ricochet_api::Limits::default(),
             keyring: keyring.clone(),
             publish_writers: 3,
+            handoff,
         };
         let app = Application::build(settings, pool.clone())
             .await
             .expect("the application builds");
         let addr = app.local_addr().expect("bound address");
         tokio::spawn(app.run_until(std::future::pending()));
-        tokio::spawn(ricochet_delivery::run(
-            pool.clone(),
-            test_worker_config(),
-            keyring,
-            std::future::pending(),
-        ));
         TestApp {
             base: format!("http://{addr}"),
             pool,
             http: Client::new(),
+            keyring,
         }
+    }
+
+    /// Starts another delivery worker on the app's database (it claims; nothing is handed to
+    /// it).
+    pub(crate) fn start_worker(&self) {
+        self.start_worker_with(test_worker_config(), None);
+    }
+
+    fn start_worker_with(&self, config: WorkerConfig, handoff: Option<Arc<Handoff>>) {
+        tokio::spawn(ricochet_delivery::run(
+            self.pool.clone(),
+            config,
+            self.keyring.clone(),
+            handoff,
+            std::future::pending(),
+        ));
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
