@@ -19,7 +19,7 @@ use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::handoff::Handoff;
 use ricochet_store::secrets;
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::WorkerConfig;
@@ -159,9 +159,7 @@ const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false),
 fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgPool {
     // A SET after connecting rather than the `options` startup parameter, which connection
     // poolers such as PgBouncer refuse by default.
-    PgPoolOptions::new()
-        .max_connections(u32::try_from(connections).unwrap_or(u32::MAX))
-        .acquire_timeout(Duration::from_secs(10))
+    ricochet_store::pool_options(u32::try_from(connections).unwrap_or(u32::MAX))
         .after_connect(move |conn, _| {
             Box::pin(async move { sqlx::query(setting).execute(conn).await.map(|_| ()) })
         })

@@ -3,11 +3,10 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
 use crate::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
@@ -53,9 +52,7 @@ impl Database {
                 (options.database(EMBEDDED_DATABASE), Some(embedded))
             }
         };
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = ricochet_store::pool_options(max_connections)
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
