@@ -196,7 +196,9 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 /// catch-panic layer, whose handler type keeps the worker's future from being `Send`.
 async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
     let id = claimed.id;
-    let result = match AssertUnwindSafe(attempt_and_record(claimed, &shared))
+    // The worker's slot is free again however this ends, even if apalis drops the future.
+    let _slot = Slot(&shared.handoff);
+    match AssertUnwindSafe(attempt_and_record(claimed, &shared))
         .catch_unwind()
         .await
     {
@@ -205,9 +207,16 @@ async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynErr
             tracing::error!(delivery = %id, "an attempt panicked; it runs again once its lease expires");
             Err("attempt panicked".into())
         }
-    };
-    shared.handoff.finished();
-    result
+    }
+}
+
+/// A delivery the worker holds until its attempt ends (see [`Handoff::finished`]).
+struct Slot<'a>(&'a Handoff);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.finished();
+    }
 }
 
 /// Makes the attempt and records it with the delivery's next state.
