@@ -151,7 +151,9 @@ const LEASE_SESSION: &str = "SET synchronous_commit TO off";
 /// `deliveries` was new and small (a fresh install, or before autovacuum's first ANALYZE)
 /// scanned the whole table for every batch once it had grown: measured at 1.5 ms a batch and
 /// a quarter of the database's time in `e2e-1` (BENCHMARKS.md). Sequential scans, hash and
-/// merge joins are therefore off here: every join is a primary-key lookup.
+/// merge joins are therefore off here: every join is a primary-key lookup. (The alert a dead
+/// letter publishes in the same transaction is planned with nested loops too, over its few
+/// rows.)
 const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false), \
      set_config('enable_hashjoin', 'off', false), set_config('enable_mergejoin', 'off', false)";
 

@@ -177,7 +177,7 @@ pub async fn publish_batch(
     let lease_ms: Vec<Option<i64>> = targets
         .iter()
         .enumerate()
-        .map(|(i, t)| match (&t.settings, reservation.handoff) {
+        .map(|(i, t)| match (&t.settings, offer) {
             (Some(settings), Some(h)) if i < reservation.reserved => Some(
                 settings
                     .0
@@ -235,7 +235,7 @@ pub async fn publish_batch(
     .bind(&ids)
     .bind(targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
     .bind(&lease_ms)
-    .bind(reservation.handoff.map(Handoff::worker))
+    .bind(offer.map(Handoff::worker))
     .fetch_all(&mut *conn)
     .await?;
     let made_at = created.first().map(|(_, _, at)| *at);
@@ -246,54 +246,17 @@ pub async fn publish_batch(
         .iter()
         .zip(planned)
         .map(|(b, deliveries)| {
-            if fresh.remove(&(b.tenant.0, b.event.id)) {
-                Published {
-                    created: true,
-                    deliveries,
-                    handed_over: 0,
-                }
-            } else {
-                Published {
-                    created: false,
-                    deliveries: Vec::new(),
-                    handed_over: 0,
-                }
+            let created = fresh.remove(&(b.tenant.0, b.event.id));
+            Published {
+                created,
+                deliveries: if created { deliveries } else { Vec::new() },
+                handed_over: 0,
             }
         })
         .collect();
     // Committed (the statement stands alone): the leased deliveries go to the worker.
     if let Some(at) = made_at {
-        for ((target, id), lease) in targets.into_iter().zip(ids).zip(&lease_ms) {
-            let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
-            let (Some(_), Some(b), Some(result), Some(settings), Some(name)) = (
-                lease,
-                batch.get(ord),
-                results.get_mut(ord),
-                target.settings,
-                target.name,
-            ) else {
-                continue;
-            };
-            if !result.created {
-                continue;
-            }
-            result.handed_over += 1;
-            reservation.handed.push(Claimed {
-                id,
-                tenant_id: b.tenant.0,
-                event_id: b.event.id.to_owned(),
-                integration_id: target.integration_id,
-                attempt_count: 0,
-                series_base: 0,
-                created_at: at,
-                due_at: at,
-                integration_name: name,
-                settings,
-                event_type: b.event.kind.to_owned(),
-                occurred_at: b.event.occurred_at,
-                data: Json(b.event.data.clone()),
-            });
-        }
+        reservation.handed = leased(batch, &mut results, targets, &ids, &lease_ms, at);
     }
     drop(reservation);
     for i in 0..batch.len() {
@@ -304,6 +267,47 @@ pub async fn publish_batch(
         }
     }
     Ok(results)
+}
+
+/// The deliveries written leased (those of created events with a lease), as the worker takes
+/// them; each is counted in its event's `handed_over`.
+fn leased(
+    batch: &[BatchEvent<'_>],
+    results: &mut [Published],
+    targets: Vec<Target>,
+    ids: &[Uuid],
+    lease_ms: &[Option<i64>],
+    at: DateTime<Utc>,
+) -> Vec<Claimed> {
+    let mut handed = Vec::new();
+    for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
+        let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
+        let (Some(_), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord)) else {
+            continue;
+        };
+        // A lease is only given with the settings read (see `publish_batch`).
+        let (true, Some(settings), Some(name)) = (result.created, target.settings, target.name)
+        else {
+            continue;
+        };
+        result.handed_over += 1;
+        handed.push(Claimed {
+            id: *id,
+            tenant_id: b.tenant.0,
+            event_id: b.event.id.to_owned(),
+            integration_id: target.integration_id,
+            attempt_count: 0,
+            series_base: 0,
+            created_at: at,
+            due_at: at,
+            integration_name: name,
+            settings,
+            event_type: b.event.kind.to_owned(),
+            occurred_at: b.event.occurred_at,
+            data: Json(b.event.data.clone()),
+        });
+    }
+    handed
 }
 
 /// An integration an event of the batch goes to.
