@@ -83,19 +83,17 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
 /// batch, or the same rows alone, may well succeed.
 fn refused_data(error: &StoreError) -> bool {
     matches!(error, StoreError::Database(sqlx::Error::Database(_)))
-        || matches!(error, StoreError::Conflict(_) | StoreError::MissingParent(_))
+        || matches!(
+            error,
+            StoreError::Conflict(_) | StoreError::MissingParent(_)
+        )
 }
 
 /// Records each job of a batch that failed on its own, so one bad row never sinks the others.
 /// A row refused even alone is recorded once more with only what is sure to store (its error
 /// kind, status and transition, the answer left out), so it ends like any other attempt
 /// instead of running again.
-async fn one_by_one(
-    pool: &PgPool,
-    worker: &str,
-    waker: &Waker,
-    jobs: &mut [Job],
-) -> HashSet<Uuid> {
+async fn one_by_one(pool: &PgPool, worker: &str, waker: &Waker, jobs: &mut [Job]) -> HashSet<Uuid> {
     let mut recorded = HashSet::new();
     for job in jobs.iter_mut() {
         let mut result = write(pool, worker, waker, std::slice::from_ref(job)).await;

@@ -156,9 +156,12 @@ fn parse_variable(body: &str) -> Result<Variable, TemplateError> {
         "integrationId" => Ok(Variable::IntegrationId),
         "attempt" => Ok(Variable::Attempt),
         _ => match body.strip_prefix("data.") {
-            Some(path) if check_path_size(path).is_err() => Err(TemplateError::PathTooLong(
-                format!("`data.` path {}", check_path_size(path).err().unwrap_or_default()),
-            )),
+            Some(path) if check_path_size(path).is_err() => {
+                Err(TemplateError::PathTooLong(format!(
+                    "`data.` path {}",
+                    check_path_size(path).err().unwrap_or_default()
+                )))
+            }
             Some(path) if is_dotted_path(path) => {
                 Ok(Variable::Data(path.split('.').map(str::to_owned).collect()))
             }

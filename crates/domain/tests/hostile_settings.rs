@@ -57,10 +57,7 @@ fn integration(
     }))
     .expect("a minimal integration deserializes");
     integration.settings.url = url;
-    integration
-        .settings
-        .headers
-        .insert("X-Fuzz".into(), header);
+    integration.settings.headers.insert("X-Fuzz".into(), header);
     integration.settings.body_template = body;
     integration.settings.transformations = steps;
     integration
@@ -135,8 +132,15 @@ fn a_path_of_ten_thousand_names_is_refused_and_never_applied() {
         path: deep.clone(),
         value: json!(1),
     }];
-    let integration = integration("http://example.com/".into(), "x".into(), None, steps.clone());
-    let errors = integration.validate().expect_err("a 10,000-name path is refused");
+    let integration = integration(
+        "http://example.com/".into(),
+        "x".into(),
+        None,
+        steps.clone(),
+    );
+    let errors = integration
+        .validate()
+        .expect_err("a 10,000-name path is refused");
     assert!(errors.has("settings.transformations[0].path"), "{errors:?}");
     // A setting stored before the limit existed builds nothing deep either.
     assert_eq!(transform(&steps, &json!({"k": 1})), json!({"k": 1}));

@@ -247,8 +247,7 @@ async fn rekey_batch(
     let count = rows.len() as u64;
     for row in rows {
         let (row, plain) = row.open(keyring)?;
-        let sealed = keyring
-            .seal(&aad(TenantId(row.tenant_id), &row.name), &plain)?;
+        let sealed = keyring.seal(&aad(TenantId(row.tenant_id), &row.name), &plain)?;
         sqlx::query("UPDATE secrets SET key_id = $2, nonce = $3, ciphertext = $4 WHERE id = $1")
             .bind(row.id)
             .bind(&sealed.key_id)

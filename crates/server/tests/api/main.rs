@@ -8,5 +8,6 @@ mod integrations;
 mod openapi;
 mod receiver;
 mod retries;
+mod robustness;
 mod secrets;
 mod tenants;

@@ -43,6 +43,7 @@ async fn an_attempt_cut_off_by_a_kill_9_runs_again_after_its_lease_and_completes
         status: 200,
         retry_after: None,
         hold: (earlier == 0).then_some(Duration::from_secs(60)),
+        body: None,
     })
     .await;
     let short_lease = [("RICOCHET_LEASE_GRACE_MS", "500")];
