@@ -301,3 +301,105 @@ async fn a_binary_answer_with_nul_is_recorded_and_its_batch_mates_are_recorded_o
     binary.assert_stays_at(1, Duration::from_secs(2)).await;
     assert_eq!(plain.hits().len(), 4);
 }
+
+#[tokio::test]
+async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_worker() {
+    use ricochet_store::deliveries::{self, Finished, Transition};
+    use ricochet_store::handoff::Handoff;
+    use std::sync::Arc;
+
+    // The API alone: nothing claims but this test, as worker `w`.
+    let never_open = Arc::new(Handoff::new("nobody", 8, 0));
+    let app = TestApp::spawn_api_handing_to(never_open).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let id = s
+        .integration(
+            "hook",
+            "http://127.0.0.1:9/",
+            json!({ "requestTimeout": 1 }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let (status, _) = s
+        .publish(&json!({ "type": "order.created", "id": "o-1", "data": {} }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let first = deliveries::claim(&app.pool, "w", 1, 0, 0)
+        .await
+        .expect("claim")
+        .pop()
+        .expect("the delivery");
+    // Its lease (1 ms) expires; the reaper returns it and `w` claims it again.
+    let start = std::time::Instant::now();
+    loop {
+        let mut conn = app.pool.acquire().await.expect("connection");
+        let reaped = deliveries::reap_expired_leases(&mut conn, 3)
+            .await
+            .expect("reap");
+        if !reaped.is_empty() {
+            assert_eq!(reaped[0].status, "pending");
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "the lease never expired");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let second = deliveries::claim(&app.pool, "w", 1, 60_000, 0)
+        .await
+        .expect("claim")
+        .pop()
+        .expect("the delivery again");
+    assert_eq!(second.id, first.id);
+    assert!(second.lease_token > first.lease_token);
+
+    let record = |claimed: &deliveries::Claimed| deliveries::AttemptRecord {
+        id: uuid::Uuid::now_v7(),
+        started_at: chrono::Utc::now(),
+        duration_ms: 1,
+        status_code: Some(200),
+        error_kind: None,
+        error_message: None,
+        request_method: "POST".into(),
+        request_url: claimed.settings.0.url.clone(),
+        request_headers: json!({}),
+        response_content_type: None,
+        response_body: None,
+        retry_after_ms: None,
+        retry_after_note: None,
+    };
+    let (late, current) = (record(&first), record(&second));
+    let mut conn = app.pool.acquire().await.expect("connection");
+    let zombie = deliveries::record_attempts(
+        &mut conn,
+        "w",
+        &[Finished {
+            delivery: first.id,
+            lease_token: first.lease_token,
+            attempt: &late,
+            transition: &Transition::Succeeded,
+        }],
+    )
+    .await
+    .expect("the statement runs");
+    assert!(zombie.is_empty(), "the first lease's record was taken");
+    let held = deliveries::record_attempts(
+        &mut conn,
+        "w",
+        &[Finished {
+            delivery: second.id,
+            lease_token: second.lease_token,
+            attempt: &current,
+            transition: &Transition::Succeeded,
+        }],
+    )
+    .await
+    .expect("the statement runs");
+    assert_eq!(held.len(), 1);
+
+    let shown = s
+        .get_json(&format!("/api/v2/deliveries/{}", first.id))
+        .await;
+    assert_eq!(shown["status"], "succeeded");
+    assert_eq!(shown["attemptCount"], 1);
+    assert_eq!(shown["attempts"][0]["id"], current.id.to_string());
+}
