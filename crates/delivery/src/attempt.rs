@@ -215,22 +215,6 @@ pub fn storable_text(bytes: &[u8]) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::storable_text;
-
-    #[test]
-    fn text_stays_text_and_nul_and_binary_bytes_are_escaped() {
-        assert_eq!(
-            storable_text("héllo {\"ok\":1}".as_bytes()),
-            "héllo {\"ok\":1}"
-        );
-        assert_eq!(storable_text(b"a\0b"), "a\\x00b");
-        assert_eq!(storable_text(&[0xff, b'x', 0x00, 0xc3]), "\\xffx\\x00\\xc3");
-        assert!(!storable_text(&[0u8, 0xfe, 0xfd]).contains('\0'));
-    }
-}
-
 fn error_kind(err: &reqwest::Error) -> ErrorKind {
     if err.is_timeout() {
         return ErrorKind::Timeout;
@@ -258,4 +242,20 @@ fn describe(err: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storable_text;
+
+    #[test]
+    fn text_stays_text_and_nul_and_binary_bytes_are_escaped() {
+        assert_eq!(
+            storable_text("héllo {\"ok\":1}".as_bytes()),
+            "héllo {\"ok\":1}"
+        );
+        assert_eq!(storable_text(b"a\0b"), "a\\x00b");
+        assert_eq!(storable_text(&[0xff, b'x', 0x00, 0xc3]), "\\xffx\\x00\\xc3");
+        assert!(!storable_text(&[0u8, 0xfe, 0xfd]).contains('\0'));
+    }
 }

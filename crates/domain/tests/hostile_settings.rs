@@ -155,7 +155,7 @@ fn event_data_and_set_values_deeper_than_the_limit_are_refused() {
         deep = json!([deep]);
     }
     let event: ricochet_domain::event::EventIn =
-        serde_json::from_value(json!({"type": "a.b", "data": deep.clone()})).expect("deserializes");
+        serde_json::from_value(json!({"type": "a.b", "data": deep})).expect("deserializes");
     assert!(event.validate().expect_err("too deep").has("data"));
     let steps = vec![Transformation::Set {
         path: "x".into(),
