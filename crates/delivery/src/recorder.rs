@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use ricochet_domain::TenantId;
+use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
@@ -263,7 +264,7 @@ pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreE
     }
     let mut outcome = Reaping::default();
     for delivery in &reaped {
-        if delivery.status != "dead_lettered" {
+        if delivery.status != DeliveryStatus::DeadLettered {
             outcome.returned += 1;
             continue;
         }

@@ -386,7 +386,58 @@ fn decision_name(decision: &Decision) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::panic::AssertUnwindSafe;
+
+    use chrono::Utc;
+    use futures::FutureExt;
+    use ricochet_domain::schedule::Decision;
     use ricochet_store::crypto::{Keyring, SharedKeyring};
+    use ricochet_store::deliveries::Claimed;
+    use sqlx::types::Json;
+    use uuid::Uuid;
+
+    fn claimed(max_retries: u32) -> Claimed {
+        let now = Utc::now();
+        Claimed {
+            id: Uuid::now_v7(),
+            tenant_id: Uuid::now_v7(),
+            event_id: "e-1".into(),
+            integration_id: Uuid::now_v7(),
+            attempt_count: 0,
+            series_base: 0,
+            created_at: now,
+            due_at: now,
+            lease_token: 1,
+            lease_expires_at: now,
+            integration_name: "hook".into(),
+            settings: Json(
+                serde_json::from_value(serde_json::json!({
+                    "url": "http://127.0.0.1:9/{{eventId}}",
+                    "retryPolicy": { "maxRetries": max_retries, "jitter": false }
+                }))
+                .expect("settings parse"),
+            ),
+            event_type: "order.created".into(),
+            occurred_at: now,
+            data: Json(serde_json::json!({})),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caught_panic_becomes_an_internal_error_attempt_retried_as_the_policy_allows() {
+        let panic = AssertUnwindSafe(async { panic!("boom") })
+            .catch_unwind()
+            .await
+            .expect_err("the future panics");
+
+        let (record, decision) = super::internal_error(&claimed(2), panic.as_ref());
+        assert_eq!(record.error_kind.as_deref(), Some("internal_error"));
+        assert_eq!(record.request_url, "http://127.0.0.1:9/{{eventId}}");
+        assert!(matches!(decision, Decision::Retry { .. }), "{decision:?}");
+
+        let (_, last) = super::internal_error(&claimed(0), panic.as_ref());
+        assert_eq!(last, Decision::DeadLetter("retries_exhausted".into()));
+    }
 
     /// The worker must be spawnable on a multi-threaded runtime.
     #[expect(dead_code, reason = "a compile-time check only")]

@@ -2,6 +2,7 @@
 //! each attempt in the transaction that moves the delivery on, and return expired leases.
 
 use chrono::{DateTime, Utc};
+use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::integration::IntegrationSettings;
 use ricochet_domain::{IntegrationId, TenantId};
 use serde_json::Value;
@@ -99,7 +100,8 @@ pub struct Reaped {
     /// The delivery.
     pub id: Uuid,
     /// `pending` again, or `dead_lettered` (reason [`WORKER_LOST`]).
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     /// Its tenant.
     pub tenant_id: Uuid,
     /// Its event.
@@ -254,9 +256,13 @@ pub async fn record_attempts(
     let mut reasons: Vec<Option<&str>> = Vec::with_capacity(finished.len());
     for f in finished {
         let (status, next_at, reason) = match f.transition {
-            Transition::Succeeded => ("succeeded", None, None),
-            Transition::Retry(at) => ("pending", Some(*at), None),
-            Transition::DeadLetter(reason) => ("dead_lettered", None, Some(reason.as_str())),
+            Transition::Succeeded => (DeliveryStatus::Succeeded.as_str(), None, None),
+            Transition::Retry(at) => (DeliveryStatus::Pending.as_str(), Some(*at), None),
+            Transition::DeadLetter(reason) => (
+                DeliveryStatus::DeadLettered.as_str(),
+                None,
+                Some(reason.as_str()),
+            ),
         };
         statuses.push(status);
         next_ats.push(next_at);

@@ -338,7 +338,10 @@ async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_
             .await
             .expect("reap");
         if !reaped.is_empty() {
-            assert_eq!(reaped[0].status, "pending");
+            assert_eq!(
+                reaped[0].status,
+                ricochet_domain::delivery::DeliveryStatus::Pending
+            );
             break;
         }
         assert!(start.elapsed() < WAIT, "the lease never expired");
