@@ -117,7 +117,6 @@ async fn one_by_one(pool: &PgPool, worker: &str, waker: &Waker, jobs: &mut [Job]
 
 /// Leaves only the parts of a record that PostgreSQL cannot refuse.
 fn strip(record: &mut AttemptRecord) {
-    record.error_kind = Some(record.error_kind.take().unwrap_or_else(|| "status".into()));
     record.error_message = Some("the details of this attempt could not be stored".into());
     record.request_url = String::new();
     record.request_headers = serde_json::Value::Object(serde_json::Map::new());

@@ -406,3 +406,70 @@ async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_
     assert_eq!(shown["attemptCount"], 1);
     assert_eq!(shown["attempts"][0]["id"], current.id.to_string());
 }
+
+#[tokio::test]
+async fn an_attempt_the_database_refuses_is_recorded_without_its_details_and_its_batch_mates_once()
+{
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    // This database refuses to store any attempt whose answer mentions "poison", as it would a
+    // row it cannot store for any other reason.
+    for statement in [
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.response_body LIKE '%poison%' THEN RAISE EXCEPTION 'refusing this row'; END IF;
+             RETURN NEW;
+         END $$",
+        "CREATE TRIGGER refuse_poison BEFORE INSERT ON attempts
+         FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+    ] {
+        sqlx::query(statement)
+            .execute(&app.pool)
+            .await
+            .expect("installing the trigger");
+    }
+    let poisoned = Receiver::scripted(|_, _| Reply {
+        body: Some(b"poison"),
+        ..Reply::status(200)
+    })
+    .await;
+    let plain = Receiver::start().await;
+    let short = json!({ "requestTimeout": 1000 });
+    let poisoned_hook = s
+        .integration("poisoned", &poisoned.url, short.clone())
+        .await;
+    s.bind(&poisoned_hook, &["order.created"]).await;
+    for i in 0..4 {
+        let id = s
+            .integration(&format!("plain-{i}"), &plain.url, short.clone())
+            .await;
+        s.bind(&id, &["order.created"]).await;
+    }
+
+    let (_, published) = s
+        .publish(&json!({ "type": "order.created", "id": "o-1", "data": {} }))
+        .await;
+
+    let deliveries = published["deliveries"].as_array().expect("deliveries");
+    assert_eq!(deliveries.len(), 5);
+    for d in deliveries {
+        let id = d["deliveryId"].as_str().expect("id");
+        let done = s
+            .wait_delivery(id, WAIT, |d| d["status"] == "succeeded")
+            .await;
+        assert_eq!(done["attemptCount"], 1, "{done}");
+        let attempt = &done["attempts"][0];
+        if done["integrationId"] == poisoned_hook.as_str() {
+            assert_eq!(attempt["response"]["body"], Value::Null);
+            assert_eq!(
+                attempt["errorMessage"],
+                "the details of this attempt could not be stored"
+            );
+        } else {
+            assert_eq!(attempt["response"]["body"], "receiver says hi");
+        }
+    }
+    // Beyond the leases (1 s timeout + 0.5 s grace): nothing was sent again.
+    poisoned.assert_stays_at(1, Duration::from_secs(2)).await;
+    assert_eq!(plain.hits().len(), 4);
+}
