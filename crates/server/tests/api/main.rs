@@ -7,6 +7,7 @@ mod harness;
 mod integrations;
 mod openapi;
 mod receiver;
+mod recording;
 mod retries;
 mod robustness;
 mod secrets;
