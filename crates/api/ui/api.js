@@ -70,12 +70,12 @@ export async function api(method, path, body, { ifMatch } = {}) {
 
 export const get = (path) => api("GET", path);
 
-/** GET that resolves null on 404: for routes a server may not have yet. */
+/** GET that resolves null on 404 or 405: for routes a server may not have yet. */
 export async function optional(path) {
   try {
     return await get(path);
   } catch (e) {
-    if (e instanceof ApiProblem && e.status === 404) return null;
+    if (e instanceof ApiProblem && (e.status === 404 || e.status === 405)) return null;
     throw e;
   }
 }

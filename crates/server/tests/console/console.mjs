@@ -34,7 +34,20 @@ await context.route("**/*", (route) => {
   foreign.push(url);
   return route.abort("blockedbyclient");
 });
+// Error toasts are the console telling the user something failed: the scenario expects none.
+await context.addInitScript(() => {
+  window.__errorToasts = [];
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) {
+        if (node.classList?.contains("toast") && node.classList.contains("bad")) window.__errorToasts.push(node.textContent);
+      }
+    }
+  }).observe(document, { childList: true, subtree: true });
+});
 const page = await context.newPage();
+const errorToasts = [];
+const collectToasts = async () => errorToasts.push(...(await page.evaluate(() => window.__errorToasts.splice(0))));
 page.setDefaultTimeout(TIMEOUT);
 page.on("pageerror", (e) => consoleErrors.push(`page error: ${e.message}`));
 page.on("console", (msg) => {
@@ -195,6 +208,7 @@ try {
   assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at phone width`);
   await shot("08-integrations-phone");
   await page.setViewportSize({ width: 1280, height: 900 });
+  await collectToasts();
   await page.reload();
   await heading("Sign in to Ricochet"); // the token lived in memory only
 
@@ -212,6 +226,8 @@ try {
   await heading("Sign in to Ricochet");
 
   step = "no request left the server, no console error";
+  await collectToasts();
+  assert.deepEqual(errorToasts, [], "error messages the console showed");
   assert.deepEqual(foreign, [], "requests to other addresses");
   assert.deepEqual(consoleErrors, [], "console errors");
   console.log(`ok: console scenario passed in chromium ${browser.version()}`);
