@@ -95,9 +95,13 @@ async fn serve(name: String) -> Response {
         return ApiError::NotFound("console file").into_response();
     };
     let body = match std::env::var_os(DEV_DIR_ENV) {
-        Some(dir) => match tokio::fs::read_to_string(std::path::Path::new(&dir).join(asset.name)).await {
+        Some(dir) => match tokio::fs::read_to_string(std::path::Path::new(&dir).join(asset.name))
+            .await
+        {
             Ok(text) => Cow::Owned(text),
-            Err(e) => return ApiError::Internal(format!("reading {}: {e}", asset.name)).into_response(),
+            Err(e) => {
+                return ApiError::Internal(format!("reading {}: {e}", asset.name)).into_response();
+            }
         },
         None => Cow::Borrowed(asset.body),
     };
@@ -115,7 +119,10 @@ async fn serve(name: String) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     // Files change with the binary; revalidating costs little on loopback or a LAN.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response

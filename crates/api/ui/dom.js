@@ -55,7 +55,7 @@ export function fmtMs(ms) {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
   const hours = Math.floor(m / 60);
-  if (hours < 48) return `${hours} h ${m % 60} min`;
+  if (hours < 48) return m % 60 ? `${hours} h ${m % 60} min` : `${hours} h`;
   return `${Math.round(hours / 24)} d`;
 }
 

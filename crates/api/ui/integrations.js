@@ -303,7 +303,7 @@ export async function integrationPage(view, id) {
       h("dt", {}, "Headers"), h("dd", {}, Object.entries(s.headers || {}).map(([k, v]) => h("div", {}, h("code", {}, `${k}: ${v}`)))),
       h("dt", {}, "Timeout"), h("dd", {}, fmtMs(s.requestTimeout)),
       h("dt", {}, "Payload"), h("dd", {}, s.payloadFormat),
-      h("dt", {}, "Retry policy"), h("dd", {}, h("code", {}, JSON.stringify(s.retryPolicy))),
+      h("dt", {}, "Retry policy"), h("dd", {}, describePolicy(s.retryPolicy)),
       s.bodyTemplate ? [h("dt", {}, "Body template"), h("dd", {}, h("pre", {}, s.bodyTemplate))] : null,
       s.transformations?.length ? [h("dt", {}, "Transformations"), h("dd", {}, h("pre", {}, JSON.stringify(s.transformations, null, 2)))] : null,
       h("dt", {}, "Version"), h("dd", {}, `${i.version}, updated ${fmtTime(i.updatedAt)}`)));
@@ -324,6 +324,15 @@ export async function integrationPage(view, id) {
     chartsPanel(charts, id),
     logsPanel(logs, id),
   ].map((p) => p.catch((e) => toast(e.message, "bad"))));
+}
+
+function describePolicy(p) {
+  if (!p || p.retryPolicyType === "none") return "no retries";
+  const growth = p.retryPolicyType === "exponential" ? `, ×${p.multiplier} each time` : p.retryPolicyType === "linear" ? ", growing linearly" : "";
+  const jitter = p.jitter ? (p.jitterMode === "full" ? "full jitter" : `jitter ±${Math.round(p.jitterRatio * 100)} %`) : "no jitter";
+  const extra = (p.retryOnStatus || []).length ? `; also retries ${p.retryOnStatus.join(", ")}` : "";
+  return `${p.retryPolicyType}: up to ${p.maxRetries} retries, first after ${fmtMs(p.retryDelay)}${growth}, capped at ${fmtMs(p.maxDelay)}; ${jitter}; ` +
+    `${p.retryOnTimeout ? "retries" : "does not retry"} timeouts; ${p.respectRetryAfter ? `honours Retry-After up to ${fmtMs(p.maxRetryAfter)}` : "ignores Retry-After"}${extra}.`;
 }
 
 async function bindingsPanel(panel, id) {

@@ -6,7 +6,10 @@
 //! them the test fails under `CI=true` and is skipped, loudly, elsewhere.
 
 #[path = "binary/harness.rs"]
-#[expect(dead_code, reason = "shared with the binary tests, which use all of it")]
+#[expect(
+    dead_code,
+    reason = "shared with the binary tests, which use all of it"
+)]
 mod harness;
 #[path = "api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
@@ -53,7 +56,9 @@ fn browser_tools() -> Result<PathBuf, String> {
         return Err("`node --version` failed".into());
     }
     if !console_dir().join("node_modules/playwright-core").is_dir() {
-        return Err("playwright-core is not installed: run `npm ci` in crates/server/tests/console".into());
+        return Err(
+            "playwright-core is not installed: run `npm ci` in crates/server/tests/console".into(),
+        );
     }
     chromium().ok_or_else(|| "chromium is missing: `apt-get install chromium`".into())
 }
@@ -86,7 +91,10 @@ async fn tenant_client(server: &Server, dir: &DataDir) -> (String, String) {
     let client: Value = response.json().await.expect("client json");
     (
         client["clientId"].as_str().expect("client id").to_owned(),
-        client["clientSecret"].as_str().expect("client secret").to_owned(),
+        client["clientSecret"]
+            .as_str()
+            .expect("client secret")
+            .to_owned(),
     )
 }
 

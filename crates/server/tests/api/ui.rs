@@ -22,7 +22,10 @@ async fn the_console_page_is_served_at_ui_with_a_same_origin_only_policy() {
     assert!(policy.contains("script-src 'self'"), "{policy}");
     let html = page.text().await.expect("html");
     assert!(html.contains(r#"<script type="module" src="/ui/app.js">"#));
-    assert!(!html.contains("http://") && !html.contains("https://"), "no outside address");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside address"
+    );
 }
 
 #[tokio::test]
@@ -44,15 +47,36 @@ async fn every_console_source_file_is_served_with_its_type_and_unknown_files_are
             .await
             .expect("file");
         assert_eq!(response.status(), StatusCode::OK, "{file}");
-        assert_eq!(response.headers()["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     }
-    let css = app.http.get(app.url("/ui/style.css")).send().await.expect("css");
+    let css = app
+        .http
+        .get(app.url("/ui/style.css"))
+        .send()
+        .await
+        .expect("css");
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 
-    let missing = app.http.get(app.url("/ui/../Cargo.toml")).send().await.expect("missing");
+    let missing = app
+        .http
+        .get(app.url("/ui/../Cargo.toml"))
+        .send()
+        .await
+        .expect("missing");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let missing = app.http.get(app.url("/ui/nothing.js")).send().await.expect("missing");
+    let missing = app
+        .http
+        .get(app.url("/ui/nothing.js"))
+        .send()
+        .await
+        .expect("missing");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
 }

@@ -3,7 +3,7 @@
 // Exits non-zero on the first failed expectation.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const env = (name) => {
@@ -19,6 +19,7 @@ const adminKey = env("ADMIN_KEY");
 const shots = env("SCREENSHOT_DIR");
 const executablePath = env("CHROMIUM");
 mkdirSync(shots, { recursive: true });
+rmSync(`${shots}/failure.png`, { force: true });
 
 const origin = new URL(base).origin;
 const foreign = [];
