@@ -303,6 +303,44 @@ export async function eventsList(view) {
     loadList();
   });
   await loadList();
+  await deliveriesPanel(view);
+}
+
+/** Recent deliveries across integrations, by status (from the deliveries list, when present). */
+async function deliveriesPanel(view) {
+  const integrations = await all("/api/v2/integrations");
+  const names = new Map(integrations.map((i) => [i.id, i.name]));
+  const status = h("select", { id: "deliveries-status" }, ["", "pending", "in_flight", "succeeded", "dead_lettered", "paused", "cancelled"].map((s) => h("option", { value: s }, s || "any")));
+  const form = h("form", { class: "row", "aria-label": "Filter deliveries" }, field("Status", status), h("button", { type: "submit" }, "Show"));
+  const body = h("div");
+  view.append(h("section", { class: "panel", "aria-labelledby": "deliveries-h" }, h("h2", { id: "deliveries-h" }, "Recent deliveries"), form, body));
+  const load = async () => {
+    const page = await optional(`/api/v2/deliveries${query({ status: status.value, limit: 50 })}`).catch((e) => {
+      toast(e.message, "bad");
+      return undefined;
+    });
+    clear(body);
+    if (page === null) {
+      form.hidden = true;
+      body.append(unavailable("Listing deliveries is"));
+      return;
+    }
+    if (!page) return;
+    body.append(h("table", { class: "stack" },
+      h("thead", {}, h("tr", {}, ["Delivery", "Event", "Integration", "Status", "Attempts", "Next attempt"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, page.data.map((d) => h("tr", {},
+        h("td", { "data-label": "Delivery" }, h("a", { href: `#/deliveries/${d.id}` }, "Open")),
+        h("td", { "data-label": "Event" }, h("a", { href: `#/events/${enc(d.eventId)}` }, h("code", {}, d.eventId))),
+        h("td", { "data-label": "Integration" }, names.get(d.integrationId) || d.integrationId),
+        h("td", { "data-label": "Status" }, deliveryStatus(d.status)),
+        h("td", { "data-label": "Attempts", class: "num" }, d.attemptCount),
+        h("td", { "data-label": "Next attempt" }, fmtTime(d.nextAttemptAt)))))));
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    load();
+  });
+  await load();
 }
 
 export async function eventPage(view, id) {
