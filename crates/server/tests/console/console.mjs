@@ -201,10 +201,28 @@ try {
   await page.locator('tr.secret-row[data-secret="crm_api_token"] .secret-version', { hasText: "2" }).waitFor();
   await shot("07-secrets");
 
+  step = "edit, disable and delete an integration";
+  await page.getByRole("link", { name: "Integrations" }).click();
+  await page.locator('tr[data-integration="Orders-Dead-End"] a').click();
+  await heading("Orders-Dead-End");
+  await page.click("#edit-integration");
+  await heading("Edit Orders-Dead-End");
+  assert.equal(await page.inputValue("#url"), `${receiver}/dead`, "the form holds the saved settings");
+  await page.fill("#requestTimeout", "5000");
+  await page.click("#save-integration");
+  await page.locator("dl.settings dd", { hasText: "5 s" }).waitFor();
+  await page.click("#toggle-enabled");
+  await page.locator("h1 .badge", { hasText: "disabled" }).waitFor();
+  await page.click("#delete-integration");
+  await page.getByRole("button", { name: "Delete", exact: true }).last().click();
+  await heading("Integrations");
+  await page.locator('tr[data-integration="CRM-Sync-Webhook-Resilient"]').waitFor();
+  assert.equal(await page.locator('tr[data-integration="Orders-Dead-End"]').count(), 0, "deleted");
+
   step = "readable at phone width";
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("link", { name: "Integrations" }).click();
-  await page.locator('tr[data-integration="Orders-Dead-End"]').waitFor();
+  await page.locator('tr[data-integration="CRM-Sync-Webhook-Resilient"]').waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at phone width`);
   await shot("08-integrations-phone");
