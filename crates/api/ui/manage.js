@@ -1,7 +1,7 @@
 // Secrets (write-only values, rotation, usedBy) and the operator's view for the admin key.
 
 import { ApiProblem, all, api, optional } from "./api.js";
-import { badge, clear, clearErrors, confirmDialog, field, fmtTime, h, showProblem, toast, unavailable } from "./dom.js";
+import { badge, clear, clearErrors, confirmDialog, field, fmtMs, fmtTime, h, showProblem, toast, unavailable } from "./dom.js";
 
 const enc = encodeURIComponent;
 
@@ -99,7 +99,8 @@ export async function operatorView(view) {
   const overview = h("section", { class: "panel", "aria-labelledby": "overview-h" }, h("h2", { id: "overview-h" }, "Health across tenants"));
   view.append(overview);
   const data = await optional("/api/v2/admin/overview").catch(() => null);
-  if (data) overview.append(generic(data));
+  if (data?.queue && Array.isArray(data.tenants)) overview.append(...overviewParts(data));
+  else if (data) overview.append(generic(data));
   else overview.append(unavailable("The cross-tenant overview (queue depth and lag, failing integrations) is"));
 
   const name = h("input", { id: "tenant-name", "data-field": "name" });
@@ -166,7 +167,34 @@ async function clientsPanel(row, tenant) {
   })), form, shown);
 }
 
-/** Renders an overview of any shape: arrays of objects as tables, objects as lists. */
+/** The overview (`GET /api/v2/admin/overview`): queue, tenants, failing integrations. */
+function overviewParts(data) {
+  const q = data.queue;
+  const failing = data.failingIntegrations || [];
+  return [
+    h("dl", { class: "settings", id: "queue" },
+      h("dt", {}, "Due now"), h("dd", {}, q.due), h("dt", {}, "Scheduled"), h("dd", {}, q.scheduled),
+      h("dt", {}, "In flight"), h("dd", {}, q.inFlight), h("dt", {}, "Paused"), h("dd", {}, q.paused),
+      h("dt", {}, "Lag (oldest due)"), h("dd", {}, fmtMs((q.lagSeconds || 0) * 1000))),
+    h("h3", {}, "Tenants"),
+    h("table", { class: "stack" }, h("thead", {}, h("tr", {}, ["Tenant", "Integrations", "Dead letters", "Created"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, data.tenants.map((t) => h("tr", {},
+        h("td", { "data-label": "Tenant" }, t.name), h("td", { "data-label": "Integrations", class: "num" }, t.integrations),
+        h("td", { "data-label": "Dead letters", class: "num" }, t.deadLetters), h("td", { "data-label": "Created" }, fmtTime(t.createdAt)))))),
+    h("h3", {}, "Failing integrations (last hour)"),
+    failing.length
+      ? h("table", { class: "stack" }, h("thead", {}, h("tr", {}, ["Tenant", "Integration", "State", "Attempts", "Failed", "Success", "Last failure"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, failing.map((i) => h("tr", {},
+          h("td", { "data-label": "Tenant" }, i.tenantName), h("td", { "data-label": "Integration" }, i.name),
+          h("td", { "data-label": "State" }, i.enabled ? badge("enabled", "ok") : badge("disabled")),
+          h("td", { "data-label": "Attempts", class: "num" }, i.attempts), h("td", { "data-label": "Failed", class: "num" }, i.failed),
+          h("td", { "data-label": "Success", class: "num" }, i.successRate === null || i.successRate === undefined ? "—" : `${Math.round(i.successRate * 100)} %`),
+          h("td", { "data-label": "Last failure" }, fmtTime(i.lastFailureAt))))))
+      : h("p", { class: "muted" }, "None: every integration's last attempt succeeded."),
+  ];
+}
+
+/** Renders an overview of any other shape: arrays of objects as tables, objects as lists. */
 function generic(value, depth = 0) {
   if (Array.isArray(value)) {
     if (!value.length) return h("p", { class: "muted" }, "None.");
