@@ -79,12 +79,12 @@ function signInPage(view) {
   const adminKey = h("input", { id: "admin-key", name: "adminKey", type: "password", autocomplete: "off", required: true });
   const tenantForm = h("form", { class: "panel", "aria-labelledby": "tenant-sign-in" },
     h("h2", { id: "tenant-sign-in" }, "Tenant: API client"),
-    h("p", { class: "muted" }, "Sign in with an API client's id and secret (from `ricochet tenants create`)."),
+    h("p", { class: "muted" }, "Sign in with an API client's id and secret (", h("code", {}, "ricochet tenants create NAME"), " prints one)."),
     h("div", { class: "form-grid" }, field("Client id", clientId), field("Client secret", secret)),
     h("p", {}, h("button", { type: "submit" }, "Sign in")));
   const adminForm = h("form", { class: "panel", "aria-labelledby": "admin-sign-in" },
     h("h2", { id: "admin-sign-in" }, "Operator: admin key"),
-    h("p", { class: "muted" }, "The platform admin key sees tenants and the queue, not tenants' data."),
+    h("p", { class: "muted" }, "The platform admin key (", h("code", {}, "RICOCHET_ADMIN_KEY"), ", or ", h("code", {}, "admin.key"), " in the data directory) sees tenants and the queue, not tenants' data."),
     h("div", { class: "form-grid" }, field("Admin key", adminKey)),
     h("p", {}, h("button", { type: "submit" }, "Sign in as operator")));
   const attempt = (fn) => async (e) => {

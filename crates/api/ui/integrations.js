@@ -35,7 +35,14 @@ export async function integrationsList(view) {
     panel.append(h("p", {}, "No integrations yet. ", h("a", { href: "#/integrations/new" }, "Create the first one"), "."));
     return;
   }
-  const stats = await Promise.all(integrations.map((i) => stats24h(i.id)));
+  const [tenant, ...stats] = await Promise.all([
+    optional("/api/v2/stats?window=24h").catch(() => null),
+    ...integrations.map((i) => stats24h(i.id)),
+  ]);
+  if (tenant) {
+    panel.append(h("p", { id: "tenant-stats" }, `Last 24 h, all integrations: ${tenant.attempts} attempts, success ${fmtPercent(tenant.successRate)}, `
+      + `average response ${fmtMs(tenant.responseTimeMs?.avg)}, ${tenant.deadLetters ?? 0} dead letters.`));
+  }
   const statsMissing = stats.every((s) => s === null);
   const body = h("tbody");
   integrations.forEach((i, n) => {

@@ -140,9 +140,14 @@ async fn the_console_takes_a_tenant_through_the_guide_in_headless_chromium() {
         .expect("running node");
     assert!(status.success(), "the browser scenario failed: {status}");
 
-    let hits = receiver.hits();
+    // Two events reach `/crm` (three attempts each), one reaches `/dead` (two).
+    let hits = receiver.wait_for(8, harness::DEADLINE).await;
     let count = |path: &str| hits.iter().filter(|hit| hit.path == path).count();
-    assert_eq!(count("/crm"), 3, "two failures and a success");
+    assert_eq!(
+        count("/crm"),
+        6,
+        "two failures and a success, for each event"
+    );
     assert_eq!(count("/dead"), 2, "the refused attempt and the replay");
     let crm = hits
         .iter()

@@ -135,9 +135,24 @@ try {
   assert.deepEqual(statuses, ["200", "503", "503"], "newest first");
   await shot("04-integration");
 
-  step = "filter the logs by 503";
+  step = "the logs update while new attempts arrive";
+  // Published by the test itself (not the console) while the page is open.
+  const token = await (await fetch(`${base}/oauth/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }),
+  })).json();
+  const published = await fetch(`${base}/api/v2/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token.access_token}`, "content-type": "application/json" },
+    body: JSON.stringify({ type: "routing.queue.member.update", id: "evt-live-2", data: {} }),
+  });
+  assert.equal(published.status, 202);
+  await page.locator("#log-rows tr.log-row code", { hasText: "evt-live-2" }).first().waitFor();
+
+  step = "filter the logs by 503 and event id";
   await page.uncheck("#log-live");
   await page.fill("#log-status-code", "503");
+  await page.fill("#log-event-id", "evt-flaky-1");
   await page.click("#apply-log-filter");
   await page.waitForFunction(() => [...document.querySelectorAll("#log-rows tr.log-row")].every((r) => r.dataset.status === "503")
     && document.querySelectorAll("#log-rows tr.log-row").length === 2);
