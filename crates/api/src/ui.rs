@@ -61,6 +61,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../ui/integrations.js"),
     },
     Asset {
+        name: "logs.js",
+        content_type: JS,
+        body: include_str!("../ui/logs.js"),
+    },
+    Asset {
+        name: "stats.js",
+        content_type: JS,
+        body: include_str!("../ui/stats.js"),
+    },
+    Asset {
         name: "activity.js",
         content_type: JS,
         body: include_str!("../ui/activity.js"),

@@ -1,11 +1,13 @@
 // Integrations: the list with health, the create/edit form with the retry-schedule preview,
 // and an integration's page (settings, bindings, signing secret, secrets, charts, logs).
 
-import { ApiProblem, all, api, get, optional, query } from "./api.js";
+import { ApiProblem, all, api, get, optional } from "./api.js";
 import {
-  badge, clear, clearErrors, confirmDialog, field, fmtMs, fmtPercent, fmtTime, h, localToIso, onLeave,
-  showProblem, statusBadge, svg, toast, unavailable,
+  badge, clear, clearErrors, confirmDialog, field, fmtMs, fmtPercent, fmtTime, h, showProblem, svg, toast,
+  unavailable,
 } from "./dom.js";
+import { logsPanel } from "./logs.js";
+import { chartsPanel } from "./stats.js";
 import { DEFAULT_POLICY, retrySchedule } from "./schedule.js";
 
 const enc = encodeURIComponent;
@@ -422,119 +424,4 @@ async function secretsPanel(panel, id) {
   panel.append(used.length
     ? h("ul", {}, used.map((x) => h("li", {}, h("code", {}, x.name), ` version ${x.version}, rotated ${fmtTime(x.updatedAt)} `, h("a", { href: "#/secrets" }, "manage"))))
     : h("p", { class: "muted" }, "None."));
-}
-
-async function chartsPanel(panel, id) {
-  clear(panel).append(h("h2", { id: "charts-h" }, "Response times and status codes"));
-  const windowSelect = h("select", { id: "stats-window", "aria-label": "Window" }, ["1h", "24h", "7d"].map((w) => h("option", { value: w, selected: w === "24h" }, w)));
-  const body = h("div");
-  panel.append(windowSelect, body);
-  const load = async () => {
-    const stats = await optional(`/api/v2/integrations/${enc(id)}/stats?window=${windowSelect.value}`).catch(() => null);
-    clear(body);
-    if (!stats) {
-      windowSelect.hidden = true;
-      body.append(unavailable("Statistics are"));
-      return;
-    }
-    const rt = stats.responseTimeMs || {};
-    body.append(h("p", {},
-      `${stats.attempts} attempts, success ${fmtPercent(stats.successRate)}; response avg ${fmtMs(rt.avg)}, p50 ${fmtMs(rt.p50)}, p95 ${fmtMs(rt.p95)}, p99 ${fmtMs(rt.p99)}; ${stats.deadLetters ?? 0} dead letters.`));
-    body.append(h("h3", {}, "Average response time"),
-      barChart((stats.buckets || []).map((b) => ({ label: new Date(b.start).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hour12: false }), value: b.avgResponseMs ?? 0, kind: b.failed ? "bad" : "ok" })), "Average response time per interval"));
-    body.append(h("h3", {}, "Status codes"),
-      barChart((stats.byStatusCode || []).map((c) => ({ label: c.statusCode ?? "none", value: c.count, kind: c.statusCode && c.statusCode < 300 ? "ok" : "bad" })), "Attempts by status code"));
-  };
-  windowSelect.addEventListener("change", load);
-  await load();
-}
-
-function barChart(points, label) {
-  if (!points.length) return h("p", { class: "muted" }, "No attempts in this window.");
-  const W = 520, H = 120, pad = 20, max = Math.max(...points.map((p) => p.value), 1), bw = (W - pad * 2) / points.length;
-  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H + 18}`, role: "img", "aria-label": label });
-  const every = Math.ceil(points.length / 12);
-  points.forEach((p, i) => {
-    const height = (p.value / max) * (H - 10);
-    chart.append(svg("rect", { x: pad + i * bw + bw * 0.1, y: H - height, width: Math.max(bw * 0.8, 1), height, fill: p.kind === "bad" ? "#c02626" : "#17803d" },
-      svg("title", {}, `${p.label}: ${Math.round(p.value)}`)));
-    if (i % every === 0) chart.append(svg("text", { x: pad + i * bw + bw / 2, y: H + 14, "text-anchor": "middle" }, String(p.label)));
-  });
-  return chart;
-}
-
-// ---- logs ----------------------------------------------------------------------------------
-
-async function logsPanel(panel, id) {
-  const f = {
-    statusCode: h("input", { id: "log-status-code", type: "number", "data-field": "statusCode", placeholder: "503" }),
-    statusClass: h("select", { id: "log-status-class", "data-field": "statusClass" }, ["", "2xx", "3xx", "4xx", "5xx"].map((c) => h("option", { value: c }, c || "any"))),
-    outcome: h("select", { id: "log-outcome", "data-field": "outcome" }, ["", "succeeded", "failed"].map((c) => h("option", { value: c }, c || "any"))),
-    eventId: h("input", { id: "log-event-id", "data-field": "eventId" }),
-    from: h("input", { id: "log-from", type: "datetime-local", step: 1, "data-field": "from" }),
-    to: h("input", { id: "log-to", type: "datetime-local", step: 1, "data-field": "to" }),
-  };
-  const live = h("input", { id: "log-live", type: "checkbox", checked: true });
-  const form = h("form", { class: "row", "aria-label": "Filter logs" }, h("div", { class: "form-summary", tabindex: "-1" }),
-    field("Status code", f.statusCode), field("Status class", f.statusClass), field("Outcome", f.outcome),
-    field("Event id", f.eventId), field("From", f.from), field("To", f.to),
-    h("button", { type: "submit", id: "apply-log-filter" }, "Filter"),
-    h("label", { class: "check" }, live, "Live"));
-  const table = h("tbody", { id: "log-rows" });
-  const older = h("button", { type: "button", class: "quiet", id: "logs-older" }, "Older");
-  const newer = h("button", { type: "button", class: "quiet", id: "logs-newer" }, "Newest");
-  const summary = h("span", { class: "muted", id: "log-summary" });
-  panel.append(h("h2", { id: "logs-h" }, "Logs"), form,
-    h("table", { class: "stack" }, h("thead", {}, h("tr", {}, ["Time", "Attempt", "Status", "Outcome", "Duration", "Event", "Next attempt", "Delivery"].map((t) => h("th", {}, t)))), table),
-    h("div", { class: "row" }, newer, older, summary));
-  let cursors = [undefined];
-  let nextCursor = null;
-  const load = async () => {
-    const params = {
-      statusCode: f.statusCode.value, statusClass: f.statusClass.value, outcome: f.outcome.value,
-      eventId: f.eventId.value.trim(), from: localToIso(f.from.value), to: localToIso(f.to.value),
-      limit: 25, cursor: cursors[cursors.length - 1],
-    };
-    let page;
-    try {
-      page = await get(`/api/v2/integrations/${enc(id)}/logs${query(params)}`);
-    } catch (e) {
-      if (e instanceof ApiProblem) showProblem(form, e.problem);
-      return;
-    }
-    clearErrors(form);
-    nextCursor = page.nextCursor || null;
-    older.disabled = !nextCursor;
-    newer.disabled = cursors.length === 1;
-    summary.textContent = `${page.data.length} attempts shown${cursors.length > 1 ? ` (page ${cursors.length})` : ""}, newest first.`;
-    clear(table).append(...page.data.map((a) => h("tr", { class: "log-row", dataset: { status: a.statusCode ?? "", outcome: a.outcome } },
-      h("td", { "data-label": "Time" }, fmtTime(a.startedAt)),
-      h("td", { "data-label": "Attempt", class: "num" }, a.attemptNumber),
-      h("td", { "data-label": "Status" }, a.statusCode ? statusBadge(a.statusCode) : badge(a.errorKind || "error", "bad")),
-      h("td", { "data-label": "Outcome" }, a.outcome),
-      h("td", { "data-label": "Duration", class: "num" }, fmtMs(a.durationMs)),
-      h("td", { "data-label": "Event" }, h("a", { href: `#/events/${enc(a.eventId)}` }, h("code", {}, a.eventId))),
-      h("td", { "data-label": "Next attempt" }, a.nextAttemptAt ? fmtTime(a.nextAttemptAt) : "—"),
-      h("td", { "data-label": "Delivery" }, h("a", { href: `#/deliveries/${a.deliveryId}`, class: "delivery-link" }, "Open")))));
-    if (!page.data.length) table.append(h("tr", {}, h("td", { colspan: 8, class: "muted" }, "No attempts match.")));
-  };
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    cursors = [undefined];
-    load();
-  });
-  older.addEventListener("click", () => {
-    if (nextCursor) cursors.push(nextCursor);
-    load();
-  });
-  newer.addEventListener("click", () => {
-    cursors = [undefined];
-    load();
-  });
-  // New attempts appear while the newest page is shown and Live is on.
-  const timer = setInterval(() => {
-    if (live.checked && cursors.length === 1 && document.visibilityState === "visible") load();
-  }, 2000);
-  onLeave(() => clearInterval(timer));
-  await load();
 }

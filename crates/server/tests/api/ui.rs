@@ -37,7 +37,7 @@ async fn every_console_source_file_is_served_with_its_type_and_unknown_files_are
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.ends_with(".js"))
         .collect();
-    assert!(scripts.len() >= 7, "{scripts:?}");
+    assert!(scripts.len() >= 9, "{scripts:?}");
 
     for file in &scripts {
         let response = app
