@@ -12,3 +12,4 @@ mod retries;
 mod robustness;
 mod secrets;
 mod tenants;
+mod ui;
