@@ -60,10 +60,11 @@ impl OAuthFailure {
 
 impl IntoResponse for OAuthFailure {
     fn into_response(self) -> Response {
-        let status = if self.error == "invalid_client" {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
+        let status = match self.error {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
         };
         let body = OAuthError {
             error: self.error,
@@ -73,6 +74,12 @@ impl IntoResponse for OAuthFailure {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             let challenge = if self.basic_attempted {
                 r#"Basic realm="ricochet""#
@@ -169,8 +176,13 @@ async fn exchange(
         Ok(id) => ricochet_store::api_clients::find_api_client(&state.pool, id)
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, "looking up an API client");
-                OAuthFailure::new("server_error", "try again later")
+                if e.is_unavailable() {
+                    tracing::warn!(error = %e, "looking up an API client: database unavailable");
+                    OAuthFailure::new("temporarily_unavailable", "the database is unavailable; retry shortly")
+                } else {
+                    tracing::error!(error = %e, "looking up an API client");
+                    OAuthFailure::new("server_error", "try again later")
+                }
             })?,
         Err(_) => None,
     };
