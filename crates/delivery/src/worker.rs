@@ -25,6 +25,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
 
 /// What every attempt shares.
@@ -36,6 +37,10 @@ struct Shared {
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
     max_body: usize,
+    /// Whether the database answers: an attempt is not started while it does not.
+    reachable: Reachability,
+    /// How long an attempt waits for the database before it is left to its lease.
+    hold_limit: Duration,
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
@@ -85,6 +90,8 @@ pub async fn run(
         http,
         keyring,
         max_body: config.max_body_bytes,
+        reachable: Reachability::spawn(pool.clone()),
+        hold_limit: config.lease_grace / 2,
     };
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
@@ -245,6 +252,12 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         )
         .await?
     };
+    // What is sent while the database does not answer could not be recorded, and would be sent
+    // again after the lease: wait for it (within the lease), or leave the delivery to its lease.
+    if !shared.reachable.is_up() && !shared.reachable.wait_up(shared.hold_limit).await {
+        tracing::warn!(delivery = %claimed.id, "the database does not answer; the attempt was not started and runs after its lease");
+        return Ok(());
+    }
     let mut result = attempt::perform(&shared.http, &claimed, &secrets, shared.max_body).await;
     let policy = &claimed.settings.0.retry_policy;
     let decision = match result.refused.take() {

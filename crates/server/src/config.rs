@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
+/// Where the API listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
 /// Ricochet: a multi-tenant control plane for outbound webhooks.
 #[derive(Debug, Parser)]
 #[command(name = "ricochet", version, about)]
@@ -168,7 +171,7 @@ pub struct WorkerOpts {
 #[derive(Debug, Clone, Args)]
 pub struct ApiOpts {
     /// Address to listen on (port 0 picks a free one).
-    #[arg(long, env = "RICOCHET_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "RICOCHET_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
     /// The platform admin key; generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_ADMIN_KEY", hide_env_values = true)]

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
@@ -14,12 +16,19 @@ use crate::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 /// Name of Ricochet's database inside the embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "ricochet";
 
+/// How often the supervisor looks at the embedded postmaster.
+const SUPERVISE_EVERY: Duration = Duration::from_millis(500);
+
+/// How long start-up keeps trying an external server that does not answer yet.
+const CONNECT_FOR: Duration = Duration::from_secs(30);
+
 /// A connection pool and, when embedded, the cluster behind it.
 #[derive(Debug)]
 pub struct Database {
     /// The pool.
     pub pool: PgPool,
-    embedded: Option<EmbeddedPostgres>,
+    embedded: Option<Arc<Mutex<EmbeddedPostgres>>>,
+    supervisor: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Database {
@@ -34,10 +43,15 @@ impl Database {
             Some(url) => {
                 let options = PgConnectOptions::from_str(url.expose_secret())
                     .context("DATABASE_URL is not a valid PostgreSQL URL")?;
-                (options, None)
+                let pool = connect_retrying(max_connections, options).await?;
+                return Ok(Database {
+                    pool,
+                    embedded: None,
+                    supervisor: None,
+                });
             }
             None => {
-                let cluster_dir = data_dir.join("postgres");
+                let cluster_dir = crate::data_dir::cluster_dir(data_dir);
                 let opts = EmbeddedOptions {
                     cluster_dir,
                     ephemeral: false,
@@ -56,7 +70,44 @@ impl Database {
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
-        Ok(Database { pool, embedded })
+        Ok(Database {
+            pool,
+            embedded: embedded.map(|e| Arc::new(Mutex::new(e))),
+            supervisor: None,
+        })
+    }
+
+    /// Watches the embedded cluster for the life of this process and starts it again, on the
+    /// same data directory and socket, when its postmaster dies (kill -9, OOM killer): the pool
+    /// reconnects by itself once it is back. Only the process holding the data directory's lock
+    /// supervises, so two never race to start it. Nothing to do with `DATABASE_URL`, where the
+    /// pool simply reconnects when the server is back.
+    pub fn supervise(&mut self) {
+        let Some(embedded) = self.embedded.clone() else {
+            return;
+        };
+        self.supervisor = Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SUPERVISE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let embedded = embedded.clone();
+                let check = tokio::task::spawn_blocking(move || {
+                    let mut pg = embedded.lock().expect("the supervisor never panics holding it");
+                    if pg.postmaster_alive() {
+                        return Ok(false);
+                    }
+                    tracing::error!("embedded PostgreSQL is not running; starting it again");
+                    pg.restart_if_stopped()
+                });
+                match check.await {
+                    Ok(Ok(true)) => tracing::info!("embedded PostgreSQL restarted"),
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "restarting embedded PostgreSQL"),
+                    Err(e) => tracing::error!(error = %e, "supervising embedded PostgreSQL"),
+                }
+            }
+        }));
     }
 
     /// Applies the embedded migrations.
@@ -69,13 +120,40 @@ impl Database {
 
     /// Closes the pool and stops the embedded cluster if this process started it.
     pub async fn close(self) {
+        if let Some(supervisor) = self.supervisor {
+            supervisor.abort();
+            supervisor.await.ok();
+        }
         self.pool.close().await;
         if let Some(embedded) = self.embedded {
-            match tokio::task::spawn_blocking(move || embedded.stop_if_owned()).await {
+            let stop = move || {
+                let pg = embedded.lock().expect("the supervisor never panics holding it");
+                pg.stop_if_owned()
+            };
+            match tokio::task::spawn_blocking(stop).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "stopping embedded PostgreSQL"),
                 Err(e) => tracing::error!(error = %e, "stopping embedded PostgreSQL"),
             }
+        }
+    }
+}
+
+/// A pool on an external server, trying for [`CONNECT_FOR`] while it does not answer yet (it
+/// may be starting alongside Ricochet). Once running, the pool reconnects by itself.
+async fn connect_retrying(max_connections: u32, options: PgConnectOptions) -> anyhow::Result<PgPool> {
+    let deadline = Instant::now() + CONNECT_FOR;
+    loop {
+        let pool = ricochet_store::pool_options(max_connections)
+            .connect_with(options.clone())
+            .await;
+        match pool {
+            Ok(pool) => return Ok(pool),
+            Err(e) if ricochet_store::error::is_unavailable(&e) && Instant::now() < deadline => {
+                tracing::warn!(error = %e, "PostgreSQL does not answer yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e).context("connecting to PostgreSQL"),
         }
     }
 }
