@@ -178,7 +178,10 @@ async fn exchange(
             .map_err(|e| {
                 if e.is_unavailable() {
                     tracing::warn!(error = %e, "looking up an API client: database unavailable");
-                    OAuthFailure::new("temporarily_unavailable", "the database is unavailable; retry shortly")
+                    OAuthFailure::new(
+                        "temporarily_unavailable",
+                        "the database is unavailable; retry shortly",
+                    )
                 } else {
                     tracing::error!(error = %e, "looking up an API client");
                     OAuthFailure::new("server_error", "try again later")

@@ -83,7 +83,9 @@ async fn open_for_command(global: &GlobalOpts, command: &str) -> anyhow::Result<
                     "using the database of the Ricochet server running on data directory {} ({}{})",
                     global.data_dir.display(),
                     holder.describe(),
-                    url.as_ref().map(|u| format!(", API at {u}")).unwrap_or_default()
+                    url.as_ref()
+                        .map(|u| format!(", API at {u}"))
+                        .unwrap_or_default()
                 )?;
                 (None, url)
             }
@@ -196,6 +198,16 @@ async fn run_roles(
         }
         None => None,
     };
+    // Retention belongs to the worker role: any number of workers may run it side by side.
+    let retention_task = worker.as_ref().map(|opts| {
+        let mut config = ricochet_delivery::retention::RetentionConfig::new(opts.retention);
+        config.every = opts.retention_interval;
+        tokio::spawn(ricochet_delivery::retention::run(
+            db.pool.clone(),
+            config,
+            stopped(),
+        ))
+    });
     let worker_task = worker_config.map(|config| {
         tokio::spawn(ricochet_delivery::run(
             db.pool.clone(),
@@ -221,6 +233,9 @@ async fn run_roles(
         }
     };
     let (api_result, worker_result) = tokio::join!(api_run, worker_run);
+    if let Some(task) = retention_task {
+        task.await.ok();
+    }
     signal.abort();
     tracing::info!("stopped");
     api_result.and(worker_result)

@@ -30,8 +30,7 @@ impl DataDirLock {
     /// Takes the lock unless another process holds it (then says who). `command` names this
     /// process in the lock file (`serve`, `tenants create`, ...).
     pub fn try_acquire(data_dir: &Path, command: &str) -> anyhow::Result<Result<Self, Holder>> {
-        fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let path = data_dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .create(true)
@@ -121,7 +120,11 @@ mod tests {
             format!("process {} (ricochet serve)", std::process::id())
         );
         drop(first);
-        assert!(DataDirLock::try_acquire(&dir, "migrate").expect("lock file").is_ok());
+        assert!(
+            DataDirLock::try_acquire(&dir, "migrate")
+                .expect("lock file")
+                .is_ok()
+        );
         fs::remove_dir_all(&dir).ok();
     }
 

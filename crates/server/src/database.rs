@@ -93,7 +93,9 @@ impl Database {
                 tick.tick().await;
                 let embedded = embedded.clone();
                 let check = tokio::task::spawn_blocking(move || {
-                    let mut pg = embedded.lock().expect("the supervisor never panics holding it");
+                    let mut pg = embedded
+                        .lock()
+                        .expect("the supervisor never panics holding it");
                     if pg.postmaster_alive() {
                         return Ok(false);
                     }
@@ -127,7 +129,9 @@ impl Database {
         self.pool.close().await;
         if let Some(embedded) = self.embedded {
             let stop = move || {
-                let pg = embedded.lock().expect("the supervisor never panics holding it");
+                let pg = embedded
+                    .lock()
+                    .expect("the supervisor never panics holding it");
                 pg.stop_if_owned()
             };
             match tokio::task::spawn_blocking(stop).await {
@@ -141,7 +145,10 @@ impl Database {
 
 /// A pool on an external server, trying for [`CONNECT_FOR`] while it does not answer yet (it
 /// may be starting alongside Ricochet). Once running, the pool reconnects by itself.
-async fn connect_retrying(max_connections: u32, options: PgConnectOptions) -> anyhow::Result<PgPool> {
+async fn connect_retrying(
+    max_connections: u32,
+    options: PgConnectOptions,
+) -> anyhow::Result<PgPool> {
     let deadline = Instant::now() + CONNECT_FOR;
     loop {
         let pool = ricochet_store::pool_options(max_connections)

@@ -170,12 +170,19 @@ impl EmbeddedPostgres {
     pub fn postmaster_alive(&self) -> bool {
         let pid = fs::read_to_string(self.data_dir.join("postmaster.pid"))
             .ok()
-            .and_then(|text| text.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+            .and_then(|text| {
+                text.lines()
+                    .next()
+                    .and_then(|l| l.trim().parse::<u32>().ok())
+            });
         pid.is_some_and(|pid| {
             let stat = fs::read_to_string(format!("/proc/{pid}/stat"));
             // "pid (comm) state ...": a zombie has exited.
             stat.is_ok_and(|stat| {
-                stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) != Some("Z")
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next())
+                    != Some("Z")
             }) && !pid_is_foreign(pid, fs::canonicalize(&self.data_dir).ok().as_deref())
         })
     }

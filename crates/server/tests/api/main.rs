@@ -7,6 +7,7 @@ mod harness;
 mod integrations;
 mod openapi;
 mod receiver;
+mod retention;
 mod retries;
 mod secrets;
 mod tenants;
