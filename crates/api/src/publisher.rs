@@ -93,8 +93,15 @@ async fn run(
                 }
             }
             // The database is out of reach: every event of the batch is refused at once (503),
-            // rather than each waiting for a connection in turn.
+            // rather than each published alone, waiting for a connection in turn.
+            // So are the events that queued up while it waited for a connection: each would
+            // otherwise wait for one more in turn.
             Err(e) if e.is_unavailable() => {
+                if let Ok(mut queue) = rx.try_lock() {
+                    while let Ok(job) = queue.try_recv() {
+                        jobs.push(job);
+                    }
+                }
                 tracing::warn!(error = %e, events = jobs.len(), "publishing refused: database unavailable");
                 for job in jobs.drain(..) {
                     let unavailable = StoreError::Database(sqlx::Error::PoolTimedOut);

@@ -26,7 +26,7 @@ const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 /// How long a caller waits for a pooled connection. Short, so that while the database is down
 /// (or every connection is busy for that long) a request is answered "unavailable, retry"
 /// quickly instead of hanging.
-pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The options of every Ricochet pool: at most `max_connections`, waiting up to
 /// [`ACQUIRE_TIMEOUT`] for one.
