@@ -6,6 +6,7 @@ mod delivery;
 mod harness;
 mod integrations;
 mod openapi;
+mod outage;
 mod receiver;
 mod retention;
 mod retries;
