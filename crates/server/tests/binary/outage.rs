@@ -116,7 +116,7 @@ async fn a_kill_9_of_the_embedded_postgres_under_load_is_answered_with_fast_503s
         server.child.try_wait().expect("status").is_none(),
         "Ricochet kept running"
     );
-    let answers = answers.lock().expect("answers");
+    let answers = std::mem::take(&mut *answers.lock().expect("answers"));
     let refused: Vec<&Answer> = answers
         .iter()
         .filter(|a| a.status != StatusCode::ACCEPTED)
