@@ -164,11 +164,18 @@ const LEASE_SESSION: &str = "SET synchronous_commit TO off";
 const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false), \
      set_config('enable_hashjoin', 'off', false), set_config('enable_mergejoin', 'off', false)";
 
+/// How long the claiming and recording connections are waited for.
+const SESSION_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A pool of connections to the same database as `pool` whose sessions start with `setting`.
 fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgPool {
     // A SET after connecting rather than the `options` startup parameter, which connection
     // poolers such as PgBouncer refuse by default.
     ricochet_store::pool_options(u32::try_from(connections).unwrap_or(u32::MAX))
+        // Claims and records are not answered to a waiting client: under load, or while the
+        // database restarts, they wait for a connection rather than fail (a record that fails
+        // sends its attempt again after the lease).
+        .acquire_timeout(SESSION_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move { sqlx::query(setting).execute(conn).await.map(|_| ()) })
         })

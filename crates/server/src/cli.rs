@@ -118,7 +118,7 @@ async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
 /// On the embedded cluster the process takes the data directory's lock for its life and
 /// supervises the cluster. A second `serve` on a locked data directory refuses to start; an
 /// `api` or `worker` role joins the cluster of the process holding it (roles scale out on one
-/// database), without supervising it.
+/// database), and takes the lock and the supervision over when that process exits.
 async fn serve(
     global: &GlobalOpts,
     api: Option<ApiOpts>,
@@ -145,15 +145,14 @@ async fn serve(
         },
     };
     let mut db = open(global).await?;
-    if lock.is_some() {
-        db.supervise();
-    }
-    let result = run_roles(global, &db, api, worker, lock.is_some()).await;
-    if lock.is_some() {
+    let holds_data_dir = lock.is_some();
+    // The lock moves to the supervisor, which lives as long as the database handle.
+    db.supervise(global.data_dir.clone(), role, lock);
+    let result = run_roles(global, &db, api, worker, holds_data_dir).await;
+    if holds_data_dir {
         data_dir::remove_listen_addr(&global.data_dir);
     }
     db.close().await;
-    drop(lock);
     result
 }
 

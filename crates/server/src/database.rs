@@ -1,7 +1,7 @@
 //! The database: an existing server from `DATABASE_URL`, or the embedded cluster in the data
 //! directory, which this process stops on exit only if it started it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
+use crate::data_dir::DataDirLock;
 use crate::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 
 /// Name of Ricochet's database inside the embedded cluster.
@@ -29,6 +30,9 @@ pub struct Database {
     pub pool: PgPool,
     embedded: Option<Arc<Mutex<EmbeddedPostgres>>>,
     supervisor: Option<tokio::task::JoinHandle<()>>,
+    /// The data directory's lock, once this process holds it: released only after the
+    /// cluster is stopped, so that no other process starts using a cluster about to stop.
+    lock: Arc<Mutex<Option<DataDirLock>>>,
 }
 
 impl Database {
@@ -48,6 +52,7 @@ impl Database {
                     pool,
                     embedded: None,
                     supervisor: None,
+                    lock: Arc::default(),
                 });
             }
             None => {
@@ -74,25 +79,51 @@ impl Database {
             pool,
             embedded: embedded.map(|e| Arc::new(Mutex::new(e))),
             supervisor: None,
+            lock: Arc::default(),
         })
     }
 
     /// Watches the embedded cluster for the life of this process and starts it again, on the
-    /// same data directory and socket, when its postmaster dies (kill -9, OOM killer): the pool
-    /// reconnects by itself once it is back. Only the process holding the data directory's lock
-    /// supervises, so two never race to start it. Nothing to do with `DATABASE_URL`, where the
-    /// pool simply reconnects when the server is back.
-    pub fn supervise(&mut self) {
+    /// same data directory and socket, when its postmaster dies (kill -9, the OOM killer): the
+    /// pool reconnects by itself once it is back. Only the process holding the data
+    /// directory's lock supervises, so two never race to start it; a process that joined the
+    /// cluster of another (`lock` is `None`) takes the lock over when that one exits, and
+    /// supervises from then on. Nothing to do with `DATABASE_URL`, where the pool simply
+    /// reconnects when the server is back.
+    pub fn supervise(
+        &mut self,
+        data_dir: PathBuf,
+        command: &'static str,
+        lock: Option<DataDirLock>,
+    ) {
+        *self
+            .lock
+            .lock()
+            .expect("the supervisor never panics holding it") = lock;
         let Some(embedded) = self.embedded.clone() else {
             return;
         };
+        let lock = self.lock.clone();
         self.supervisor = Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(SUPERVISE_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                let embedded = embedded.clone();
+                let (embedded, lock, data_dir) = (embedded.clone(), lock.clone(), data_dir.clone());
                 let check = tokio::task::spawn_blocking(move || {
+                    let mut lock = lock.lock().expect("the supervisor never panics holding it");
+                    if lock.is_none() {
+                        match DataDirLock::try_acquire(&data_dir, command) {
+                            Ok(Ok(taken)) => {
+                                tracing::info!(
+                                    "the process holding the data directory exited; this one supervises its cluster now"
+                                );
+                                *lock = Some(taken);
+                            }
+                            Ok(Err(_)) => return Ok(false),
+                            Err(e) => return Err(anyhow::anyhow!(e)),
+                        }
+                    }
                     let mut pg = embedded
                         .lock()
                         .expect("the supervisor never panics holding it");
@@ -100,7 +131,7 @@ impl Database {
                         return Ok(false);
                     }
                     tracing::error!("embedded PostgreSQL is not running; starting it again");
-                    pg.restart_if_stopped()
+                    Ok(pg.restart_if_stopped()?)
                 });
                 match check.await {
                     Ok(Ok(true)) => tracing::info!("embedded PostgreSQL restarted"),
@@ -140,6 +171,7 @@ impl Database {
                 Err(e) => tracing::error!(error = %e, "stopping embedded PostgreSQL"),
             }
         }
+        drop(self.lock);
     }
 }
 

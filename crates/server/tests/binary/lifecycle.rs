@@ -210,3 +210,33 @@ fn a_cluster_dir_postgres_cannot_enter_is_one_clear_error() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_worker_that_joined_takes_over_the_cluster_when_its_owner_dies_and_restarts_it() {
+    let dir = DataDir::new();
+    let owner = Server::role(&dir, "api", &[]);
+    let worker = Server::role(&dir, "worker", &[]);
+    let first_postmaster = dir.postmaster_pid().expect("the embedded cluster runs");
+
+    owner.kill9();
+    signal(first_postmaster, "-KILL");
+
+    wait_until("the worker to start the cluster again", || {
+        dir.postmaster_pid()
+            .is_some_and(|pid| pid != first_postmaster && alive(pid))
+    });
+    let cli = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running migrate");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    let holder = format!("process {} (ricochet worker)", worker.child.id());
+    assert!(stderr.contains(&holder), "{stderr}");
+}
