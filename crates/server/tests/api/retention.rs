@@ -124,3 +124,31 @@ async fn retention_removes_old_finished_rows_and_keeps_dead_letters_recent_rows_
     assert_eq!(app.count("attempts", &recent.id).await, 1);
     assert_eq!(app.count("events", &recent.id).await, 1);
 }
+
+#[tokio::test]
+async fn a_large_event_payload_is_stored_lz4_compressed_when_the_server_has_lz4() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let big = "queue member update ".repeat(5_000);
+    let (status, _) = s
+        .publish(&json!({ "type": "order.paid", "id": "big-1", "data": { "note": big } }))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+
+    // Whether this server was built with lz4: setting it as the default fails otherwise.
+    let mut conn = app.pool.acquire().await.expect("connection");
+    let has_lz4 = sqlx::query("SET default_toast_compression = 'lz4'")
+        .execute(&mut *conn)
+        .await
+        .is_ok();
+    let method: Option<String> = sqlx::query_scalar(
+        "SELECT pg_column_compression(data) FROM events WHERE tenant_id = $1::uuid AND id = 'big-1'",
+    )
+    .bind(&tenant.id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("the event");
+    let expected = if has_lz4 { "lz4" } else { "pglz" };
+    assert_eq!(method.as_deref(), Some(expected));
+}
