@@ -34,7 +34,8 @@ pub struct TokenResponse {
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `temporarily_unavailable` or `server_error`.
     #[schema(example = "invalid_client")]
     pub error: &'static str,
     /// What is wrong, for a human.
@@ -113,6 +114,7 @@ static DUMMY_HASH: LazyLock<Option<String>> =
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 503, description = "The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds", body = OAuthError),
     )
 )]
 pub async fn issue_token(
