@@ -12,3 +12,4 @@ mod retention;
 mod retries;
 mod secrets;
 mod tenants;
+mod ui;
