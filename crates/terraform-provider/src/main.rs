@@ -1,0 +1,27 @@
+//! `terraform-provider-ricochet`: Ricochet's Terraform provider (address
+//! `registry.terraform.io/ricochet/ricochet`), served over Terraform's plugin protocol 6 by the
+//! vendored `tf-provider` crate. It talks to Ricochet only through the public REST API.
+
+mod api_client;
+mod binding;
+mod client;
+mod data_sources;
+mod diag;
+mod integration;
+mod integration_state;
+mod provider;
+mod schema;
+mod secret;
+mod tenant;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match tf_provider::serve("ricochet", provider::RicochetProvider::default()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // Only Terraform starts a provider; this reaches its log, not a user's screen.
+            eprintln!("terraform-provider-ricochet: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
