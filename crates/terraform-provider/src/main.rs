@@ -16,6 +16,14 @@ mod tenant;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Both rustls crypto backends are in the tree (tonic's ring, reqwest's aws-lc-rs), so
+    // rustls cannot pick one on its own and would panic at the first TLS use.
+    if rustls::crypto::aws_lc_rs::default_provider()
+        .install_default()
+        .is_err()
+    {
+        eprintln!("terraform-provider-ricochet: a rustls crypto provider was already installed");
+    }
     match tf_provider::serve("ricochet", provider::RicochetProvider::default()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
