@@ -2,7 +2,7 @@
 //! it concerns, a stale `If-Match` as "changed outside Terraform".
 
 use reqwest::StatusCode;
-use tf_provider::{AttributePath, Diagnostics};
+use tf_provider::{AttributePath, AttributePathStep, Diagnostics};
 
 use crate::client::ApiError;
 
@@ -30,6 +30,25 @@ pub(crate) fn field_path(field: &str) -> Option<AttributePath> {
         }
     }
     Some(path)
+}
+
+/// The attribute path as written in a configuration: `retry_policy.max_retries`,
+/// `headers["X-Id"]`, `transformations[0].path`.
+pub(crate) fn path_name(path: &AttributePath) -> String {
+    let mut out = String::new();
+    for step in &path.steps {
+        match step {
+            AttributePathStep::Attribute(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            AttributePathStep::Key(key) => out.push_str(&format!("[{key:?}]")),
+            AttributePathStep::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
 }
 
 enum Step {
@@ -99,10 +118,22 @@ pub(crate) fn report(diags: &mut Diagnostics, what: &str, err: ApiError) {
                 diags.root_error(format!("Ricochet refused {what} ({status})"), summary);
             }
             for error in errors {
-                let detail = format!("{}: {}", error.field, error.message);
                 match field_path(&error.field) {
-                    Some(path) => diags.error("Invalid value", detail, path),
-                    None => diags.root_error(format!("Ricochet refused {what}"), detail),
+                    Some(path) => {
+                        let name = path_name(&path);
+                        diags.error(
+                            format!("Invalid {name}"),
+                            format!(
+                                "{name}: {} (Ricochet's field `{}`)",
+                                error.message, error.field
+                            ),
+                            path,
+                        );
+                    }
+                    None => diags.root_error(
+                        format!("Ricochet refused {what}"),
+                        format!("{}: {}", error.field, error.message),
+                    ),
                 }
             }
         }

@@ -559,20 +559,21 @@ impl TransformationState {
     }
 }
 
+/// Checks an enumerated setting. The detail names the attribute too: Terraform points at the
+/// attribute's line when it can, but not inside every configuration (override files).
 fn one_of(diags: &mut Diagnostics, value: &Value<String>, allowed: &[&str], path: AttributePath) {
     if let Value::Value(v) = value
         && !allowed.contains(&v.as_str())
     {
+        let allowed = allowed
+            .iter()
+            .map(|a| format!("`{a}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let name = crate::diag::path_name(&path);
         diags.error(
-            "Invalid value",
-            format!(
-                "`{v}` is not one of {}",
-                allowed
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            format!("Invalid {name}"),
+            format!("{name}: `{v}` is not one of {allowed}"),
             path,
         );
     }

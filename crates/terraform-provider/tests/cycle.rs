@@ -32,7 +32,13 @@ impl Rest {
         }
     }
 
-    fn call(&self, method: reqwest::Method, path: &str, bearer: &str, body: Option<Value>) -> (u16, Value) {
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.runtime.block_on(async {
             let mut request = self
                 .http
@@ -64,9 +70,20 @@ impl Rest {
                 .json()
                 .await
                 .expect("token json");
-            response["access_token"].as_str().expect("an access token").to_owned()
+            response["access_token"]
+                .as_str()
+                .expect("an access token")
+                .to_owned()
         })
     }
+}
+
+/// Terraform's output with its line wrapping undone.
+fn flat(output: &[u8]) -> String {
+    String::from_utf8_lossy(output)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -83,7 +100,10 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).expect("read_dir").map_while(Result::ok) {
+        for entry in std::fs::read_dir(&current)
+            .expect("read_dir")
+            .map_while(Result::ok)
+        {
             let path = entry.path();
             if path.is_dir() {
                 if !path.ends_with("providers") {
@@ -102,8 +122,8 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
 /// Resource changes of a saved plan other than no-ops: `(address, actions)`.
 fn planned_changes(workspace: &Workspace) -> Vec<(String, Value, Value, Value)> {
     workspace.expect(2, &["plan", "-detailed-exitcode", "-out", "import.plan"]);
-    let show: Value =
-        serde_json::from_str(&workspace.expect(0, &["show", "-json", "import.plan"])).expect("plan json");
+    let show: Value = serde_json::from_str(&workspace.expect(0, &["show", "-json", "import.plan"]))
+        .expect("plan json");
     show["resource_changes"]
         .as_array()
         .expect("resource_changes")
@@ -141,6 +161,8 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         ],
     );
     let get = reqwest::Method::GET;
+    let lap = |step: &str| eprintln!("[{:>5.1} s] {step}", started.elapsed().as_secs_f64());
+    lap("ricochet started");
 
     // One apply creates everything; the client's token lists the integration.
     tf.expect(0, &["init"]);
@@ -158,6 +180,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     );
     assert_eq!(integration["settings"]["retryPolicy"]["maxRetries"], 5);
 
+    lap("applied");
     // A second plan is empty.
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
@@ -172,22 +195,33 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     );
     assert_eq!(status, 200);
     let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
-    assert!(plan.contains("https://elsewhere.example.com/hook"), "{plan}");
-    assert!(plan.contains("max_retries") && plan.contains("9 -> 5"), "{plan}");
+    assert!(
+        plan.contains("https://elsewhere.example.com/hook"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("max_retries") && plan.contains("9 -> 5"),
+        "{plan}"
+    );
     tf.expect(0, &["apply", "-auto-approve"]);
     let (_, restored) = rest.call(get.clone(), &path, &token, None);
     assert_eq!(restored["settings"]["url"], receiver.url.as_str());
     assert_eq!(restored["settings"]["retryPolicy"]["maxRetries"], 5);
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("drift repaired");
     // An out-of-band DELETE shows as a re-creation.
     let (status, _) = rest.call(reqwest::Method::DELETE, &path, &token, None);
     assert_eq!(status, 204);
     let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
-    assert!(plan.contains("ricochet_integration.crm will be created"), "{plan}");
+    assert!(
+        plan.contains("ricochet_integration.crm will be created"),
+        "{plan}"
+    );
     tf.expect(0, &["apply", "-auto-approve"]);
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("re-created");
     // Deliveries carry the secret; a publisher client of the tenant sends events.
     let tenant_id = tf.output("tenant_id");
     let (status, publisher) = rest.call(
@@ -213,6 +247,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     publish();
     receiver.wait_for_authorization(&format!("Bearer {OLD_TOKEN}"));
 
+    lap("first delivery");
     // state rm + import of the tenant's resources: an empty plan but for the write-only
     // secret's version, which no API can return.
     let integration_id = tf.output("integration_id");
@@ -221,7 +256,10 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     for (address, import_id) in [
         ("ricochet_secret.crm_api_token", "crm_api_token"),
         ("ricochet_integration.crm", integration_id.as_str()),
-        ("ricochet_event_binding.crm_member_updates", binding_import.as_str()),
+        (
+            "ricochet_event_binding.crm_member_updates",
+            binding_import.as_str(),
+        ),
     ] {
         tf.expect(0, &["state", "rm", address]);
         tf.expect(0, &["import", address, import_id]);
@@ -236,8 +274,12 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     tf.expect(0, &["apply", "-auto-approve"]);
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("imported");
     // An `import {}` block.
-    tf.expect(0, &["state", "rm", "ricochet_event_binding.crm_member_updates"]);
+    tf.expect(
+        0,
+        &["state", "rm", "ricochet_event_binding.crm_member_updates"],
+    );
     let imports = tf.work().join("imports.tf");
     std::fs::write(
         &imports,
@@ -245,18 +287,25 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     )
     .expect("writing imports.tf");
     let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
-    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    assert!(
+        plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"),
+        "{plan}"
+    );
     let apply = tf.expect(0, &["apply", "-auto-approve"]);
     assert!(apply.contains("1 imported"), "{apply}");
     std::fs::remove_file(&imports).expect("removing imports.tf");
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("import block");
     // Rotation: a new value and version; the next delivery carries it, and neither value is
     // in any file Terraform wrote.
     tf.set_env("TF_VAR_crm_api_token", NEW_TOKEN);
     tf.set_env("TF_VAR_crm_api_token_version", "2");
     let plan = tf.expect(2, &["plan", "-detailed-exitcode", "-out", "rotate.plan"]);
-    assert!(plan.contains("value_wo_version") && plan.contains("1 -> 2"), "{plan}");
+    assert!(
+        plan.contains("value_wo_version") && plan.contains("1 -> 2"),
+        "{plan}"
+    );
     tf.expect(0, &["apply", "-auto-approve", "rotate.plan"]);
     publish();
     receiver.wait_for_authorization(&format!("Bearer {NEW_TOKEN}"));
@@ -266,6 +315,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     }
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("rotated");
     // An invalid retry policy fails at plan with a diagnostic naming the attribute.
     let override_file = tf.work().join("invalid_override.tf");
     std::fs::write(
@@ -274,13 +324,35 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     )
     .expect("writing the override");
     let output = tf.run(&["plan", "-detailed-exitcode"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = flat(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("retry_policy.retry_policy_type"), "{stderr}");
+    assert!(
+        stderr.contains("retry_policy.retry_policy_type"),
+        "{stderr}"
+    );
     assert!(stderr.contains("`sometimes` is not one of"), "{stderr}");
     assert!(!stderr.contains("backtrace"), "{stderr}");
+    // What only the server checks comes back from its problem+json on the attribute too.
+    std::fs::write(
+        &override_file,
+        "resource \"ricochet_integration\" \"crm\" {\n  retry_policy = {\n    max_retries = 500\n  }\n}\n",
+    )
+    .expect("writing the override");
+    let output = tf.run(&["apply", "-auto-approve"]);
+    let stderr = flat(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("retry_policy.max_retries: must be between"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Ricochet's field `settings.retryPolicy.maxRetries`"),
+        "{stderr}"
+    );
     std::fs::remove_file(&override_file).expect("removing the override");
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
 
+    lap("diagnostics");
     // Destroy the tenant's resources: its lists are empty.
     tf.expect(
         0,
@@ -297,6 +369,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     let (_, secrets) = rest.call(get.clone(), "/api/v2/secrets", &token, None);
     assert_eq!(names(&secrets), Vec::<String>::new());
 
+    lap("tenant's resources destroyed");
     // state rm + import of the admin's resources (the client's secret cannot be imported, so
     // this comes after the resources its provider block manages).
     let client_import = format!("{tenant_id}/{client_id}");
@@ -317,12 +390,21 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         ],
     );
 
+    lap("admin's resources imported");
     // Destroy removes the tenant.
     tf.expect(0, &["destroy", "-auto-approve"]);
-    let (status, _) = rest.call(get.clone(), &format!("/api/v2/tenants/{tenant_id}"), &admin, None);
+    let (status, _) = rest.call(
+        get.clone(),
+        &format!("/api/v2/tenants/{tenant_id}"),
+        &admin,
+        None,
+    );
     assert_eq!(status, 404);
     let (_, tenants) = rest.call(get, "/api/v2/tenants", &admin, None);
     assert_eq!(names(&tenants), Vec::<String>::new());
 
-    eprintln!("terraform cycle took {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "terraform cycle took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }

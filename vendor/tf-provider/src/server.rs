@@ -19,18 +19,25 @@
 use std::collections::HashMap;
 use std::env;
 use std::fs::File;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Result};
 use base64::Engine;
-use futures::TryFutureExt;
+use futures::{StreamExt, TryFutureExt};
 use rcgen::{BasicConstraints, IsCa};
 use time::ext::NumericalDuration;
 use tokio::try_join;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Identity, ServerTlsConfig};
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 use tower_http::trace::TraceLayer;
 
 use crate::function::DynamicFunction;
@@ -205,14 +212,31 @@ pub async fn serve_dynamic(name: String, provider: Box<dyn DynamicProvider>) -> 
 
     let tls_config = TlsConfig::new()?;
 
-    let serve = tls_config
-        .builder()?
+    let router = tonic::transport::server::Server::builder()
         .layer(TraceLayer::new_for_grpc())
         .add_service(GrpcBrokerServer::new(server.clone()))
         .add_service(GrpcControllerServer::new(server.clone()))
         .add_service(GrpcStdioServer::new(server.clone()))
-        .add_service(ProviderServer::new(server.clone()))
-        .serve_with_incoming_shutdown(tcp_stream, server.cancellation_token.cancelled());
+        .add_service(ProviderServer::new(server.clone()));
+    // Ricochet patch: TLS is terminated here with rustls directly (see `PinnedClientCert`).
+    let shutdown = server.cancellation_token.clone().cancelled_owned();
+    let serve: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match tls_config.server.clone() {
+            Some(config) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                let incoming = tcp_stream.then(move |conn| {
+                    let acceptor = acceptor.clone();
+                    async move {
+                        match conn {
+                            Ok(tcp) => acceptor.accept(tcp).await,
+                            Err(err) => Err(err),
+                        }
+                    }
+                });
+                Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
+            }
+            None => Box::pin(router.serve_with_incoming_shutdown(tcp_stream, shutdown)),
+        };
 
     async fn info(endpoint: &str, der: &[u8]) -> Result<()> {
         println!(
@@ -295,8 +319,74 @@ fn listen(addrs: SockAddrIter) -> Result<(TcpListenerStream, String)> {
 }
 
 struct TlsConfig {
-    server: Option<ServerTlsConfig>,
+    server: Option<Arc<rustls::ServerConfig>>,
     cert: Vec<u8>,
+}
+
+/// Ricochet patch: accepts exactly the client certificate Terraform announced in
+/// `PLUGIN_CLIENT_CERT`. go-plugin's AutoMTLS certificate is a self-signed CA used as its own
+/// end entity, which current webpki refuses (`CaUsedAsEndEntity`), so the stock
+/// `client_ca_root` verification rejected every Terraform connection. Pinning the certificate
+/// (and checking the handshake signature with its key) is what the mutual TLS is for.
+#[derive(Debug)]
+struct PinnedClientCert {
+    cert: CertificateDer<'static>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for PinnedClientCert {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.cert.as_ref() {
+            Ok(ClientCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 impl TlsConfig {
@@ -310,7 +400,8 @@ impl TlsConfig {
         }
 
         // Read the client certificate
-        let client_cert = tonic::transport::Certificate::from_pem(env_cert);
+        let client_cert = CertificateDer::from_pem_slice(env_cert.as_bytes())
+            .map_err(|e| anyhow!("PLUGIN_CLIENT_CERT: {e}"))?;
 
         // Parameters to generate the server certificate
         let mut cp = rcgen::CertificateParams::new(["localhost".to_string()])?;
@@ -337,25 +428,26 @@ impl TlsConfig {
         let keypair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?;
         let server_cert = cp.self_signed(&keypair)?;
 
-        let tls_config = ServerTlsConfig::new()
-            .client_ca_root(client_cert)
-            .client_auth_optional(true)
-            .identity(Identity::from_pem(
-                server_cert.pem(),
-                keypair.serialize_pem(),
-            ));
+        // The process's default provider (the binary picks one), else ring.
+        let provider = CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let verifier = PinnedClientCert {
+            cert: client_cert,
+            provider: provider.clone(),
+        };
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(Arc::new(verifier))
+            .with_single_cert(
+                vec![CertificateDer::from(server_cert.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(keypair.serialize_der())),
+            )?;
+        config.alpn_protocols = vec![b"h2".to_vec()];
 
         Ok(Self {
-            server: Some(tls_config),
+            server: Some(Arc::new(config)),
             cert: server_cert.der().to_vec(),
         })
-    }
-
-    fn builder(&self) -> Result<tonic::transport::server::Server> {
-        if let Some(ref tls_config) = &self.server {
-            Ok(tonic::transport::server::Server::builder().tls_config(tls_config.clone())?)
-        } else {
-            Ok(tonic::transport::server::Server::builder())
-        }
     }
 }

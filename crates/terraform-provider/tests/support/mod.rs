@@ -27,7 +27,10 @@ pub(crate) fn terraform_or_skip() -> Option<PathBuf> {
         return Some(PathBuf::from("terraform"));
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(!ci, "terraform is not installed, and CI=true: the Terraform cycle must run in CI");
+    assert!(
+        !ci,
+        "terraform is not installed, and CI=true: the Terraform cycle must run in CI"
+    );
     eprintln!(
         "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
          SKIPPED: `terraform` is not on PATH, so the Terraform cycle did not run.\n\
@@ -70,7 +73,10 @@ impl Drop for TempDir {
             .ok()
             .and_then(|s| s.lines().next().map(str::to_owned))
         {
-            Command::new("kill").args(["-KILL", pid.trim()]).status().ok();
+            Command::new("kill")
+                .args(["-KILL", pid.trim()])
+                .status()
+                .ok();
         }
         std::fs::remove_dir_all(&self.0).ok();
     }
@@ -90,7 +96,14 @@ impl Ricochet {
             .output()
             .expect("ricochet serve --help");
         let mut command = Command::new(bin);
-        command.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"]);
+        command.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ]);
         command.arg(&data.0);
         // Once outbound targets are checked, loopback (the receiver) must be opened.
         if String::from_utf8_lossy(&help.stdout).contains("--allow-targets") {
@@ -189,7 +202,9 @@ impl Receiver {
 }
 
 fn read_request(mut stream: TcpStream) -> Option<Received> {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut headers = BTreeMap::new();
     let mut line = String::new();
@@ -260,7 +275,10 @@ impl Workspace {
         )
         .expect("writing the CLI configuration");
         let mut all = vec![
-            ("TF_CLI_CONFIG_FILE".to_owned(), cli_config.display().to_string()),
+            (
+                "TF_CLI_CONFIG_FILE".to_owned(),
+                cli_config.display().to_string(),
+            ),
             ("TF_IN_AUTOMATION".to_owned(), "1".to_owned()),
             ("TF_INPUT".to_owned(), "0".to_owned()),
             ("CHECKPOINT_DISABLE".to_owned(), "1".to_owned()),
@@ -285,7 +303,10 @@ impl Workspace {
     /// Runs `terraform ARGS` in the working directory.
     pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = args.to_vec();
-        if matches!(args.first(), Some(&("init" | "plan" | "apply" | "destroy" | "import" | "output" | "show"))) {
+        if matches!(
+            args.first(),
+            Some(&("init" | "plan" | "apply" | "destroy" | "import" | "output" | "show"))
+        ) {
             all.insert(1, "-no-color");
         }
         Command::new(&self.terraform)
