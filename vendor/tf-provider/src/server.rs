@@ -228,14 +228,26 @@ pub async fn serve_dynamic(name: String, provider: Box<dyn DynamicProvider>) -> 
                     let acceptor = acceptor.clone();
                     async move {
                         match conn {
-                            Ok(tcp) => acceptor.accept(tcp).await,
+                            Ok(tcp) => {
+                                // Without it, each small gRPC answer waits out the client's
+                                // delayed ACK: ~40 ms per call, dozens of calls per command.
+                                tcp.set_nodelay(true)?;
+                                acceptor.accept(tcp).await
+                            }
                             Err(err) => Err(err),
                         }
                     }
                 });
                 Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
             }
-            None => Box::pin(router.serve_with_incoming_shutdown(tcp_stream, shutdown)),
+            None => {
+                let incoming = tcp_stream.map(|conn| {
+                    let tcp = conn?;
+                    tcp.set_nodelay(true)?;
+                    Ok::<_, std::io::Error>(tcp)
+                });
+                Box::pin(router.serve_with_incoming_shutdown(incoming, shutdown))
+            }
         };
 
     async fn info(endpoint: &str, der: &[u8]) -> Result<()> {
@@ -425,7 +437,9 @@ impl TlsConfig {
         cp.key_identifier_method = rcgen::KeyIdMethod::Sha512;
 
         // Generate the server certificate and its keys
-        let keypair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)?;
+        // Ricochet patch: P-256 rather than P-384; every crypto backend has a fast P-256
+        // (assembly even in unoptimised builds), and Terraform starts a provider many times.
+        let keypair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let server_cert = cp.self_signed(&keypair)?;
 
         // The process's default provider (the binary picks one), else ring.

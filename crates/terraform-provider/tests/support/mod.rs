@@ -260,11 +260,7 @@ impl Workspace {
             .join(PROVIDER_VERSION)
             .join(platform);
         std::fs::create_dir_all(&package).expect("mirror dir");
-        std::fs::copy(
-            env!("CARGO_BIN_EXE_terraform-provider-ricochet"),
-            package.join(format!("terraform-provider-ricochet_v{PROVIDER_VERSION}")),
-        )
-        .expect("copying the provider into the mirror");
+        install_provider(&package.join(format!("terraform-provider-ricochet_v{PROVIDER_VERSION}")));
         let cli_config = dir.0.join("terraform.rc");
         std::fs::write(
             &cli_config,
@@ -336,6 +332,21 @@ impl Workspace {
     /// `terraform output -raw NAME`.
     pub(crate) fn output(&self, name: &str) -> String {
         self.expect(0, &["output", "-raw", name])
+    }
+}
+
+/// Copies the provider into the mirror, without its debug information when `strip` is at
+/// hand: Terraform hashes the package at every command, and a debug build is ~120 MB.
+fn install_provider(to: &Path) {
+    let from = env!("CARGO_BIN_EXE_terraform-provider-ricochet");
+    let stripped = Command::new("strip")
+        .args(["--strip-debug", "-o"])
+        .arg(to)
+        .arg(from)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stripped {
+        std::fs::copy(from, to).expect("copying the provider into the mirror");
     }
 }
 
