@@ -164,4 +164,31 @@ mod tests {
         );
         assert_eq!(field_path("name"), Some(AttributePath::new("name")));
     }
+
+    #[test]
+    fn a_validation_problem_becomes_an_error_on_each_attribute_it_names() {
+        let mut diags = Diagnostics::default();
+        report(
+            &mut diags,
+            "integration \"crm\"",
+            ApiError::Status {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                summary: "One or more fields are invalid".into(),
+                errors: vec![crate::client::FieldError {
+                    field: "settings.retryPolicy.maxRetries".into(),
+                    message: "must be between 0 and 50, got 500".into(),
+                }],
+            },
+        );
+        assert_eq!(diags.errors.len(), 1);
+        let error = &diags.errors[0];
+        assert_eq!(
+            error.attribute,
+            AttributePath::new("retry_policy").attribute("max_retries")
+        );
+        assert_eq!(
+            error.detail,
+            "retry_policy.max_retries: must be between 0 and 50, got 500 (Ricochet's field `settings.retryPolicy.maxRetries`)"
+        );
+    }
 }

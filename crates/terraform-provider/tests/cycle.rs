@@ -194,7 +194,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         Some(json!({"settings": {"url": "https://elsewhere.example.com/hook", "retryPolicy": {"maxRetries": 9}}})),
     );
     assert_eq!(status, 200);
-    let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
+    let plan = tf.expect(2, &["plan", "-detailed-exitcode", "-out", "drift.plan"]);
     assert!(
         plan.contains("https://elsewhere.example.com/hook"),
         "{plan}"
@@ -203,10 +203,27 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         plan.contains("max_retries") && plan.contains("9 -> 5"),
         "{plan}"
     );
+    // Another change after that plan: applying it is refused (If-Match with the version the
+    // plan read), with a diagnostic saying what to do.
+    let (status, _) = rest.call(
+        reqwest::Method::PATCH,
+        &path,
+        &token,
+        Some(json!({"settings": {"requestTimeout": 20000}})),
+    );
+    assert_eq!(status, 200);
+    let output = tf.run(&["apply", "drift.plan"]);
+    let stderr = flat(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("changed outside Terraform; refresh and plan again"),
+        "{stderr}"
+    );
     tf.expect(0, &["apply", "-auto-approve"]);
     let (_, restored) = rest.call(get.clone(), &path, &token, None);
     assert_eq!(restored["settings"]["url"], receiver.url.as_str());
     assert_eq!(restored["settings"]["retryPolicy"]["maxRetries"], 5);
+    assert_eq!(restored["settings"]["requestTimeout"], 10_000);
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
     lap("drift repaired");
@@ -253,15 +270,18 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     let integration_id = tf.output("integration_id");
     let binding_id = tf.output("binding_id");
     let binding_import = format!("{integration_id}/{binding_id}");
-    for (address, import_id) in [
+    let imports = [
         ("ricochet_secret.crm_api_token", "crm_api_token"),
         ("ricochet_integration.crm", integration_id.as_str()),
         (
             "ricochet_event_binding.crm_member_updates",
             binding_import.as_str(),
         ),
-    ] {
-        tf.expect(0, &["state", "rm", address]);
+    ];
+    let mut state_rm = vec!["state", "rm"];
+    state_rm.extend(imports.iter().map(|(address, _)| *address));
+    tf.expect(0, &state_rm);
+    for (address, import_id) in imports {
         tf.expect(0, &["import", address, import_id]);
     }
     let changes = planned_changes(&tf);
@@ -280,9 +300,9 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         0,
         &["state", "rm", "ricochet_event_binding.crm_member_updates"],
     );
-    let imports = tf.work().join("imports.tf");
+    let import_block = tf.work().join("imports.tf");
     std::fs::write(
-        &imports,
+        &import_block,
         format!("import {{\n  to = ricochet_event_binding.crm_member_updates\n  id = \"{binding_import}\"\n}}\n"),
     )
     .expect("writing imports.tf");
@@ -293,7 +313,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     );
     let apply = tf.expect(0, &["apply", "-auto-approve"]);
     assert!(apply.contains("1 imported"), "{apply}");
-    std::fs::remove_file(&imports).expect("removing imports.tf");
+    std::fs::remove_file(&import_block).expect("removing imports.tf");
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
     lap("import block");
@@ -373,13 +393,20 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     // state rm + import of the admin's resources (the client's secret cannot be imported, so
     // this comes after the resources its provider block manages).
     let client_import = format!("{tenant_id}/{client_id}");
-    for (address, import_id) in [
-        ("ricochet_tenant.acme", tenant_id.as_str()),
-        ("ricochet_api_client.terraform", client_import.as_str()),
-    ] {
-        tf.expect(0, &["state", "rm", address]);
-        tf.expect(0, &["import", address, import_id]);
-    }
+    tf.expect(
+        0,
+        &[
+            "state",
+            "rm",
+            "ricochet_tenant.acme",
+            "ricochet_api_client.terraform",
+        ],
+    );
+    tf.expect(0, &["import", "ricochet_tenant.acme", &tenant_id]);
+    tf.expect(
+        0,
+        &["import", "ricochet_api_client.terraform", &client_import],
+    );
     tf.expect(
         0,
         &[
