@@ -8,6 +8,10 @@ resource "ricochet_tenant" "acme" {
   name = var.tenant_name
 }
 
+data "ricochet_tenant" "acme" {
+  id = ricochet_tenant.acme.id
+}
+
 resource "ricochet_api_client" "terraform" {
   tenant_id   = ricochet_tenant.acme.id
   name        = "terraform"

@@ -2,6 +2,10 @@ output "tenant_id" {
   value = ricochet_tenant.acme.id
 }
 
+output "tenant_name" {
+  value = data.ricochet_tenant.acme.name
+}
+
 output "client_id" {
   value = ricochet_api_client.terraform.id
 }

@@ -578,3 +578,73 @@ fn one_of(diags: &mut Diagnostics, value: &Value<String>, allowed: &[&str], path
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config() -> IntegrationState {
+        IntegrationState {
+            name: Value::Value("crm".into()),
+            url: Value::Value("https://api.your-crm.com/v1/genesys-events".into()),
+            retry_policy: Value::Value(RetryPolicyState {
+                max_retries: Value::Value(5),
+                retry_policy_type: Value::Value("exponential".into()),
+                ..Default::default()
+            }),
+            transformations: Value::Value(vec![TransformationState {
+                kind: Value::Value("set".into()),
+                path: Value::Value("source".into()),
+                value: Value::Value("{\"b\":1, \"a\":[true]}".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_plan_of_a_sparse_configuration_equals_what_the_server_returns() {
+        let planned = IntegrationState::planned(&config(), None);
+        // What Ricochet answers: every default filled in, the JSON value re-serialised.
+        let mut wire: Integration = serde_json::from_value(json!({
+            "id": "0193", "name": "crm", "type": "webhook", "enabled": true, "version": 1,
+            "settings": {
+                "url": "https://api.your-crm.com/v1/genesys-events", "httpMethod": "POST",
+                "contentType": "application/json", "headers": {},
+                "retryPolicy": {
+                    "retryPolicyType": "exponential", "maxRetries": 5, "retryDelay": 1000,
+                    "multiplier": 2.0, "maxDelay": 3600000, "jitter": true, "jitterRatio": 0.2,
+                    "jitterMode": "ratio", "retryOnStatus": [], "retryOnTimeout": true,
+                    "respectRetryAfter": true, "maxRetryAfter": 3600000
+                },
+                "requestTimeout": 10000, "payloadFormat": "envelope",
+                "transformations": [{"type": "set", "path": "source", "value": {"a": [true], "b": 1}}]
+            }
+        }))
+        .expect("an integration");
+        wire.id = "0193".into();
+        let read = IntegrationState::from_wire(wire, Some(&planned));
+        let mut expected = planned;
+        expected.id = Value::Value("0193".into());
+        expected.version = Value::Value(1);
+        assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn an_unchanged_configuration_keeps_the_version_and_a_change_makes_it_unknown() {
+        let mut prior = IntegrationState::planned(&config(), None);
+        prior.id = Value::Value("0193".into());
+        prior.version = Value::Value(3);
+        assert_eq!(
+            IntegrationState::planned(&config(), Some(&prior)).version,
+            Value::Value(3)
+        );
+        let mut changed = config();
+        changed.url = Value::Value("https://other.example.com".into());
+        assert_eq!(
+            IntegrationState::planned(&changed, Some(&prior)).version,
+            Value::Unknown
+        );
+    }
+}

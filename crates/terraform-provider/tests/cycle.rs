@@ -167,6 +167,7 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     // One apply creates everything; the client's token lists the integration.
     tf.expect(0, &["init"]);
     tf.expect(0, &["apply", "-auto-approve"]);
+    assert_eq!(tf.output("tenant_name"), "acme");
     let client_id = tf.output("client_id");
     let token = rest.token(&client_id, &tf.output("client_secret"));
     let (status, list) = rest.call(get.clone(), "/api/v2/integrations", &token, None);
@@ -393,20 +394,15 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     // state rm + import of the admin's resources (the client's secret cannot be imported, so
     // this comes after the resources its provider block manages).
     let client_import = format!("{tenant_id}/{client_id}");
-    tf.expect(
-        0,
-        &[
-            "state",
-            "rm",
-            "ricochet_tenant.acme",
-            "ricochet_api_client.terraform",
-        ],
-    );
-    tf.expect(0, &["import", "ricochet_tenant.acme", &tenant_id]);
-    tf.expect(
-        0,
-        &["import", "ricochet_api_client.terraform", &client_import],
-    );
+    // One at a time: the tenant's provider block is configured from the client's state, so
+    // Terraform refuses an import while that is missing.
+    for (address, import_id) in [
+        ("ricochet_tenant.acme", tenant_id.as_str()),
+        ("ricochet_api_client.terraform", client_import.as_str()),
+    ] {
+        tf.expect(0, &["state", "rm", address]);
+        tf.expect(0, &["import", address, import_id]);
+    }
     tf.expect(
         0,
         &[
