@@ -53,8 +53,31 @@ pub fn finish(doc: &utoipa::openapi::OpenApi) -> Value {
     value
 }
 
+/// Names for enum values that are not identifiers (`2xx`), as generators name members
+/// (`x-enum-varnames`, read by openapi-python-client and hey-api) instead of `VALUE_1`.
+const ENUM_NAMES: &[(&str, &[&str])] = &[(
+    "StatusClass",
+    &[
+        "INFORMATIONAL",
+        "SUCCESS",
+        "REDIRECTION",
+        "CLIENT_ERROR",
+        "SERVER_ERROR",
+    ],
+)];
+
+fn enum_names(doc: &mut Value) {
+    let schemas = schemas(doc);
+    for (name, names) in ENUM_NAMES {
+        if let Some(schema) = schemas.get_mut(*name) {
+            schema["x-enum-varnames"] = json!(names);
+        }
+    }
+}
+
 fn finish_json(doc: &mut Value) {
     security_schemes(doc);
+    enum_names(doc);
     discriminate_tagged_unions(doc);
     merge_patch_schemas(doc);
     output_schemas(doc);
@@ -374,6 +397,9 @@ fn discriminate_tagged_unions(doc: &mut Value) {
                 Value::String(format!("#/components/schemas/{variant_name}")),
             );
             refs.push(schema_ref(&variant_name));
+            let mut variant = variant;
+            // Ricochet's tagged enums are `deny_unknown_fields`, which holds for every variant.
+            variant["additionalProperties"] = Value::Bool(false);
             schemas.insert(variant_name, variant);
         }
         let union = schemas[&name]
@@ -566,24 +592,16 @@ fn output_schemas(doc: &mut Value) {
         }
         needs.extend(more);
     }
-    if needs.is_empty() {
-        return;
-    }
     let renames: BTreeMap<String, String> = needs
         .iter()
         .map(|name| (name.clone(), out_name(name)))
         .collect();
     for (name, out) in &renames {
-        let mut copy = schemas[name.as_str()].clone();
-        if let Some(object) = copy.as_object_mut()
-            && let Some(Value::Object(properties)) = object.get("properties")
-        {
-            let required: Vec<Value> = properties.keys().cloned().map(Value::String).collect();
-            object.insert("required".into(), Value::Array(required));
-        }
+        let copy = schemas[name.as_str()].clone();
         schemas.insert(out.clone(), copy);
     }
-    // Point every schema only responses reach, and the copies, at the copies.
+    // Point every schema only responses reach, and the copies, at the copies; and require
+    // every field of them, as responses always carry every field (`null` when empty).
     let response_only: Vec<String> = in_responses
         .difference(&in_requests)
         .cloned()
@@ -592,6 +610,7 @@ fn output_schemas(doc: &mut Value) {
     for name in response_only {
         if let Some(schema) = schemas.get_mut(&name) {
             rewrite_refs(schema, &renames);
+            require_all_fields(&name, schema);
         }
     }
     for_each_operation(doc, |_, _, op| {
@@ -599,6 +618,30 @@ fn output_schemas(doc: &mut Value) {
             rewrite_refs(responses, &renames);
         }
     });
+}
+
+/// Response fields that are left out rather than sent as `null` (`skip_serializing_if`).
+const OMITTED_IN_RESPONSES: &[(&str, &[&str])] = &[("Problem", &["detail", "errors"])];
+
+fn require_all_fields(name: &str, schema: &mut Value) {
+    let omitted = OMITTED_IN_RESPONSES
+        .iter()
+        .find(|(schema, _)| *schema == name)
+        .map(|(_, fields)| *fields)
+        .unwrap_or_default();
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(properties)) = object.get("properties") else {
+        return;
+    };
+    let required: Vec<Value> = properties
+        .keys()
+        .filter(|k| !omitted.contains(&k.as_str()))
+        .cloned()
+        .map(Value::String)
+        .collect();
+    object.insert("required".into(), Value::Array(required));
 }
 
 fn out_name(name: &str) -> String {
