@@ -55,21 +55,37 @@ pub fn finish(doc: &utoipa::openapi::OpenApi) -> Value {
 
 /// Names for enum values that are not identifiers (`2xx`), as generators name members
 /// (`x-enum-varnames`, read by openapi-python-client and hey-api) instead of `VALUE_1`.
-const ENUM_NAMES: &[(&str, &[&str])] = &[(
-    "StatusClass",
-    &[
-        "INFORMATIONAL",
-        "SUCCESS",
-        "REDIRECTION",
-        "CLIENT_ERROR",
-        "SERVER_ERROR",
-    ],
-)];
+const ENUM_NAMES: &[(&str, &[&str])] = &[
+    (
+        "StatusClass",
+        &[
+            "INFORMATIONAL",
+            "SUCCESS",
+            "REDIRECTION",
+            "CLIENT_ERROR",
+            "SERVER_ERROR",
+        ],
+    ),
+    (
+        "Permission",
+        &[
+            "INTEGRATION_VIEW",
+            "INTEGRATION_EDIT",
+            "SECRET_VIEW",
+            "SECRET_EDIT",
+            "EVENT_PUBLISH",
+            "LOG_VIEW",
+            "DEADLETTER_EDIT",
+        ],
+    ),
+];
 
 fn enum_names(doc: &mut Value) {
     let schemas = schemas(doc);
     for (name, names) in ENUM_NAMES {
         if let Some(schema) = schemas.get_mut(*name) {
+            let values = schema.get("enum").and_then(Value::as_array).map_or(0, Vec::len);
+            assert_eq!(values, names.len(), "x-enum-varnames of {name} name every value");
             schema["x-enum-varnames"] = json!(names);
         }
     }
