@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { createClient, createConfig } from '../src/client';
+import { createClient, createConfig } from '../index';
 import {
   createApiClient,
   createEventBindings,
@@ -30,8 +30,8 @@ import {
   publishEvent,
   replayDeadLetter,
   updateSecret,
-} from '../src/sdk.gen';
-import type { DeliveryOut, IntegrationIn, Problem } from '../src/types.gen';
+} from '../index';
+import type { DeliveryOut, IntegrationIn, Problem } from '../index';
 
 const DEADLINE_MS = 60_000;
 

@@ -84,8 +84,15 @@ fn enum_names(doc: &mut Value) {
     let schemas = schemas(doc);
     for (name, names) in ENUM_NAMES {
         if let Some(schema) = schemas.get_mut(*name) {
-            let values = schema.get("enum").and_then(Value::as_array).map_or(0, Vec::len);
-            assert_eq!(values, names.len(), "x-enum-varnames of {name} name every value");
+            let values = schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            assert_eq!(
+                values,
+                names.len(),
+                "x-enum-varnames of {name} name every value"
+            );
             schema["x-enum-varnames"] = json!(names);
         }
     }
@@ -154,7 +161,12 @@ fn ref_name(schema: &Value) -> Option<&str> {
 fn security_schemes(doc: &mut Value) {
     let scopes: Map<String, Value> = ricochet_domain::Permission::ALL
         .iter()
-        .map(|p| (p.to_string(), Value::String(scope_description(*p).to_owned())))
+        .map(|p| {
+            (
+                p.to_string(),
+                Value::String(scope_description(*p).to_owned()),
+            )
+        })
         .collect();
     let components = doc
         .as_object_mut()
@@ -303,12 +315,18 @@ fn standard_errors(op: &mut Map<String, Value>) {
     let secured = op
         .get("security")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|r| !r.is_empty())));
+        .is_some_and(|s| {
+            s.iter()
+                .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+        });
     let json_body = op
         .get("requestBody")
         .and_then(|b| b.get("content"))
         .and_then(Value::as_object)
-        .is_some_and(|c| c.keys().any(|k| k == "application/json" || k.ends_with("+json")));
+        .is_some_and(|c| {
+            c.keys()
+                .any(|k| k == "application/json" || k.ends_with("+json"))
+        });
     let mut statuses: Vec<(u16, &str)> = Vec::new();
     if secured {
         statuses.push((

@@ -129,13 +129,15 @@ fn every_secured_operation_declares_401_and_403_and_every_json_body_400_413_415_
             wanted.extend(["400", "413", "415", "422"]);
         }
         for status in wanted {
-            if op["responses"][status]["content"]["application/problem+json"]["schema"] != problem
-            {
+            if op["responses"][status]["content"]["application/problem+json"]["schema"] != problem {
                 undeclared.push(format!("{method} {path} {status}"));
             }
         }
     }
-    assert!(undeclared.is_empty(), "undeclared problem responses: {undeclared:?}");
+    assert!(
+        undeclared.is_empty(),
+        "undeclared problem responses: {undeclared:?}"
+    );
 }
 
 #[test]
@@ -149,7 +151,10 @@ fn operation_ids_are_unique_camel_case_and_tenant_routes_use_the_oauth2_scheme()
                 && id.chars().all(|c| c.is_ascii_alphanumeric()),
             "{method} {path}: operation id `{id}` is not camelCase"
         );
-        assert!(seen.insert(id.to_owned()), "operation id `{id}` is used twice");
+        assert!(
+            seen.insert(id.to_owned()),
+            "operation id `{id}` is used twice"
+        );
         if let Some(security) = op["security"].as_array() {
             let scheme = security[0]
                 .as_object()
@@ -182,10 +187,10 @@ async fn swagger_ui_authorize_gets_a_token_from_a_client_id_and_secret_in_one_re
         .json()
         .await
         .expect("json");
-    let token_url = spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
-        ["tokenUrl"]
-        .as_str()
-        .expect("a token URL");
+    let token_url =
+        spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["tokenUrl"]
+            .as_str()
+            .expect("a token URL");
 
     // What Swagger UI sends for the client-credentials flow: HTTP Basic, no scope ticked.
     let response = app
@@ -205,5 +210,9 @@ async fn swagger_ui_authorize_gets_a_token_from_a_client_id_and_secret_in_one_re
         .send()
         .await
         .expect("list");
-    assert_eq!(listed.status(), StatusCode::OK, "the token works on the API");
+    assert_eq!(
+        listed.status(),
+        StatusCode::OK,
+        "the token works on the API"
+    );
 }

@@ -98,7 +98,11 @@ fn the_python_client_passes_mypy_strict_and_its_scenario_against_the_real_server
         Ok(out) if out.status.success() => {
             PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
         }
-        _ => return missing_tooling("Python 3.11+ with scripts/requirements.txt (scripts/python-env)"),
+        _ => {
+            return missing_tooling(
+                "Python 3.11+ with scripts/requirements.txt (scripts/python-env)",
+            );
+        }
     };
     let scenario_dir = repo().join("clients/python-scenario");
     let client = repo().join("clients/python");
