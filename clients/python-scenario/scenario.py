@@ -148,9 +148,9 @@ def main() -> None:
     suffix = uuid.uuid4().hex[:8]
 
     # The platform admin creates a tenant and an API client for it.
-    tenant = parsed(
-        create_tenant.sync_detailed(client=admin, body=TenantIn(name=f"py-{suffix}")), TenantOut, "create a tenant"
-    )
+    tenant_response = create_tenant.sync_detailed(client=admin, body=TenantIn(name=f"py-{suffix}"))
+    tenant = parsed(tenant_response, TenantOut, "create a tenant")
+    check(tenant_response.headers.get("etag") == f'"{tenant.version}"', "a tenant carries its version as ETag")
     created = parsed(
         create_api_client.sync_detailed(tenant.id, client=admin, body=ApiClientIn(name="python-scenario")),
         ApiClientCreated,

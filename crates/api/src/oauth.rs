@@ -35,10 +35,6 @@ pub struct TokenResponse {
 /// `application/x-www-form-urlencoded`. The client authenticates with `client_id` and
 /// `client_secret` here or with HTTP Basic.
 #[derive(Debug, utoipa::ToSchema)]
-#[allow(
-    dead_code,
-    reason = "describes the form in the OpenAPI document; the handler parses it"
-)]
 pub struct TokenForm {
     /// Always `client_credentials`.
     #[schema(value_type = GrantType)]

@@ -505,7 +505,7 @@ fn make_patch_schema(schemas: &mut Map<String, Value>, name: &str) {
     };
     // Reserve the name first, so that a recursive schema stops here.
     schemas.insert(patch.clone(), json!({}));
-    let mut out = source.clone();
+    let mut out = source;
     if let Some(object) = out.as_object_mut() {
         object.remove("required");
         object.remove("description");

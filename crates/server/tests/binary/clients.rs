@@ -80,12 +80,12 @@ fn scenario_env(command: &mut Command, server: &Server, dir: &DataDir) {
 fn assert_ran(what: &str, output: &Output, server: Option<&Server>) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("--- {what}: stdout\n{stdout}\n--- {what}: stderr\n{stderr}");
+    eprintln!("--- {what}: stdout\n{stdout}\n--- {what}: stderr\n{stderr}");
     if !output.status.success() {
         if let Some(server) = server {
             let log = server.log.lock().expect("log lock");
             let tail = log.iter().rev().take(40).rev().cloned().collect::<Vec<_>>();
-            println!("--- server log (last lines)\n{}", tail.join("\n"));
+            eprintln!("--- server log (last lines)\n{}", tail.join("\n"));
         }
         panic!("{what} failed ({})", output.status);
     }
