@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use serde_json::Value;
 
-use crate::harness::{BIN, DEADLINE, DataDir, Server};
+use crate::harness::{Api, BIN, DEADLINE, DataDir, Server};
 
 /// Arguments of `ricochet serve` for the scenarios, whose receivers listen on loopback. When
 /// the outbound guard lands, allow loopback targets here (`--allow-targets ...`).
@@ -91,18 +91,22 @@ fn assert_ran(what: &str, output: &Output, server: Option<&Server>) {
     }
 }
 
+/// The Python of the venv `scripts/python-env` makes from `scripts/requirements.txt`.
+fn python_env() -> Option<PathBuf> {
+    let out = Command::new(repo().join("scripts/python-env"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+}
+
+const PYTHON_TOOLING: &str = "Python 3.11+ with scripts/requirements.txt (scripts/python-env)";
+
 #[test]
 fn the_python_client_passes_mypy_strict_and_its_scenario_against_the_real_server() {
-    let env = Command::new(repo().join("scripts/python-env")).output();
-    let python = match env {
-        Ok(out) if out.status.success() => {
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-        }
-        _ => {
-            return missing_tooling(
-                "Python 3.11+ with scripts/requirements.txt (scripts/python-env)",
-            );
-        }
+    let Some(python) = python_env() else {
+        return missing_tooling(PYTHON_TOOLING);
     };
     let scenario_dir = repo().join("clients/python-scenario");
     let client = repo().join("clients/python");
@@ -171,5 +175,31 @@ fn the_typescript_client_passes_tsc_strict_and_its_scenario_against_the_real_ser
     let output = scenario.output().expect("running the typescript scenario");
     assert_ran("typescript scenario", &output, Some(&server));
     assert!(String::from_utf8_lossy(&output.stdout).contains("typescript scenario passed"));
+    server.terminate();
+}
+
+/// schemathesis generates requests from the served document (its examples, its boundaries and
+/// random data) with a tenant's token: every status the server answers must be declared for
+/// its operation, and none may be a 5xx.
+#[tokio::test]
+async fn a_bounded_schemathesis_run_finds_no_undeclared_status_and_no_server_error() {
+    let Some(python) = python_env() else {
+        return missing_tooling(PYTHON_TOOLING);
+    };
+    let dir = DataDir::new();
+    let server = serve(&dir);
+    let api = Api::provision(&server, &dir).await;
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis");
+    std::fs::create_dir_all(&work).expect("a work dir for schemathesis");
+    let output = Command::new(python.with_file_name("st"))
+        .args(["run", &format!("{}/openapi.json", server.base)])
+        .args(["--header", &format!("Authorization: Bearer {}", api.token)])
+        .args(["--checks", "not_a_server_error,status_code_conformance"])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "5", "--workers", "1", "--seed", "1"])
+        .current_dir(&work)
+        .output()
+        .expect("running schemathesis");
+    assert_ran("schemathesis", &output, Some(&server));
     server.terminate();
 }
