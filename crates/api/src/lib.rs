@@ -17,6 +17,7 @@ pub mod publisher;
 pub mod secrets;
 pub mod spec;
 pub mod tenants;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -145,7 +146,8 @@ pub fn openapi_pretty_json() -> String {
     serde_json::to_string_pretty(&openapi()).expect("a JSON value renders")
 }
 
-/// The whole HTTP application: API, `/openapi.json` and the docs page at `/docs`.
+/// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
+/// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
     let (router, spec) = api_router().split_for_parts();
     // Authorize in the docs page takes a client id and secret and gets a token in one step
@@ -155,6 +157,7 @@ pub fn router(state: AppState) -> axum::Router {
         .config(utoipa_swagger_ui::Config::default().persist_authorization(true));
     router
         .merge(swagger)
+        .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

@@ -10,3 +10,4 @@ mod receiver;
 mod retries;
 mod secrets;
 mod tenants;
+mod ui;
