@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod preview;
 pub mod publisher;
 pub mod secrets;
+pub mod spec;
 pub mod tenants;
 pub mod ui;
 
@@ -25,8 +26,7 @@ use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
@@ -82,7 +82,8 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         description = "Multi-tenant control plane for outbound webhooks: integrations, event bindings, secrets, events, delivery logs and dead letters.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    modifiers(&SecuritySchemes),
+    components(schemas(logs::StatusClass, logs::AttemptOutcome)),
+    servers((url = "/", description = "The Ricochet server that serves this document")),
     tags(
         (name = "auth", description = "OAuth2 client-credentials tokens"),
         (name = "tenants", description = "Tenants and their API clients (platform admin key)"),
@@ -96,21 +97,6 @@ impl FromRef<AppState> for Arc<AuthKeys> {
     )
 )]
 struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.bearer_format = Some("JWT".into());
-        bearer.description = Some("A tenant's access token from POST /oauth/token.".into());
-        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
-        let mut admin = Http::new(HttpAuthScheme::Bearer);
-        admin.description = Some("The platform admin key (RICOCHET_ADMIN_KEY).".into());
-        components.add_security_scheme("admin_key", SecurityScheme::Http(admin));
-    }
-}
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -151,16 +137,26 @@ fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+pub fn openapi() -> serde_json::Value {
+    spec::finish(&api_router().into_openapi())
+}
+
+/// The OpenAPI document as the checked-in `openapi/openapi.json` holds it.
+pub fn openapi_pretty_json() -> String {
+    serde_json::to_string_pretty(&openapi()).expect("a JSON value renders")
 }
 
 /// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
 /// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
     let (router, spec) = api_router().split_for_parts();
+    // Authorize in the docs page takes a client id and secret and gets a token in one step
+    // (the oauth2 client-credentials scheme); the secret is sent with HTTP Basic.
+    let swagger = SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", spec::finish(&spec))
+        .config(utoipa_swagger_ui::Config::default().persist_authorization(true));
     router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(swagger)
         .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

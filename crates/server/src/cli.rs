@@ -40,9 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn print_openapi() -> anyhow::Result<()> {
-    let spec = ricochet_api::openapi()
-        .to_pretty_json()
-        .context("rendering the OpenAPI document")?;
+    let spec = ricochet_api::openapi_pretty_json();
     writeln!(std::io::stdout(), "{spec}").context("writing to stdout")
 }
 

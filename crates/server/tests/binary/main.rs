@@ -2,6 +2,7 @@
 //! DATABASE_URL, stops cleanly on SIGTERM, reuses its data, recovers after `kill -9`, delivers
 //! across crashes and worker processes, and never shows a secret.
 
+mod clients;
 mod delivery;
 mod harness;
 mod lifecycle;
