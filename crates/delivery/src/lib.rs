@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod backend;
+pub mod observe;
 mod recorder;
 pub mod worker;
 

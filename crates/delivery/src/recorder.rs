@@ -61,6 +61,7 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
     while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        crate::observe::record_batch(jobs.len());
         let recorded = match write(&pool, &worker, &waker, &jobs).await {
             Ok(recorded) => recorded,
             Err(e) => {

@@ -25,6 +25,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::observe;
 use crate::recorder::{self, Job};
 
 /// What every attempt shares.
@@ -274,7 +275,8 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
     };
     let (done, recorded) = oneshot::channel();
-    let (id, kind) = (claimed.id, decision_name(&decision).to_owned());
+    let id = claimed.id;
+    let report = observe::Recorded::new(&claimed, number, &result.record, &transition);
     shared
         .recorder
         .send(Job {
@@ -287,19 +289,11 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         .map_err(|_| "the recorder has stopped")?;
     let recorded = recorded.await.unwrap_or(false);
     if recorded {
-        tracing::debug!(delivery = %id, attempt = number, next = %kind, "attempt recorded");
+        observe::attempt_recorded(&report);
     } else {
         tracing::warn!(delivery = %id, attempt = number, "the attempt was not recorded (lease lost, or the database failed); it runs again after its lease");
     }
     Ok(())
-}
-
-fn decision_name(decision: &Decision) -> &str {
-    match decision {
-        Decision::Succeeded => "succeeded",
-        Decision::Retry { .. } => "retry",
-        Decision::DeadLetter(reason) => reason,
-    }
 }
 
 #[cfg(test)]

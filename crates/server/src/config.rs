@@ -68,6 +68,16 @@ pub struct GlobalOpts {
         global = true
     )]
     pub pg_settings: Vec<(String, String)>,
+    /// Serve Prometheus `/metrics` on this address only (a private port), not on the API's.
+    #[arg(long, env = "RICOCHET_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Label attempt metrics with tenant and integration ids too: one series per
+    /// integration, so only where their number is small.
+    #[arg(long, env = "RICOCHET_METRICS_PER_INTEGRATION", global = true)]
+    pub metrics_per_integration: bool,
+    /// How often the queue's depth and lag are sampled for `/metrics`, in ms.
+    #[arg(long, env = "RICOCHET_METRICS_SAMPLE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000), global = true)]
+    pub metrics_sample_ms: u64,
 }
 
 /// `NAME=VALUE`, where NAME is a PostgreSQL setting name (letters, digits, `_` and `.`).

@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod embedded_pg;
 pub mod keys;
+pub mod observe;
 pub mod telemetry;
 
 pub use app::{ApiSettings, Application};

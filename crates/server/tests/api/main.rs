@@ -1,12 +1,15 @@
 //! End-to-end tests of the HTTP API: the real application on port 0, real PostgreSQL.
 
+mod activity;
 mod auth;
 mod bindings;
 mod delivery;
 mod harness;
 mod integrations;
+mod metrics;
 mod openapi;
 mod receiver;
 mod retries;
 mod secrets;
+mod stats;
 mod tenants;
