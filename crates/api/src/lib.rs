@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod logs;
 pub mod metrics;
 pub mod oauth;
+pub mod overview;
 pub mod pagination;
 pub mod preview;
 pub mod publisher;
@@ -127,6 +128,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_tenant, tenants::delete_tenant))
         .routes(routes!(tenants::create_client, tenants::list_clients))
         .routes(routes!(tenants::revoke_client))
+        .routes(routes!(overview::get_overview))
         .routes(routes!(
             integrations::create_integration,
             integrations::list_integrations

@@ -34,6 +34,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenants(TenantsCommand::Create { name, json }) => {
             create_tenant(&cli.global, name, json).await
         }
+        Command::Tenants(TenantsCommand::List { json }) => {
+            crate::operator::tenants_list(&cli.global, json).await
+        }
+        Command::Tenants(TenantsCommand::Show { name, json }) => {
+            crate::operator::tenants_show(&cli.global, &name, json).await
+        }
+        Command::Status { json } => crate::operator::status(&cli.global, json).await,
         Command::Secrets(SecretsCommand::Rekey) => rekey(&cli.global).await,
     }
 }
@@ -45,7 +52,7 @@ fn print_openapi() -> anyhow::Result<()> {
     writeln!(std::io::stdout(), "{spec}").context("writing to stdout")
 }
 
-async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
+pub(crate) async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
     let db = Database::open(
         global.database_url.as_ref(),
         &global.data_dir,

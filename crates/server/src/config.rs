@@ -121,6 +121,12 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Queue depth, lag and failing integrations across tenants.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -207,6 +213,20 @@ pub enum TenantsCommand {
         /// The tenant's unique name.
         name: String,
         /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every tenant with its integrations and dead letters.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a tenant's integrations with their health over the last hour.
+    Show {
+        /// The tenant's name.
+        name: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },

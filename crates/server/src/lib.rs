@@ -8,6 +8,7 @@ pub mod database;
 pub mod embedded_pg;
 pub mod keys;
 pub mod observe;
+pub mod operator;
 pub mod telemetry;
 
 pub use app::{ApiSettings, Application};

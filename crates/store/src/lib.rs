@@ -14,6 +14,7 @@ pub mod events;
 pub mod handoff;
 pub mod health;
 pub mod integrations;
+pub mod overview;
 pub mod secrets;
 pub mod stats;
 pub mod tenants;

@@ -137,8 +137,13 @@ async fn an_event_shows_its_data_and_each_delivery_with_its_state() {
     assert_eq!(dead["reason"], "non_retryable_status:400");
     assert_eq!(dead["attemptCount"], 1);
 
-    let listed = s.get_json("/api/v2/events").await;
+    let listed = s.get_json("/api/v2/events?type=order.created").await;
     assert_eq!(listed["data"][0]["deliveryCount"], 2);
+    // The dead letter raised its failure event into the tenant's own stream, listed too.
+    let alerts = s
+        .get_json("/api/v2/events?type=integration.message.failed")
+        .await;
+    assert_eq!(ids(&alerts).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

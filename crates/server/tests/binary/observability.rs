@@ -124,3 +124,95 @@ async fn metrics_listen_serves_metrics_on_a_private_port_and_not_on_the_api() {
     let on_api = get(format!("{}/metrics", server.base), None).await;
     assert_eq!(on_api.status(), StatusCode::NOT_FOUND);
 }
+
+fn ricochet(dir: &DataDir, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running ricochet")
+}
+
+fn json_stdout(dir: &DataDir, args: &[&str]) -> Value {
+    let output = ricochet(dir, args);
+    assert!(
+        output.status.success(),
+        "ricochet {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the output is JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_commands_show_tenants_integration_health_and_the_failing_integrations() {
+    let dir = DataDir::new();
+    let refusing = Receiver::scripted(|_, _| Reply::status(410)).await;
+    let ok = Receiver::start().await;
+    let server = Server::start(&dir);
+    let api = Api::provision(&server, &dir).await;
+    let broken = api
+        .hook("broken", &refusing.url, "order.created", json!({}))
+        .await;
+    api.hook("healthy", &ok.url, "order.created", json!({}))
+        .await;
+    let (status, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    for d in published["deliveries"].as_array().expect("deliveries") {
+        let id = d["deliveryId"].as_str().expect("id");
+        let start = Instant::now();
+        loop {
+            let state = api.get(&format!("/api/v2/deliveries/{id}")).await["status"].clone();
+            if state == "succeeded" || state == "dead_lettered" {
+                break;
+            }
+            assert!(start.elapsed() < DEADLINE, "not finished in time");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    let tenants = json_stdout(&dir, &["tenants", "list", "--json"]);
+    assert_eq!(tenants[0]["name"], "acme");
+    assert_eq!(tenants[0]["integrations"], 2);
+    assert_eq!(tenants[0]["deadLetters"], 1);
+
+    let shown = json_stdout(&dir, &["tenants", "show", "acme", "--json"]);
+    let integrations = shown["integrations"].as_array().expect("integrations");
+    assert_eq!(integrations.len(), 2);
+    let of = |name: &str| {
+        integrations
+            .iter()
+            .find(|i| i["name"] == name)
+            .expect("listed")
+            .clone()
+    };
+    assert_eq!(of("broken")["failing"], true);
+    assert_eq!(of("broken")["failed"], 1);
+    assert_eq!(of("healthy")["failing"], false);
+    assert_eq!(of("healthy")["successRate"], 1.0);
+
+    let status = json_stdout(&dir, &["status", "--json"]);
+    let failing = status["failingIntegrations"].as_array().expect("failing");
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0]["integrationId"], broken.as_str());
+    assert_eq!(failing[0]["tenantName"], "acme");
+    assert_eq!(status["queue"]["due"], 0);
+
+    let text = ricochet(&dir, &["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("failing integrations (last 60 min): 1"),
+        "{text}"
+    );
+    assert!(text.contains("acme / broken"), "{text}");
+
+    let missing = ricochet(&dir, &["tenants", "show", "nobody"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no tenant named `nobody`"));
+}
