@@ -25,7 +25,7 @@ pub(crate) struct Cli {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ingest,e2e-1,e2e-10,retry-timing,backlog,pgbench,selftest"
+        default_value = "ingest,e2e-1,e2e-10,retry-timing,backlog,pgbench,stats,selftest"
     )]
     pub(crate) scenarios: Vec<Scenario>,
     /// Multiplies event counts and durations (0.05 for a quick smoke run).
@@ -65,6 +65,8 @@ pub(crate) enum Scenario {
     Pgbench,
     /// The harness's own capacity.
     Selftest,
+    /// The stats API over a million stored attempts of one integration.
+    Stats,
 }
 
 impl Scenario {
@@ -78,6 +80,7 @@ impl Scenario {
             Scenario::Backlog => "backlog",
             Scenario::Pgbench => "pgbench",
             Scenario::Selftest => "selftest",
+            Scenario::Stats => "stats",
         }
     }
 
@@ -86,6 +89,7 @@ impl Scenario {
         match self {
             Scenario::Backlog => Some("needs direct access to Ricochet's database"),
             Scenario::Pgbench => Some("needs Ricochet's embedded PostgreSQL cluster"),
+            Scenario::Stats => Some("needs direct access to Ricochet's database"),
             _ => None,
         }
     }

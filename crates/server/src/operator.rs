@@ -102,15 +102,8 @@ pub async fn tenants_show(global: &GlobalOpts, name: &str, json: bool) -> anyhow
     writeln!(out, "integrations (last {HEALTH_WINDOW_MINUTES} min):")?;
     writeln!(
         out,
-        "  {:<32} {:<8} {:>8} {:>8} {:>8}  {:<19}  {:<19}  {}",
-        "NAME",
-        "ENABLED",
-        "ATTEMPTS",
-        "FAILED",
-        "SUCCESS",
-        "LAST SUCCESS",
-        "LAST FAILURE",
-        "HEALTH"
+        "  {:<32} {:<8} {:>8} {:>8} {:>8}  {:<19}  {:<19}  HEALTH",
+        "NAME", "ENABLED", "ATTEMPTS", "FAILED", "SUCCESS", "LAST SUCCESS", "LAST FAILURE",
     )?;
     for (i, failing) in integrations.iter().zip(failing) {
         let health = if failing {

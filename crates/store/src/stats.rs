@@ -60,6 +60,9 @@ pub struct Bucket {
     pub avg_ms: Option<f64>,
 }
 
+/// A counted bucket: start, attempts, succeeded, mean response time.
+type Counted = (DateTime<Utc>, i64, i64, Option<f64>);
+
 #[derive(sqlx::FromRow)]
 struct Totals {
     attempts: i64,
@@ -108,7 +111,7 @@ pub async fn stats(
     .bind(since)
     .bind(until)
     .fetch_all(pool);
-    let series = sqlx::query_as::<_, (DateTime<Utc>, i64, i64, Option<f64>)>(
+    let series = sqlx::query_as::<_, Counted>(
         "SELECT date_bin(make_interval(secs => $4), started_at, 'epoch'::timestamptz) AS start,
                 count(*), count(*) FILTER (WHERE outcome = 'succeeded'),
                 avg(duration_ms) FILTER (WHERE status_code IS NOT NULL)::float8
@@ -156,12 +159,11 @@ fn fill_buckets(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     width: Duration,
-    counted: &[(DateTime<Utc>, i64, i64, Option<f64>)],
+    counted: &[Counted],
 ) -> Vec<Bucket> {
     let width_s = width.num_seconds().max(1);
     let floor = |t: DateTime<Utc>| t.timestamp().div_euclid(width_s) * width_s;
-    let counted: BTreeMap<i64, &(DateTime<Utc>, i64, i64, Option<f64>)> =
-        counted.iter().map(|c| (c.0.timestamp(), c)).collect();
+    let counted: BTreeMap<i64, &Counted> = counted.iter().map(|c| (c.0.timestamp(), c)).collect();
     let mut buckets = Vec::new();
     let mut at = floor(since);
     while at <= floor(until) {

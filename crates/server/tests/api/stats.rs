@@ -20,7 +20,7 @@ async fn a_receiver_answering_in_50_and_150_ms_alternately_averages_near_100_ms_
     // Alternately a quick 200 and a slow 400 (not retried: dead-lettered at once).
     let turn = AtomicUsize::new(0);
     let receiver = Receiver::scripted(move |_, _| {
-        if turn.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             Reply {
                 hold: Some(Duration::from_millis(50)),
                 ..Reply::status(200)
