@@ -69,9 +69,7 @@ struct Totals {
     succeeded: i64,
     answered: i64,
     avg_ms: Option<f64>,
-    p50_ms: Option<f64>,
-    p95_ms: Option<f64>,
-    p99_ms: Option<f64>,
+    percentiles_ms: Option<Vec<Option<f64>>>,
     last_success_at: Option<DateTime<Utc>>,
     last_failure_at: Option<DateTime<Utc>>,
 }
@@ -91,9 +89,9 @@ pub async fn stats(
                 count(*) FILTER (WHERE outcome = 'succeeded') AS succeeded,
                 count(status_code) AS answered,
                 avg(duration_ms) FILTER (WHERE status_code IS NOT NULL)::float8 AS avg_ms,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status_code IS NOT NULL) AS p50_ms,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status_code IS NOT NULL) AS p95_ms,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status_code IS NOT NULL) AS p99_ms,
+                -- One sort for the three percentiles.
+                percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms)
+                    FILTER (WHERE status_code IS NOT NULL) AS percentiles_ms,
                 max(started_at) FILTER (WHERE outcome = 'succeeded') AS last_success_at,
                 max(started_at) FILTER (WHERE outcome = 'failed') AS last_failure_at
          FROM attempts WHERE integration_id = ANY($1) AND started_at >= $2 AND started_at < $3",
@@ -136,15 +134,21 @@ pub async fn stats(
     let (totals, by_status, series, dead_letters) =
         tokio::try_join!(totals, by_status, series, dead_letters)?;
 
+    let percentile = |i: usize| {
+        totals
+            .percentiles_ms
+            .as_ref()
+            .and_then(|p| p.get(i).copied().flatten())
+    };
     Ok(Stats {
         attempts: totals.attempts,
         succeeded: totals.succeeded,
         failed: totals.attempts - totals.succeeded,
         answered: totals.answered,
         avg_ms: totals.avg_ms,
-        p50_ms: totals.p50_ms,
-        p95_ms: totals.p95_ms,
-        p99_ms: totals.p99_ms,
+        p50_ms: percentile(0),
+        p95_ms: percentile(1),
+        p99_ms: percentile(2),
         last_success_at: totals.last_success_at,
         last_failure_at: totals.last_failure_at,
         by_status: by_status.into_iter().collect(),

@@ -67,7 +67,7 @@ async fn a_receiver_answering_in_50_and_150_ms_alternately_averages_near_100_ms_
     );
     let avg = stats["responseTimeMs"]["avg"].as_f64().expect("an average");
     // Each attempt takes at least its hold; the rest is the machine's overhead.
-    assert!((100.0..160.0).contains(&avg), "average {avg} ms");
+    assert!((100.0..175.0).contains(&avg), "average {avg} ms");
     let p99 = stats["responseTimeMs"]["p99"].as_f64().expect("a p99");
     assert!(p99 >= 150.0, "p99 {p99} ms");
     let p50 = stats["responseTimeMs"]["p50"].as_f64().expect("a p50");
