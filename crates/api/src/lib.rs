@@ -20,6 +20,7 @@ pub mod publisher;
 pub mod secrets;
 pub mod stats;
 pub mod tenants;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -167,7 +168,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()
 }
 
-/// The whole HTTP application: API, `/openapi.json` and the docs page at `/docs`.
+/// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
+/// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
     let (router, spec) = api_router().split_for_parts();
     let router = if state.metrics_on_api {
@@ -177,6 +179,7 @@ pub fn router(state: AppState) -> axum::Router {
     };
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(ui::router())
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

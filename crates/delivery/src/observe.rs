@@ -100,6 +100,20 @@ pub(crate) fn attempt_recorded(r: &Recorded) {
     }
 }
 
+/// Reports a delivery the lease reaper dead-lettered as `worker_lost` (no attempt of it was
+/// ever recorded by the workers that took it), with the same line and counter as any other.
+pub(crate) fn worker_lost(d: &ricochet_store::deliveries::Reaped) {
+    let reason = ricochet_store::deliveries::WORKER_LOST;
+    metrics::counter!("ricochet_deliveries_finished_total", "outcome" => "dead_lettered")
+        .increment(1);
+    metrics::counter!("ricochet_dead_letters_total", "reason" => reason).increment(1);
+    tracing::info!(
+        tenant = %d.tenant_id, integration = %d.integration_id, event = %d.event_id,
+        delivery = %d.id, attempts = d.attempt_count, status = d.last_status_code, reason,
+        "delivery dead-lettered"
+    );
+}
+
 /// Records the size of a recording batch.
 pub(crate) fn record_batch(size: usize) {
     metrics::histogram!("ricochet_record_batch_size").record(size as f64);

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     Body,
     /// The request could not be built (a template's secret is missing, say).
     Request,
+    /// Ricochet failed while making the attempt (a bug, caught): retried like a network error,
+    /// so a delivery that keeps hitting it ends dead-lettered when its retries run out.
+    Internal,
 }
 
 impl ErrorKind {
@@ -34,6 +37,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Body => "body",
             ErrorKind::Request => "request",
+            ErrorKind::Internal => "internal_error",
         }
     }
 }

@@ -178,6 +178,7 @@ pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
     config.max_body_bytes = opts.max_payload_bytes;
     config.prefetch = Duration::from_millis(opts.prefetch_ms);
     config.writers = usize::from(opts.record_writers);
+    config.max_lost_leases = opts.max_lost_leases;
     config
 }
 

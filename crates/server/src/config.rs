@@ -164,6 +164,10 @@ pub struct WorkerOpts {
     /// Lease beyond an integration's request timeout, in ms: an attempt unfinished by then (a killed worker) runs again.
     #[arg(long, env = "RICOCHET_LEASE_GRACE_MS", default_value_t = 30_000)]
     pub lease_grace_ms: u64,
+    /// Leases of one delivery that may expire without a recorded attempt (a killed or stuck
+    /// worker each time) before it is dead-lettered with reason worker_lost.
+    #[arg(long, env = "RICOCHET_MAX_LOST_LEASES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_lost_leases: u32,
     /// How far ahead of its due time a delivery is claimed, in ms, so that its attempt starts on
     /// time (held by this worker meanwhile; 0 claims only what is due).
     #[arg(long, env = "RICOCHET_PREFETCH_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(0..=60_000))]

@@ -11,7 +11,16 @@ pub enum StoreError {
     MissingParent(String),
     /// A secret value could not be sealed or opened.
     #[error("secret encryption: {0}")]
-    Crypto(String),
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// The stored value of the secret named could not be opened (its key is not in the
+    /// keyring, or it fails authentication): no attempt that needs it can be made.
+    #[error("secret {name} is unreadable: {source}")]
+    SecretUnreadable {
+        /// The secret's name.
+        name: String,
+        /// Why it cannot be opened.
+        source: crate::crypto::CryptoError,
+    },
     /// Any other database failure.
     #[error(transparent)]
     Database(sqlx::Error),
