@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CreateApiClientData, CreateApiClientErrors, CreateApiClientResponses, CreateEventBindingsData, CreateEventBindingsErrors, CreateEventBindingsResponses, CreateIntegrationData, CreateIntegrationErrors, CreateIntegrationResponses, CreateSecretData, CreateSecretErrors, CreateSecretResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteEventBindingData, DeleteEventBindingErrors, DeleteEventBindingResponses, DeleteIntegrationData, DeleteIntegrationErrors, DeleteIntegrationResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, GetDeliveryData, GetDeliveryErrors, GetDeliveryResponses, GetHealthData, GetHealthResponses, GetIntegrationData, GetIntegrationErrors, GetIntegrationResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSecretData, GetSecretErrors, GetSecretResponses, GetTenantData, GetTenantErrors, GetTenantResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, ListApiClientsData, ListApiClientsErrors, ListApiClientsResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListEventBindingsData, ListEventBindingsErrors, ListEventBindingsResponses, ListIntegrationLogsData, ListIntegrationLogsErrors, ListIntegrationLogsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListSecretsData, ListSecretsErrors, ListSecretsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PatchIntegrationData, PatchIntegrationErrors, PatchIntegrationResponses, PreviewDraftIntegrationData, PreviewDraftIntegrationErrors, PreviewDraftIntegrationResponses, PreviewIntegrationData, PreviewIntegrationErrors, PreviewIntegrationResponses, PublishEventData, PublishEventErrors, PublishEventResponses, PurgeDeadLetterData, PurgeDeadLetterErrors, PurgeDeadLetterResponses, ReplaceIntegrationData, ReplaceIntegrationErrors, ReplaceIntegrationResponses, ReplayDeadLetterData, ReplayDeadLetterErrors, ReplayDeadLetterResponses, ReplayDeadLettersData, ReplayDeadLettersErrors, ReplayDeadLettersResponses, RevokeApiClientData, RevokeApiClientErrors, RevokeApiClientResponses, UpdateSecretData, UpdateSecretErrors, UpdateSecretResponses } from './types.gen';
+import type { CreateApiClientData, CreateApiClientErrors, CreateApiClientResponses, CreateEventBindingsData, CreateEventBindingsErrors, CreateEventBindingsResponses, CreateIntegrationData, CreateIntegrationErrors, CreateIntegrationResponses, CreateSecretData, CreateSecretErrors, CreateSecretResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteEventBindingData, DeleteEventBindingErrors, DeleteEventBindingResponses, DeleteIntegrationData, DeleteIntegrationErrors, DeleteIntegrationResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, GetDeliveryData, GetDeliveryErrors, GetDeliveryResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthResponses, GetIntegrationData, GetIntegrationErrors, GetIntegrationResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSecretData, GetSecretErrors, GetSecretResponses, GetTenantData, GetTenantErrors, GetTenantResponses, IntegrationStatsData, IntegrationStatsErrors, IntegrationStatsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, ListApiClientsData, ListApiClientsErrors, ListApiClientsResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListEventBindingsData, ListEventBindingsErrors, ListEventBindingsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationLogsData, ListIntegrationLogsErrors, ListIntegrationLogsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListSecretsData, ListSecretsErrors, ListSecretsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PatchIntegrationData, PatchIntegrationErrors, PatchIntegrationResponses, PreviewDraftIntegrationData, PreviewDraftIntegrationErrors, PreviewDraftIntegrationResponses, PreviewIntegrationData, PreviewIntegrationErrors, PreviewIntegrationResponses, PublishEventData, PublishEventErrors, PublishEventResponses, PurgeDeadLetterData, PurgeDeadLetterErrors, PurgeDeadLetterResponses, ReplaceIntegrationData, ReplaceIntegrationErrors, ReplaceIntegrationResponses, ReplayDeadLetterData, ReplayDeadLetterErrors, ReplayDeadLetterResponses, ReplayDeadLettersData, ReplayDeadLettersErrors, ReplayDeadLettersResponses, RevokeApiClientData, RevokeApiClientErrors, RevokeApiClientResponses, TenantStatsData, TenantStatsErrors, TenantStatsResponses, UpdateSecretData, UpdateSecretErrors, UpdateSecretResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,15 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: Record<string, unknown>;
 };
+
+/**
+ * The platform overview: queue depth and lag, tenants, failing integrations.
+ */
+export const getOverview = <ThrowOnError extends boolean = false>(options?: Options<GetOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetOverviewResponses, GetOverviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/admin/overview',
+    ...options
+});
 
 /**
  * List dead letters, newest first.
@@ -61,11 +70,29 @@ export const replayDeadLetter = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
+ * List the tenant's deliveries, newest first.
+ */
+export const listDeliveries = <ThrowOnError extends boolean = false>(options?: Options<ListDeliveriesData, ThrowOnError>) => (options?.client ?? client).get<ListDeliveriesResponses, ListDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/deliveries',
+    ...options
+});
+
+/**
  * A delivery and its attempts.
  */
 export const getDelivery = <ThrowOnError extends boolean = false>(options: Options<GetDeliveryData, ThrowOnError>) => (options.client ?? client).get<GetDeliveryResponses, GetDeliveryErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v2/deliveries/{deliveryId}',
+    ...options
+});
+
+/**
+ * List the tenant's events, newest first.
+ */
+export const listEvents = <ThrowOnError extends boolean = false>(options?: Options<ListEventsData, ThrowOnError>) => (options?.client ?? client).get<ListEventsResponses, ListEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/events',
     ...options
 });
 
@@ -82,6 +109,15 @@ export const publishEvent = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * One event, with its deliveries and their states.
+ */
+export const getEvent = <ThrowOnError extends boolean = false>(options: Options<GetEventData, ThrowOnError>) => (options.client ?? client).get<GetEventResponses, GetEventErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/events/{eventId}',
+    ...options
 });
 
 /**
@@ -220,6 +256,15 @@ export const previewIntegration = <ThrowOnError extends boolean = false>(options
 });
 
 /**
+ * An integration's delivery statistics over the last hour, day or week.
+ */
+export const integrationStats = <ThrowOnError extends boolean = false>(options: Options<IntegrationStatsData, ThrowOnError>) => (options.client ?? client).get<IntegrationStatsResponses, IntegrationStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/integrations/{integrationId}/stats',
+    ...options
+});
+
+/**
  * List secrets (metadata only).
  */
 export const listSecrets = <ThrowOnError extends boolean = false>(options?: Options<ListSecretsData, ThrowOnError>) => (options?.client ?? client).get<ListSecretsResponses, ListSecretsErrors, ThrowOnError>({
@@ -272,6 +317,16 @@ export const updateSecret = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The tenant's delivery statistics (every integration, deleted ones too) over the last hour,
+ * day or week.
+ */
+export const tenantStats = <ThrowOnError extends boolean = false>(options?: Options<TenantStatsData, ThrowOnError>) => (options?.client ?? client).get<TenantStatsResponses, TenantStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/stats',
+    ...options
 });
 
 /**
@@ -346,7 +401,7 @@ export const revokeApiClient = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * Whether the process is up.
+ * Whether the process is up: a pure liveness check, 200 while it runs, whatever the database.
  */
 export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, unknown, ThrowOnError>({ url: '/healthz', ...options });
 

@@ -256,6 +256,32 @@ export type BindingsIn = {
 };
 
 /**
+ * One bucket of the time series.
+ */
+export type BucketOut = {
+    /**
+     * Attempts started in it.
+     */
+    attempts: number;
+    /**
+     * Mean response time of its answered attempts, ms.
+     */
+    avgResponseMs: number | null;
+    /**
+     * Of which failed.
+     */
+    failed: number;
+    /**
+     * Its start.
+     */
+    start: string;
+    /**
+     * Of which succeeded.
+     */
+    succeeded: number;
+};
+
+/**
  * How many dead letters a bulk replay took.
  */
 export type BulkReplayedOut = {
@@ -361,6 +387,20 @@ export type DeadLetterQuery = {
 };
 
 /**
+ * A page of deliveries.
+ */
+export type DeliveryList = {
+    /**
+     * The deliveries, newest first.
+     */
+    data: Array<DeliverySummary>;
+    /**
+     * Cursor of the next (older) page; absent on the last.
+     */
+    nextCursor: string | null;
+};
+
+/**
  * A delivery with every attempt.
  */
 export type DeliveryOut = {
@@ -442,6 +482,56 @@ export type DeliveryRefOut = {
 export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead_lettered' | 'paused' | 'cancelled' | 'purged';
 
 /**
+ * A delivery without its attempts (`GET /api/v2/deliveries/{deliveryId}` has them).
+ */
+export type DeliverySummary = {
+    /**
+     * Attempts made.
+     */
+    attemptCount: number;
+    /**
+     * When it succeeded or was dead-lettered.
+     */
+    completedAt: string | null;
+    /**
+     * When it was made.
+     */
+    createdAt: string;
+    /**
+     * Its event.
+     */
+    eventId: string;
+    /**
+     * Its id.
+     */
+    id: string;
+    /**
+     * Its integration.
+     */
+    integrationId: IntegrationId;
+    /**
+     * The last status code a receiver answered.
+     */
+    lastStatusCode: number | null;
+    /**
+     * When the next attempt is due, while one is.
+     */
+    nextAttemptAt: string | null;
+    /**
+     * Why it was dead-lettered.
+     */
+    reason: string | null;
+    /**
+     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+     */
+    status: string;
+    /**
+     * When it last changed.
+     */
+    updatedAt: string;
+};
+
+/**
  * Why an attempt failed.
  */
 export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status';
@@ -466,6 +556,78 @@ export type EventIn = {
     occurredAt?: string | null;
     /**
      * Dot-separated event type.
+     */
+    type: string;
+};
+
+/**
+ * A page of events.
+ */
+export type EventList = {
+    /**
+     * The events, newest first (by `receivedAt`).
+     */
+    data: Array<EventSummary>;
+    /**
+     * Cursor of the next (older) page; absent on the last.
+     */
+    nextCursor: string | null;
+};
+
+/**
+ * An event with its data and deliveries.
+ */
+export type EventOut = {
+    /**
+     * Its data, as published.
+     */
+    data: {
+        [key: string]: unknown;
+    };
+    /**
+     * Its deliveries, one per integration it went to, and where each stands.
+     */
+    deliveries: Array<DeliverySummary>;
+    /**
+     * Its id.
+     */
+    id: string;
+    /**
+     * When it happened, as the publisher said.
+     */
+    occurredAt: string;
+    /**
+     * When Ricochet accepted it.
+     */
+    receivedAt: string;
+    /**
+     * Its type.
+     */
+    type: string;
+};
+
+/**
+ * A published event, as listed.
+ */
+export type EventSummary = {
+    /**
+     * How many deliveries it made (one per bound, enabled integration).
+     */
+    deliveryCount: number;
+    /**
+     * Its id (the publisher's, or one Ricochet made).
+     */
+    id: string;
+    /**
+     * When it happened, as the publisher said.
+     */
+    occurredAt: string;
+    /**
+     * When Ricochet accepted it.
+     */
+    receivedAt: string;
+    /**
+     * Its type.
      */
     type: string;
 };
@@ -519,6 +681,52 @@ export type Health = {
  * Request method of an integration.
  */
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
+
+/**
+ * An integration's health over the last hour.
+ */
+export type IntegrationHealthOut = {
+    /**
+     * Attempts in the last hour.
+     */
+    attempts: number;
+    /**
+     * Whether it receives new deliveries.
+     */
+    enabled: boolean;
+    /**
+     * Of which failed.
+     */
+    failed: number;
+    /**
+     * The integration.
+     */
+    integrationId: string;
+    /**
+     * Last failed attempt in the last hour.
+     */
+    lastFailureAt: string | null;
+    /**
+     * Last successful attempt in the last hour.
+     */
+    lastSuccessAt: string | null;
+    /**
+     * Its name.
+     */
+    name: string;
+    /**
+     * `1 - failed / attempts`; null without attempts.
+     */
+    successRate: number | null;
+    /**
+     * Its tenant.
+     */
+    tenantId: string;
+    /**
+     * Its tenant's name.
+     */
+    tenantName: string;
+};
 
 /**
  * An integration: one target endpoint of a tenant.
@@ -766,13 +974,32 @@ export type JitterMode = 'ratio' | 'full';
  */
 export type OAuthError = {
     /**
-     * `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+     * `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+     * `temporarily_unavailable` or `server_error`.
      */
     error: string;
     /**
      * What is wrong, for a human.
      */
     error_description: string;
+};
+
+/**
+ * The overview across tenants.
+ */
+export type OverviewOut = {
+    /**
+     * Integrations whose last attempt in the last hour failed, most failures first.
+     */
+    failingIntegrations: Array<IntegrationHealthOut>;
+    /**
+     * The queue.
+     */
+    queue: QueueOut;
+    /**
+     * Every tenant (up to 1000, by name) with its counts.
+     */
+    tenants: Array<TenantSummaryOut>;
 };
 
 /**
@@ -868,6 +1095,32 @@ export type PublishedOut = {
 };
 
 /**
+ * How much work waits, across every tenant.
+ */
+export type QueueOut = {
+    /**
+     * Pending deliveries due now.
+     */
+    due: number;
+    /**
+     * Deliveries a worker holds.
+     */
+    inFlight: number;
+    /**
+     * Age of the oldest due delivery, seconds (0 when none is due).
+     */
+    lagSeconds: number;
+    /**
+     * Deliveries parked while their integration is disabled.
+     */
+    paused: number;
+    /**
+     * Pending deliveries scheduled later (retries, mostly).
+     */
+    scheduled: number;
+};
+
+/**
  * Remove the field at `path` from the body.
  */
 export type RemoveTransformation = {
@@ -890,6 +1143,28 @@ export type ReplayedOut = {
      * `pending` (or `paused` while its integration is disabled).
      */
     status: string;
+};
+
+/**
+ * Response times of the attempts a receiver answered, in ms.
+ */
+export type ResponseTimes = {
+    /**
+     * Mean.
+     */
+    avg: number | null;
+    /**
+     * Median.
+     */
+    p50: number | null;
+    /**
+     * 95th percentile.
+     */
+    p95: number | null;
+    /**
+     * 99th percentile.
+     */
+    p99: number | null;
 };
 
 /**
@@ -1165,9 +1440,81 @@ export type SetTransformation = {
 };
 
 /**
+ * Delivery statistics over a window ending now.
+ */
+export type StatsOut = {
+    /**
+     * Attempts started in the window.
+     */
+    attempts: number;
+    /**
+     * The window in buckets of equal width, oldest first, empty ones included.
+     */
+    buckets: Array<BucketOut>;
+    /**
+     * Attempts by status code, most frequent first.
+     */
+    byStatusCode: Array<StatusCount>;
+    /**
+     * Deliveries dead-lettered in the window (and still dead-lettered).
+     */
+    deadLetters: number;
+    /**
+     * Of which failed.
+     */
+    failed: number;
+    /**
+     * Start of the window.
+     */
+    from: string;
+    /**
+     * Start of the last failed attempt in the window.
+     */
+    lastFailureAt: string | null;
+    /**
+     * Start of the last successful attempt in the window.
+     */
+    lastSuccessAt: string | null;
+    /**
+     * Response times of the attempts that got an answer (any status).
+     */
+    responseTimeMs: ResponseTimes;
+    /**
+     * Of which succeeded.
+     */
+    succeeded: number;
+    /**
+     * `succeeded / attempts`, 0 to 1; null without attempts.
+     */
+    successRate: number | null;
+    /**
+     * End of the window (now).
+     */
+    to: string;
+    /**
+     * `1h`, `24h` or `7d`.
+     */
+    window: string;
+};
+
+/**
  * A class of status codes.
  */
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx';
+
+/**
+ * Attempts answered with one status code.
+ */
+export type StatusCount = {
+    /**
+     * Attempts.
+     */
+    count: number;
+    /**
+     * The status code; null for attempts that got no answer (timeout, connection refused).
+     */
+    statusCode: number | null;
+};
 
 /**
  * A tenant: one organisation, owner of every other resource.
@@ -1222,6 +1569,32 @@ export type TenantOut = {
      * Version, incremented on each change.
      */
     version: number;
+};
+
+/**
+ * A tenant with its counts.
+ */
+export type TenantSummaryOut = {
+    /**
+     * When it was made.
+     */
+    createdAt: string;
+    /**
+     * Deliveries in its dead-letter queue.
+     */
+    deadLetters: number;
+    /**
+     * Its id.
+     */
+    id: string;
+    /**
+     * Live integrations.
+     */
+    integrations: number;
+    /**
+     * Its name.
+     */
+    name: string;
 };
 
 /**
@@ -1280,6 +1653,35 @@ export type Transformation = ({
 } & RemoveTransformation) | ({
     type: 'set';
 } & SetTransformation);
+
+export type GetOverviewData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v2/admin/overview';
+};
+
+export type GetOverviewErrors = {
+    /**
+     * Not the admin key
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+};
+
+export type GetOverviewError = GetOverviewErrors[keyof GetOverviewErrors];
+
+export type GetOverviewResponses = {
+    /**
+     * The overview
+     */
+    200: OverviewOut;
+};
+
+export type GetOverviewResponse = GetOverviewResponses[keyof GetOverviewResponses];
 
 export type ListDeadLettersData = {
     body?: never;
@@ -1475,6 +1877,69 @@ export type ReplayDeadLetterResponses = {
 
 export type ReplayDeadLetterResponse = ReplayDeadLetterResponses[keyof ReplayDeadLetterResponses];
 
+export type ListDeliveriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only in this state: `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`,
+         * `cancelled` or `purged`.
+         */
+        status?: string;
+        /**
+         * Only to this integration.
+         */
+        integrationId?: string;
+        /**
+         * Only of this event.
+         */
+        eventId?: string;
+        /**
+         * Made (published) at or after (RFC 3339).
+         */
+        from?: string;
+        /**
+         * Made before (RFC 3339).
+         */
+        to?: string;
+        /**
+         * Rows per page, 1 to 200 (default 50).
+         */
+        limit?: number;
+        /**
+         * `nextCursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v2/deliveries';
+};
+
+export type ListDeliveriesErrors = {
+    /**
+     * A bad filter or cursor
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+};
+
+export type ListDeliveriesError = ListDeliveriesErrors[keyof ListDeliveriesErrors];
+
+export type ListDeliveriesResponses = {
+    /**
+     * A page of deliveries
+     */
+    200: DeliveryList;
+};
+
+export type ListDeliveriesResponse = ListDeliveriesResponses[keyof ListDeliveriesResponses];
+
 export type GetDeliveryData = {
     body?: never;
     path: {
@@ -1514,6 +1979,64 @@ export type GetDeliveryResponses = {
 
 export type GetDeliveryResponse = GetDeliveryResponses[keyof GetDeliveryResponses];
 
+export type ListEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only events of this type (exact).
+         */
+        type?: string;
+        /**
+         * Only events whose id starts with this.
+         */
+        idPrefix?: string;
+        /**
+         * Received at or after (RFC 3339).
+         */
+        from?: string;
+        /**
+         * Received before (RFC 3339).
+         */
+        to?: string;
+        /**
+         * Rows per page, 1 to 200 (default 50).
+         */
+        limit?: number;
+        /**
+         * `nextCursor` of the previous page.
+         */
+        cursor?: string;
+    };
+    url: '/api/v2/events';
+};
+
+export type ListEventsErrors = {
+    /**
+     * A bad filter or cursor
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+};
+
+export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
+
+export type ListEventsResponses = {
+    /**
+     * A page of events
+     */
+    200: EventList;
+};
+
+export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
+
 export type PublishEventData = {
     body: EventIn;
     path?: never;
@@ -1546,6 +2069,10 @@ export type PublishEventErrors = {
      * Unprocessable Entity
      */
     422: Problem;
+    /**
+     * The database is unavailable: nothing was accepted; retry after `Retry-After` seconds
+     */
+    503: Problem;
 };
 
 export type PublishEventError = PublishEventErrors[keyof PublishEventErrors];
@@ -1562,6 +2089,48 @@ export type PublishEventResponses = {
 };
 
 export type PublishEventResponse = PublishEventResponses[keyof PublishEventResponses];
+
+export type GetEventData = {
+    body?: never;
+    path: {
+        /**
+         * The event's id
+         */
+        eventId: string;
+    };
+    query?: never;
+    url: '/api/v2/events/{eventId}';
+};
+
+export type GetEventErrors = {
+    /**
+     * A malformed path parameter (named in `detail`)
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+    /**
+     * No such event of this tenant
+     */
+    404: Problem;
+};
+
+export type GetEventError = GetEventErrors[keyof GetEventErrors];
+
+export type GetEventResponses = {
+    /**
+     * The event
+     */
+    200: EventOut;
+};
+
+export type GetEventResponse = GetEventResponses[keyof GetEventResponses];
 
 export type ListIntegrationsData = {
     body?: never;
@@ -2182,6 +2751,50 @@ export type PreviewIntegrationResponses = {
 
 export type PreviewIntegrationResponse = PreviewIntegrationResponses[keyof PreviewIntegrationResponses];
 
+export type IntegrationStatsData = {
+    body?: never;
+    path: {
+        integrationId: string;
+    };
+    query?: {
+        /**
+         * `1h` (5-minute buckets), `24h` (hourly, the default) or `7d` (6-hour buckets).
+         */
+        window?: string;
+    };
+    url: '/api/v2/integrations/{integrationId}/stats';
+};
+
+export type IntegrationStatsErrors = {
+    /**
+     * A bad window
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+    /**
+     * No such integration of this tenant
+     */
+    404: Problem;
+};
+
+export type IntegrationStatsError = IntegrationStatsErrors[keyof IntegrationStatsErrors];
+
+export type IntegrationStatsResponses = {
+    /**
+     * The integration's statistics
+     */
+    200: StatsOut;
+};
+
+export type IntegrationStatsResponse = IntegrationStatsResponses[keyof IntegrationStatsResponses];
+
 export type ListSecretsData = {
     body?: never;
     path?: never;
@@ -2411,6 +3024,44 @@ export type UpdateSecretResponses = {
 };
 
 export type UpdateSecretResponse = UpdateSecretResponses[keyof UpdateSecretResponses];
+
+export type TenantStatsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * `1h` (5-minute buckets), `24h` (hourly, the default) or `7d` (6-hour buckets).
+         */
+        window?: string;
+    };
+    url: '/api/v2/stats';
+};
+
+export type TenantStatsErrors = {
+    /**
+     * A bad window
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+};
+
+export type TenantStatsError = TenantStatsErrors[keyof TenantStatsErrors];
+
+export type TenantStatsResponses = {
+    /**
+     * The tenant's statistics
+     */
+    200: StatsOut;
+};
+
+export type TenantStatsResponse = TenantStatsResponses[keyof TenantStatsResponses];
 
 export type ListTenantsData = {
     body?: never;
@@ -2755,6 +3406,10 @@ export type IssueTokenErrors = {
      * Unknown client, wrong secret or revoked client
      */
     401: OAuthError;
+    /**
+     * The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds
+     */
+    503: OAuthError;
 };
 
 export type IssueTokenError = IssueTokenErrors[keyof IssueTokenErrors];

@@ -1,6 +1,7 @@
 //! Ricochet's HTTP API: the axum router, authentication, handlers, problem+json errors and
 //! the OpenAPI document generated from the handlers' own types.
 
+pub mod activity;
 pub mod auth;
 pub mod bindings;
 pub mod dead_letters;
@@ -10,12 +11,15 @@ pub mod extract;
 pub mod health;
 pub mod integrations;
 pub mod logs;
+pub mod metrics;
 pub mod oauth;
+pub mod overview;
 pub mod pagination;
 pub mod preview;
 pub mod publisher;
 pub mod secrets;
 pub mod spec;
+pub mod stats;
 pub mod tenants;
 pub mod ui;
 
@@ -52,6 +56,9 @@ pub struct AppState {
     pub keyring: Arc<ricochet_store::crypto::SharedKeyring>,
     /// Publishes events with group commit.
     pub publisher: publisher::Publisher,
+    /// Serves `GET /metrics` on the API listener (false when a private `--metrics-listen`
+    /// port serves it, or metrics are off).
+    pub metrics_on_api: bool,
 }
 
 /// Size limits of requests.
@@ -90,8 +97,9 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         (name = "integrations", description = "Target endpoints and their retry policies"),
         (name = "event bindings", description = "Which event types reach which integration"),
         (name = "secrets", description = "Values substituted into requests at send time; write-only"),
-        (name = "events", description = "Publishing events"),
+        (name = "events", description = "Publishing events, and the events published"),
         (name = "logs", description = "Deliveries and their attempts"),
+        (name = "stats", description = "Delivery statistics: success rate, response times, status codes"),
         (name = "dead letters", description = "Deliveries that will not be attempted again, until replayed"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -107,6 +115,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_tenant, tenants::delete_tenant))
         .routes(routes!(tenants::create_client, tenants::list_clients))
         .routes(routes!(tenants::revoke_client))
+        .routes(routes!(overview::get_overview))
         .routes(routes!(
             integrations::create_integration,
             integrations::list_integrations
@@ -127,7 +136,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(bindings::create_bindings, bindings::list_bindings))
         .routes(routes!(bindings::delete_binding))
-        .routes(routes!(events::publish_event))
+        .routes(routes!(events::publish_event, activity::list_events))
+        .routes(routes!(activity::get_event))
+        .routes(routes!(activity::list_deliveries))
+        .routes(routes!(stats::integration_stats))
+        .routes(routes!(stats::tenant_stats))
         .routes(routes!(logs::list_logs))
         .routes(routes!(logs::get_delivery_with_attempts))
         .routes(routes!(dead_letters::list_dead_letters))
@@ -155,9 +168,15 @@ pub fn router(state: AppState) -> axum::Router {
     let swagger = SwaggerUi::new("/docs")
         .external_url_unchecked("/openapi.json", spec::finish(&spec))
         .config(utoipa_swagger_ui::Config::default().persist_authorization(true));
+    let router = if state.metrics_on_api {
+        router.route("/metrics", axum::routing::get(metrics::render))
+    } else {
+        router
+    };
     router
         .merge(swagger)
         .merge(ui::router())
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

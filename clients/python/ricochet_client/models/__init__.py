@@ -13,22 +13,30 @@ from .attempt_response import AttemptResponse
 from .binding_list import BindingList
 from .binding_out import BindingOut
 from .bindings_in import BindingsIn
+from .bucket_out import BucketOut
 from .bulk_replayed_out import BulkReplayedOut
 from .dead_letter_list import DeadLetterList
 from .dead_letter_out import DeadLetterOut
 from .dead_letter_query import DeadLetterQuery
+from .delivery_list import DeliveryList
 from .delivery_out import DeliveryOut
 from .delivery_ref_out import DeliveryRefOut
 from .delivery_status import DeliveryStatus
+from .delivery_summary import DeliverySummary
 from .error_kind import ErrorKind
 from .event_in import EventIn
 from .event_in_data import EventInData
+from .event_list import EventList
+from .event_out import EventOut
+from .event_out_data import EventOutData
+from .event_summary import EventSummary
 from .field_error import FieldError
 from .field_mapping_transformation import FieldMappingTransformation
 from .field_mapping_transformation_type import FieldMappingTransformationType
 from .grant_type import GrantType
 from .health import Health
 from .http_method import HttpMethod
+from .integration_health_out import IntegrationHealthOut
 from .integration_in import IntegrationIn
 from .integration_list import IntegrationList
 from .integration_out import IntegrationOut
@@ -41,6 +49,7 @@ from .integration_settings_patch import IntegrationSettingsPatch
 from .integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
 from .jitter_mode import JitterMode
 from .o_auth_error import OAuthError
+from .overview_out import OverviewOut
 from .payload_format import PayloadFormat
 from .permission import Permission
 from .preview_in import PreviewIn
@@ -48,9 +57,11 @@ from .preview_out import PreviewOut
 from .preview_out_headers import PreviewOutHeaders
 from .problem import Problem
 from .published_out import PublishedOut
+from .queue_out import QueueOut
 from .remove_transformation import RemoveTransformation
 from .remove_transformation_type import RemoveTransformationType
 from .replayed_out import ReplayedOut
+from .response_times import ResponseTimes
 from .retry_policy import RetryPolicy
 from .retry_policy_out import RetryPolicyOut
 from .retry_policy_patch import RetryPolicyPatch
@@ -62,10 +73,13 @@ from .secret_update import SecretUpdate
 from .secret_user import SecretUser
 from .set_transformation import SetTransformation
 from .set_transformation_type import SetTransformationType
+from .stats_out import StatsOut
 from .status_class import StatusClass
+from .status_count import StatusCount
 from .tenant_in import TenantIn
 from .tenant_list import TenantList
 from .tenant_out import TenantOut
+from .tenant_summary_out import TenantSummaryOut
 from .token_form import TokenForm
 from .token_response import TokenResponse
 
@@ -83,22 +97,30 @@ __all__ = (
     "BindingList",
     "BindingOut",
     "BindingsIn",
+    "BucketOut",
     "BulkReplayedOut",
     "DeadLetterList",
     "DeadLetterOut",
     "DeadLetterQuery",
+    "DeliveryList",
     "DeliveryOut",
     "DeliveryRefOut",
     "DeliveryStatus",
+    "DeliverySummary",
     "ErrorKind",
     "EventIn",
     "EventInData",
+    "EventList",
+    "EventOut",
+    "EventOutData",
+    "EventSummary",
     "FieldError",
     "FieldMappingTransformation",
     "FieldMappingTransformationType",
     "GrantType",
     "Health",
     "HttpMethod",
+    "IntegrationHealthOut",
     "IntegrationIn",
     "IntegrationList",
     "IntegrationOut",
@@ -111,6 +133,7 @@ __all__ = (
     "IntegrationSettingsPatchHeadersType0",
     "JitterMode",
     "OAuthError",
+    "OverviewOut",
     "PayloadFormat",
     "Permission",
     "PreviewIn",
@@ -118,9 +141,11 @@ __all__ = (
     "PreviewOutHeaders",
     "Problem",
     "PublishedOut",
+    "QueueOut",
     "RemoveTransformation",
     "RemoveTransformationType",
     "ReplayedOut",
+    "ResponseTimes",
     "RetryPolicy",
     "RetryPolicyOut",
     "RetryPolicyPatch",
@@ -132,10 +157,13 @@ __all__ = (
     "SecretUser",
     "SetTransformation",
     "SetTransformationType",
+    "StatsOut",
     "StatusClass",
+    "StatusCount",
     "TenantIn",
     "TenantList",
     "TenantOut",
+    "TenantSummaryOut",
     "TokenForm",
     "TokenResponse",
 )

@@ -14,8 +14,8 @@ class OAuthError:
     """An RFC 6749 §5.2 error response.
 
     Attributes:
-        error (str): `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`. Example:
-            invalid_client.
+        error (str): `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+            `temporarily_unavailable` or `server_error`. Example: invalid_client.
         error_description (str): What is wrong, for a human.
     """
 

@@ -6,6 +6,7 @@ mod clients;
 mod delivery;
 mod harness;
 mod lifecycle;
+mod observability;
 mod outage;
 #[path = "../api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
