@@ -136,9 +136,18 @@ pub async fn create_integration(
     auth.require(Permission::IntegrationEdit)?;
     input.validate()?;
     check_secret_references(&state.pool, auth.tenant, &input.settings).await?;
-    let created = store::create_integration(&state.pool, auth.tenant, IntegrationId::new(), &input)
+    let mut tx = state.pool.begin().await?;
+    let created = store::create_integration(&mut *tx, auth.tenant, IntegrationId::new(), &input)
         .await
         .map_err(name_taken)?;
+    ricochet_store::signing_keys::ensure_key(
+        &mut tx,
+        &state.keyring,
+        auth.tenant,
+        IntegrationId(created.id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(with_etag(StatusCode::CREATED, created))
 }
 

@@ -15,6 +15,7 @@ pub mod pagination;
 pub mod preview;
 pub mod publisher;
 pub mod secrets;
+pub mod signing;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -130,6 +131,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             integrations::patch_integration,
             integrations::delete_integration
         ))
+        .routes(routes!(signing::get_signing_secret))
+        .routes(routes!(signing::rotate_signing_secret))
         .routes(routes!(preview::preview_unsaved))
         .routes(routes!(preview::preview_integration))
         .routes(routes!(secrets::create_secret, secrets::list_secrets))

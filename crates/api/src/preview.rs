@@ -67,7 +67,7 @@ async fn render(
         },
         integration_id: integration,
         delivery_id: None,
-        made_at: now,
+        sent_at: now,
         attempt: 1,
     };
     // Values are never read: only the templates are shown.

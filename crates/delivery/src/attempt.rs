@@ -11,6 +11,7 @@ use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
 use ricochet_domain::payload::EventView;
 use ricochet_domain::request::{RequestContext, prepare};
+use ricochet_domain::signature::SigningKey;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -32,11 +33,13 @@ pub struct AttemptResult {
 }
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
-/// current `secrets` and bodies up to `max_body` bytes.
+/// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
+/// `max_body` bytes.
 pub async fn perform(
     client: &reqwest::Client,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
+    signing: &[SigningKey],
     max_body: usize,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
@@ -74,7 +77,7 @@ pub async fn perform(
         },
         integration_id: claimed.integration_id,
         delivery_id: Some(claimed.id),
-        made_at: claimed.created_at,
+        sent_at: Utc::now(),
         attempt: claimed.attempt_count + 1,
     };
     let refuse = |mut record: AttemptRecord, reason: String| {
@@ -87,10 +90,11 @@ pub async fn perform(
             refused: Some(reason),
         }
     };
-    let prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
+    let mut prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
         Ok(prepared) => prepared,
         Err(reason) => return refuse(record, reason.to_string()),
     };
+    prepared.sign(signing);
     record.request_url = prepared.url.shown.clone();
     record.request_headers = Value::Object(
         prepared

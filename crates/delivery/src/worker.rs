@@ -10,14 +10,14 @@ use std::time::Duration;
 use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
-use ricochet_domain::TenantId;
+use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::handoff::Handoff;
-use ricochet_store::secrets;
+use ricochet_store::{secrets, signing_keys};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -245,7 +245,24 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         )
         .await?
     };
-    let mut result = attempt::perform(&shared.http, &claimed, &secrets, shared.max_body).await;
+    let signing: Vec<_> = signing_keys::signing_keys(
+        &shared.pool,
+        &shared.keyring,
+        TenantId(claimed.tenant_id),
+        IntegrationId(claimed.integration_id),
+    )
+    .await?
+    .into_iter()
+    .map(|k| k.key)
+    .collect();
+    let mut result = attempt::perform(
+        &shared.http,
+        &claimed,
+        &secrets,
+        &signing,
+        shared.max_body,
+    )
+    .await;
     let policy = &claimed.settings.0.retry_policy;
     let decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),

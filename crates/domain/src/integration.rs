@@ -30,7 +30,7 @@ pub const MAX_TRANSFORMATIONS: usize = 100;
 pub const MAX_BODY_TEMPLATE_LEN: usize = 64 * 1024;
 
 /// Headers Ricochet sets itself on every attempt; an integration may not override them.
-pub const RESERVED_HEADERS: [&str; 9] = [
+pub const RESERVED_HEADERS: [&str; 10] = [
     "content-length",
     "content-type",
     "host",
@@ -38,6 +38,7 @@ pub const RESERVED_HEADERS: [&str; 9] = [
     "connection",
     "webhook-id",
     "webhook-timestamp",
+    "webhook-signature",
     "x-ricochet-delivery-id",
     "x-ricochet-attempt",
 ];

@@ -10,6 +10,7 @@ pub mod permission;
 pub mod request;
 pub mod retry;
 pub mod schedule;
+pub mod signature;
 pub mod template;
 pub mod tenant;
 pub mod validation;

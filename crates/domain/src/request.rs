@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::integration::{HttpMethod, IntegrationSettings};
 use crate::payload::{self, EventView};
+use crate::signature::{SigningKey, signature_header};
 use crate::template::{Template, Variable};
 
 /// A rendered value: what is sent, and what may be shown.
@@ -28,8 +29,9 @@ pub struct RequestContext<'a> {
     pub integration_id: Uuid,
     /// The delivery, when there is one (not in a preview).
     pub delivery_id: Option<Uuid>,
-    /// When the delivery was made (`webhook-timestamp`).
-    pub made_at: DateTime<Utc>,
+    /// When this attempt is sent (`webhook-timestamp`, which receivers check against their
+    /// clock: a retry hours later must carry its own time, not the delivery's).
+    pub sent_at: DateTime<Utc>,
     /// The attempt number.
     pub attempt: i32,
 }
@@ -72,8 +74,8 @@ pub fn prepare(
             "user-agent",
             concat!("Ricochet/", env!("CARGO_PKG_VERSION")).to_owned(),
         ),
-        ("webhook-id", ctx.event.id.to_owned()),
-        ("webhook-timestamp", ctx.made_at.timestamp().to_string()),
+        ("webhook-id", webhook_id(ctx)),
+        ("webhook-timestamp", ctx.sent_at.timestamp().to_string()),
         (
             "x-ricochet-delivery-id",
             ctx.delivery_id
@@ -113,6 +115,49 @@ pub fn prepare(
         headers,
         body,
     })
+}
+
+/// The `webhook-id`: the event's id, the same on every attempt, so receivers can drop
+/// duplicates. An id with a `.` would make the signed `id.timestamp.body` ambiguous, so such
+/// events are named by their delivery instead (`msg_<delivery id>`, as stable).
+fn webhook_id(ctx: &RequestContext<'_>) -> String {
+    if ctx.event.id.contains('.') {
+        ctx.delivery_id.map_or_else(
+            || "msg_preview".to_owned(),
+            |id| format!("msg_{}", id.simple()),
+        )
+    } else {
+        ctx.event.id.to_owned()
+    }
+}
+
+impl PreparedRequest {
+    /// Adds `webhook-signature` over the `webhook-id`, `webhook-timestamp` and body as they are
+    /// sent, with each of `keys` (none: no header).
+    pub fn sign(&mut self, keys: &[SigningKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.wire.as_str())
+        };
+        let id = header("webhook-id").unwrap_or_default();
+        let timestamp = header("webhook-timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default();
+        let body = self.body.as_ref().map_or(&b""[..], |b| b.wire.as_bytes());
+        let value = signature_header(keys, id, timestamp, body);
+        self.headers.push((
+            "webhook-signature".to_owned(),
+            Rendered {
+                wire: value.clone(),
+                shown: value,
+            },
+        ));
+    }
 }
 
 fn render(
@@ -176,7 +221,7 @@ mod tests {
             },
             integration_id: Uuid::nil(),
             delivery_id: None,
-            made_at: Utc::now(),
+            sent_at: Utc::now(),
             attempt: 2,
         }
     }

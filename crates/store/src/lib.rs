@@ -14,6 +14,7 @@ pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod secrets;
+pub mod signing_keys;
 pub mod tenants;
 
 pub use error::StoreError;

@@ -9,4 +9,6 @@ mod openapi;
 mod receiver;
 mod retries;
 mod secrets;
+mod signatures;
+mod standard_webhooks;
 mod tenants;
