@@ -52,6 +52,8 @@ pub struct AppState {
     pub keyring: Arc<ricochet_store::crypto::SharedKeyring>,
     /// Publishes events with group commit.
     pub publisher: publisher::Publisher,
+    /// Where integrations may point: literal addresses are checked when they are saved.
+    pub targets: Arc<ricochet_domain::target::TargetPolicy>,
 }
 
 /// Size limits of requests.

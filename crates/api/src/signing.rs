@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{Body, Path, parse_json, parse_id, require_json};
+use crate::extract::{Body, Path, parse_id, parse_json, require_json};
 
 /// Default time a replaced key keeps signing: 24 hours.
 pub const DEFAULT_GRACE_SECONDS: i64 = 24 * 3600;

@@ -12,6 +12,7 @@ use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after
 use ricochet_domain::payload::EventView;
 use ricochet_domain::request::{RequestContext, prepare};
 use ricochet_domain::signature::SigningKey;
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -40,6 +41,7 @@ pub async fn perform(
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
     signing: &[SigningKey],
+    targets: &TargetPolicy,
     max_body: usize,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
@@ -80,16 +82,20 @@ pub async fn perform(
         sent_at: Utc::now(),
         attempt: claimed.attempt_count + 1,
     };
-    let refuse = |mut record: AttemptRecord, reason: String| {
-        record.error_kind = Some(ErrorKind::Request.as_str().into());
-        record.error_message = Some(reason.clone());
-        AttemptResult {
-            record,
-            outcome: Outcome::Error(ErrorKind::Request),
-            retry_after: None,
-            refused: Some(reason),
-        }
-    };
+    // `reason` goes on the dead letter, `message` (more detail) on the attempt.
+    let refuse_as =
+        |kind: ErrorKind, mut record: AttemptRecord, reason: String, message: String| {
+            record.error_kind = Some(kind.as_str().into());
+            record.error_message = Some(message);
+            AttemptResult {
+                record,
+                outcome: Outcome::Error(kind),
+                retry_after: None,
+                refused: Some(reason),
+            }
+        };
+    let refuse =
+        |record, reason: String| refuse_as(ErrorKind::Request, record, reason.clone(), reason);
     let mut prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
         Ok(prepared) => prepared,
         Err(reason) => return refuse(record, reason.to_string()),
@@ -109,6 +115,20 @@ pub async fn perform(
         .is_some_and(|b| b.wire.len() > max_body)
     {
         return refuse(record, "payload_too_large".into());
+    }
+    // Literal addresses never reach the guard's resolver: check them (and the scheme) here.
+    match url::Url::parse(&prepared.url.wire) {
+        Ok(url) => {
+            if let Err(blocked) = targets.check_url(&url) {
+                return refuse_as(
+                    ErrorKind::BlockedTarget,
+                    record,
+                    ErrorKind::BlockedTarget.as_str().to_owned(),
+                    blocked.to_string(),
+                );
+            }
+        }
+        Err(e) => return refuse(record, format!("invalid_url: {e}")),
     }
     let mut headers = HeaderMap::new();
     for (name, value) in &prepared.headers {
@@ -183,6 +203,9 @@ async fn read_prefix(response: &mut reqwest::Response) -> String {
 }
 
 fn error_kind(err: &reqwest::Error) -> ErrorKind {
+    if crate::guard::is_blocked(err) {
+        return ErrorKind::BlockedTarget;
+    }
     if err.is_timeout() {
         return ErrorKind::Timeout;
     }

@@ -5,12 +5,14 @@
 
 pub mod attempt;
 pub mod backend;
+pub mod guard;
 mod recorder;
 pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::handoff::Handoff;
 
 pub use worker::run;
@@ -39,6 +41,8 @@ pub struct WorkerConfig {
     pub max_body_bytes: usize,
     /// Tasks writing finished attempts to the database side by side.
     pub writers: usize,
+    /// Where attempts may connect (public addresses only by default).
+    pub targets: Arc<TargetPolicy>,
 }
 
 impl WorkerConfig {
@@ -59,6 +63,7 @@ impl WorkerConfig {
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             writers: 1,
+            targets: Arc::new(TargetPolicy::public_only()),
         }
     }
 

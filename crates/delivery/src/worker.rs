@@ -10,9 +10,10 @@ use std::time::Duration;
 use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
-use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_domain::outcome::{Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
+use ricochet_domain::target::TargetPolicy;
+use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
@@ -35,6 +36,7 @@ struct Shared {
     recorder: mpsc::Sender<Job>,
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
+    targets: Arc<TargetPolicy>,
     max_body: usize,
 }
 
@@ -60,10 +62,7 @@ pub async fn run(
         Some(h) => h,
         None => config.handoff(),
     };
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build()
+    let http = crate::guard::client(config.targets.clone())
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
@@ -84,6 +83,7 @@ pub async fn run(
         recorder,
         http,
         keyring,
+        targets: config.targets.clone(),
         max_body: config.max_body_bytes,
     };
     let deadline = config.shutdown_timeout;
@@ -260,6 +260,7 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         &claimed,
         &secrets,
         &signing,
+        &shared.targets,
         shared.max_body,
     )
     .await;

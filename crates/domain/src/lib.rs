@@ -11,6 +11,7 @@ pub mod request;
 pub mod retry;
 pub mod schedule;
 pub mod signature;
+pub mod target;
 pub mod template;
 pub mod tenant;
 pub mod validation;

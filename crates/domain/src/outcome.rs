@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Body,
     /// The request could not be built (a template's secret is missing, say).
     Request,
+    /// The target is not an address Ricochet may connect to (see `target`); never retried.
+    BlockedTarget,
 }
 
 impl ErrorKind {
@@ -34,6 +36,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Body => "body",
             ErrorKind::Request => "request",
+            ErrorKind::BlockedTarget => "blocked_target",
         }
     }
 }
@@ -74,6 +77,7 @@ pub fn classify(policy: &RetryPolicy, outcome: &Outcome) -> Verdict {
             Verdict::Permanent("timeout".into())
         }
         Outcome::Error(ErrorKind::Request) => Verdict::Permanent("request".into()),
+        Outcome::Error(ErrorKind::BlockedTarget) => Verdict::Permanent("blocked_target".into()),
         Outcome::Error(_) => Verdict::Retryable,
     }
 }

@@ -133,6 +133,9 @@ mod tests {
     fn every_key_signs_one_entry_separated_by_spaces() {
         let (a, b) = (SigningKey::generate(), SigningKey::generate());
         let header = signature_header(&[a.clone(), b.clone()], "m", 1, b"{}");
-        assert_eq!(header, format!("{} {}", a.sign("m", 1, b"{}"), b.sign("m", 1, b"{}")));
+        assert_eq!(
+            header,
+            format!("{} {}", a.sign("m", 1, b"{}"), b.sign("m", 1, b"{}"))
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ricochet_api::{AppState, AuthKeys, Limits};
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::handoff::Handoff;
 use secrecy::SecretString;
@@ -33,6 +34,8 @@ pub struct ApiSettings {
     pub publish_writers: usize,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,
+    /// Where integrations may point (checked again at send time by the worker).
+    pub targets: Arc<TargetPolicy>,
 }
 
 /// The API, bound and ready to serve.
@@ -64,6 +67,7 @@ impl Application {
             limits: settings.limits,
             keyring: settings.keyring,
             publisher,
+            targets: settings.targets,
         });
         Ok(Application { listener, router })
     }

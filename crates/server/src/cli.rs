@@ -87,7 +87,11 @@ async fn run_roles(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
-    let worker_config = worker.as_ref().map(worker_config);
+    let targets = Arc::new(global.target_policy());
+    let worker_config = worker.as_ref().map(|opts| WorkerConfig {
+        targets: targets.clone(),
+        ..worker_config(opts)
+    });
     // With both roles in this process, new deliveries go from the publisher straight to the
     // worker when it has room.
     let handoff = worker_config
@@ -218,6 +222,7 @@ fn api_settings(
         keyring,
         publish_writers: usize::from(opts.publish_writers),
         handoff: None,
+        targets: Arc::new(global.target_policy()),
     })
 }
 

@@ -6,6 +6,7 @@ mod delivery;
 mod harness;
 mod integrations;
 mod openapi;
+mod outbound_guard;
 mod receiver;
 mod retries;
 mod secrets;

@@ -14,7 +14,9 @@ const WAIT: Duration = Duration::from_secs(30);
 
 async fn signing_secret(s: &Session<'_>, integration: &str) -> String {
     let out = s
-        .get_json(&format!("/api/v2/integrations/{integration}/signing-secret"))
+        .get_json(&format!(
+            "/api/v2/integrations/{integration}/signing-secret"
+        ))
         .await;
     out["key"].as_str().expect("a key").to_owned()
 }
@@ -48,7 +50,9 @@ async fn every_attempt_including_retries_verifies_with_the_standardwebhooks_libr
 
     for event in ["evt-1", "evt.with.dots"] {
         let (status, _) = s
-            .publish(&json!({ "type": "order.created", "id": event, "data": { "quote": "a\"b\nc" } }))
+            .publish(
+                &json!({ "type": "order.created", "id": event, "data": { "quote": "a\"b\nc" } }),
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED);
     }
@@ -67,7 +71,10 @@ async fn every_attempt_including_retries_verifies_with_the_standardwebhooks_libr
             .filter(|h| h.header("webhook-id").starts_with(event))
             .collect();
         assert_eq!(attempts.len(), 2, "two attempts of {event}");
-        assert_eq!(attempts[0].header("webhook-id"), attempts[1].header("webhook-id"));
+        assert_eq!(
+            attempts[0].header("webhook-id"),
+            attempts[1].header("webhook-id")
+        );
         let stamp = |h: &crate::receiver::Hit| {
             h.header("webhook-timestamp")
                 .parse::<i64>()
@@ -124,7 +131,9 @@ async fn the_signing_secret_is_shown_only_with_secret_view_and_only_to_its_tenan
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme").await;
     let s = Session::new(&app, &tenant).await;
-    let id = s.integration("signed", "http://127.0.0.1:9/", json!({})).await;
+    let id = s
+        .integration("signed", "http://127.0.0.1:9/", json!({}))
+        .await;
     let path = format!("/api/v2/integrations/{id}/signing-secret");
 
     let viewer = Session {
@@ -134,7 +143,11 @@ async fn the_signing_secret_is_shown_only_with_secret_view_and_only_to_its_tenan
             .await,
     };
     problem(
-        viewer.req(Method::GET, &path).send().await.expect("request"),
+        viewer
+            .req(Method::GET, &path)
+            .send()
+            .await
+            .expect("request"),
         StatusCode::FORBIDDEN,
     )
     .await;
