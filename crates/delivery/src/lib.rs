@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod backend;
 pub mod guard;
 mod recorder;
+mod signing;
 pub mod worker;
 
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::handoff::Handoff;
-use ricochet_store::{secrets, signing_keys};
+use ricochet_store::secrets;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -27,6 +27,7 @@ use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
 use crate::recorder::{self, Job};
+use crate::signing::SigningCache;
 
 /// What every attempt shares.
 #[derive(Clone)]
@@ -37,6 +38,7 @@ struct Shared {
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
     targets: Arc<TargetPolicy>,
+    signing: Arc<SigningCache>,
     max_body: usize,
 }
 
@@ -84,6 +86,7 @@ pub async fn run(
         http,
         keyring,
         targets: config.targets.clone(),
+        signing: Arc::new(SigningCache::default()),
         max_body: config.max_body_bytes,
     };
     let deadline = config.shutdown_timeout;
@@ -245,16 +248,15 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         )
         .await?
     };
-    let signing: Vec<_> = signing_keys::signing_keys(
-        &shared.pool,
-        &shared.keyring,
-        TenantId(claimed.tenant_id),
-        IntegrationId(claimed.integration_id),
-    )
-    .await?
-    .into_iter()
-    .map(|k| k.key)
-    .collect();
+    let signing = shared
+        .signing
+        .keys(
+            &shared.pool,
+            &shared.keyring,
+            TenantId(claimed.tenant_id),
+            IntegrationId(claimed.integration_id),
+        )
+        .await?;
     let mut result = attempt::perform(
         &shared.http,
         &claimed,

@@ -22,6 +22,7 @@ struct Row {
     nonce: Vec<u8>,
     ciphertext: Vec<u8>,
     created_at: DateTime<Utc>,
+    retires_at: Option<DateTime<Utc>>,
 }
 
 /// A key with when it was made.
@@ -31,6 +32,8 @@ pub struct Key {
     pub key: SigningKey,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// When it stops signing (`None` for the current key).
+    pub retires_at: Option<DateTime<Utc>>,
 }
 
 fn aad(tenant: TenantId, integration: IntegrationId, id: Uuid) -> Vec<u8> {
@@ -58,6 +61,7 @@ fn open(
     Ok(Key {
         key,
         created_at: row.created_at,
+        retires_at: row.retires_at,
     })
 }
 
@@ -111,7 +115,7 @@ pub async fn signing_keys(
 ) -> StoreResult<Vec<Key>> {
     let select = || {
         sqlx::query_as::<_, Row>(
-            "SELECT id, key_id, nonce, ciphertext, created_at FROM signing_keys
+            "SELECT id, key_id, nonce, ciphertext, created_at, retires_at FROM signing_keys
              WHERE tenant_id = $1 AND integration_id = $2 AND (retires_at IS NULL OR retires_at > now())
              ORDER BY retires_at IS NOT NULL, created_at DESC",
         )
@@ -196,7 +200,11 @@ pub async fn rotate(
     .await?;
     tx.commit().await?;
     Ok(Rotated::Done {
-        key: Key { key, created_at },
+        key: Key {
+            key,
+            created_at,
+            retires_at: None,
+        },
         old_retires_at: old_retires_at.unwrap_or_else(Utc::now),
     })
 }

@@ -4,6 +4,7 @@ mod auth;
 mod bindings;
 mod delivery;
 mod harness;
+mod injection;
 mod integrations;
 mod openapi;
 mod outbound_guard;
