@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use tokio::sync::Semaphore;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +15,7 @@ use ricochet_domain::{ApiClientId, Permission, TenantId};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::auth::{AuthKeys, hash_secret, verify_secret};
+use crate::auth::{AuthKeys, SecretCheck, check_secret, hash_secret, is_legacy_hash};
 
 /// A successful token response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -88,10 +90,9 @@ impl IntoResponse for OAuthFailure {
     }
 }
 
-/// A hash to verify against when the client does not exist, so that an unknown client id
-/// takes as long to reject as a wrong secret.
-static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| hash_secret("ricochet-dummy-secret").ok());
+/// Legacy (argon2) secret checks running at once; beyond it requests wait their turn, so
+/// wrong secrets sent in bulk cannot take the process's memory (19 MiB per check).
+static LEGACY_CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
 
 /// Exchange a client's credentials for an access token.
 #[utoipa::path(
@@ -174,18 +175,39 @@ async fn exchange(
             })?,
         Err(_) => None,
     };
-    let hash = client
-        .as_ref()
-        .map(|c| c.secret_hash.clone())
-        .or_else(|| DUMMY_HASH.clone())
-        .unwrap_or_default();
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .unwrap_or(false);
+    // An unknown client is checked against a hash too, so it takes as long to refuse.
+    let hash = client.as_ref().map_or_else(
+        || hash_secret("ricochet-unknown-client"),
+        |c| c.secret_hash.clone(),
+    );
+    let check = if is_legacy_hash(&hash) {
+        let _permit = LEGACY_CHECKS
+            .acquire()
+            .await
+            .map_err(|_| OAuthFailure::new("server_error", "try again later"))?;
+        let secret = secret.clone();
+        tokio::task::spawn_blocking(move || check_secret(&secret, &hash))
+            .await
+            .unwrap_or(SecretCheck::Wrong)
+    } else {
+        check_secret(&secret, &hash)
+    };
     let client = match client {
-        Some(client) if matches && client.revoked_at.is_none() => client,
+        Some(client) if check != SecretCheck::Wrong && client.revoked_at.is_none() => client,
         _ => return Err(invalid_client()),
     };
+    if check == SecretCheck::MatchesLegacy {
+        let upgraded = ricochet_store::api_clients::replace_secret_hash(
+            &state.pool,
+            ApiClientId(client.id),
+            &client.secret_hash,
+            &hash_secret(&secret),
+        )
+        .await;
+        if let Err(e) = upgraded {
+            tracing::warn!(client = %client.id, error = %e, "upgrading a client's secret hash");
+        }
+    }
     let held: Vec<Permission> = client
         .permissions
         .iter()

@@ -51,11 +51,10 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
-        let auth = Arc::new(AuthKeys::new(
-            &settings.jwt_secret,
-            settings.admin_key,
-            settings.token_ttl,
-        ));
+        let auth = Arc::new(
+            AuthKeys::new(&settings.jwt_secret, settings.admin_key, settings.token_ttl)
+                .checking_clients_in(pool.clone()),
+        );
         let publisher = ricochet_api::publisher::Publisher::spawn(
             &pool,
             settings.publish_writers,

@@ -14,3 +14,4 @@ mod secrets;
 mod signatures;
 mod standard_webhooks;
 mod tenants;
+mod tokens;
