@@ -171,3 +171,40 @@ async fn a_thousand_concurrent_wrong_secrets_keep_memory_low_and_other_routes_an
     assert!(rss < 200, "the process holds {rss} MiB");
     app.token(&tenant.client_id, &tenant.secret, None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_names_missing_secrets_only_to_a_token_with_secret_view() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let full = Session::new(&app, &tenant).await;
+    let viewer = Session {
+        app: &app,
+        token: app
+            .token(&tenant.client_id, &tenant.secret, Some("integration:view"))
+            .await,
+    };
+    let probe = json!({
+        "integration": { "name": "p", "settings": { "url": "https://x.test/", "headers": { "A": "{{secret:guess_me}}" } } },
+        "event": { "type": "a.b", "data": {} }
+    });
+    let preview = |s: &Session<'_>| {
+        s.req(Method::POST, "/api/v2/integrations/preview")
+            .json(&probe)
+            .send()
+    };
+    let viewed: serde_json::Value = preview(&viewer)
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(viewed.get("missingSecrets").is_none(), "{viewed}");
+    assert_eq!(viewed["headers"]["A"], "{{secret:guess_me}}");
+    let full: serde_json::Value = preview(&full)
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(full["missingSecrets"], json!(["guess_me"]));
+}
