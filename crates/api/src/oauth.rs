@@ -90,6 +90,11 @@ impl IntoResponse for OAuthFailure {
     }
 }
 
+/// Token exchanges under way at once; beyond it a request is answered 429 at once, so a flood
+/// of token requests cannot queue without bound or starve the other routes of the database.
+pub const MAX_CONCURRENT_EXCHANGES: usize = 64;
+static EXCHANGES: Semaphore = Semaphore::const_new(MAX_CONCURRENT_EXCHANGES);
+
 /// Legacy (argon2) secret checks running at once; beyond it requests wait their turn, so
 /// wrong secrets sent in bulk cannot take the process's memory (19 MiB per check).
 static LEGACY_CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
@@ -107,6 +112,7 @@ static LEGACY_CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 429, description = "Too many token requests at once; see Retry-After", body = OAuthError, headers(("Retry-After" = String))),
     )
 )]
 pub async fn issue_token(
@@ -114,6 +120,17 @@ pub async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let Ok(_permit) = EXCHANGES.try_acquire() else {
+        let body = OAuthError {
+            error: "temporarily_unavailable",
+            error_description: "too many token requests at once; retry after a second".into(),
+        };
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     match exchange(&state, &headers, &body).await {
         Ok(token) => {
             let mut response = axum::Json(token).into_response();
