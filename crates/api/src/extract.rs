@@ -1,5 +1,6 @@
 //! Extractors that answer with our problem+json instead of axum's plain-text rejections:
-//! JSON bodies (with the path of a wrongly typed field), path ids and query strings.
+//! JSON bodies (with the path of a wrongly typed field), path ids and query strings. Path and
+//! query parameters holding NUL are a 400 here, for every route.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -120,6 +121,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // PostgreSQL cannot store or compare text holding NUL: refused here, once for every route.
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::BadRequest(format!("invalid path: {}", rejection.body_text()))
+            })?;
+        if let Some((name, _)) = raw.iter().find(|(_, value)| value.contains('\0')) {
+            return Err(ApiError::BadRequest(format!(
+                "path parameter `{name}` must not contain NUL characters"
+            )));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))
@@ -138,7 +150,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        let pairs = url::form_urlencoded::parse(query.as_bytes());
+        if let Some((name, _)) = pairs
+            .clone()
+            .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "query parameter `{}` must not contain NUL characters",
+                name.replace('\0', "\\0")
+            )));
+        }
+        let de = serde_urlencoded::Deserializer::new(pairs);
         serde_path_to_error::deserialize(de)
             .map(Query)
             .map_err(|err| {

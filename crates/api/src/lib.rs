@@ -17,6 +17,7 @@ pub mod publisher;
 pub mod secrets;
 pub mod signing;
 pub mod tenants;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -159,11 +160,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().into_openapi()
 }
 
-/// The whole HTTP application: API, `/openapi.json` and the docs page at `/docs`.
+/// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
+/// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
     let (router, spec) = api_router().split_for_parts();
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

@@ -45,30 +45,9 @@ pub async fn perform(
     max_body: usize,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
-    let started_at = Utc::now();
     let clock = Instant::now();
-    let method = match settings.http_method {
-        HttpMethod::Post => reqwest::Method::POST,
-        HttpMethod::Put => reqwest::Method::PUT,
-        HttpMethod::Patch => reqwest::Method::PATCH,
-        HttpMethod::Delete => reqwest::Method::DELETE,
-        HttpMethod::Get => reqwest::Method::GET,
-    };
-    let mut record = AttemptRecord {
-        id: Uuid::now_v7(),
-        started_at,
-        duration_ms: 0,
-        status_code: None,
-        error_kind: None,
-        error_message: None,
-        request_method: method.to_string(),
-        request_url: settings.url.clone(),
-        request_headers: Value::Object(Map::new()),
-        response_content_type: None,
-        response_body: None,
-        retry_after_ms: None,
-        retry_after_note: None,
-    };
+    let method = method_of(settings.http_method);
+    let mut record = blank_record(claimed);
     let ctx = RequestContext {
         event: EventView {
             id: &claimed.event_id,
@@ -189,7 +168,38 @@ pub async fn perform(
     }
 }
 
-/// The first `RESPONSE_BODY_LIMIT` bytes of the body; the rest is never read.
+fn method_of(method: HttpMethod) -> reqwest::Method {
+    match method {
+        HttpMethod::Post => reqwest::Method::POST,
+        HttpMethod::Put => reqwest::Method::PUT,
+        HttpMethod::Patch => reqwest::Method::PATCH,
+        HttpMethod::Delete => reqwest::Method::DELETE,
+        HttpMethod::Get => reqwest::Method::GET,
+    }
+}
+
+/// The record of an attempt of `claimed` starting now, before anything is known: the saved
+/// URL template, no headers, no answer.
+pub fn blank_record(claimed: &Claimed) -> AttemptRecord {
+    let settings = &claimed.settings.0;
+    AttemptRecord {
+        id: Uuid::now_v7(),
+        started_at: Utc::now(),
+        duration_ms: 0,
+        status_code: None,
+        error_kind: None,
+        error_message: None,
+        request_method: method_of(settings.http_method).to_string(),
+        request_url: settings.url.clone(),
+        request_headers: Value::Object(Map::new()),
+        response_content_type: None,
+        response_body: None,
+        retry_after_ms: None,
+        retry_after_note: None,
+    }
+}
+
+/// The first `RESPONSE_BODY_LIMIT` bytes of the body as storable text; the rest is never read.
 async fn read_prefix(response: &mut reqwest::Response) -> String {
     let mut body = Vec::new();
     while body.len() < RESPONSE_BODY_LIMIT {
@@ -199,7 +209,34 @@ async fn read_prefix(response: &mut reqwest::Response) -> String {
         }
     }
     body.truncate(RESPONSE_BODY_LIMIT);
-    String::from_utf8_lossy(&body).into_owned()
+    storable_text(&body)
+}
+
+/// `bytes` as text PostgreSQL can store: UTF-8 text as it is, except that NUL (which `text`
+/// refuses) is written `\x00` and every byte that is not UTF-8 (a binary answer) `\xNN`, so a
+/// text answer reads as text and a binary one shows its bytes. A character cut in two by the
+/// length limit is dropped.
+pub fn storable_text(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len());
+    let mut chunks = bytes.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        let valid = chunk.valid();
+        if valid.contains('\0') {
+            text.push_str(&valid.replace('\0', "\\x00"));
+        } else {
+            text.push_str(valid);
+        }
+        let last = chunks.peek().is_none();
+        // An incomplete character at the very end was cut by the limit, not sent broken.
+        if last && chunk.invalid().len() < 4 && bytes.len() >= RESPONSE_BODY_LIMIT {
+            break;
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(text, "\\x{byte:02x}");
+        }
+    }
+    text
 }
 
 fn error_kind(err: &reqwest::Error) -> ErrorKind {
@@ -232,4 +269,20 @@ fn describe(err: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storable_text;
+
+    #[test]
+    fn text_stays_text_and_nul_and_binary_bytes_are_escaped() {
+        assert_eq!(
+            storable_text("héllo {\"ok\":1}".as_bytes()),
+            "héllo {\"ok\":1}"
+        );
+        assert_eq!(storable_text(b"a\0b"), "a\\x00b");
+        assert_eq!(storable_text(&[0xff, b'x', 0x00, 0xc3]), "\\xffx\\x00\\xc3");
+        assert!(!storable_text(&[0u8, 0xfe, 0xfd]).contains('\0'));
+    }
 }

@@ -30,6 +30,7 @@ use tower::layer::util::Identity;
 use uuid::Uuid;
 
 use crate::WorkerConfig;
+use crate::recorder::{self, Reaping};
 
 /// What a claim found: the leased deliveries and, when the batch was not full, when the next
 /// one is due.
@@ -55,7 +56,10 @@ pub struct DeliveryBackend {
     due_timer: Pin<Box<tokio::time::Sleep>>,
     fetch: Fetch,
     reap_timer: Pin<Box<tokio::time::Sleep>>,
-    reaping: Option<BoxFuture<'static, Result<u64, StoreError>>>,
+    reaping: Option<BoxFuture<'static, Result<Reaping, StoreError>>>,
+    /// Whether the last claim reached the database. While it does not, nothing held is
+    /// started: its attempt could not be recorded.
+    reachable: bool,
     releasing: Option<BoxFuture<'static, Result<u64, StoreError>>>,
 }
 
@@ -87,6 +91,7 @@ impl DeliveryBackend {
             fetch: Fetch::Start,
             reap_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             reaping: None,
+            reachable: true,
             releasing: None,
         }
     }
@@ -211,28 +216,28 @@ impl Backend for DeliveryBackend {
                 .reset(tokio::time::Instant::now() + self.config.reap_every);
             let _ = self.reap_timer.as_mut().poll(cx);
             let pool = self.pool.clone();
-            self.reaping = Some(
-                async move {
-                    let returned = deliveries::reap_expired_leases(&pool).await?;
-                    if returned > 0 {
-                        let mut conn = pool.acquire().await?;
-                        ricochet_store::events::wake_workers(&mut conn).await?;
-                    }
-                    Ok(returned)
-                }
-                .boxed(),
-            );
+            let max_lost = i32::try_from(self.config.max_lost_leases).unwrap_or(i32::MAX);
+            self.reaping = Some(async move { recorder::reap(&pool, max_lost).await }.boxed());
         }
         if let Some(reaping) = self.reaping.as_mut()
             && let Poll::Ready(result) = reaping.poll_unpin(cx)
         {
             self.reaping = None;
             match result {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    deliveries = n,
-                    "returned deliveries with expired leases to pending"
-                ),
+                Ok(Reaping { returned, lost }) => {
+                    if returned > 0 {
+                        tracing::warn!(
+                            deliveries = returned,
+                            "returned deliveries with expired leases to pending"
+                        );
+                    }
+                    if lost > 0 {
+                        tracing::warn!(
+                            deliveries = lost,
+                            "dead-lettered deliveries whose lease expired too often (worker_lost)"
+                        );
+                    }
+                }
                 Err(e) => tracing::error!(error = %e, "returning expired leases"),
             }
         }
@@ -248,15 +253,20 @@ impl Backend for DeliveryBackend {
             self.buffer.push_back(Self::task(claimed, worker.name()));
         }
         loop {
-            if !self.scheduled.is_empty() {
-                self.release_due();
-            }
-            if let Some(task) = self.buffer.pop_front() {
-                return Poll::Ready(Some(Ok(task)));
+            if self.reachable {
+                if !self.scheduled.is_empty() {
+                    self.release_due();
+                }
+                if let Some(task) = self.buffer.pop_front() {
+                    return Poll::Ready(Some(Ok(task)));
+                }
             }
             // Registers the wake-up for the earliest scheduled delivery. A timer that fired
             // (early, or before a release) is set again to it, so it cannot spin.
-            if !self.scheduled.is_empty() && self.due_timer.as_mut().poll(cx).is_ready() {
+            if self.reachable
+                && !self.scheduled.is_empty()
+                && self.due_timer.as_mut().poll(cx).is_ready()
+            {
                 self.arm_due_timer();
                 continue;
             }
@@ -268,6 +278,7 @@ impl Backend for DeliveryBackend {
                 }
                 Fetch::Claiming(claiming) => match ready!(claiming.poll_unpin(cx)) {
                     Ok((rows, next)) => {
+                        self.reachable = true;
                         let full = rows.len() >= self.config.batch_size;
                         self.accept(rows, worker.name());
                         self.fetch = if full {
@@ -279,6 +290,9 @@ impl Backend for DeliveryBackend {
                         };
                     }
                     Err(e) => {
+                        // What is held waits: started now, it could not be recorded. Once the
+                        // database answers again, each is started if its lease still allows.
+                        self.reachable = false;
                         tracing::error!(error = %e, "claiming deliveries; retrying in 1 s");
                         self.fetch =
                             Fetch::Waiting(tokio::time::sleep(Duration::from_secs(1)).boxed());

@@ -6,7 +6,9 @@
 pub mod attempt;
 pub mod backend;
 pub mod guard;
+pub mod reachability;
 mod recorder;
+pub mod retention;
 mod signing;
 pub mod worker;
 
@@ -36,6 +38,9 @@ pub struct WorkerConfig {
     pub max_idle: Duration,
     /// How often expired leases are returned to pending.
     pub reap_every: Duration,
+    /// Leases of one delivery that may expire without a recorded attempt (killed or stuck
+    /// workers) before it is dead-lettered as `worker_lost`.
+    pub max_lost_leases: u32,
     /// How long shutdown waits for attempts in flight.
     pub shutdown_timeout: Duration,
     /// Largest request body sent; a bigger one is dead-lettered as `payload_too_large`.
@@ -61,6 +66,7 @@ impl WorkerConfig {
             prefetch: Duration::from_millis(250),
             max_idle: Duration::from_secs(5),
             reap_every: Duration::from_millis(500),
+            max_lost_leases: 3,
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             writers: 1,

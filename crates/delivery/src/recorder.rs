@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use ricochet_domain::TenantId;
+use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
@@ -63,6 +64,10 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
     while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let recorded = match write(&pool, &worker, &waker, &jobs).await {
             Ok(recorded) => recorded,
+            Err(e) if refused_data(&e) => {
+                tracing::error!(error = %e, attempts = jobs.len(), "recording a batch of attempts failed; recording them one by one");
+                one_by_one(&pool, &worker, &waker, &mut jobs).await
+            }
             Err(e) => {
                 // The leases expire and the attempts run again: at least once, never lost.
                 tracing::error!(error = %e, attempts = jobs.len(), "recording attempts failed");
@@ -73,6 +78,51 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
             let _ = job.done.send(recorded.contains(&job.claimed.id));
         }
     }
+}
+
+/// Whether the database refused what was written (rather than being unreachable): another
+/// batch, or the same rows alone, may well succeed.
+fn refused_data(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(sqlx::Error::Database(_)))
+        || matches!(
+            error,
+            StoreError::Conflict(_) | StoreError::MissingParent(_)
+        )
+}
+
+/// Records each job of a batch that failed on its own, so one bad row never sinks the others.
+/// A row refused even alone is recorded once more with only what is sure to store (its error
+/// kind, status and transition, the answer left out), so it ends like any other attempt
+/// instead of running again.
+async fn one_by_one(pool: &PgPool, worker: &str, waker: &Waker, jobs: &mut [Job]) -> HashSet<Uuid> {
+    let mut recorded = HashSet::new();
+    for job in jobs.iter_mut() {
+        let mut result = write(pool, worker, waker, std::slice::from_ref(job)).await;
+        if let Err(e) = &result
+            && refused_data(e)
+        {
+            tracing::error!(delivery = %job.claimed.id, error = %e, "an attempt's record was refused; recording it without its details");
+            strip(&mut job.record);
+            result = write(pool, worker, waker, std::slice::from_ref(job)).await;
+        }
+        match result {
+            Ok(ids) => recorded.extend(ids),
+            Err(e) => {
+                tracing::error!(delivery = %job.claimed.id, error = %e, "recording an attempt failed");
+            }
+        }
+    }
+    recorded
+}
+
+/// Leaves only the parts of a record that PostgreSQL cannot refuse.
+fn strip(record: &mut AttemptRecord) {
+    record.error_message = Some("the details of this attempt could not be stored".into());
+    record.request_url = String::new();
+    record.request_headers = serde_json::Value::Object(serde_json::Map::new());
+    record.response_content_type = None;
+    record.response_body = None;
+    record.retry_after_note = None;
 }
 
 /// Writes one batch in one transaction; returns the deliveries recorded.
@@ -86,6 +136,7 @@ async fn write(
         .iter()
         .map(|j| Finished {
             delivery: j.claimed.id,
+            lease_token: j.claimed.lease_token,
             attempt: &j.record,
             transition: &j.transition,
         })
@@ -102,8 +153,18 @@ async fn write(
             // In the same transaction: a dead letter never goes without its alert. A failure
             // to deliver the alert itself raises no further one.
             if let Some(reason) = alert_reason(job) {
-                alerted |=
-                    publish_failure(&mut tx, &job.claimed, reason, job.record.status_code).await?;
+                let failed = Failed {
+                    delivery: job.claimed.id,
+                    tenant_id: job.claimed.tenant_id,
+                    event_id: &job.claimed.event_id,
+                    event_type: &job.claimed.event_type,
+                    integration_id: job.claimed.integration_id,
+                    integration_name: &job.claimed.integration_name,
+                    attempts: job.claimed.attempt_count + 1,
+                    last_status: job.record.status_code,
+                    reason,
+                };
+                alerted |= publish_failure(&mut tx, &failed).await?;
             }
         }
         tx.commit().await?;
@@ -129,26 +190,38 @@ fn alert_reason(job: &Job) -> Option<&str> {
     }
 }
 
+/// A dead-lettered delivery, as its alert describes it.
+struct Failed<'a> {
+    delivery: Uuid,
+    tenant_id: Uuid,
+    event_id: &'a str,
+    event_type: &'a str,
+    integration_id: Uuid,
+    integration_name: &'a str,
+    /// Attempts recorded, this one included.
+    attempts: i32,
+    last_status: Option<i32>,
+    reason: &'a str,
+}
+
 /// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
 /// stream, where an alerting integration can be bound to it; whether that made deliveries.
-async fn publish_failure(
-    conn: &mut PgConnection,
-    claimed: &Claimed,
-    reason: &str,
-    last_status: Option<i32>,
-) -> Result<bool, StoreError> {
-    let attempts = claimed.attempt_count + 1;
+async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result<bool, StoreError> {
     let data = serde_json::json!({
-        "deliveryId": claimed.id,
-        "eventId": claimed.event_id,
-        "eventType": claimed.event_type,
-        "integrationId": claimed.integration_id,
-        "integrationName": claimed.integration_name,
-        "reason": reason,
-        "lastStatusCode": last_status,
-        "attemptCount": attempts,
+        "deliveryId": failed.delivery,
+        "eventId": failed.event_id,
+        "eventType": failed.event_type,
+        "integrationId": failed.integration_id,
+        "integrationName": failed.integration_name,
+        "reason": failed.reason,
+        "lastStatusCode": failed.last_status,
+        "attemptCount": failed.attempts,
     });
-    let id = format!("failed-{}-{attempts}", claimed.id);
+    let id = if failed.reason == deliveries::WORKER_LOST {
+        format!("lost-{}-{}", failed.delivery, failed.attempts)
+    } else {
+        format!("failed-{}-{}", failed.delivery, failed.attempts)
+    };
     let event = NewEvent {
         id: &id,
         kind: MESSAGE_FAILED,
@@ -157,7 +230,7 @@ async fn publish_failure(
     };
     let patterns = matching_patterns(MESSAGE_FAILED);
     let batch = [BatchEvent {
-        tenant: TenantId(claimed.tenant_id),
+        tenant: TenantId(failed.tenant_id),
         event,
         patterns: &patterns,
     }];
@@ -167,4 +240,51 @@ async fn publish_failure(
     Ok(published
         .iter()
         .any(|p| p.created && !p.deliveries.is_empty()))
+}
+
+/// What a pass of the lease reaper did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Reaping {
+    /// Deliveries returned to pending.
+    pub(crate) returned: usize,
+    /// Deliveries dead-lettered as `worker_lost`.
+    pub(crate) lost: usize,
+}
+
+/// Returns expired leases to pending, counting each, and dead-letters (with the alert, in the
+/// same transaction) the deliveries whose lease expired `max_lost` times without a recorded
+/// attempt: a delivery that kills or stalls every worker that takes it ends instead of looping.
+pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreError> {
+    let mut tx = pool.begin().await?;
+    let reaped = deliveries::reap_expired_leases(&mut tx, max_lost).await?;
+    if reaped.is_empty() {
+        tx.commit().await?;
+        return Ok(Reaping::default());
+    }
+    let mut outcome = Reaping::default();
+    for delivery in &reaped {
+        if delivery.status != DeliveryStatus::DeadLettered {
+            outcome.returned += 1;
+            continue;
+        }
+        outcome.lost += 1;
+        tracing::info!(delivery = %delivery.id, integration = %delivery.integration_id, reason = deliveries::WORKER_LOST, "dead-lettered");
+        if delivery.event_type != MESSAGE_FAILED {
+            let failed = Failed {
+                delivery: delivery.id,
+                tenant_id: delivery.tenant_id,
+                event_id: &delivery.event_id,
+                event_type: &delivery.event_type,
+                integration_id: delivery.integration_id,
+                integration_name: &delivery.integration_name,
+                attempts: delivery.attempt_count,
+                last_status: delivery.last_status_code,
+                reason: deliveries::WORKER_LOST,
+            };
+            publish_failure(&mut tx, &failed).await?;
+        }
+    }
+    events::wake_workers(&mut tx).await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

@@ -10,12 +10,13 @@ use std::time::Duration;
 use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
-use ricochet_domain::outcome::{Outcome, RetryAfter};
+use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_domain::target::TargetPolicy;
 use ricochet_domain::{IntegrationId, TenantId};
+use ricochet_store::StoreError;
 use ricochet_store::crypto::SharedKeyring;
-use ricochet_store::deliveries::{Claimed, Transition};
+use ricochet_store::deliveries::{AttemptRecord, Claimed, Transition};
 use ricochet_store::events::WAKE_CHANNEL;
 use ricochet_store::handoff::Handoff;
 use ricochet_store::secrets;
@@ -26,12 +27,23 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
 use crate::signing::SigningCache;
+
+/// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
+/// letter's reason is `secret_unreadable:NAME`.
+pub const SECRET_UNREADABLE: &str = "secret_unreadable";
+
+/// The error kind and dead-letter reason of an attempt refused because the integration's
+/// signing key cannot be opened (its master key was removed from the keyring).
+pub const SIGNING_KEY_UNREADABLE: &str = "signing_key_unreadable";
 
 /// What every attempt shares.
 #[derive(Clone)]
 struct Shared {
+    /// The worker's name (it holds the leases).
+    name: String,
     pool: PgPool,
     handoff: Arc<Handoff>,
     recorder: mpsc::Sender<Job>,
@@ -40,6 +52,10 @@ struct Shared {
     targets: Arc<TargetPolicy>,
     signing: Arc<SigningCache>,
     max_body: usize,
+    /// Whether the database answers: an attempt is not started while it does not.
+    reachable: Reachability,
+    /// How long an attempt waits for the database before it is left to its lease.
+    hold_limit: Duration,
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
@@ -80,6 +96,7 @@ pub async fn run(
         config.writers,
     );
     let shared = Shared {
+        name: config.name.clone(),
         pool: pool.clone(),
         handoff: handoff.clone(),
         recorder,
@@ -88,6 +105,8 @@ pub async fn run(
         targets: config.targets.clone(),
         signing: Arc::new(SigningCache::default()),
         max_body: config.max_body_bytes,
+        reachable: Reachability::spawn(pool.clone()),
+        hold_limit: config.lease_grace / 2,
     };
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
@@ -160,11 +179,18 @@ const LEASE_SESSION: &str = "SET synchronous_commit TO off";
 const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false), \
      set_config('enable_hashjoin', 'off', false), set_config('enable_mergejoin', 'off', false)";
 
+/// How long the claiming and recording connections are waited for.
+const SESSION_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A pool of connections to the same database as `pool` whose sessions start with `setting`.
 fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgPool {
     // A SET after connecting rather than the `options` startup parameter, which connection
     // poolers such as PgBouncer refuse by default.
     ricochet_store::pool_options(u32::try_from(connections).unwrap_or(u32::MAX))
+        // Claims and records are not answered to a waiting client: under load, or while the
+        // database restarts, they wait for a connection rather than fail (a record that fails
+        // sends its attempt again after the lease).
+        .acquire_timeout(SESSION_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move { sqlx::query(setting).execute(conn).await.map(|_| ()) })
         })
@@ -197,22 +223,78 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
     }
 }
 
-/// One attempt of a claimed delivery. A panic is caught here rather than by apalis's
-/// catch-panic layer, whose handler type keeps the worker's future from being `Send`.
+/// One attempt of a claimed delivery, recorded whatever happens: a panic is caught here (rather
+/// than by apalis's catch-panic layer, whose handler type keeps the worker's future from being
+/// `Send`) and recorded as `internal_error`; an unreadable secret dead-letters the delivery.
 async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
-    let id = claimed.id;
     // The worker's slot is free again however this ends, even if apalis drops the future.
     let _slot = Slot(&shared.handoff);
-    match AssertUnwindSafe(attempt_and_record(claimed, &shared))
-        .catch_unwind()
-        .await
-    {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::error!(delivery = %id, "an attempt panicked; it runs again once its lease expires");
-            Err("attempt panicked".into())
-        }
+    // What is sent while the database does not answer could not be recorded, and would be sent
+    // again after the lease: wait for it (within the lease), or leave the delivery to its lease.
+    if !shared.reachable.is_up() && !shared.reachable.wait_up(shared.hold_limit).await {
+        tracing::warn!(delivery = %claimed.id, "the database does not answer; the attempt was not started and runs after its lease");
+        return Ok(());
     }
+    let timeout = chrono::Duration::milliseconds(claimed.settings.0.request_timeout);
+    if Utc::now() + timeout >= claimed.lease_expires_at {
+        // It could not be recorded under this lease (it waited too long for a slot): it goes
+        // back to pending untouched, without counting as a lost lease.
+        give_back(&shared, &claimed).await;
+        return Ok(());
+    }
+    let made = AssertUnwindSafe(attempt(&claimed, &shared))
+        .catch_unwind()
+        .await;
+    let (record, decision) = match made {
+        Ok(Ok(made)) => made,
+        // The database failed before anything was sent: the lease expires and it runs again.
+        Ok(Err(e)) => return Err(e),
+        Err(panic) => internal_error(&claimed, panic.as_ref()),
+    };
+    record_attempt(claimed, record, decision, &shared).await
+}
+
+/// Returns a claimed delivery that will not be started to pending.
+async fn give_back(shared: &Shared, claimed: &Claimed) {
+    tracing::warn!(delivery = %claimed.id, "not starting an attempt whose lease ends before it could finish; returned to pending");
+    let released = async {
+        let mut conn = shared.pool.acquire().await?;
+        ricochet_store::deliveries::release(&mut conn, &shared.name, &[claimed.id]).await
+    };
+    if let Err(e) = released.await {
+        tracing::error!(delivery = %claimed.id, error = %e, "returning a delivery to pending; it runs again after its lease");
+    }
+}
+
+/// The record of an attempt that panicked, retried as the policy allows.
+fn internal_error(
+    claimed: &Claimed,
+    panic: &(dyn std::any::Any + Send),
+) -> (AttemptRecord, Decision) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(delivery = %claimed.id, panic = %message, "an attempt panicked; recorded as internal_error");
+    let mut record = attempt::blank_record(claimed);
+    record.error_kind = Some(ErrorKind::Internal.as_str().into());
+    record.error_message =
+        Some("Ricochet failed while making this attempt (a bug; see the worker's log)".into());
+    let decision = schedule::decide(
+        &claimed.settings.0.retry_policy,
+        in_series(claimed),
+        &Outcome::Error(ErrorKind::Internal),
+        None,
+        &mut rand::rng(),
+    );
+    (record, decision)
+}
+
+/// The attempt's number within its series: the retry budget counts from the start of the
+/// series (a replay starts a new one).
+fn in_series(claimed: &Claimed) -> u32 {
+    u32::try_from(claimed.attempt_count - claimed.series_base + 1).unwrap_or(1)
 }
 
 /// A delivery the worker holds until its attempt ends (see [`Handoff::finished`]).
@@ -224,11 +306,12 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Makes the attempt and records it with the delivery's next state.
-async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), BoxDynError> {
-    let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
-    // The retry budget counts from the start of the series (a replay starts a new one).
-    let in_series = u32::try_from(claimed.attempt_count - claimed.series_base + 1).unwrap_or(1);
+/// Makes the attempt and decides what follows. Only a database failure before anything was
+/// sent is an error.
+async fn attempt(
+    claimed: &Claimed,
+    shared: &Shared,
+) -> Result<(AttemptRecord, Decision), BoxDynError> {
     // Read at every attempt, so a rotated secret is used by the very next one.
     let names: Vec<String> = claimed
         .settings
@@ -240,15 +323,27 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
     let secrets = if names.is_empty() {
         HashMap::new()
     } else {
-        secrets::open_values(
+        match secrets::open_values(
             &shared.pool,
             &shared.keyring,
             TenantId(claimed.tenant_id),
             &names,
         )
-        .await?
+        .await
+        {
+            Ok(values) => values,
+            // No attempt can ever be made with it: dead-lettered at once, never looped.
+            Err(StoreError::SecretUnreadable { name, source }) => {
+                let mut record = attempt::blank_record(claimed);
+                record.error_kind = Some(SECRET_UNREADABLE.into());
+                record.error_message = Some(format!("secret {name} cannot be opened: {source}"));
+                let reason = format!("{SECRET_UNREADABLE}:{name}");
+                return Ok((record, Decision::DeadLetter(reason)));
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
-    let signing = shared
+    let signing = match shared
         .signing
         .keys(
             &shared.pool,
@@ -256,10 +351,21 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
             TenantId(claimed.tenant_id),
             IntegrationId(claimed.integration_id),
         )
-        .await?;
+        .await
+    {
+        Ok(keys) => keys,
+        // As with an unreadable secret: no attempt can be signed, so none is made or looped.
+        Err(StoreError::Crypto(source)) => {
+            let mut record = attempt::blank_record(claimed);
+            record.error_kind = Some(SIGNING_KEY_UNREADABLE.into());
+            record.error_message = Some(format!("the signing key cannot be opened: {source}"));
+            return Ok((record, Decision::DeadLetter(SIGNING_KEY_UNREADABLE.into())));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut result = attempt::perform(
         &shared.http,
-        &claimed,
+        claimed,
         &secrets,
         &signing,
         &shared.targets,
@@ -271,7 +377,7 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         Some(reason) => Decision::DeadLetter(reason),
         None => schedule::decide(
             policy,
-            in_series,
+            in_series(claimed),
             &result.outcome,
             result.retry_after,
             &mut rand::rng(),
@@ -283,10 +389,21 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         result.record.retry_after_note =
             Some("unparseable Retry-After ignored; the policy's delay applied".into());
     }
+    Ok((result.record, decision))
+}
+
+/// Records the attempt with the delivery's next state, and waits until it is written.
+async fn record_attempt(
+    claimed: Claimed,
+    mut record: AttemptRecord,
+    decision: Decision,
+    shared: &Shared,
+) -> Result<(), BoxDynError> {
+    let number = u32::try_from(claimed.attempt_count + 1).unwrap_or(u32::MAX);
     let transition = match &decision {
         Decision::Succeeded => Transition::Succeeded,
         Decision::Retry { delay, retry_after } => {
-            result.record.retry_after_ms =
+            record.retry_after_ms =
                 retry_after.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
             let delay = chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX);
             Transition::Retry(Utc::now() + delay)
@@ -299,7 +416,7 @@ async fn attempt_and_record(claimed: Claimed, shared: &Shared) -> Result<(), Box
         .recorder
         .send(Job {
             claimed,
-            record: result.record,
+            record,
             transition,
             done,
         })
@@ -324,7 +441,58 @@ fn decision_name(decision: &Decision) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::panic::AssertUnwindSafe;
+
+    use chrono::Utc;
+    use futures::FutureExt;
+    use ricochet_domain::schedule::Decision;
     use ricochet_store::crypto::{Keyring, SharedKeyring};
+    use ricochet_store::deliveries::Claimed;
+    use sqlx::types::Json;
+    use uuid::Uuid;
+
+    fn claimed(max_retries: u32) -> Claimed {
+        let now = Utc::now();
+        Claimed {
+            id: Uuid::now_v7(),
+            tenant_id: Uuid::now_v7(),
+            event_id: "e-1".into(),
+            integration_id: Uuid::now_v7(),
+            attempt_count: 0,
+            series_base: 0,
+            created_at: now,
+            due_at: now,
+            lease_token: 1,
+            lease_expires_at: now,
+            integration_name: "hook".into(),
+            settings: Json(
+                serde_json::from_value(serde_json::json!({
+                    "url": "http://127.0.0.1:9/{{eventId}}",
+                    "retryPolicy": { "maxRetries": max_retries, "jitter": false }
+                }))
+                .expect("settings parse"),
+            ),
+            event_type: "order.created".into(),
+            occurred_at: now,
+            data: Json(serde_json::json!({})),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caught_panic_becomes_an_internal_error_attempt_retried_as_the_policy_allows() {
+        let panic = AssertUnwindSafe(async { panic!("boom") })
+            .catch_unwind()
+            .await
+            .expect_err("the future panics");
+
+        let (record, decision) = super::internal_error(&claimed(2), panic.as_ref());
+        assert_eq!(record.error_kind.as_deref(), Some("internal_error"));
+        assert_eq!(record.request_url, "http://127.0.0.1:9/{{eventId}}");
+        assert!(matches!(decision, Decision::Retry { .. }), "{decision:?}");
+
+        let (_, last) = super::internal_error(&claimed(0), panic.as_ref());
+        assert_eq!(last, Decision::DeadLetter("retries_exhausted".into()));
+    }
 
     /// The worker must be spawnable on a multi-threaded runtime.
     #[expect(dead_code, reason = "a compile-time check only")]

@@ -59,6 +59,7 @@ impl EventIn {
         {
             errors.add("occurredAt", "must be a time between the years 1 and 9999");
         }
+        crate::validation::check_depth(&mut errors, "data", &self.data);
         crate::validation::check_no_nul(&mut errors, &self.data, "data");
         errors.finish(())
     }

@@ -18,6 +18,8 @@ pub const MAX_NAME_LEN: usize = 128;
 pub const MAX_URL_LEN: usize = 2_048;
 /// Most custom headers on one integration.
 pub const MAX_HEADERS: usize = 50;
+/// Longest header name.
+pub const MAX_HEADER_NAME_LEN: usize = 256;
 /// Longest header value, template included.
 pub const MAX_HEADER_VALUE_LEN: usize = 4_096;
 /// Default `requestTimeout`: 10 s.
@@ -239,8 +241,17 @@ impl IntegrationSettings {
                     vec![("path", path)]
                 }
             };
+            if let Transformation::Set { value, .. } = step {
+                crate::validation::check_depth(
+                    errors,
+                    &format!("settings.transformations[{i}].value"),
+                    value,
+                );
+            }
             for (name, path) in paths {
-                if !crate::template::is_dotted_path(path) {
+                if let Err(message) = crate::template::check_path_size(path) {
+                    errors.add(format!("settings.transformations[{i}].{name}"), message);
+                } else if !crate::template::is_dotted_path(path) {
                     errors.add(
                         format!("settings.transformations[{i}].{name}"),
                         "must be a dotted path of non-empty names, such as `queue.name`",
@@ -271,6 +282,13 @@ impl IntegrationSettings {
         for (name, value) in &self.headers {
             let field = format!("settings.headers.{name}");
             let lower = name.to_ascii_lowercase();
+            if name.len() > MAX_HEADER_NAME_LEN {
+                errors.add(
+                    "settings.headers",
+                    format!("header names must be at most {MAX_HEADER_NAME_LEN} bytes"),
+                );
+                continue;
+            }
             if !is_header_name(name) {
                 errors.add(
                     &field,

@@ -1,6 +1,7 @@
 //! Ricochet's pure types and rules: identifiers, permissions, integration settings and their
 //! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
 
+pub mod delivery;
 pub mod encode;
 pub mod event;
 pub mod ids;

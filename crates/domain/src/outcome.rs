@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Request,
     /// The target is not an address Ricochet may connect to (see `target`); never retried.
     BlockedTarget,
+    /// Ricochet failed while making the attempt (a bug, caught): retried like a network error,
+    /// so a delivery that keeps hitting it ends dead-lettered when its retries run out.
+    Internal,
 }
 
 impl ErrorKind {
@@ -37,6 +40,7 @@ impl ErrorKind {
             ErrorKind::Body => "body",
             ErrorKind::Request => "request",
             ErrorKind::BlockedTarget => "blocked_target",
+            ErrorKind::Internal => "internal_error",
         }
     }
 }

@@ -5,6 +5,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::integration::{IntegrationSettings, PayloadFormat, Transformation};
+use crate::template::check_path_size;
+use crate::validation::{MAX_JSON_DEPTH, json_depth};
 
 /// An event as it is delivered.
 #[derive(Debug, Clone)]
@@ -40,10 +42,12 @@ pub fn body(settings: &IntegrationSettings, event: &EventView<'_>) -> Value {
 /// Applies `steps` to `data` in order. Field mappings read the data as published; the first one
 /// starts the body afresh, so that once any mapping exists the body holds only mapped fields
 /// (a source that is absent maps to nothing). `remove` and `set` change the body built so far.
+/// A step whose path is beyond the limits checked at save (an integration saved before they
+/// existed) is skipped, so no stored setting can build a body too deep to serialize or drop.
 pub fn transform(steps: &[Transformation], data: &Value) -> Value {
     let mut out = data.clone();
     let mut mapped = false;
-    for step in steps {
+    for step in steps.iter().filter(|step| within_limits(step)) {
         match step {
             Transformation::FieldMapping {
                 source,
@@ -62,6 +66,18 @@ pub fn transform(steps: &[Transformation], data: &Value) -> Value {
         }
     }
     out
+}
+
+fn within_limits(step: &Transformation) -> bool {
+    let fits = |path: &str| check_path_size(path).is_ok();
+    match step {
+        Transformation::FieldMapping {
+            source,
+            destination,
+        } => fits(source) && fits(destination),
+        Transformation::Remove { path } => fits(path),
+        Transformation::Set { path, value } => fits(path) && json_depth(value) <= MAX_JSON_DEPTH,
+    }
 }
 
 fn remove(target: &mut Value, path: &str) {

@@ -125,7 +125,14 @@ impl RetryPolicy {
                 format!("must be between 0.0 and 1.0, got {}", self.jitter_ratio),
             );
         }
-        for (i, status) in self.retry_on_status.iter().enumerate() {
+        // Each of the 300 statuses from 300 to 599 at most once.
+        if self.retry_on_status.len() > 300 {
+            errors.add(
+                field("retryOnStatus"),
+                "must list at most 300 statuses (300 to 599)",
+            );
+        }
+        for (i, status) in self.retry_on_status.iter().enumerate().take(300) {
             if !(300..=599).contains(status) {
                 errors.add(
                     format!("{}[{i}]", field("retryOnStatus")),

@@ -6,6 +6,11 @@ use std::fmt;
 
 /// Longest secret name: a slug of letters, digits, `_`, `-` and `.`.
 pub const MAX_SECRET_NAME_LEN: usize = 64;
+/// Most names in a dotted path (`a.b.c` has 3), in templates and transformations alike. Every
+/// name can add a level of nesting to a body, so this bounds the depth a request can build.
+pub const MAX_PATH_SEGMENTS: usize = 32;
+/// Longest dotted path, in bytes.
+pub const MAX_PATH_LEN: usize = 512;
 
 /// A value filled in at send time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +54,9 @@ pub enum TemplateError {
     /// A secret reference whose name is not a slug.
     #[error("invalid secret name `{0}`: use 1 to 64 letters, digits, `_`, `-` or `.`")]
     InvalidSecretName(String),
+    /// A `data.` path beyond [`MAX_PATH_SEGMENTS`] names or [`MAX_PATH_LEN`] bytes.
+    #[error("{0}")]
+    PathTooLong(String),
 }
 
 /// A parsed template.
@@ -148,6 +156,12 @@ fn parse_variable(body: &str) -> Result<Variable, TemplateError> {
         "integrationId" => Ok(Variable::IntegrationId),
         "attempt" => Ok(Variable::Attempt),
         _ => match body.strip_prefix("data.") {
+            Some(path) if check_path_size(path).is_err() => {
+                Err(TemplateError::PathTooLong(format!(
+                    "`data.` path {}",
+                    check_path_size(path).err().unwrap_or_default()
+                )))
+            }
             Some(path) if is_dotted_path(path) => {
                 Ok(Variable::Data(path.split('.').map(str::to_owned).collect()))
             }
@@ -172,6 +186,20 @@ pub fn is_secret_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Checks that a dotted path stays within [`MAX_PATH_LEN`] bytes and [`MAX_PATH_SEGMENTS`]
+/// names; the error completes a sentence starting with the field's name.
+pub fn check_path_size(path: &str) -> Result<(), String> {
+    if path.len() > MAX_PATH_LEN {
+        Err(format!("must be at most {MAX_PATH_LEN} bytes long"))
+    } else if path.split('.').nth(MAX_PATH_SEGMENTS).is_some() {
+        Err(format!(
+            "must have at most {MAX_PATH_SEGMENTS} names separated by dots"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether `path` is a dotted path of non-empty segments (`a.b.c`).

@@ -50,6 +50,41 @@ impl ValidationErrors {
     }
 }
 
+/// Deepest JSON a user may store (event data, a transformation's `set` value): an object or
+/// array counts one level. Far below serde_json's own parsing limit of 128, so a body built
+/// from such values by transformations (each path adding at most
+/// [`crate::template::MAX_PATH_SEGMENTS`] levels) stays shallow enough to serialize, compare
+/// and drop without deep recursion.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// How deeply `value` nests (a scalar is 0, `[]` and `{}` are 1). Iterative, so it is safe on
+/// any value.
+pub fn json_depth(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    deepest
+}
+
+/// Records `field` when `value` nests deeper than [`MAX_JSON_DEPTH`].
+pub fn check_depth(errors: &mut ValidationErrors, field: &str, value: &serde_json::Value) {
+    if json_depth(value) > MAX_JSON_DEPTH {
+        errors.add(
+            field,
+            format!("must not nest objects and arrays more than {MAX_JSON_DEPTH} levels deep"),
+        );
+    }
+}
+
 /// Checks a human-facing name: not blank, at most `max` characters, no control characters.
 pub fn check_name(errors: &mut ValidationErrors, field: &str, name: &str, max: usize) {
     if name.trim().is_empty() {
@@ -100,7 +135,14 @@ pub fn check_no_nul(errors: &mut ValidationErrors, value: &serde_json::Value, pa
 mod tests {
     use serde_json::json;
 
-    use super::find_nul;
+    use super::{find_nul, json_depth};
+
+    #[test]
+    fn depth_counts_nested_objects_and_arrays() {
+        assert_eq!(json_depth(&json!(1)), 0);
+        assert_eq!(json_depth(&json!({})), 1);
+        assert_eq!(json_depth(&json!({"a": [1, {"b": []}], "c": 2})), 4);
+    }
 
     #[test]
     fn a_nul_is_found_with_its_path_and_clean_values_pass() {

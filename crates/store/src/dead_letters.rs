@@ -83,7 +83,7 @@ macro_rules! replay_set {
     () => {
         "SET status = (SELECT CASE WHEN i.deleted_at IS NOT NULL THEN 'cancelled' WHEN NOT i.enabled THEN 'paused' ELSE 'pending' END
                        FROM integrations i WHERE i.id = deliveries.integration_id),
-             series_base = attempt_count, replay_count = replay_count + 1, next_attempt_at = now(),
+             series_base = attempt_count, replay_count = replay_count + 1, next_attempt_at = now(), lost_leases = 0,
              reason = NULL, completed_at = NULL, updated_at = now()"
     };
 }

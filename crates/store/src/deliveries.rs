@@ -2,6 +2,7 @@
 //! each attempt in the transaction that moves the delivery on, and return expired leases.
 
 use chrono::{DateTime, Utc};
+use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::integration::IntegrationSettings;
 use ricochet_domain::{IntegrationId, TenantId};
 use serde_json::Value;
@@ -30,6 +31,11 @@ pub struct Claimed {
     pub created_at: DateTime<Utc>,
     /// When this attempt is due (never started earlier).
     pub due_at: DateTime<Utc>,
+    /// The lease's fencing token: the attempt is recorded only while the delivery still holds
+    /// it (no other claim came after this one).
+    pub lease_token: i64,
+    /// When the lease ends; an attempt that cannot finish by then is not started.
+    pub lease_expires_at: DateTime<Utc>,
     /// The integration's name.
     pub integration_name: String,
     /// The integration's settings as of the claim.
@@ -64,13 +70,14 @@ pub async fn claim(
              FOR UPDATE SKIP LOCKED
          ), claimed AS (
              UPDATE deliveries d
-             SET status = 'in_flight', leased_by = $1, updated_at = now(),
+             SET status = 'in_flight', leased_by = $1, updated_at = now(), lease_token = d.lease_token + 1,
                  lease_expires_at = greatest(now(), d.next_attempt_at)
                      + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
              FROM due, integrations i
              WHERE d.id = due.id AND i.id = d.integration_id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
-                       d.next_attempt_at AS due_at, i.name AS integration_name, i.settings
+                       d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
+                       i.name AS integration_name, i.settings
          )
          SELECT c.*, e.event_type, e.occurred_at, e.data
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
@@ -84,15 +91,65 @@ pub async fn claim(
     Ok(rows)
 }
 
-/// Returns deliveries whose lease expired to pending; how many.
-pub async fn reap_expired_leases(db: impl PgExecutor<'_>) -> StoreResult<u64> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
-         WHERE status = 'in_flight' AND lease_expires_at < now()",
+/// The reason of a delivery dead-lettered because its lease expired too often.
+pub const WORKER_LOST: &str = "worker_lost";
+
+/// A delivery whose lease expired, as [`reap_expired_leases`] left it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Reaped {
+    /// The delivery.
+    pub id: Uuid,
+    /// `pending` again, or `dead_lettered` (reason [`WORKER_LOST`]).
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
+    /// Its tenant.
+    pub tenant_id: Uuid,
+    /// Its event.
+    pub event_id: String,
+    /// The event's type.
+    pub event_type: String,
+    /// Its integration.
+    pub integration_id: Uuid,
+    /// The integration's name.
+    pub integration_name: String,
+    /// Attempts recorded.
+    pub attempt_count: i32,
+    /// The last status a receiver answered.
+    pub last_status_code: Option<i32>,
+}
+
+/// Returns deliveries whose lease expired to pending, counting the lost lease; one whose
+/// lease expired `max_lost` times without a recorded attempt in between is dead-lettered as
+/// [`WORKER_LOST`] instead (the caller raises its alert in the same transaction).
+pub async fn reap_expired_leases(
+    conn: &mut PgConnection,
+    max_lost: i32,
+) -> StoreResult<Vec<Reaped>> {
+    let rows = sqlx::query_as(
+        "WITH expired AS (
+             SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_expires_at < now()
+             ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
+         ), reaped AS (
+             UPDATE deliveries d
+             SET lost_leases = d.lost_leases + 1,
+                 status = CASE WHEN d.lost_leases + 1 >= $1 THEN 'dead_lettered' ELSE 'pending' END,
+                 reason = CASE WHEN d.lost_leases + 1 >= $1 THEN $2 ELSE d.reason END,
+                 completed_at = CASE WHEN d.lost_leases + 1 >= $1 THEN now() END,
+                 leased_by = NULL, lease_expires_at = NULL, updated_at = now()
+             FROM expired WHERE d.id = expired.id
+             RETURNING d.id, d.status, d.tenant_id, d.event_id, d.integration_id, d.attempt_count,
+                 d.last_status_code
+         )
+         SELECT r.*, e.event_type, i.name AS integration_name
+         FROM reaped r
+         JOIN events e ON e.tenant_id = r.tenant_id AND e.id = r.event_id
+         JOIN integrations i ON i.id = r.integration_id",
     )
-    .execute(db)
+    .bind(max_lost.max(1))
+    .bind(WORKER_LOST)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(rows)
 }
 
 /// The earliest time a worker has something to do: the next due pending delivery or the next
@@ -158,6 +215,8 @@ pub struct AttemptRecord {
 pub struct Finished<'a> {
     /// Its delivery.
     pub delivery: Uuid,
+    /// The fencing token of the lease it ran under.
+    pub lease_token: i64,
     /// The attempt.
     pub attempt: &'a AttemptRecord,
     /// Where the delivery goes next.
@@ -183,8 +242,9 @@ pub struct Recorded {
 }
 
 /// Records a batch of attempts and moves their deliveries on, in one statement (atomic on its
-/// own, so it needs no transaction), for those whose lease `worker` still holds (after a lost
-/// lease another worker owns the delivery and that result is dropped). Returns the deliveries
+/// own, so it needs no transaction), for those whose lease `worker` still holds with the same
+/// fencing token (after a lost lease another claim owns the delivery, even if it is this
+/// worker's own, and that result is dropped). Returns the deliveries
 /// moved on; when any is `pending` again, the caller wakes the workers after the commit.
 pub async fn record_attempts(
     conn: &mut PgConnection,
@@ -196,9 +256,13 @@ pub async fn record_attempts(
     let mut reasons: Vec<Option<&str>> = Vec::with_capacity(finished.len());
     for f in finished {
         let (status, next_at, reason) = match f.transition {
-            Transition::Succeeded => ("succeeded", None, None),
-            Transition::Retry(at) => ("pending", Some(*at), None),
-            Transition::DeadLetter(reason) => ("dead_lettered", None, Some(reason.as_str())),
+            Transition::Succeeded => (DeliveryStatus::Succeeded.as_str(), None, None),
+            Transition::Retry(at) => (DeliveryStatus::Pending.as_str(), Some(*at), None),
+            Transition::DeadLetter(reason) => (
+                DeliveryStatus::DeadLettered.as_str(),
+                None,
+                Some(reason.as_str()),
+            ),
         };
         statuses.push(status);
         next_ats.push(next_at);
@@ -211,17 +275,18 @@ pub async fn record_attempts(
         "WITH input AS (
              SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
                  $7::uuid[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
-                 $14::jsonb[], $15::text[], $16::text[], $17::bigint[], $18::text[])
+                 $14::jsonb[], $15::text[], $16::text[], $17::bigint[], $18::text[], $19::bigint[])
                  AS t(id, status, next_at, status_code, reason,
                       attempt_id, started_at, duration_ms, error_kind, error_message, request_method, request_url,
-                      request_headers, response_content_type, response_body, retry_after_ms, retry_after_note)
+                      request_headers, response_content_type, response_body, retry_after_ms, retry_after_note,
+                      lease_token)
          ), moved AS (
              UPDATE deliveries d
              SET status = CASE WHEN input.status = 'pending' THEN
                      (SELECT CASE WHEN i.deleted_at IS NOT NULL THEN 'cancelled' WHEN NOT i.enabled THEN 'paused' ELSE 'pending' END
                       FROM integrations i WHERE i.id = d.integration_id)
                      ELSE input.status END,
-                 attempt_count = d.attempt_count + 1,
+                 attempt_count = d.attempt_count + 1, lost_leases = 0,
                  next_attempt_at = COALESCE(input.next_at, d.next_attempt_at),
                  leased_by = NULL, lease_expires_at = NULL,
                  last_status_code = input.status_code, reason = input.reason, updated_at = now(),
@@ -231,7 +296,7 @@ pub async fn record_attempts(
              -- status: it would let the planner pick the in-flight partial index from stale
              -- statistics and join every in-flight row with the input (measured at 20 ms a
              -- batch) rather than look each id up by primary key.
-             WHERE d.id = input.id AND d.leased_by = $1
+             WHERE d.id = input.id AND d.leased_by = $1 AND d.lease_token = input.lease_token
              RETURNING d.id, d.attempt_count, d.tenant_id, d.event_id, d.integration_id, d.status,
                  input.attempt_id, input.started_at, input.duration_ms, input.status AS outcome_status,
                  input.status_code, input.error_kind, input.error_message, input.request_method,
@@ -268,6 +333,7 @@ pub async fn record_attempts(
     .bind(column(&|a| a.response_body.as_deref()))
     .bind(finished.iter().map(|f| f.attempt.retry_after_ms).collect::<Vec<_>>())
     .bind(column(&|a| a.retry_after_note.as_deref()))
+    .bind(finished.iter().map(|f| f.lease_token).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     Ok(moved)

@@ -282,7 +282,8 @@ fn leased(
     let mut handed = Vec::new();
     for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
         let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
-        let (Some(_), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord)) else {
+        let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
+        else {
             continue;
         };
         // A lease is only given with the settings read (see `publish_batch`).
@@ -300,6 +301,9 @@ fn leased(
             series_base: 0,
             created_at: at,
             due_at: at,
+            // The first lease (a claim increments the token).
+            lease_token: 0,
+            lease_expires_at: at + chrono::Duration::milliseconds(*lease),
             integration_name: name,
             settings,
             event_type: b.event.kind.to_owned(),

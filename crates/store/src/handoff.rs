@@ -158,6 +158,8 @@ mod tests {
             series_base: 0,
             created_at: now,
             due_at: now,
+            lease_token: 0,
+            lease_expires_at: now,
             integration_name: "hook".into(),
             settings: Json(
                 serde_json::from_value::<IntegrationSettings>(

@@ -54,9 +54,15 @@ impl SealedRow {
             nonce: self.nonce.clone(),
             ciphertext: self.ciphertext.clone(),
         };
-        let plain = keyring
-            .open(&aad, &sealed)
-            .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        let plain = match keyring.open(&aad, &sealed) {
+            Ok(plain) => plain,
+            Err(source) => {
+                return Err(StoreError::SecretUnreadable {
+                    name: self.name,
+                    source,
+                });
+            }
+        };
         Ok((self, plain))
     }
 }
@@ -241,9 +247,7 @@ async fn rekey_batch(
     let count = rows.len() as u64;
     for row in rows {
         let (row, plain) = row.open(keyring)?;
-        let sealed = keyring
-            .seal(&aad(TenantId(row.tenant_id), &row.name), &plain)
-            .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        let sealed = keyring.seal(&aad(TenantId(row.tenant_id), &row.name), &plain)?;
         sqlx::query("UPDATE secrets SET key_id = $2, nonce = $3, ciphertext = $4 WHERE id = $1")
             .bind(row.id)
             .bind(&sealed.key_id)

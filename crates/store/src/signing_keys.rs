@@ -55,9 +55,9 @@ fn open(
                 ciphertext: row.ciphertext,
             },
         )
-        .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        .map_err(StoreError::Crypto)?;
     let key = SigningKey::from_bytes(plain)
-        .map_err(|_| StoreError::Crypto("a stored signing key has a bad length".into()))?;
+        .map_err(|_| StoreError::Crypto(crate::crypto::CryptoError::Corrupt))?;
     Ok(Key {
         key,
         created_at: row.created_at,
@@ -75,7 +75,7 @@ async fn insert(
     let id = Uuid::now_v7();
     let sealed = keyring
         .seal(&aad(tenant, integration, id), key.as_bytes())
-        .map_err(|e| StoreError::Crypto(e.to_string()))?;
+        .map_err(StoreError::Crypto)?;
     let done = sqlx::query(
         "INSERT INTO signing_keys (id, tenant_id, integration_id, key_id, nonce, ciphertext)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -381,7 +381,9 @@ async fn a_disabled_integrations_retry_waits_and_resumes_when_it_is_enabled() {
         .integration(
             "hook",
             &receiver.url,
-            json!({ "retryPolicy": { "retryDelay": 300, "jitter": false } }),
+            // Far enough ahead that the retry is not yet claimed (prefetch: 250 ms before it
+            // is due) when the integration is disabled, even on a loaded machine.
+            json!({ "retryPolicy": { "retryDelay": 3000, "jitter": false } }),
         )
         .await;
     s.bind(&id, &["a.b"]).await;

@@ -39,6 +39,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<String>,
     pub(crate) hold: Option<Duration>,
+    /// The body answered (`receiver says hi` when `None`).
+    pub(crate) body: Option<&'static [u8]>,
 }
 
 impl Reply {
@@ -47,6 +49,7 @@ impl Reply {
             status,
             retry_after: None,
             hold: None,
+            body: None,
         }
     }
 
@@ -177,7 +180,8 @@ async fn answer(state: &State, uri: Uri, headers: HeaderMap, body: Bytes) -> Res
         tokio::time::sleep(hold).await;
     }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, "receiver says hi").into_response();
+    let body: &'static [u8] = reply.body.unwrap_or(b"receiver says hi");
+    let mut response = (status, body).into_response();
     if let Some(value) = reply.retry_after.and_then(|v| v.parse().ok()) {
         response.headers_mut().insert("retry-after", value);
     }

@@ -262,6 +262,7 @@ async fn a_timeout_is_retried_when_retry_on_timeout_is_true() {
         status: 200,
         retry_after: None,
         hold: (earlier == 0).then_some(Duration::from_secs(2)),
+        body: None,
     })
     .await;
 
@@ -288,6 +289,7 @@ async fn a_timeout_is_dead_lettered_when_retry_on_timeout_is_false() {
         status: 200,
         retry_after: None,
         hold: Some(Duration::from_secs(2)),
+        body: None,
     })
     .await;
 

@@ -43,6 +43,7 @@ async fn an_attempt_cut_off_by_a_kill_9_runs_again_after_its_lease_and_completes
         status: 200,
         retry_after: None,
         hold: (earlier == 0).then_some(Duration::from_secs(60)),
+        body: None,
     })
     .await;
     let short_lease = [("RICOCHET_LEASE_GRACE_MS", "500")];
@@ -156,4 +157,68 @@ async fn two_worker_processes_on_one_database_attempt_each_delivery_exactly_once
         per_worker.iter().all(|n| *n > 0),
         "both workers took part: {per_worker:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_whose_worker_is_killed_three_times_is_dead_lettered_as_worker_lost() {
+    let dir = DataDir::new();
+    // Every attempt hangs until the worker making it is killed.
+    let receiver = Receiver::scripted(|_, _| Reply {
+        hold: Some(Duration::from_secs(120)),
+        ..Reply::status(200)
+    })
+    .await;
+    let alerts = Receiver::start().await;
+    let api_only = Server::role(&dir, "api", &[]);
+    let api = Api::provision(&api_only, &dir).await;
+    api.hook(
+        "poison",
+        &receiver.url,
+        "order.created",
+        json!({"requestTimeout": 3000}),
+    )
+    .await;
+    api.hook(
+        "alerts",
+        &alerts.url,
+        "integration.message.failed",
+        json!({}),
+    )
+    .await;
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "order.created", "id": "o-1", "data": {}}),
+        )
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+
+    let short_lease = [("RICOCHET_LEASE_GRACE_MS", "300")];
+    for killed in 1..=3 {
+        let worker = Server::role(&dir, "worker", &short_lease);
+        receiver.wait_for(killed, DEADLINE).await;
+        worker.kill9();
+    }
+    // The next worker finds the third lease expired, and ends the delivery.
+    let _survivor = Server::role(&dir, "worker", &short_lease);
+
+    let start = Instant::now();
+    let dead = loop {
+        let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
+        if d["status"] == "dead_lettered" {
+            break d;
+        }
+        assert!(start.elapsed() < DEADLINE, "not dead-lettered: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(dead["reason"], "worker_lost");
+    assert_eq!(dead["attemptCount"], 0, "no attempt was ever recorded");
+    let alert = alerts.wait_for(1, DEADLINE).await[0].json();
+    assert_eq!(alert["data"]["deliveryId"], delivery.as_str());
+    assert_eq!(alert["data"]["reason"], "worker_lost");
+    // Dead-lettered, not looping: the survivor never starts it.
+    receiver.assert_stays_at(3, Duration::from_secs(4)).await;
 }

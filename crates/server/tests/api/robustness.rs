@@ -1,0 +1,186 @@
+//! Hostile input never crashes the service: size and depth limits at save and preview, NUL in
+//! path and query parameters.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{ADMIN_KEY, Session, TestApp, fields, problem};
+
+/// An integration whose one transformation sets a field at a path of 10,000 names: a 20 KB
+/// body that once overflowed the stack wherever the body it builds was used.
+fn ten_thousand_name_path(url: &str) -> Value {
+    let path = vec!["a"; 10_000].join(".");
+    json!({
+        "name": "deep",
+        "settings": {
+            "url": url,
+            "transformations": [{ "type": "set", "path": path, "value": 1 }]
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_transformation_path_of_ten_thousand_names_is_a_422_at_preview_and_at_save() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let deep = ten_thousand_name_path("http://127.0.0.1:9/hook");
+    let field = "settings.transformations[0].path";
+    let event = json!({ "type": "order.created", "data": { "a": 1 } });
+
+    let preview = s
+        .req(Method::POST, "/api/v2/integrations/preview")
+        .json(&json!({ "integration": deep, "event": event }))
+        .send()
+        .await
+        .expect("preview");
+    let preview = problem(preview, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&preview), vec![format!("integration.{field}")]);
+
+    let created = s.create_integration(&deep).await;
+    assert_eq!(
+        fields(&problem(created, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec![field]
+    );
+
+    let id = s
+        .integration("shallow", "http://127.0.0.1:9/hook", json!({}))
+        .await;
+    let replaced = s
+        .req(Method::PUT, &format!("/api/v2/integrations/{id}"))
+        .json(&deep)
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(
+        fields(&problem(replaced, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec![field]
+    );
+    let patched = s
+        .req(Method::PATCH, &format!("/api/v2/integrations/{id}"))
+        .header("content-type", "application/merge-patch+json")
+        .json(&json!({ "settings": deep["settings"] }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(
+        fields(&problem(patched, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec![field]
+    );
+
+    // Nothing was written, and the server is still there to say so.
+    let saved = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+    assert_eq!(saved["settings"]["transformations"], json!([]));
+    assert_eq!(app.count("integrations", &tenant.id).await, 1);
+}
+
+#[tokio::test]
+async fn event_data_nested_deeper_than_the_limit_is_a_422_naming_data() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let mut data = json!(1);
+    for _ in 0..65 {
+        data = json!({ "k": data });
+    }
+
+    let (status, body) = s
+        .publish(&json!({ "type": "order.created", "data": data }))
+        .await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&body), vec!["data"]);
+}
+
+/// Every operation of the served OpenAPI document, with its path and query parameters.
+async fn operations(app: &TestApp) -> Vec<(Method, String, Vec<String>, Vec<String>)> {
+    let spec: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("spec")
+        .json()
+        .await
+        .expect("json");
+    let mut found = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let Ok(method) = method.to_ascii_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let params = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let named = |place: &str| -> Vec<String> {
+                params
+                    .iter()
+                    .filter(|p| p["in"] == place)
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect()
+            };
+            found.push((method, path.clone(), named("path"), named("query")));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn nul_in_any_path_or_query_parameter_is_a_400_on_every_route() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let mut checked = Vec::new();
+
+    for (method, template, path_params, query_params) in operations(&app).await {
+        // Once with NUL in every path parameter, once with NUL in every query parameter only.
+        let mut cases = Vec::new();
+        if !path_params.is_empty() {
+            let mut path = template.clone();
+            for name in &path_params {
+                path = path.replace(&format!("{{{name}}}"), "a%00b");
+            }
+            cases.push(path);
+        }
+        if !query_params.is_empty() {
+            let mut path = template.clone();
+            for name in &path_params {
+                path = path.replace(&format!("{{{name}}}"), &uuid::Uuid::now_v7().to_string());
+            }
+            let query: Vec<String> = query_params.iter().map(|q| format!("{q}=%00")).collect();
+            cases.push(format!("{path}?{}", query.join("&")));
+        }
+        for path in cases {
+            let request = if template.starts_with("/api/v2/tenants") {
+                app.http
+                    .request(method.clone(), app.url(&path))
+                    .bearer_auth(ADMIN_KEY)
+            } else {
+                s.req(method.clone(), &path)
+            };
+            let response = request
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .expect("request");
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {body}");
+            assert!(body.contains("NUL"), "{method} {path}: {body}");
+            checked.push(format!("{method} {path}"));
+        }
+    }
+
+    for expected in [
+        "GET /api/v2/deadletters?",
+        "GET /api/v2/secrets/a%00b",
+        "DELETE /api/v2/integrations/a%00b",
+        "GET /api/v2/integrations/",
+    ] {
+        assert!(
+            checked.iter().any(|c| c.starts_with(expected)),
+            "{expected} was not walked: {checked:?}"
+        );
+    }
+}
