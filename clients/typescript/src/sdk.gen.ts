@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CreateApiClientData, CreateApiClientErrors, CreateApiClientResponses, CreateEventBindingsData, CreateEventBindingsErrors, CreateEventBindingsResponses, CreateIntegrationData, CreateIntegrationErrors, CreateIntegrationResponses, CreateSecretData, CreateSecretErrors, CreateSecretResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteEventBindingData, DeleteEventBindingErrors, DeleteEventBindingResponses, DeleteIntegrationData, DeleteIntegrationErrors, DeleteIntegrationResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, GetDeliveryData, GetDeliveryErrors, GetDeliveryResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthResponses, GetIntegrationData, GetIntegrationErrors, GetIntegrationResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSecretData, GetSecretErrors, GetSecretResponses, GetTenantData, GetTenantErrors, GetTenantResponses, IntegrationStatsData, IntegrationStatsErrors, IntegrationStatsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, ListApiClientsData, ListApiClientsErrors, ListApiClientsResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListEventBindingsData, ListEventBindingsErrors, ListEventBindingsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationLogsData, ListIntegrationLogsErrors, ListIntegrationLogsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListSecretsData, ListSecretsErrors, ListSecretsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PatchIntegrationData, PatchIntegrationErrors, PatchIntegrationResponses, PreviewDraftIntegrationData, PreviewDraftIntegrationErrors, PreviewDraftIntegrationResponses, PreviewIntegrationData, PreviewIntegrationErrors, PreviewIntegrationResponses, PublishEventData, PublishEventErrors, PublishEventResponses, PurgeDeadLetterData, PurgeDeadLetterErrors, PurgeDeadLetterResponses, ReplaceIntegrationData, ReplaceIntegrationErrors, ReplaceIntegrationResponses, ReplayDeadLetterData, ReplayDeadLetterErrors, ReplayDeadLetterResponses, ReplayDeadLettersData, ReplayDeadLettersErrors, ReplayDeadLettersResponses, RevokeApiClientData, RevokeApiClientErrors, RevokeApiClientResponses, TenantStatsData, TenantStatsErrors, TenantStatsResponses, UpdateSecretData, UpdateSecretErrors, UpdateSecretResponses } from './types.gen';
+import type { CreateApiClientData, CreateApiClientErrors, CreateApiClientResponses, CreateEventBindingsData, CreateEventBindingsErrors, CreateEventBindingsResponses, CreateIntegrationData, CreateIntegrationErrors, CreateIntegrationResponses, CreateSecretData, CreateSecretErrors, CreateSecretResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, DeleteEventBindingData, DeleteEventBindingErrors, DeleteEventBindingResponses, DeleteIntegrationData, DeleteIntegrationErrors, DeleteIntegrationResponses, DeleteSecretData, DeleteSecretErrors, DeleteSecretResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, GetDeliveryData, GetDeliveryErrors, GetDeliveryResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthResponses, GetIntegrationData, GetIntegrationErrors, GetIntegrationResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetSecretData, GetSecretErrors, GetSecretResponses, GetSigningSecretData, GetSigningSecretErrors, GetSigningSecretResponses, GetTenantData, GetTenantErrors, GetTenantResponses, IntegrationStatsData, IntegrationStatsErrors, IntegrationStatsResponses, IssueTokenData, IssueTokenErrors, IssueTokenResponses, ListApiClientsData, ListApiClientsErrors, ListApiClientsResponses, ListDeadLettersData, ListDeadLettersErrors, ListDeadLettersResponses, ListDeliveriesData, ListDeliveriesErrors, ListDeliveriesResponses, ListEventBindingsData, ListEventBindingsErrors, ListEventBindingsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListIntegrationLogsData, ListIntegrationLogsErrors, ListIntegrationLogsResponses, ListIntegrationsData, ListIntegrationsErrors, ListIntegrationsResponses, ListSecretsData, ListSecretsErrors, ListSecretsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, PatchIntegrationData, PatchIntegrationErrors, PatchIntegrationResponses, PreviewDraftIntegrationData, PreviewDraftIntegrationErrors, PreviewDraftIntegrationResponses, PreviewIntegrationData, PreviewIntegrationErrors, PreviewIntegrationResponses, PublishEventData, PublishEventErrors, PublishEventResponses, PurgeDeadLetterData, PurgeDeadLetterErrors, PurgeDeadLetterResponses, ReplaceIntegrationData, ReplaceIntegrationErrors, ReplaceIntegrationResponses, ReplayDeadLetterData, ReplayDeadLetterErrors, ReplayDeadLetterResponses, ReplayDeadLettersData, ReplayDeadLettersErrors, ReplayDeadLettersResponses, RevokeApiClientData, RevokeApiClientErrors, RevokeApiClientResponses, RotateSigningSecretData, RotateSigningSecretErrors, RotateSigningSecretResponses, TenantStatsData, TenantStatsErrors, TenantStatsResponses, UpdateSecretData, UpdateSecretErrors, UpdateSecretResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -248,6 +248,29 @@ export const listIntegrationLogs = <ThrowOnError extends boolean = false>(option
 export const previewIntegration = <ThrowOnError extends boolean = false>(options: Options<PreviewIntegrationData, ThrowOnError>) => (options.client ?? client).post<PreviewIntegrationResponses, PreviewIntegrationErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v2/integrations/{integrationId}/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get an integration's signing secret.
+ */
+export const getSigningSecret = <ThrowOnError extends boolean = false>(options: Options<GetSigningSecretData, ThrowOnError>) => (options.client ?? client).get<GetSigningSecretResponses, GetSigningSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/integrations/{integrationId}/signing-secret',
+    ...options
+});
+
+/**
+ * Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
+ * signing alongside it for the grace period.
+ */
+export const rotateSigningSecret = <ThrowOnError extends boolean = false>(options: Options<RotateSigningSecretData, ThrowOnError>) => (options.client ?? client).post<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v2/integrations/{integrationId}/signing-secret/rotate',
     ...options,
     headers: {
         'Content-Type': 'application/json',

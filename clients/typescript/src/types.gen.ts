@@ -1045,9 +1045,11 @@ export type PreviewOut = {
      */
     method: string;
     /**
-     * Referenced secrets that do not exist: an attempt now would be dead-lettered.
+     * Referenced secrets that do not exist: an attempt now would be dead-lettered. Only with
+     * the `secret:view` permission (otherwise absent), so it cannot be used to probe which
+     * secret names exist.
      */
-    missingSecrets: Array<string>;
+    missingSecrets: Array<string> | null;
     /**
      * URL, templates filled in.
      */
@@ -1440,6 +1442,35 @@ export type SetTransformation = {
 };
 
 /**
+ * An integration's current signing secret.
+ */
+export type SigningSecretOut = {
+    /**
+     * When it was made.
+     */
+    createdAt: string;
+    /**
+     * `whsec_` + base64 of the key: what a receiver gives its Standard Webhooks library.
+     */
+    key: string;
+    /**
+     * After a rotation, when the replaced key stops signing.
+     */
+    previousKeyRetiresAt: string | null;
+};
+
+/**
+ * A rotation of the signing secret.
+ */
+export type SigningSecretRotation = {
+    /**
+     * Seconds the replaced key keeps signing alongside the new one (0 to 604800; default
+     * 86400), so receivers can switch without rejecting a request.
+     */
+    gracePeriodSeconds?: number | null;
+};
+
+/**
  * Delivery statistics over a window ending now.
  */
 export type StatsOut = {
@@ -1653,6 +1684,21 @@ export type Transformation = ({
 } & RemoveTransformation) | ({
     type: 'set';
 } & SetTransformation);
+
+/**
+ * A rotation of the signing secret.
+ */
+export type SigningSecretRotationWritable = {
+    /**
+     * Seconds the replaced key keeps signing alongside the new one (0 to 604800; default
+     * 86400), so receivers can switch without rejecting a request.
+     */
+    gracePeriodSeconds?: number | null;
+    /**
+     * The new key (`whsec_` + standard base64 of 24 to 64 random bytes); generated when absent.
+     */
+    key?: string | null;
+};
 
 export type GetOverviewData = {
     body?: never;
@@ -2751,6 +2797,103 @@ export type PreviewIntegrationResponses = {
 
 export type PreviewIntegrationResponse = PreviewIntegrationResponses[keyof PreviewIntegrationResponses];
 
+export type GetSigningSecretData = {
+    body?: never;
+    path: {
+        integrationId: string;
+    };
+    query?: never;
+    url: '/api/v2/integrations/{integrationId}/signing-secret';
+};
+
+export type GetSigningSecretErrors = {
+    /**
+     * A malformed path parameter (named in `detail`)
+     */
+    400: Problem;
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not Found
+     */
+    404: Problem;
+};
+
+export type GetSigningSecretError = GetSigningSecretErrors[keyof GetSigningSecretErrors];
+
+export type GetSigningSecretResponses = {
+    /**
+     * OK
+     */
+    200: SigningSecretOut;
+};
+
+export type GetSigningSecretResponse = GetSigningSecretResponses[keyof GetSigningSecretResponses];
+
+export type RotateSigningSecretData = {
+    /**
+     * Optional: a given key and the grace period
+     */
+    body?: SigningSecretRotationWritable | null;
+    path: {
+        integrationId: string;
+    };
+    query?: never;
+    url: '/api/v2/integrations/{integrationId}/signing-secret/rotate';
+};
+
+export type RotateSigningSecretErrors = {
+    /**
+     * The body is not well-formed JSON
+     */
+    400: Problem;
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not Found
+     */
+    404: Problem;
+    /**
+     * Too many replaced keys are still in their grace period
+     */
+    409: Problem;
+    /**
+     * The body is larger than the server accepts (1 MiB; events: --event-body-limit)
+     */
+    413: Problem;
+    /**
+     * The body is not declared as JSON (`Content-Type`)
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+};
+
+export type RotateSigningSecretError = RotateSigningSecretErrors[keyof RotateSigningSecretErrors];
+
+export type RotateSigningSecretResponses = {
+    /**
+     * OK
+     */
+    200: SigningSecretOut;
+};
+
+export type RotateSigningSecretResponse = RotateSigningSecretResponses[keyof RotateSigningSecretResponses];
+
 export type IntegrationStatsData = {
     body?: never;
     path: {
@@ -3406,6 +3549,10 @@ export type IssueTokenErrors = {
      * Unknown client, wrong secret or revoked client
      */
     401: OAuthError;
+    /**
+     * Too many token requests at once; see Retry-After
+     */
+    429: OAuthError;
     /**
      * The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds
      */

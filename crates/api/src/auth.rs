@@ -1,8 +1,9 @@
 //! Authentication: JWTs for tenants' API clients, the admin key for the platform admin, and
-//! the argon2 hashing of client secrets.
+//! the hashing of client secrets.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRef, FromRequestParts};
@@ -20,6 +21,10 @@ use crate::error::ApiError;
 /// Issuer and audience written into every token.
 const ISSUER: &str = "ricochet";
 
+/// How long a client's standing (active, or revoked or gone with its tenant) is trusted
+/// before it is read again: a revoked client's tokens stop working within this time.
+pub const CLIENT_CHECK_TTL: Duration = Duration::from_secs(2);
+
 /// Keys and lifetimes of the API's credentials.
 #[derive(Clone)]
 pub struct AuthKeys {
@@ -27,6 +32,38 @@ pub struct AuthKeys {
     decoding: DecodingKey,
     admin_key: SecretString,
     token_ttl: Duration,
+    clients: Option<Arc<ActiveClients>>,
+}
+
+/// Which clients' tokens may act, read from the database and kept for [`CLIENT_CHECK_TTL`].
+struct ActiveClients {
+    pool: sqlx::PgPool,
+    seen: Mutex<HashMap<uuid::Uuid, (Instant, bool)>>,
+}
+
+impl ActiveClients {
+    async fn is_active(&self, tenant: TenantId, client: ApiClientId) -> Result<bool, ApiError> {
+        let now = Instant::now();
+        if let Some((at, active)) = self.lock().get(&client.0)
+            && now.duration_since(*at) < CLIENT_CHECK_TTL
+        {
+            return Ok(*active);
+        }
+        let active =
+            ricochet_store::api_clients::client_is_active(&self.pool, tenant, client).await?;
+        let mut seen = self.lock();
+        if seen.len() >= 100_000 {
+            seen.retain(|_, (at, _)| now.duration_since(*at) < CLIENT_CHECK_TTL);
+        }
+        seen.insert(client.0, (now, active));
+        Ok(active)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<uuid::Uuid, (Instant, bool)>> {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl std::fmt::Debug for AuthKeys {
@@ -46,7 +83,18 @@ impl AuthKeys {
             decoding: DecodingKey::from_secret(secret),
             admin_key,
             token_ttl,
+            clients: None,
         }
+    }
+
+    /// Checks on every request that the token's client is still active (not revoked, its
+    /// tenant not deleted), reading `pool` at most every [`CLIENT_CHECK_TTL`] per client.
+    pub fn checking_clients_in(mut self, pool: sqlx::PgPool) -> Self {
+        self.clients = Some(Arc::new(ActiveClients {
+            pool,
+            seen: Mutex::new(HashMap::new()),
+        }));
+        self
     }
 
     /// How long an issued token lives.
@@ -152,6 +200,20 @@ where
             ));
         }
         let claims = keys.verify(token)?;
+        if let Some(clients) = &keys.clients {
+            let client = claims
+                .sub
+                .parse::<uuid::Uuid>()
+                .map_err(|_| ApiError::Unauthorized("the token is invalid".into()))?;
+            if !clients
+                .is_active(claims.tenant, ApiClientId(client))
+                .await?
+            {
+                return Err(ApiError::Unauthorized(
+                    "the token's client was revoked or its tenant deleted".into(),
+                ));
+            }
+        }
         Ok(TenantAuth {
             tenant: claims.tenant,
             permissions: claims.permissions,
@@ -216,8 +278,62 @@ pub fn generate_secret(prefix: &str) -> String {
     )
 }
 
-/// The argon2id hash (PHC string) of a client secret.
-pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
+/// Prefix of a client-secret hash made with SHA-256.
+const SHA256_PREFIX: &str = "sha256$";
+
+/// The stored hash of a client secret: `sha256$` + base64 of SHA-256 of the secret. Client
+/// secrets are 256 random bits, so a fast hash is as strong as a slow one (nothing to guess),
+/// and checking one costs microseconds instead of argon2's 19 MiB and tens of milliseconds,
+/// which made the token endpoint a memory sink for anyone without credentials.
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "{SHA256_PREFIX}{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(sha2::Sha256::digest(secret))
+    )
+}
+
+/// How a secret compared with a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretCheck {
+    /// It matches.
+    Matches,
+    /// It matches an argon2 hash made before SHA-256 hashes: store [`hash_secret`] instead.
+    MatchesLegacy,
+    /// It does not match (or the hash is not one Ricochet made).
+    Wrong,
+}
+
+/// Compares `secret` with a stored `hash` (SHA-256 in constant time, or a legacy argon2 PHC
+/// string, which is slow: run it off the async threads, a few at a time).
+pub fn check_secret(secret: &str, hash: &str) -> SecretCheck {
+    if hash.starts_with(SHA256_PREFIX) {
+        return if constant_time_eq(hash_secret(secret).as_bytes(), hash.as_bytes()) {
+            SecretCheck::Matches
+        } else {
+            SecretCheck::Wrong
+        };
+    }
+    let legacy = PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(secret.as_bytes(), &parsed)
+            .is_ok()
+    });
+    if legacy {
+        SecretCheck::MatchesLegacy
+    } else {
+        SecretCheck::Wrong
+    }
+}
+
+/// Whether checking `hash` is slow (a legacy argon2 hash).
+pub fn is_legacy_hash(hash: &str) -> bool {
+    !hash.starts_with(SHA256_PREFIX)
+}
+
+/// The argon2id hash (PHC string) client secrets were stored as before SHA-256; such hashes
+/// still verify and are replaced at the client's next good exchange. Kept to make them in tests.
+pub fn argon2_hash(secret: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt =
@@ -228,11 +344,18 @@ pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
         .map_err(|e| ApiError::Internal(format!("hashing a secret: {e}")))
 }
 
-/// Whether `secret` matches the PHC `hash`.
-pub fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2::Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok()
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_hashes_match_only_their_secret_and_argon2_hashes_still_verify() {
+        let hash = hash_secret("rcs_secret");
+        assert_eq!(check_secret("rcs_secret", &hash), SecretCheck::Matches);
+        assert_eq!(check_secret("rcs_secreT", &hash), SecretCheck::Wrong);
+        let legacy = argon2_hash("rcs_old").expect("hashed");
+        assert_eq!(check_secret("rcs_old", &legacy), SecretCheck::MatchesLegacy);
+        assert_eq!(check_secret("rcs_new", &legacy), SecretCheck::Wrong);
+        assert_eq!(check_secret("x", ""), SecretCheck::Wrong);
+    }
 }

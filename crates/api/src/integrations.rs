@@ -100,6 +100,20 @@ pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
         .map_err(|_| ApiError::PreconditionFailed)
 }
 
+/// 422 naming `settings.url` when its host is an address (in any spelling) or a name that
+/// Ricochet may not connect to, or it is plain http while https is required. Names that
+/// resolve to such an address are stopped at send time.
+fn check_target(state: &AppState, settings: &IntegrationSettings) -> ApiResult<()> {
+    let concrete = ricochet_domain::template::Template::parse(&settings.url)
+        .map(|t| t.render(|_| "placeholder".to_owned()))
+        .ok()
+        .and_then(|url| url::Url::parse(&url).ok());
+    match concrete.map(|url| state.targets.check_url(&url)) {
+        Some(Err(refused)) => Err(ApiError::invalid("settings.url", refused.to_string())),
+        _ => Ok(()),
+    }
+}
+
 fn name_taken(err: ricochet_store::StoreError) -> ApiError {
     match err {
         ricochet_store::StoreError::Conflict(c) if c == "integrations_tenant_name_key" => {
@@ -135,10 +149,20 @@ pub async fn create_integration(
 ) -> ApiResult<Response> {
     auth.require(Permission::IntegrationEdit)?;
     input.validate()?;
+    check_target(&state, &input.settings)?;
     check_secret_references(&state.pool, auth.tenant, &input.settings).await?;
-    let created = store::create_integration(&state.pool, auth.tenant, IntegrationId::new(), &input)
+    let mut tx = state.pool.begin().await?;
+    let created = store::create_integration(&mut *tx, auth.tenant, IntegrationId::new(), &input)
         .await
         .map_err(name_taken)?;
+    ricochet_store::signing_keys::ensure_key(
+        &mut tx,
+        &state.keyring,
+        auth.tenant,
+        IntegrationId(created.id),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(with_etag(StatusCode::CREATED, created))
 }
 
@@ -224,6 +248,7 @@ async fn apply_update(
         return Err(ApiError::PreconditionFailed);
     }
     let input = change(&current)?;
+    check_target(state, &input.settings)?;
     check_secret_references(&state.pool, tenant, &input.settings).await?;
     let outcome = store::update_integration(&mut tx, tenant, id, Some(current.version), &input)
         .await

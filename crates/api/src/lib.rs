@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod preview;
 pub mod publisher;
 pub mod secrets;
+pub mod signing;
 pub mod spec;
 pub mod stats;
 pub mod tenants;
@@ -59,6 +60,8 @@ pub struct AppState {
     /// Serves `GET /metrics` on the API listener (false when a private `--metrics-listen`
     /// port serves it, or metrics are off).
     pub metrics_on_api: bool,
+    /// Where integrations may point: literal addresses are checked when they are saved.
+    pub targets: Arc<ricochet_domain::target::TargetPolicy>,
 }
 
 /// Size limits of requests.
@@ -126,6 +129,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             integrations::patch_integration,
             integrations::delete_integration
         ))
+        .routes(routes!(signing::get_signing_secret))
+        .routes(routes!(signing::rotate_signing_secret))
         .routes(routes!(preview::preview_unsaved))
         .routes(routes!(preview::preview_integration))
         .routes(routes!(secrets::create_secret, secrets::list_secrets))

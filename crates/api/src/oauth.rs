@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use tokio::sync::Semaphore;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +15,7 @@ use ricochet_domain::{ApiClientId, Permission, TenantId};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::auth::{AuthKeys, hash_secret, verify_secret};
+use crate::auth::{AuthKeys, SecretCheck, check_secret, hash_secret, is_legacy_hash};
 
 /// A successful token response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -123,10 +125,14 @@ impl IntoResponse for OAuthFailure {
     }
 }
 
-/// A hash to verify against when the client does not exist, so that an unknown client id
-/// takes as long to reject as a wrong secret.
-static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| hash_secret("ricochet-dummy-secret").ok());
+/// Token exchanges under way at once; beyond it a request is answered 429 at once, so a flood
+/// of token requests cannot queue without bound or starve the other routes of the database.
+pub const MAX_CONCURRENT_EXCHANGES: usize = 64;
+static EXCHANGES: Semaphore = Semaphore::const_new(MAX_CONCURRENT_EXCHANGES);
+
+/// Legacy (argon2) secret checks running at once; beyond it requests wait their turn, so
+/// wrong secrets sent in bulk cannot take the process's memory (19 MiB per check).
+static LEGACY_CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
 
 /// Exchange a client's credentials for an access token.
 #[utoipa::path(
@@ -142,6 +148,7 @@ static DUMMY_HASH: LazyLock<Option<String>> =
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 429, description = "Too many token requests at once; see Retry-After", body = OAuthError, headers(("Retry-After" = String))),
         (status = 503, description = "The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds", body = OAuthError),
     )
 )]
@@ -150,6 +157,17 @@ pub async fn issue_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let Ok(_permit) = EXCHANGES.try_acquire() else {
+        let body = OAuthError {
+            error: "temporarily_unavailable",
+            error_description: "too many token requests at once; retry after a second".into(),
+        };
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     match exchange(&state, &headers, &body).await {
         Ok(token) => {
             let mut response = axum::Json(token).into_response();
@@ -219,18 +237,39 @@ async fn exchange(
             })?,
         Err(_) => None,
     };
-    let hash = client
-        .as_ref()
-        .map(|c| c.secret_hash.clone())
-        .or_else(|| DUMMY_HASH.clone())
-        .unwrap_or_default();
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-        .await
-        .unwrap_or(false);
+    // An unknown client is checked against a hash too, so it takes as long to refuse.
+    let hash = client.as_ref().map_or_else(
+        || hash_secret("ricochet-unknown-client"),
+        |c| c.secret_hash.clone(),
+    );
+    let check = if is_legacy_hash(&hash) {
+        let _permit = LEGACY_CHECKS
+            .acquire()
+            .await
+            .map_err(|_| OAuthFailure::new("server_error", "try again later"))?;
+        let secret = secret.clone();
+        tokio::task::spawn_blocking(move || check_secret(&secret, &hash))
+            .await
+            .unwrap_or(SecretCheck::Wrong)
+    } else {
+        check_secret(&secret, &hash)
+    };
     let client = match client {
-        Some(client) if matches && client.revoked_at.is_none() => client,
+        Some(client) if check != SecretCheck::Wrong && client.revoked_at.is_none() => client,
         _ => return Err(invalid_client()),
     };
+    if check == SecretCheck::MatchesLegacy {
+        let upgraded = ricochet_store::api_clients::replace_secret_hash(
+            &state.pool,
+            ApiClientId(client.id),
+            &client.secret_hash,
+            &hash_secret(&secret),
+        )
+        .await;
+        if let Err(e) = upgraded {
+            tracing::warn!(client = %client.id, error = %e, "upgrading a client's secret hash");
+        }
+    }
     let held: Vec<Permission> = client
         .permissions
         .iter()

@@ -34,8 +34,11 @@ pub struct PreviewOut {
     pub headers: BTreeMap<String, String>,
     /// The body, if the method sends one.
     pub body: Option<String>,
-    /// Referenced secrets that do not exist: an attempt now would be dead-lettered.
-    pub missing_secrets: Vec<String>,
+    /// Referenced secrets that do not exist: an attempt now would be dead-lettered. Only with
+    /// the `secret:view` permission (otherwise absent), so it cannot be used to probe which
+    /// secret names exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_secrets: Option<Vec<String>>,
 }
 
 /// An integration not saved yet and an event to preview it with.
@@ -67,7 +70,7 @@ async fn render(
         },
         integration_id: integration,
         delivery_id: None,
-        made_at: now,
+        sent_at: now,
         attempt: 1,
     };
     // Values are never read: only the templates are shown.
@@ -90,11 +93,21 @@ async fn render(
             .map(|(name, value)| (name, value.shown))
             .collect(),
         body: request.body.map(|b| b.shown),
-        missing_secrets: names
-            .into_iter()
-            .filter(|n| !existing.contains(n))
-            .collect(),
+        missing_secrets: Some(
+            names
+                .into_iter()
+                .filter(|n| !existing.contains(n))
+                .collect(),
+        ),
     })
+}
+
+/// The preview as `auth` may read it: which secret names exist is for `secret:view` only.
+fn for_reader(auth: &TenantAuth, mut preview: PreviewOut) -> PreviewOut {
+    if auth.require(Permission::SecretView).is_err() {
+        preview.missing_secrets = None;
+    }
+    preview
 }
 
 fn prefixed(errors: ricochet_domain::ValidationErrors, prefix: &str) -> ApiError {
@@ -131,16 +144,15 @@ pub async fn preview_integration(
     let integration = ricochet_store::integrations::get_integration(&state.pool, auth.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
-    Ok(Json(
-        render(
-            &state,
-            auth.tenant,
-            integration.id,
-            &integration.settings.0,
-            &event,
-        )
-        .await?,
-    ))
+    let preview = render(
+        &state,
+        auth.tenant,
+        integration.id,
+        &integration.settings.0,
+        &event,
+    )
+    .await?;
+    Ok(Json(for_reader(&auth, preview)))
 }
 
 /// Preview the request an integration not saved yet would send for an event. Nothing is
@@ -159,14 +171,13 @@ pub async fn preview_unsaved(
         .validate()
         .map_err(|e| prefixed(e, "integration"))?;
     input.event.validate().map_err(|e| prefixed(e, "event"))?;
-    Ok(Json(
-        render(
-            &state,
-            auth.tenant,
-            Uuid::nil(),
-            &input.integration.settings,
-            &input.event,
-        )
-        .await?,
-    ))
+    let preview = render(
+        &state,
+        auth.tenant,
+        Uuid::nil(),
+        &input.integration.settings,
+        &input.event,
+    )
+    .await?;
+    Ok(Json(for_reader(&auth, preview)))
 }

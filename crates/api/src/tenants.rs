@@ -241,10 +241,7 @@ pub async fn provision_client(
     input: &ApiClientIn,
 ) -> ApiResult<ApiClientCreated> {
     let secret = generate_secret("rcs_");
-    let to_hash = secret.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_secret(&to_hash))
-        .await
-        .map_err(|e| ApiError::Internal(format!("hashing task: {e}")))??;
+    let hash = hash_secret(&secret);
     let permissions: Vec<String> = input
         .granted()
         .iter()

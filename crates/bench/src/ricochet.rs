@@ -60,6 +60,8 @@ impl RicochetProcess {
             .args(["--log-format", "json", "--data-dir"])
             .arg(&data_dir)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            // The benchmark's receivers run on loopback.
+            .args(["--allow-targets", "127.0.0.0/8,::1/128"])
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -11,6 +11,8 @@ use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
 use ricochet_domain::payload::EventView;
 use ricochet_domain::request::{RequestContext, prepare};
+use ricochet_domain::signature::SigningKey;
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -32,11 +34,14 @@ pub struct AttemptResult {
 }
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
-/// current `secrets` and bodies up to `max_body` bytes.
+/// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
+/// `max_body` bytes.
 pub async fn perform(
     client: &reqwest::Client,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
+    signing: &[SigningKey],
+    targets: &TargetPolicy,
     max_body: usize,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
@@ -53,23 +58,28 @@ pub async fn perform(
         },
         integration_id: claimed.integration_id,
         delivery_id: Some(claimed.id),
-        made_at: claimed.created_at,
+        sent_at: Utc::now(),
         attempt: claimed.attempt_count + 1,
     };
-    let refuse = |mut record: AttemptRecord, reason: String| {
-        record.error_kind = Some(ErrorKind::Request.as_str().into());
-        record.error_message = Some(reason.clone());
-        AttemptResult {
-            record,
-            outcome: Outcome::Error(ErrorKind::Request),
-            retry_after: None,
-            refused: Some(reason),
-        }
-    };
-    let prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
+    // `reason` goes on the dead letter, `message` (more detail) on the attempt.
+    let refuse_as =
+        |kind: ErrorKind, mut record: AttemptRecord, reason: String, message: String| {
+            record.error_kind = Some(kind.as_str().into());
+            record.error_message = Some(message);
+            AttemptResult {
+                record,
+                outcome: Outcome::Error(kind),
+                retry_after: None,
+                refused: Some(reason),
+            }
+        };
+    let refuse =
+        |record, reason: String| refuse_as(ErrorKind::Request, record, reason.clone(), reason);
+    let mut prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
         Ok(prepared) => prepared,
         Err(reason) => return refuse(record, reason.to_string()),
     };
+    prepared.sign(signing);
     record.request_url = prepared.url.shown.clone();
     record.request_headers = Value::Object(
         prepared
@@ -84,6 +94,20 @@ pub async fn perform(
         .is_some_and(|b| b.wire.len() > max_body)
     {
         return refuse(record, "payload_too_large".into());
+    }
+    // Literal addresses never reach the guard's resolver: check them (and the scheme) here.
+    match url::Url::parse(&prepared.url.wire) {
+        Ok(url) => {
+            if let Err(blocked) = targets.check_url(&url) {
+                return refuse_as(
+                    ErrorKind::BlockedTarget,
+                    record,
+                    ErrorKind::BlockedTarget.as_str().to_owned(),
+                    blocked.to_string(),
+                );
+            }
+        }
+        Err(e) => return refuse(record, format!("invalid_url: {e}")),
     }
     let mut headers = HeaderMap::new();
     for (name, value) in &prepared.headers {
@@ -216,6 +240,9 @@ pub fn storable_text(bytes: &[u8]) -> String {
 }
 
 fn error_kind(err: &reqwest::Error) -> ErrorKind {
+    if crate::guard::is_blocked(err) {
+        return ErrorKind::BlockedTarget;
+    }
     if err.is_timeout() {
         return ErrorKind::Timeout;
     }

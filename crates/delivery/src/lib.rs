@@ -5,15 +5,18 @@
 
 pub mod attempt;
 pub mod backend;
+pub mod guard;
 pub mod observe;
 pub mod reachability;
 mod recorder;
 pub mod retention;
+mod signing;
 pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::handoff::Handoff;
 
 pub use worker::run;
@@ -45,6 +48,8 @@ pub struct WorkerConfig {
     pub max_body_bytes: usize,
     /// Tasks writing finished attempts to the database side by side.
     pub writers: usize,
+    /// Where attempts may connect (public addresses only by default).
+    pub targets: Arc<TargetPolicy>,
 }
 
 impl WorkerConfig {
@@ -66,6 +71,7 @@ impl WorkerConfig {
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             writers: 1,
+            targets: Arc::new(TargetPolicy::public_only()),
         }
     }
 

@@ -10,9 +10,10 @@ use std::time::Duration;
 use apalis::prelude::*;
 use chrono::Utc;
 use futures::FutureExt;
-use ricochet_domain::TenantId;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
+use ricochet_domain::target::TargetPolicy;
+use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::StoreError;
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{AttemptRecord, Claimed, Transition};
@@ -29,10 +30,15 @@ use crate::backend::DeliveryBackend;
 use crate::observe;
 use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
+use crate::signing::SigningCache;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
 /// letter's reason is `secret_unreadable:NAME`.
 pub const SECRET_UNREADABLE: &str = "secret_unreadable";
+
+/// The error kind and dead-letter reason of an attempt refused because the integration's
+/// signing key cannot be opened (its master key was removed from the keyring).
+pub const SIGNING_KEY_UNREADABLE: &str = "signing_key_unreadable";
 
 /// What every attempt shares.
 #[derive(Clone)]
@@ -44,6 +50,8 @@ struct Shared {
     recorder: mpsc::Sender<Job>,
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
+    targets: Arc<TargetPolicy>,
+    signing: Arc<SigningCache>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -73,10 +81,7 @@ pub async fn run(
         Some(h) => h,
         None => config.handoff(),
     };
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build()
+    let http = crate::guard::client(config.targets.clone())
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
@@ -98,6 +103,8 @@ pub async fn run(
         recorder,
         http,
         keyring,
+        targets: config.targets.clone(),
+        signing: Arc::new(SigningCache::default()),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -337,7 +344,35 @@ async fn attempt(
             Err(e) => return Err(e.into()),
         }
     };
-    let mut result = attempt::perform(&shared.http, claimed, &secrets, shared.max_body).await;
+    let signing = match shared
+        .signing
+        .keys(
+            &shared.pool,
+            &shared.keyring,
+            TenantId(claimed.tenant_id),
+            IntegrationId(claimed.integration_id),
+        )
+        .await
+    {
+        Ok(keys) => keys,
+        // As with an unreadable secret: no attempt can be signed, so none is made or looped.
+        Err(StoreError::Crypto(source)) => {
+            let mut record = attempt::blank_record(claimed);
+            record.error_kind = Some(SIGNING_KEY_UNREADABLE.into());
+            record.error_message = Some(format!("the signing key cannot be opened: {source}"));
+            return Ok((record, Decision::DeadLetter(SIGNING_KEY_UNREADABLE.into())));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut result = attempt::perform(
+        &shared.http,
+        claimed,
+        &secrets,
+        &signing,
+        &shared.targets,
+        shared.max_body,
+    )
+    .await;
     let policy = &claimed.settings.0.retry_policy;
     let decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::retry::RetryPolicy;
-use crate::template::Template;
+use crate::template::{Segment, Template};
 use crate::validation::{ValidationErrors, check_name};
 
 /// Longest integration name.
@@ -32,7 +32,7 @@ pub const MAX_TRANSFORMATIONS: usize = 100;
 pub const MAX_BODY_TEMPLATE_LEN: usize = 64 * 1024;
 
 /// Headers Ricochet sets itself on every attempt; an integration may not override them.
-pub const RESERVED_HEADERS: [&str; 9] = [
+pub const RESERVED_HEADERS: [&str; 10] = [
     "content-length",
     "content-type",
     "host",
@@ -40,6 +40,7 @@ pub const RESERVED_HEADERS: [&str; 9] = [
     "connection",
     "webhook-id",
     "webhook-timestamp",
+    "webhook-signature",
     "x-ricochet-delivery-id",
     "x-ricochet-attempt",
 ];
@@ -363,9 +364,35 @@ fn validate_url(url: &str, errors: &mut ValidationErrors) {
         Ok(t) => t,
         Err(e) => return errors.add(FIELD, e.to_string()),
     };
+    // The host and port come from the saved URL only: a value filled in at send time must not
+    // be able to choose where the request goes.
+    let literal_prefix: String = template
+        .0
+        .iter()
+        .map_while(|segment| match segment {
+            Segment::Literal(text) => Some(text.as_str()),
+            Segment::Variable(_) => None,
+        })
+        .collect();
+    let has_variable = template.0.iter().any(|s| matches!(s, Segment::Variable(_)));
+    let origin_closed = literal_prefix
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.contains(['/', '?', '#']));
+    if has_variable && !origin_closed {
+        return errors.add(
+            FIELD,
+            "placeholders may appear only in the path, query or fragment: the scheme, host and port come from the saved URL",
+        );
+    }
     // Placeholders are filled at send time; check the URL's shape with a stand-in value.
     let concrete = template.render(|_| "placeholder".to_owned());
     match url::Url::parse(&concrete) {
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            errors.add(
+                FIELD,
+                "must not carry credentials (user:password@); send them in a header with a {{secret:NAME}}",
+            );
+        }
         Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") => {
             errors.add(
                 FIELD,
@@ -439,6 +466,26 @@ mod tests {
             ("http://127.0.0.1:9000/hook", true),
             ("https://example.com/{{data.customer.id}}", true),
             ("https://example.com/{{nope}}", false),
+        ] {
+            let mut i = guide();
+            i.settings.url = url.into();
+            assert_eq!(!errors_of(&i).has("settings.url"), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn placeholders_in_the_scheme_or_authority_and_credentials_are_refused() {
+        for (url, ok) in [
+            ("http://{{data.host}}/", false),
+            ("https://{{data.sub}}.example.com/x", false),
+            ("https://example.com:{{data.port}}/x", false),
+            ("https://example.com{{data.p}}", false),
+            ("{{data.scheme}}://example.com/", false),
+            ("http://user:pass@example.com/", false),
+            ("http://user@example.com/", false),
+            ("https://example.com/a/{{data.id}}/b", true),
+            ("https://example.com?q={{data.q}}", true),
+            ("https://example.com#{{eventId}}", true),
         ] {
             let mut i = guide();
             i.settings.url = url.into();

@@ -2,6 +2,7 @@
 //! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
 
 pub mod delivery;
+pub mod encode;
 pub mod event;
 pub mod ids;
 pub mod integration;
@@ -11,6 +12,8 @@ pub mod permission;
 pub mod request;
 pub mod retry;
 pub mod schedule;
+pub mod signature;
+pub mod target;
 pub mod template;
 pub mod tenant;
 pub mod validation;

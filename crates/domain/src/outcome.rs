@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Body,
     /// The request could not be built (a template's secret is missing, say).
     Request,
+    /// The target is not an address Ricochet may connect to (see `target`); never retried.
+    BlockedTarget,
     /// Ricochet failed while making the attempt (a bug, caught): retried like a network error,
     /// so a delivery that keeps hitting it ends dead-lettered when its retries run out.
     Internal,
@@ -37,6 +39,7 @@ impl ErrorKind {
             ErrorKind::Tls => "tls",
             ErrorKind::Body => "body",
             ErrorKind::Request => "request",
+            ErrorKind::BlockedTarget => "blocked_target",
             ErrorKind::Internal => "internal_error",
         }
     }
@@ -78,6 +81,7 @@ pub fn classify(policy: &RetryPolicy, outcome: &Outcome) -> Verdict {
             Verdict::Permanent("timeout".into())
         }
         Outcome::Error(ErrorKind::Request) => Verdict::Permanent("request".into()),
+        Outcome::Error(ErrorKind::BlockedTarget) => Verdict::Permanent("blocked_target".into()),
         Outcome::Error(_) => Verdict::Retryable,
     }
 }

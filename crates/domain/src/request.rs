@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::encode::{DotSegment, Encoder, Target};
 use crate::integration::{HttpMethod, IntegrationSettings};
 use crate::payload::{self, EventView};
-use crate::template::{Template, Variable};
+use crate::signature::{SigningKey, signature_header};
+use crate::template::{Segment, Template, Variable};
 
 /// A rendered value: what is sent, and what may be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +30,9 @@ pub struct RequestContext<'a> {
     pub integration_id: Uuid,
     /// The delivery, when there is one (not in a preview).
     pub delivery_id: Option<Uuid>,
-    /// When the delivery was made (`webhook-timestamp`).
-    pub made_at: DateTime<Utc>,
+    /// When this attempt is sent (`webhook-timestamp`, which receivers check against their
+    /// clock: a retry hours later must carry its own time, not the delivery's).
+    pub sent_at: DateTime<Utc>,
     /// The attempt number.
     pub attempt: i32,
 }
@@ -56,6 +59,15 @@ pub enum PrepareError {
     /// A stored template no longer parses (it was valid when saved, so this is a bug).
     #[error("template:{0}")]
     Template(String),
+    /// A value would change the request's shape (a `..` path segment, say).
+    #[error("unsafe_value:{0}")]
+    UnsafeValue(String),
+}
+
+impl From<DotSegment> for PrepareError {
+    fn from(e: DotSegment) -> Self {
+        PrepareError::UnsafeValue(e.to_string())
+    }
 }
 
 /// Builds the request. `secret` gives a secret's current value by name.
@@ -64,16 +76,17 @@ pub fn prepare(
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PreparedRequest, PrepareError> {
-    let render = |source: &str| render(source, ctx, secret);
-    let url = render(&settings.url)?;
+    let render = |source: &str, target| render(source, target, ctx, secret);
+    let url = render(&settings.url, Target::Url)?;
+    check_origin(&settings.url, &url.wire)?;
     let fixed = [
         ("content-type", settings.content_type.clone()),
         (
             "user-agent",
             concat!("Ricochet/", env!("CARGO_PKG_VERSION")).to_owned(),
         ),
-        ("webhook-id", ctx.event.id.to_owned()),
-        ("webhook-timestamp", ctx.made_at.timestamp().to_string()),
+        ("webhook-id", webhook_id(ctx)),
+        ("webhook-timestamp", ctx.sent_at.timestamp().to_string()),
         (
             "x-ricochet-delivery-id",
             ctx.delivery_id
@@ -94,11 +107,11 @@ pub fn prepare(
         })
         .collect();
     for (name, value) in &settings.headers {
-        headers.push((name.clone(), render(value)?));
+        headers.push((name.clone(), render(value, Target::Text)?));
     }
     let body = match (settings.http_method, &settings.body_template) {
         (HttpMethod::Get, _) => None,
-        (_, Some(template)) => Some(render(template)?),
+        (_, Some(template)) => Some(render(template, Target::for_body(&settings.content_type))?),
         (_, None) => {
             let json = payload::body(settings, &ctx.event).to_string();
             Some(Rendered {
@@ -115,43 +128,117 @@ pub fn prepare(
     })
 }
 
+/// The `webhook-id`: the event's id, the same on every attempt, so receivers can drop
+/// duplicates. An id with a `.` would make the signed `id.timestamp.body` ambiguous, so such
+/// events are named by their delivery instead (`msg_<delivery id>`, as stable).
+fn webhook_id(ctx: &RequestContext<'_>) -> String {
+    if ctx.event.id.contains('.') {
+        ctx.delivery_id.map_or_else(
+            || "msg_preview".to_owned(),
+            |id| format!("msg_{}", id.simple()),
+        )
+    } else {
+        ctx.event.id.to_owned()
+    }
+}
+
+impl PreparedRequest {
+    /// Adds `webhook-signature` over the `webhook-id`, `webhook-timestamp` and body as they are
+    /// sent, with each of `keys` (none: no header).
+    pub fn sign(&mut self, keys: &[SigningKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        let header = |name: &str| {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.wire.as_str())
+        };
+        let id = header("webhook-id").unwrap_or_default();
+        let timestamp = header("webhook-timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default();
+        let body = self.body.as_ref().map_or(&b""[..], |b| b.wire.as_bytes());
+        let value = signature_header(keys, id, timestamp, body);
+        self.headers.push((
+            "webhook-signature".to_owned(),
+            Rendered {
+                wire: value.clone(),
+                shown: value,
+            },
+        ));
+    }
+}
+
+/// Renders `source` for `target`: each value encoded for where it lands (see
+/// [`crate::encode`]), secret values on the wire only.
 fn render(
     source: &str,
+    target: Target,
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Rendered, PrepareError> {
     let template = Template::parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
-    let mut missing = None;
-    let wire = template.render(|v| match v {
-        Variable::Secret(name) => secret(name).unwrap_or_else(|| {
-            missing.get_or_insert_with(|| name.clone());
-            String::new()
-        }),
-        other => plain(other, ctx),
-    });
-    if let Some(name) = missing {
-        return Err(PrepareError::MissingSecret(name));
+    let mut encoder = Encoder::new(target);
+    let (mut wire, mut shown) = (String::new(), String::new());
+    for segment in &template.0 {
+        match segment {
+            Segment::Literal(text) => {
+                encoder.literal(text);
+                wire.push_str(text);
+                shown.push_str(text);
+            }
+            Segment::Variable(Variable::Secret(name)) => {
+                let value =
+                    secret(name).ok_or_else(|| PrepareError::MissingSecret(name.clone()))?;
+                wire.push_str(&encoder.value(Some(&Value::String(value)))?);
+                shown.push_str(&Variable::Secret(name.clone()).to_string());
+            }
+            Segment::Variable(variable) => {
+                let value = value_of(variable, ctx);
+                let text = encoder.value(value.as_ref())?;
+                wire.push_str(&text);
+                shown.push_str(&text);
+            }
+        }
     }
-    let shown = template.render(|v| match v {
-        Variable::Secret(_) => v.to_string(),
-        other => plain(other, ctx),
-    });
     Ok(Rendered { wire, shown })
 }
 
-fn plain(variable: &Variable, ctx: &RequestContext<'_>) -> String {
-    match variable {
-        Variable::EventId => ctx.event.id.to_owned(),
-        Variable::EventType => ctx.event.kind.to_owned(),
-        Variable::TenantId => ctx.event.tenant_id.to_string(),
-        Variable::IntegrationId => ctx.integration_id.to_string(),
-        Variable::Attempt => ctx.attempt.to_string(),
-        Variable::Data(path) => match payload::lookup(ctx.event.data, &path.join(".")) {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        },
-        Variable::Secret(_) => String::new(),
+/// The value a (non-secret) variable stands for; `None` for data that is not there.
+fn value_of(variable: &Variable, ctx: &RequestContext<'_>) -> Option<Value> {
+    Some(match variable {
+        Variable::EventId => Value::String(ctx.event.id.to_owned()),
+        Variable::EventType => Value::String(ctx.event.kind.to_owned()),
+        Variable::TenantId => Value::String(ctx.event.tenant_id.to_string()),
+        Variable::IntegrationId => Value::String(ctx.integration_id.to_string()),
+        Variable::Attempt => Value::from(ctx.attempt),
+        Variable::Data(path) => payload::lookup(ctx.event.data, &path.join("."))?.clone(),
+        Variable::Secret(_) => return None,
+    })
+}
+
+/// The rendered URL must keep the saved URL's scheme, host and port (placeholders there are
+/// refused at save and values are encoded; this holds that line if either ever slips).
+fn check_origin(template: &str, rendered: &str) -> Result<(), PrepareError> {
+    let saved = Template::parse(template)
+        .map_err(|e| PrepareError::Template(e.to_string()))?
+        .render(|_| "placeholder".to_owned());
+    let origin = |url: &str| {
+        url::Url::parse(url).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    match (origin(&saved), origin(rendered)) {
+        (Some(a), Some(b)) if a == b => Ok(()),
+        _ => Err(PrepareError::UnsafeValue(
+            "the rendered URL does not keep the saved scheme, host and port".into(),
+        )),
     }
 }
 
@@ -176,7 +263,7 @@ mod tests {
             },
             integration_id: Uuid::nil(),
             delivery_id: None,
-            made_at: Utc::now(),
+            sent_at: Utc::now(),
             attempt: 2,
         }
     }

@@ -117,7 +117,7 @@ proptest! {
                 },
                 integration_id: uuid::Uuid::nil(),
                 delivery_id: None,
-                made_at: chrono::Utc::now(),
+                sent_at: chrono::Utc::now(),
                 attempt: 1,
             };
             prop_assert!(prepare(&integration.settings, &ctx, &|_| Some("v".into())).is_ok());

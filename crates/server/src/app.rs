@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ricochet_api::{AppState, AuthKeys, Limits};
+use ricochet_domain::target::TargetPolicy;
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::handoff::Handoff;
 use secrecy::SecretString;
@@ -35,6 +36,8 @@ pub struct ApiSettings {
     pub handoff: Option<Arc<Handoff>>,
     /// Serve `GET /metrics` on the API listener.
     pub metrics_on_api: bool,
+    /// Where integrations may point (checked again at send time by the worker).
+    pub targets: Arc<TargetPolicy>,
 }
 
 /// The API, bound and ready to serve.
@@ -50,11 +53,10 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("binding {}", settings.listen))?;
-        let auth = Arc::new(AuthKeys::new(
-            &settings.jwt_secret,
-            settings.admin_key,
-            settings.token_ttl,
-        ));
+        let auth = Arc::new(
+            AuthKeys::new(&settings.jwt_secret, settings.admin_key, settings.token_ttl)
+                .checking_clients_in(pool.clone()),
+        );
         let publisher = ricochet_api::publisher::Publisher::spawn(
             &pool,
             settings.publish_writers,
@@ -67,6 +69,7 @@ impl Application {
             keyring: settings.keyring,
             publisher,
             metrics_on_api: settings.metrics_on_api,
+            targets: settings.targets,
         });
         Ok(Application { listener, router })
     }

@@ -202,7 +202,11 @@ async fn run_roles(
         }
         None => None,
     };
-    let worker_config = worker.as_ref().map(worker_config);
+    let targets = Arc::new(global.target_policy());
+    let worker_config = worker.as_ref().map(|opts| WorkerConfig {
+        targets: targets.clone(),
+        ..worker_config(opts)
+    });
     // With both roles in this process, new deliveries go from the publisher straight to the
     // worker when it has room.
     let handoff = worker_config
@@ -357,6 +361,7 @@ fn api_settings(
         publish_writers: usize::from(opts.publish_writers),
         handoff: None,
         metrics_on_api: global.metrics_listen.is_none(),
+        targets: Arc::new(global.target_policy()),
     })
 }
 

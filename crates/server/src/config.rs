@@ -81,6 +81,30 @@ pub struct GlobalOpts {
     /// How often the queue's depth and lag are sampled for `/metrics`, in ms.
     #[arg(long, env = "RICOCHET_METRICS_SAMPLE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000), global = true)]
     pub metrics_sample_ms: u64,
+    /// Address ranges (CIDR, comma-separated) deliveries may reach beyond public addresses,
+    /// e.g. `10.0.0.0/8,fd00::/8` for receivers on a private network. Checked on the address
+    /// connected, after DNS resolution.
+    #[arg(
+        long,
+        env = "RICOCHET_ALLOW_TARGETS",
+        value_name = "CIDR,...",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allow_targets: Vec<ipnet::IpNet>,
+    /// Refuse integrations (and attempts) whose URL is not https.
+    #[arg(long, env = "RICOCHET_REQUIRE_HTTPS", global = true)]
+    pub require_https: bool,
+}
+
+impl GlobalOpts {
+    /// Where deliveries may connect.
+    pub fn target_policy(&self) -> ricochet_domain::target::TargetPolicy {
+        ricochet_domain::target::TargetPolicy {
+            allow: self.allow_targets.clone(),
+            require_https: self.require_https,
+        }
+    }
 }
 
 /// `NAME=VALUE`, where NAME is a PostgreSQL setting name (letters, digits, `_` and `.`).

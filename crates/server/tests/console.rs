@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 use harness::{DataDir, Server};
 use receiver::{Receiver, Reply};
 
-/// Settings of the server under test. Outbound-target rules (issue 13's `--allow-targets`,
-/// `RICOCHET_ALLOW_TARGETS`) belong here, so that the loopback receiver stays reachable.
+/// Settings of the server under test, beyond the harness's (which already lets deliveries
+/// reach loopback receivers with `--allow-targets`).
 const SERVER_ENV: &[(&str, &str)] = &[];
 
 /// The whole browser scenario may take this long (it waits for real retries, about 3 s).

@@ -125,3 +125,38 @@ pub async fn revoke_api_client(
         .fetch_optional(db)
         .await?)
 }
+
+/// Replaces a client's secret hash with `new` if it is still `old` (a legacy hash upgraded at
+/// a good exchange). Whether it was replaced.
+pub async fn replace_secret_hash(
+    db: impl PgExecutor<'_>,
+    id: ApiClientId,
+    old: &str,
+    new: &str,
+) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE api_clients SET secret_hash = $3 WHERE id = $1 AND secret_hash = $2")
+            .bind(id.0)
+            .bind(old)
+            .bind(new)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether tokens of client `id` of `tenant` may still act: the client exists, is not revoked
+/// and its tenant exists (deleting a tenant deletes its clients).
+pub async fn client_is_active(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: ApiClientId,
+) -> StoreResult<bool> {
+    let active: Option<bool> = sqlx::query_scalar(
+        "SELECT revoked_at IS NULL FROM api_clients WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id.0)
+    .bind(tenant.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(active.unwrap_or(false))
+}

@@ -17,6 +17,7 @@ pub mod integrations;
 pub mod overview;
 pub mod retention;
 pub mod secrets;
+pub mod signing_keys;
 pub mod stats;
 pub mod tenants;
 

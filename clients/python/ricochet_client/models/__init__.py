@@ -73,6 +73,8 @@ from .secret_update import SecretUpdate
 from .secret_user import SecretUser
 from .set_transformation import SetTransformation
 from .set_transformation_type import SetTransformationType
+from .signing_secret_out import SigningSecretOut
+from .signing_secret_rotation import SigningSecretRotation
 from .stats_out import StatsOut
 from .status_class import StatusClass
 from .status_count import StatusCount
@@ -157,6 +159,8 @@ __all__ = (
     "SecretUser",
     "SetTransformation",
     "SetTransformationType",
+    "SigningSecretOut",
+    "SigningSecretRotation",
     "StatsOut",
     "StatusClass",
     "StatusCount",

@@ -21,14 +21,17 @@ class PreviewOut:
         body (None | str): The body, if the method sends one.
         headers (PreviewOutHeaders): Every header sent, secrets shown as `{{secret:NAME}}`.
         method (str): Method. Example: POST.
-        missing_secrets (list[str]): Referenced secrets that do not exist: an attempt now would be dead-lettered.
+        missing_secrets (list[str] | None): Referenced secrets that do not exist: an attempt now would be dead-lettered.
+            Only with
+            the `secret:view` permission (otherwise absent), so it cannot be used to probe which
+            secret names exist.
         url (str): URL, templates filled in.
     """
 
     body: None | str
     headers: PreviewOutHeaders
     method: str
-    missing_secrets: list[str]
+    missing_secrets: list[str] | None
     url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -40,7 +43,12 @@ class PreviewOut:
 
         method = self.method
 
-        missing_secrets = self.missing_secrets
+        missing_secrets: list[str] | None
+        if isinstance(self.missing_secrets, list):
+            missing_secrets = self.missing_secrets
+
+        else:
+            missing_secrets = self.missing_secrets
 
         url = self.url
 
@@ -75,7 +83,20 @@ class PreviewOut:
 
         method = d.pop("method")
 
-        missing_secrets = cast(list[str], d.pop("missingSecrets"))
+        def _parse_missing_secrets(data: object) -> list[str] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                missing_secrets_type_0 = cast(list[str], data)
+
+                return missing_secrets_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None, data)
+
+        missing_secrets = _parse_missing_secrets(d.pop("missingSecrets"))
 
         url = d.pop("url")
 

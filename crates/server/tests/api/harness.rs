@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use ricochet_delivery::WorkerConfig;
+use ricochet_domain::target::TargetPolicy;
 use ricochet_server::database::{embedded_options, ensure_database};
 use ricochet_server::embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use ricochet_server::{ApiSettings, Application};
@@ -138,9 +139,22 @@ pub(crate) async fn fresh_database() -> PgPool {
 /// moments, not minutes.
 pub(crate) fn test_worker_config() -> WorkerConfig {
     let mut config = WorkerConfig::new(32, 16, Duration::from_millis(500));
+    config.targets = loopback_allowed();
     config.reap_every = Duration::from_millis(100);
     config.max_idle = Duration::from_secs(1);
     config
+}
+
+/// What every test app allows beyond public addresses, as `--allow-targets
+/// 127.0.0.0/8,::1/128` does: receivers run on loopback.
+pub(crate) fn loopback_allowed() -> Arc<TargetPolicy> {
+    Arc::new(TargetPolicy {
+        allow: vec![
+            "127.0.0.0/8".parse().expect("a CIDR"),
+            "::1/128".parse().expect("a CIDR"),
+        ],
+        require_https: false,
+    })
 }
 
 /// The real application (API and delivery worker) on a free port, with its own database.
@@ -160,7 +174,19 @@ impl TestApp {
         // As `ricochet serve` runs both: new deliveries are handed to the worker.
         let worker = test_worker_config();
         let handoff = worker.handoff();
-        let app = Self::api(token_ttl, Some(handoff.clone())).await;
+        let app = Self::api(token_ttl, Some(handoff.clone()), loopback_allowed()).await;
+        app.start_worker_with(worker, Some(handoff));
+        app
+    }
+
+    /// An application run as by default: without `--allow-targets`, so only public addresses
+    /// may be reached.
+    pub(crate) async fn spawn_public_only() -> TestApp {
+        let targets = Arc::new(TargetPolicy::public_only());
+        let mut worker = test_worker_config();
+        worker.targets = targets.clone();
+        let handoff = worker.handoff();
+        let app = Self::api(Duration::from_secs(3600), Some(handoff.clone()), targets).await;
         app.start_worker_with(worker, Some(handoff));
         app
     }
@@ -168,10 +194,14 @@ impl TestApp {
     /// The API alone, handing new deliveries over through `handoff` to a worker that never
     /// takes them (one that died after its hand-over opened); see [`TestApp::start_worker`].
     pub(crate) async fn spawn_api_handing_to(handoff: Arc<Handoff>) -> TestApp {
-        Self::api(Duration::from_secs(3600), Some(handoff)).await
+        Self::api(Duration::from_secs(3600), Some(handoff), loopback_allowed()).await
     }
 
-    async fn api(token_ttl: Duration, handoff: Option<Arc<Handoff>>) -> TestApp {
+    async fn api(
+        token_ttl: Duration,
+        handoff: Option<Arc<Handoff>>,
+        targets: Arc<TargetPolicy>,
+    ) -> TestApp {
         let pool = fresh_database().await;
         let keyring = Arc::new(SharedKeyring::fixed(
             Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
@@ -186,6 +216,7 @@ impl TestApp {
             publish_writers: 3,
             handoff,
             metrics_on_api: true,
+            targets,
         };
         let app = Application::build(settings, pool.clone())
             .await

@@ -160,11 +160,12 @@ fn operation_ids_are_unique_camel_case_and_tenant_routes_use_the_oauth2_scheme()
                 .as_object()
                 .and_then(|r| r.keys().next().cloned())
                 .unwrap_or_default();
-            let expected = if path.starts_with("/api/v2/tenants") {
-                "adminKey"
-            } else {
-                "oauth2"
-            };
+            let expected =
+                if path.starts_with("/api/v2/tenants") || path.starts_with("/api/v2/admin/") {
+                    "adminKey"
+                } else {
+                    "oauth2"
+                };
             assert_eq!(scheme, expected, "{method} {path}");
         }
     }

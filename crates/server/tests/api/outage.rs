@@ -10,7 +10,7 @@ use ricochet_store::crypto::{Keyring, SharedKeyring};
 use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 
-use crate::harness::{ADMIN_KEY, JWT_SECRET};
+use crate::harness::{ADMIN_KEY, JWT_SECRET, loopback_allowed};
 
 /// The real API on a pool whose server is not there (a socket directory with no socket).
 async fn api_without_database() -> String {
@@ -34,6 +34,7 @@ async fn api_without_database() -> String {
         publish_writers: 1,
         handoff: None,
         metrics_on_api: true,
+        targets: loopback_allowed(),
     };
     let app = Application::build(settings, pool)
         .await

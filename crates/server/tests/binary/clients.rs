@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use crate::harness::{Api, BIN, DEADLINE, DataDir, Server};
 
-/// Arguments of `ricochet serve` for the scenarios, whose receivers listen on loopback. When
-/// the outbound guard lands, allow loopback targets here (`--allow-targets ...`).
-const SERVER_ARGS: &[&str] = &[];
+/// Arguments of `ricochet serve` for the scenarios, whose receivers listen on loopback: the
+/// outbound guard must let deliveries reach it.
+const SERVER_ARGS: &[&str] = &["--allow-targets", "127.0.0.0/8,::1/128"];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -79,6 +79,8 @@ impl Server {
         let mut child = command
             .args(["--log-format", "json", "--data-dir"])
             .arg(&dir.0)
+            // Receivers run on loopback.
+            .args(["--allow-targets", "127.0.0.0/8,::1/128"])
             .env_remove("DATABASE_URL")
             .envs(env.iter().copied())
             .stdout(Stdio::null())

@@ -47,6 +47,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 429:
+        response_429 = OAuthError.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = OAuthError.from_dict(response.json())
 
