@@ -13,6 +13,7 @@ pub mod events;
 pub mod handoff;
 pub mod health;
 pub mod integrations;
+pub mod lanes;
 pub mod secrets;
 pub mod tenants;
 

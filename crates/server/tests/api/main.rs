@@ -9,6 +9,7 @@ mod openapi;
 mod receiver;
 mod recording;
 mod retries;
+mod scheduling;
 mod robustness;
 mod secrets;
 mod tenants;
