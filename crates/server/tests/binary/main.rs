@@ -8,4 +8,5 @@ mod lifecycle;
 #[path = "../api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
 mod receiver;
+mod scheduling;
 mod secrets;
