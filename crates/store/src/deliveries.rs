@@ -61,7 +61,9 @@ macro_rules! lane_free_sql {
     ($src:literal) => {
         concat!(
             "SELECT l.integration_id, c.n FROM delivery_lanes l
-             JOIN (SELECT integration_id, count(*)::int AS n FROM ", $src, " GROUP BY integration_id) c
+             JOIN (SELECT integration_id, count(*)::int AS n FROM ",
+            $src,
+            " GROUP BY integration_id) c
                  ON c.integration_id = l.integration_id
              ORDER BY l.integration_id FOR UPDATE OF l"
         )
@@ -189,7 +191,9 @@ pub async fn reap_expired_leases(
                  d.last_status_code
          ), freed AS (
              UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
-             FROM (", lane_free_sql!("reaped"), ") f WHERE l.integration_id = f.integration_id
+             FROM (",
+        lane_free_sql!("reaped"),
+        ") f WHERE l.integration_id = f.integration_id
          )
          SELECT r.*, e.event_type, i.name AS integration_name
          FROM reaped r

@@ -267,8 +267,10 @@ pub async fn publish_batch(
         .first()
         .map(|(_, _, _, ids)| ids.iter().copied().collect())
         .unwrap_or_default();
-    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
-        created.iter().map(|(t, id, _, _)| (*t, id.as_str())).collect();
+    let mut fresh: std::collections::HashSet<(Uuid, &str)> = created
+        .iter()
+        .map(|(t, id, _, _)| (*t, id.as_str()))
+        .collect();
     // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
     let mut results: Vec<Published> = batch
         .iter()

@@ -16,7 +16,11 @@ const WAIT: Duration = Duration::from_secs(60);
 /// Publishes `n` events of `kind` with up to 16 requests at a time.
 async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
     let accepted: Vec<StatusCode> = futures::stream::iter(0..n)
-        .map(|i| async move { s.publish(&json!({ "type": kind, "data": { "i": i } })).await.0 })
+        .map(|i| async move {
+            s.publish(&json!({ "type": kind, "data": { "i": i } }))
+                .await
+                .0
+        })
         .buffer_unordered(16)
         .collect()
         .await;
@@ -104,7 +108,9 @@ async fn max_concurrency_caps_the_attempts_in_flight_and_every_delivery_still_ar
     publish_many(&s, "order.created", 40).await;
 
     let hits = receiver.wait_for(40, WAIT).await;
-    receiver.assert_stays_at(40, Duration::from_millis(500)).await;
+    receiver
+        .assert_stays_at(40, Duration::from_millis(500))
+        .await;
     let most = most_within(&hits, Duration::from_millis(190));
     assert!(most <= 3, "{most} requests were in flight at once");
     let health = s.get_json(&format!("/api/v2/integrations/{id}")).await;
@@ -124,7 +130,9 @@ async fn max_concurrency_outside_1_to_256_is_refused_naming_the_field() {
         assert_eq!(fields(&problem), vec!["settings.maxConcurrency"]);
     }
     let created: Value = s
-        .create_integration(&json!({ "name": "default", "settings": { "url": "https://example.com/hook" } }))
+        .create_integration(
+            &json!({ "name": "default", "settings": { "url": "https://example.com/hook" } }),
+        )
         .await
         .json()
         .await
@@ -147,7 +155,11 @@ async fn a_429_with_retry_after_pauses_the_whole_integration_and_no_other() {
     .await;
     let other = Receiver::start().await;
     let paused = s
-        .integration("limited", &limited.url, json!({ "retryPolicy": { "retryDelay": 20 } }))
+        .integration(
+            "limited",
+            &limited.url,
+            json!({ "retryPolicy": { "retryDelay": 20 } }),
+        )
         .await;
     s.bind(&paused, &["order.created"]).await;
     let free = s.integration("other", &other.url, json!({})).await;
@@ -173,7 +185,8 @@ async fn a_429_with_retry_after_pauses_the_whole_integration_and_no_other() {
         s.publish(&json!({ "type": "order.created", "data": { "n": n } }))
             .await;
     }
-    s.publish(&json!({ "type": "invoice.paid", "data": {} })).await;
+    s.publish(&json!({ "type": "invoice.paid", "data": {} }))
+        .await;
 
     // The other integration is served at once, while this one waits.
     let served = other.wait_for(1, WAIT).await[0].at;

@@ -62,7 +62,10 @@ async fn max_concurrency_holds_across_two_worker_processes_and_every_delivery_ar
         }
         most = most.max(last + 1 - first);
     }
-    assert!(most <= 5, "the receiver had {most} requests in flight at once");
+    assert!(
+        most <= 5,
+        "the receiver had {most} requests in flight at once"
+    );
     let unique: std::collections::HashSet<&str> =
         hits.iter().map(|h| h.header("webhook-id")).collect();
     assert_eq!(unique.len(), 100, "every delivery arrives once");
