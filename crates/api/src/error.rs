@@ -7,6 +7,9 @@ use ricochet_domain::{FieldError, Permission, ValidationErrors};
 use ricochet_store::StoreError;
 use serde::Serialize;
 
+/// The `Retry-After` (seconds) of a 503 answered while the database is unavailable.
+pub const RETRY_AFTER_SECS: u32 = 2;
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -65,6 +68,9 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static str),
+    /// The database is out of reach for now; the client should retry after [`RETRY_AFTER_SECS`].
+    #[error("database unavailable")]
+    Unavailable(#[source] StoreError),
     /// Anything unexpected; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +97,7 @@ impl From<StoreError> for ApiError {
             StoreError::MissingParent(constraint) if constraint.ends_with("tenant_fkey") => {
                 ApiError::Unauthorized("the token's tenant no longer exists".into())
             }
+            other if other.is_unavailable() => ApiError::Unavailable(other),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -174,6 +181,12 @@ impl ApiError {
                 "Unsupported media type",
                 Some(format!("send the body as {expected}")),
             ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                Some("the database is unavailable; retry shortly".into()),
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -186,8 +199,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "request refused: database unavailable");
+            }
+            _ => {}
         }
         let (status, slug, title, detail) = self.parts();
         let errors = match self {
@@ -207,6 +224,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

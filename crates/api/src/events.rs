@@ -44,6 +44,7 @@ pub struct PublishedOut {
         (status = 200, description = "This id was published before; nothing new was made", body = PublishedOut),
         (status = 413, description = "Body over the configured limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable: nothing was accepted; retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn publish_event(
     auth: TenantAuth,

@@ -34,7 +34,8 @@ pub struct TokenResponse {
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`,
+    /// `temporarily_unavailable` or `server_error`.
     #[schema(example = "invalid_client")]
     pub error: &'static str,
     /// What is wrong, for a human.
@@ -60,10 +61,11 @@ impl OAuthFailure {
 
 impl IntoResponse for OAuthFailure {
     fn into_response(self) -> Response {
-        let status = if self.error == "invalid_client" {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
+        let status = match self.error {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
         };
         let body = OAuthError {
             error: self.error,
@@ -73,6 +75,12 @@ impl IntoResponse for OAuthFailure {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             let challenge = if self.basic_attempted {
                 r#"Basic realm="ricochet""#
@@ -106,6 +114,7 @@ static DUMMY_HASH: LazyLock<Option<String>> =
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
+        (status = 503, description = "The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds", body = OAuthError),
     )
 )]
 pub async fn issue_token(
@@ -169,8 +178,16 @@ async fn exchange(
         Ok(id) => ricochet_store::api_clients::find_api_client(&state.pool, id)
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, "looking up an API client");
-                OAuthFailure::new("server_error", "try again later")
+                if e.is_unavailable() {
+                    tracing::warn!(error = %e, "looking up an API client: database unavailable");
+                    OAuthFailure::new(
+                        "temporarily_unavailable",
+                        "the database is unavailable; retry shortly",
+                    )
+                } else {
+                    tracing::error!(error = %e, "looking up an API client");
+                    OAuthFailure::new("server_error", "try again later")
+                }
             })?,
         Err(_) => None,
     };

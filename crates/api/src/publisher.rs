@@ -92,6 +92,22 @@ async fn run(
                     let _ = job.reply.send(Ok(result));
                 }
             }
+            // The database is out of reach: every event of the batch is refused at once (503),
+            // rather than each published alone, waiting for a connection in turn.
+            // So are the events that queued up while it waited for a connection: each would
+            // otherwise wait for one more in turn.
+            Err(e) if e.is_unavailable() => {
+                if let Ok(mut queue) = rx.try_lock() {
+                    while let Ok(job) = queue.try_recv() {
+                        jobs.push(job);
+                    }
+                }
+                tracing::warn!(error = %e, events = jobs.len(), "publishing refused: database unavailable");
+                for job in jobs.drain(..) {
+                    let unavailable = StoreError::Database(sqlx::Error::PoolTimedOut);
+                    let _ = job.reply.send(Err(unavailable));
+                }
+            }
             Err(e) => {
                 if jobs.len() > 1 {
                     tracing::warn!(error = %e, events = jobs.len(), "a publishing batch failed; publishing its events one by one");

@@ -20,7 +20,8 @@ pub(crate) struct Cli {
     /// The platform admin key of the Ricochet given by --url.
     #[arg(long, env = "RICOCHET_BENCH_ADMIN_KEY", hide_env_values = true)]
     pub(crate) admin_key: Option<String>,
-    /// Scenarios to run, comma-separated, in this order (`e2e-1` also runs `e2e-1-half`).
+    /// Scenarios to run, comma-separated, in this order (`e2e-1` also runs `e2e-1-half`;
+    /// `aged`, not run by default, also runs `aged-empty`).
     #[arg(
         long,
         value_enum,
@@ -61,6 +62,9 @@ pub(crate) enum Scenario {
     RetryTiming,
     /// Fresh deliveries behind a million future ones.
     Backlog,
+    /// `e2e-1` on a database already holding ten million attempts, against an empty one (not
+    /// in the default list: loading the history takes minutes).
+    Aged,
     /// pgbench against Ricochet's own cluster: the reference.
     Pgbench,
     /// The harness's own capacity.
@@ -76,6 +80,7 @@ impl Scenario {
             Scenario::E2eTen => "e2e-10",
             Scenario::RetryTiming => "retry-timing",
             Scenario::Backlog => "backlog",
+            Scenario::Aged => "aged",
             Scenario::Pgbench => "pgbench",
             Scenario::Selftest => "selftest",
         }
@@ -84,7 +89,9 @@ impl Scenario {
     /// Why the scenario cannot run against a Ricochet given by --url, if it cannot.
     pub(crate) fn needs_own_instance(self) -> Option<&'static str> {
         match self {
-            Scenario::Backlog => Some("needs direct access to Ricochet's database"),
+            Scenario::Backlog | Scenario::Aged => {
+                Some("needs direct access to Ricochet's database")
+            }
             Scenario::Pgbench => Some("needs Ricochet's embedded PostgreSQL cluster"),
             _ => None,
         }

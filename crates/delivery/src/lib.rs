@@ -5,7 +5,9 @@
 
 pub mod attempt;
 pub mod backend;
+pub mod reachability;
 mod recorder;
+pub mod retention;
 pub mod worker;
 
 use std::sync::Arc;

@@ -26,6 +26,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
@@ -43,6 +44,10 @@ struct Shared {
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
     max_body: usize,
+    /// Whether the database answers: an attempt is not started while it does not.
+    reachable: Reachability,
+    /// How long an attempt waits for the database before it is left to its lease.
+    hold_limit: Duration,
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
@@ -93,6 +98,8 @@ pub async fn run(
         http,
         keyring,
         max_body: config.max_body_bytes,
+        reachable: Reachability::spawn(pool.clone()),
+        hold_limit: config.lease_grace / 2,
     };
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
@@ -165,11 +172,18 @@ const LEASE_SESSION: &str = "SET synchronous_commit TO off";
 const RECORD_SESSION: &str = "SELECT set_config('enable_seqscan', 'off', false), \
      set_config('enable_hashjoin', 'off', false), set_config('enable_mergejoin', 'off', false)";
 
+/// How long the claiming and recording connections are waited for.
+const SESSION_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A pool of connections to the same database as `pool` whose sessions start with `setting`.
 fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgPool {
     // A SET after connecting rather than the `options` startup parameter, which connection
     // poolers such as PgBouncer refuse by default.
     ricochet_store::pool_options(u32::try_from(connections).unwrap_or(u32::MAX))
+        // Claims and records are not answered to a waiting client: under load, or while the
+        // database restarts, they wait for a connection rather than fail (a record that fails
+        // sends its attempt again after the lease).
+        .acquire_timeout(SESSION_ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move { sqlx::query(setting).execute(conn).await.map(|_| ()) })
         })
@@ -208,6 +222,12 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
     // The worker's slot is free again however this ends, even if apalis drops the future.
     let _slot = Slot(&shared.handoff);
+    // What is sent while the database does not answer could not be recorded, and would be sent
+    // again after the lease: wait for it (within the lease), or leave the delivery to its lease.
+    if !shared.reachable.is_up() && !shared.reachable.wait_up(shared.hold_limit).await {
+        tracing::warn!(delivery = %claimed.id, "the database does not answer; the attempt was not started and runs after its lease");
+        return Ok(());
+    }
     let timeout = chrono::Duration::milliseconds(claimed.settings.0.request_timeout);
     if Utc::now() + timeout >= claimed.lease_expires_at {
         // It could not be recorded under this lease (it waited too long for a slot): it goes

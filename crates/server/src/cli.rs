@@ -13,8 +13,9 @@ use secrecy::ExposeSecret;
 
 use crate::app::{ApiSettings, Application, shutdown_signal};
 use crate::config::{
-    ApiOpts, Cli, Command, GlobalOpts, SecretsCommand, TenantsCommand, WorkerOpts,
+    ApiOpts, Cli, Command, DEFAULT_LISTEN, GlobalOpts, SecretsCommand, TenantsCommand, WorkerOpts,
 };
+use crate::data_dir::{self, DataDirLock};
 use crate::database::Database;
 use crate::keys::{self, Origin};
 
@@ -26,9 +27,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Api(opts) => serve(&cli.global, Some(opts), None).await,
         Command::Worker(opts) => serve(&cli.global, None, Some(opts)).await,
         Command::Migrate => {
-            let db = open(&cli.global).await?;
+            let session = open_for_command(&cli.global, "migrate").await?;
             tracing::info!("migrations applied");
-            db.close().await;
+            session.close().await;
             Ok(())
         }
         Command::Tenants(TenantsCommand::Create { name, json }) => {
@@ -45,6 +46,61 @@ fn print_openapi() -> anyhow::Result<()> {
     writeln!(std::io::stdout(), "{spec}").context("writing to stdout")
 }
 
+/// The database of a one-off command (`tenants create`, `migrate`, ...), and what it found.
+struct Session {
+    db: Database,
+    /// Held while this command runs the embedded cluster itself (no server was running).
+    lock: Option<DataDirLock>,
+    /// The API of the server running on this data directory, if one runs and said where.
+    server_url: Option<String>,
+}
+
+impl Session {
+    async fn close(self) {
+        self.db.close().await;
+        drop(self.lock);
+    }
+}
+
+/// Opens the database for a one-off command. On the embedded cluster it says on stderr
+/// whether it found a running server (and its URL) or starts the cluster itself, and where.
+async fn open_for_command(global: &GlobalOpts, command: &str) -> anyhow::Result<Session> {
+    let (lock, server_url) = if global.database_url.is_none() {
+        match DataDirLock::try_acquire(&global.data_dir, command)? {
+            Ok(lock) => {
+                writeln!(
+                    std::io::stderr(),
+                    "no Ricochet server is running on data directory {}: starting its PostgreSQL cluster in {} for this command",
+                    global.data_dir.display(),
+                    data_dir::cluster_dir(&global.data_dir).display()
+                )?;
+                (Some(lock), None)
+            }
+            Err(holder) => {
+                let url = data_dir::server_url(&global.data_dir);
+                writeln!(
+                    std::io::stderr(),
+                    "using the database of the Ricochet server running on data directory {} ({}{})",
+                    global.data_dir.display(),
+                    holder.describe(),
+                    url.as_ref()
+                        .map(|u| format!(", API at {u}"))
+                        .unwrap_or_default()
+                )?;
+                (None, url)
+            }
+        }
+    } else {
+        (None, None)
+    };
+    let db = open(global).await?;
+    Ok(Session {
+        db,
+        lock,
+        server_url,
+    })
+}
+
 async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
     let db = Database::open(
         global.database_url.as_ref(),
@@ -58,13 +114,44 @@ async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
 }
 
 /// Runs the API (with `api`) and the worker (with `worker`) until SIGINT/SIGTERM.
+///
+/// On the embedded cluster the process takes the data directory's lock for its life and
+/// supervises the cluster. A second `serve` on a locked data directory refuses to start; an
+/// `api` or `worker` role joins the cluster of the process holding it (roles scale out on one
+/// database), and takes the lock and the supervision over when that process exits.
 async fn serve(
     global: &GlobalOpts,
     api: Option<ApiOpts>,
     worker: Option<WorkerOpts>,
 ) -> anyhow::Result<()> {
-    let db = open(global).await?;
-    let result = run_roles(global, &db, api, worker).await;
+    let role = match (&api, &worker) {
+        (Some(_), Some(_)) => "serve",
+        (Some(_), None) => "api",
+        _ => "worker",
+    };
+    let lock = match global.database_url {
+        Some(_) => None,
+        None => match DataDirLock::try_acquire(&global.data_dir, role)? {
+            Ok(lock) => Some(lock),
+            Err(holder) if role == "serve" => anyhow::bail!(
+                "data directory {} is in use by {}: run one `ricochet serve` per data directory (stop the other, or use another --data-dir)",
+                global.data_dir.display(),
+                holder.describe()
+            ),
+            Err(holder) => {
+                tracing::info!(holder = %holder.describe(), "joining the embedded cluster of the process holding the data directory");
+                None
+            }
+        },
+    };
+    let mut db = open(global).await?;
+    let holds_data_dir = lock.is_some();
+    // The lock moves to the supervisor, which lives as long as the database handle.
+    db.supervise(global.data_dir.clone(), role, lock);
+    let result = run_roles(global, &db, api, worker, holds_data_dir).await;
+    if holds_data_dir {
+        data_dir::remove_listen_addr(&global.data_dir);
+    }
     db.close().await;
     result
 }
@@ -74,6 +161,7 @@ async fn run_roles(
     db: &Database,
     api: Option<ApiOpts>,
     worker: Option<WorkerOpts>,
+    holds_data_dir: bool,
 ) -> anyhow::Result<()> {
     let keyring = keyring(global)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -99,11 +187,26 @@ async fn run_roles(
             let mut settings = api_settings(global, &opts, keyring.clone())?;
             settings.handoff = handoff.clone();
             let app = Application::build(settings, db.pool.clone()).await?;
-            tracing::info!(addr = %app.local_addr()?, "API listening");
+            let addr = app.local_addr()?;
+            if holds_data_dir {
+                // So that CLI commands on this data directory can say which server they use.
+                data_dir::write_listen_addr(&global.data_dir, addr)?;
+            }
+            tracing::info!(addr = %addr, "API listening");
             Some(tokio::spawn(app.run_until(stopped())))
         }
         None => None,
     };
+    // Retention belongs to the worker role: any number of workers may run it side by side.
+    let retention_task = worker.as_ref().map(|opts| {
+        let mut config = ricochet_delivery::retention::RetentionConfig::new(opts.retention);
+        config.every = opts.retention_interval;
+        tokio::spawn(ricochet_delivery::retention::run(
+            db.pool.clone(),
+            config,
+            stopped(),
+        ))
+    });
     let worker_task = worker_config.map(|config| {
         tokio::spawn(ricochet_delivery::run(
             db.pool.clone(),
@@ -129,6 +232,9 @@ async fn run_roles(
         }
     };
     let (api_result, worker_result) = tokio::join!(api_run, worker_run);
+    if let Some(task) = retention_task {
+        task.await.ok();
+    }
     signal.abort();
     tracing::info!("stopped");
     api_result.and(worker_result)
@@ -171,9 +277,9 @@ async fn rekey(global: &GlobalOpts) -> anyhow::Result<()> {
     if global.master_key.is_none() {
         keyring.rotate_file()?;
     }
-    let db = open(global).await?;
-    let result = ricochet_store::secrets::rekey(&db.pool, &keyring).await;
-    db.close().await;
+    let session = open_for_command(global, "secrets rekey").await?;
+    let result = ricochet_store::secrets::rekey(&session.db.pool, &keyring).await;
+    session.close().await;
     let count = result?;
     let current = keyring.get().current_id().to_owned();
     writeln!(
@@ -232,9 +338,10 @@ async fn create_tenant(global: &GlobalOpts, name: String, json: bool) -> anyhow:
             .collect();
         anyhow::bail!("invalid tenant: {}", reasons.join("; "));
     }
-    let db = open(global).await?;
-    let result = provision(&db, &input).await;
-    db.close().await;
+    let session = open_for_command(global, "tenants create").await?;
+    let result = provision(&session.db, &input).await;
+    let server_url = session.server_url.clone();
+    session.close().await;
     let (tenant, client) = result?;
     let mut out = std::io::stdout();
     if json {
@@ -250,10 +357,20 @@ async fn create_tenant(global: &GlobalOpts, name: String, json: bool) -> anyhow:
         writeln!(out, "tenant:        {} ({})", tenant.name, tenant.id)?;
         writeln!(out, "client_id:     {}", client.client.client_id)?;
         writeln!(out, "client_secret: {}", client.client_secret)?;
-        writeln!(out, "The secret is shown only now. Get a token with:")?;
+        let (base, note) = match server_url {
+            Some(url) => (url, String::new()),
+            None => (
+                format!("http://{DEFAULT_LISTEN}"),
+                format!(
+                    " (once `ricochet serve --data-dir {}` runs, at its default address)",
+                    global.data_dir.display()
+                ),
+            ),
+        };
+        writeln!(out, "The secret is shown only now. Get a token{note} with:")?;
         writeln!(
             out,
-            "  curl -s -u '{}:{}' -d grant_type=client_credentials http://127.0.0.1:8080/oauth/token",
+            "  curl -s -u '{}:{}' -d grant_type=client_credentials {base}/oauth/token",
             client.client.client_id, client.client_secret
         )?;
     }

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
+/// Where the API listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
 /// Ricochet: a multi-tenant control plane for outbound webhooks.
 #[derive(Debug, Parser)]
 #[command(name = "ricochet", version, about)]
@@ -86,6 +89,16 @@ fn parse_pg_setting(raw: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.trim().to_owned()))
 }
 
+/// A humane, non-zero duration: `30d`, `12h`, `1h 30m`, `90s`.
+fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(raw)
+        .map_err(|e| format!("`{raw}` is not a duration like 30d, 12h or 90s: {e}"))?;
+    if duration.is_zero() {
+        return Err("a duration must be longer than zero".into());
+    }
+    Ok(duration)
+}
+
 /// How log lines look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -163,6 +176,14 @@ pub struct WorkerOpts {
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// How long finished deliveries (succeeded, cancelled, purged), their attempts and the
+    /// events no delivery still needs are kept, e.g. `30d`, `12h`; dead letters are kept until
+    /// replayed or purged, however old.
+    #[arg(long, env = "RICOCHET_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub retention: std::time::Duration,
+    /// How often the retention pass runs, e.g. `1m`.
+    #[arg(long, env = "RICOCHET_RETENTION_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    pub retention_interval: std::time::Duration,
     /// Largest request body sent, in bytes (after transformations); bigger ones are dead-lettered as payload_too_large.
     #[arg(long, env = "RICOCHET_MAX_PAYLOAD_BYTES", default_value_t = 1024 * 1024)]
     pub max_payload_bytes: usize,
@@ -172,7 +193,7 @@ pub struct WorkerOpts {
 #[derive(Debug, Clone, Args)]
 pub struct ApiOpts {
     /// Address to listen on (port 0 picks a free one).
-    #[arg(long, env = "RICOCHET_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "RICOCHET_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
     /// The platform admin key; generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_ADMIN_KEY", hide_env_values = true)]
@@ -226,6 +247,29 @@ mod tests {
         assert!(parse_pg_setting("=1").is_err());
         assert!(parse_pg_setting("bad name=1").is_err());
         assert!(parse_pg_setting("x';DROP=1").is_err());
+    }
+
+    #[test]
+    fn retention_takes_humane_durations_and_defaults_to_30_days() {
+        let cli = Cli::try_parse_from(["ricochet", "worker"]).expect("parses");
+        let super::Command::Worker(opts) = cli.command else {
+            panic!("a worker command");
+        };
+        assert_eq!(opts.retention, std::time::Duration::from_secs(30 * 86_400));
+        let cli = Cli::try_parse_from(["ricochet", "serve", "--retention", "12h"]).expect("parses");
+        let super::Command::Serve(opts) = cli.command else {
+            panic!("a serve command");
+        };
+        assert_eq!(
+            opts.worker.retention,
+            std::time::Duration::from_secs(12 * 3600)
+        );
+        for bad in ["30", "soon", "0s"] {
+            assert!(
+                Cli::try_parse_from(["ricochet", "worker", "--retention", bad]).is_err(),
+                "{bad} must be refused"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod database;
 pub mod embedded_pg;
 pub mod keys;

@@ -40,5 +40,35 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (no connection within the pool's acquire
+    /// timeout, a connection that broke, a server shutting down or starting up): the request
+    /// may succeed later, so callers answer "unavailable", not "internal error".
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(err) => is_unavailable(err),
+            _ => false,
+        }
+    }
+}
+
+/// Whether `err` means the database is (for now) out of reach rather than a failing statement.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now;
+            // 53300: too many connections.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;

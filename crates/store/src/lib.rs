@@ -14,6 +14,7 @@ pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod lanes;
+pub mod retention;
 pub mod secrets;
 pub mod tenants;
 
@@ -23,7 +24,13 @@ pub use sqlx::PgPool;
 /// How long a pooled connection may sit idle before it is checked with a round trip.
 const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The options of every Ricochet pool: at most `max_connections`, waiting up to 10 s for one.
+/// How long a caller waits for a pooled connection. Short, so that while the database is down
+/// (or every connection is busy for that long) a request is answered "unavailable, retry"
+/// quickly instead of hanging.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The options of every Ricochet pool: at most `max_connections`, waiting up to
+/// [`ACQUIRE_TIMEOUT`] for one.
 /// A connection idle for more than a few seconds is checked with a round trip before it is
 /// handed out; one used moments ago is not (sqlx's default checks every time: one round trip
 /// more per batch on the publishing, claiming and recording paths). A connection that broke
@@ -31,7 +38,7 @@ const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 pub fn pool_options(max_connections: u32) -> sqlx::postgres::PgPoolOptions {
     sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {

@@ -1,6 +1,7 @@
 //! The scenarios, and what they share: a fresh Ricochet (or the one given by --url), a tenant
 //! with integrations pointing at the receiver, measured windows and result objects.
 
+mod aged;
 mod backlog;
 mod e2e;
 mod ingest;
@@ -210,6 +211,7 @@ pub(crate) async fn run(
         Scenario::E2eTen => e2e::run_ten(bench, run).await,
         Scenario::RetryTiming => retry_timing::run(bench, run).await,
         Scenario::Backlog => backlog::run(bench, run).await,
+        Scenario::Aged => aged::run(bench, run).await,
         Scenario::Pgbench => pgbench::run(bench, run).await,
         Scenario::Selftest => selftest::run(bench, run, earlier).await,
     };

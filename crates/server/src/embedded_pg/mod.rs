@@ -62,6 +62,8 @@ pub struct EmbeddedPostgres {
     /// Who the server runs as when we are root; `None` runs it as ourselves.
     account: Option<Account>,
     owned: bool,
+    /// How it was started, to start it again the same way.
+    opts: EmbeddedOptions,
 }
 
 /// Why the embedded cluster could not be started or stopped.
@@ -154,12 +156,46 @@ impl EmbeddedPostgres {
             bin_dir,
             account,
             owned: false,
+            opts,
         };
 
         pg.prepare_cluster_dir()?;
         let _lock = pg.lock()?;
-        pg.ensure_running(opts)?;
+        pg.ensure_running()?;
         Ok(pg)
+    }
+
+    /// Whether the postmaster named in `postmaster.pid` is alive. Cheap (no process is
+    /// started), for a supervisor to ask every second; `false` also when the file is gone.
+    pub fn postmaster_alive(&self) -> bool {
+        let pid = fs::read_to_string(self.data_dir.join("postmaster.pid"))
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .next()
+                    .and_then(|l| l.trim().parse::<u32>().ok())
+            });
+        pid.is_some_and(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat"));
+            // "pid (comm) state ...": a zombie has exited.
+            stat.is_ok_and(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next())
+                    != Some("Z")
+            }) && !pid_is_foreign(pid, fs::canonicalize(&self.data_dir).ok().as_deref())
+        })
+    }
+
+    /// Starts the cluster again, on the same data directory and socket, if it is not running
+    /// (its postmaster was killed, say); returns whether it did. This process then owns it.
+    pub fn restart_if_stopped(&mut self) -> Result<bool> {
+        let _lock = self.lock()?;
+        if self.is_running()? {
+            return Ok(false);
+        }
+        self.ensure_running()?;
+        Ok(true)
     }
 
     /// Directory holding the Unix socket (to pass to sqlx `PgConnectOptions::socket`).
@@ -274,7 +310,8 @@ impl EmbeddedPostgres {
         }
     }
 
-    fn ensure_running(&mut self, opts: EmbeddedOptions) -> Result<()> {
+    fn ensure_running(&mut self) -> Result<()> {
+        let opts = self.opts.clone();
         self.clear_stale_lock_files()?;
         if self.is_running()? {
             return self.wait_ready(Duration::from_secs(5));

@@ -61,6 +61,87 @@ async fn a_start_after_kill_9_of_ricochet_and_its_postgres_recovers() {
 }
 
 #[tokio::test]
+async fn a_second_serve_on_one_data_directory_exits_with_one_clear_line_and_the_first_keeps_running()
+ {
+    let dir = DataDir::new();
+    let first = Server::start(&dir);
+
+    let second = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running a second serve");
+
+    assert!(!second.status.success(), "the second serve must not run");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    let expected = format!("is in use by process {} (ricochet serve)", first.child.id());
+    assert!(lines[0].contains(&expected), "{stderr}");
+    assert_eq!(
+        get(format!("{}/readyz", first.base), None).await.status(),
+        StatusCode::OK,
+        "the first keeps running"
+    );
+}
+
+#[tokio::test]
+async fn tenants_create_says_it_starts_the_cluster_when_no_server_runs_and_names_the_running_servers_url()
+ {
+    let dir = DataDir::new();
+    let create = |name: &str| {
+        Command::new(BIN)
+            .args(["tenants", "create", name, "--data-dir"])
+            .arg(&dir.0)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("running tenants create")
+    };
+
+    let alone = create("first");
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    let cluster = dir.0.join("postgres");
+    assert!(
+        stderr.contains("no Ricochet server is running")
+            && stderr.contains(&format!(
+                "starting its PostgreSQL cluster in {}",
+                cluster.display()
+            )),
+        "{stderr}"
+    );
+    assert!(
+        dir.postmaster_pid().is_none_or(|pid| !alive(pid)),
+        "the command stops the cluster it started"
+    );
+
+    let server = Server::start(&dir);
+    let joined = create("second");
+    assert!(
+        joined.status.success(),
+        "{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&joined.stdout);
+    assert!(
+        stdout.contains(&format!("{}/oauth/token", server.base)),
+        "names the running server: {stdout}"
+    );
+    assert!(!stdout.contains(":8080"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&joined.stderr);
+    assert!(
+        stderr.contains(&format!("API at {}", server.base)),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn tenants_create_prints_credentials_that_get_a_token_from_the_running_server() {
     let dir = DataDir::new();
     let server = Server::start(&dir);
@@ -128,4 +209,34 @@ fn a_cluster_dir_postgres_cannot_enter_is_one_clear_error() {
         stderr.contains("cannot enter") && stderr.contains(&*locked.0.to_string_lossy()),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_worker_that_joined_takes_over_the_cluster_when_its_owner_dies_and_restarts_it() {
+    let dir = DataDir::new();
+    let owner = Server::role(&dir, "api", &[]);
+    let worker = Server::role(&dir, "worker", &[]);
+    let first_postmaster = dir.postmaster_pid().expect("the embedded cluster runs");
+
+    owner.kill9();
+    signal(first_postmaster, "-KILL");
+
+    wait_until("the worker to start the cluster again", || {
+        dir.postmaster_pid()
+            .is_some_and(|pid| pid != first_postmaster && alive(pid))
+    });
+    let cli = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running migrate");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    let holder = format!("process {} (ricochet worker)", worker.child.id());
+    assert!(stderr.contains(&holder), "{stderr}");
 }

@@ -5,6 +5,7 @@
 mod delivery;
 mod harness;
 mod lifecycle;
+mod outage;
 #[path = "../api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
 mod receiver;
