@@ -30,7 +30,11 @@ pub struct DeadLetterOut {
     pub event_id: String,
     /// Its integration.
     pub integration_id: IntegrationId,
-    /// Why no further attempt is made.
+    /// Why no further attempt is made: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
+    /// `non_retryable_status:401`), `timeout` (a timeout that does not retry),
+    /// `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
+    /// `invalid_header:<name>` (a rendered header value is not a valid header) or
+    /// `template:<detail>`.
     #[schema(example = "retries_exhausted")]
     pub reason: Option<String>,
     /// The status code of the last attempt, if the receiver answered.
@@ -88,6 +92,8 @@ pub struct DeadLetterQuery {
     pub to: Option<DateTime<Utc>>,
     /// Rows per page, 1 to 200 (default 50); for a bulk replay, how many to replay at most
     /// (1 to 10000, default 1000).
+    #[param(minimum = 1, maximum = 10_000)]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page (lists only).
     #[param(ignore)]

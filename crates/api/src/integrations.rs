@@ -301,7 +301,7 @@ async fn apply_update(
 #[utoipa::path(patch, path = "/api/v2/integrations/{integrationId}", tag = "integrations",
     security(("bearer" = ["integration:edit"])),
     params(("integrationId" = String, Path, format = Uuid), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`: write only if unchanged")),
-    request_body(content = Object, content_type = "application/merge-patch+json", description = "JSON merge patch (RFC 7386) of an IntegrationIn"),
+    request_body(content = IntegrationIn, content_type = "application/merge-patch+json", description = "A JSON merge patch (RFC 7386): fields present replace, `null` resets a field to its default, fields left out stay"),
     responses(
         (status = 200, body = IntegrationOut, headers(("ETag" = String))),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -1,6 +1,7 @@
 //! Ricochet's HTTP API: the axum router, authentication, handlers, problem+json errors and
 //! the OpenAPI document generated from the handlers' own types.
 
+pub mod activity;
 pub mod auth;
 pub mod bindings;
 pub mod dead_letters;
@@ -10,11 +11,15 @@ pub mod extract;
 pub mod health;
 pub mod integrations;
 pub mod logs;
+pub mod metrics;
 pub mod oauth;
+pub mod overview;
 pub mod pagination;
 pub mod preview;
 pub mod publisher;
 pub mod secrets;
+pub mod spec;
+pub mod stats;
 pub mod tenants;
 pub mod ui;
 
@@ -25,8 +30,7 @@ use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
@@ -52,6 +56,9 @@ pub struct AppState {
     pub keyring: Arc<ricochet_store::crypto::SharedKeyring>,
     /// Publishes events with group commit.
     pub publisher: publisher::Publisher,
+    /// Serves `GET /metrics` on the API listener (false when a private `--metrics-listen`
+    /// port serves it, or metrics are off).
+    pub metrics_on_api: bool,
 }
 
 /// Size limits of requests.
@@ -82,35 +89,22 @@ impl FromRef<AppState> for Arc<AuthKeys> {
         description = "Multi-tenant control plane for outbound webhooks: integrations, event bindings, secrets, events, delivery logs and dead letters.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    modifiers(&SecuritySchemes),
+    components(schemas(logs::StatusClass, logs::AttemptOutcome)),
+    servers((url = "/", description = "The Ricochet server that serves this document")),
     tags(
         (name = "auth", description = "OAuth2 client-credentials tokens"),
         (name = "tenants", description = "Tenants and their API clients (platform admin key)"),
         (name = "integrations", description = "Target endpoints and their retry policies"),
         (name = "event bindings", description = "Which event types reach which integration"),
         (name = "secrets", description = "Values substituted into requests at send time; write-only"),
-        (name = "events", description = "Publishing events"),
+        (name = "events", description = "Publishing events, and the events published"),
         (name = "logs", description = "Deliveries and their attempts"),
+        (name = "stats", description = "Delivery statistics: success rate, response times, status codes"),
         (name = "dead letters", description = "Deliveries that will not be attempted again, until replayed"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
 struct ApiDoc;
-
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.bearer_format = Some("JWT".into());
-        bearer.description = Some("A tenant's access token from POST /oauth/token.".into());
-        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
-        let mut admin = Http::new(HttpAuthScheme::Bearer);
-        admin.description = Some("The platform admin key (RICOCHET_ADMIN_KEY).".into());
-        components.add_security_scheme("admin_key", SecurityScheme::Http(admin));
-    }
-}
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -121,6 +115,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::get_tenant, tenants::delete_tenant))
         .routes(routes!(tenants::create_client, tenants::list_clients))
         .routes(routes!(tenants::revoke_client))
+        .routes(routes!(overview::get_overview))
         .routes(routes!(
             integrations::create_integration,
             integrations::list_integrations
@@ -141,7 +136,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(bindings::create_bindings, bindings::list_bindings))
         .routes(routes!(bindings::delete_binding))
-        .routes(routes!(events::publish_event))
+        .routes(routes!(events::publish_event, activity::list_events))
+        .routes(routes!(activity::get_event))
+        .routes(routes!(activity::list_deliveries))
+        .routes(routes!(stats::integration_stats))
+        .routes(routes!(stats::tenant_stats))
         .routes(routes!(logs::list_logs))
         .routes(routes!(logs::get_delivery_with_attempts))
         .routes(routes!(dead_letters::list_dead_letters))
@@ -151,17 +150,33 @@ fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+pub fn openapi() -> serde_json::Value {
+    spec::finish(&api_router().into_openapi())
+}
+
+/// The OpenAPI document as the checked-in `openapi/openapi.json` holds it.
+pub fn openapi_pretty_json() -> String {
+    serde_json::to_string_pretty(&openapi()).expect("a JSON value renders")
 }
 
 /// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
 /// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
     let (router, spec) = api_router().split_for_parts();
+    // Authorize in the docs page takes a client id and secret and gets a token in one step
+    // (the oauth2 client-credentials scheme); the secret is sent with HTTP Basic.
+    let swagger = SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", spec::finish(&spec))
+        .config(utoipa_swagger_ui::Config::default().persist_authorization(true));
+    let router = if state.metrics_on_api {
+        router.route("/metrics", axum::routing::get(metrics::render))
+    } else {
+        router
+    };
     router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(swagger)
         .merge(ui::router())
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

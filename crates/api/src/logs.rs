@@ -25,8 +25,8 @@ pub struct AttemptRequest {
     pub method: String,
     /// URL.
     pub url: String,
-    /// Headers.
-    #[schema(value_type = Object)]
+    /// Headers, by name.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub headers: Value,
 }
 
@@ -61,11 +61,12 @@ pub struct AttemptOut {
     /// How long it took, ms.
     pub duration_ms: i32,
     /// `succeeded` or `failed`.
-    #[schema(example = "failed")]
+    #[schema(value_type = AttemptOutcome, example = "failed")]
     pub outcome: String,
     /// The receiver's status code, if it answered.
     pub status_code: Option<i32>,
     /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request` or `status`.
+    #[schema(value_type = Option<ErrorKind>)]
     pub error_kind: Option<String>,
     /// Details of the failure.
     pub error_message: Option<String>,
@@ -130,8 +131,10 @@ pub struct LogQuery {
     /// Only attempts answered with this status.
     pub status_code: Option<i32>,
     /// Only this class: `2xx`, `3xx`, `4xx` or `5xx`.
+    #[param(value_type = Option<StatusClass>)]
     pub status_class: Option<String>,
     /// Only `succeeded` or `failed` attempts.
+    #[param(value_type = Option<AttemptOutcome>)]
     pub outcome: Option<String>,
     /// Only attempts of this event.
     pub event_id: Option<String>,
@@ -140,9 +143,80 @@ pub struct LogQuery {
     /// Started before (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// Whether an attempt succeeded.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// The receiver answered 2xx.
+    Succeeded,
+    /// Anything else.
+    Failed,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// No answer within the integration's `requestTimeout`.
+    Timeout,
+    /// The connection could not be made.
+    Connect,
+    /// The host name did not resolve.
+    Dns,
+    /// The TLS handshake failed.
+    Tls,
+    /// The response body could not be read.
+    Body,
+    /// The request could not be built or sent.
+    Request,
+    /// The receiver answered with a status that is not 2xx.
+    Status,
+}
+
+/// A class of status codes.
+#[derive(Debug, utoipa::ToSchema)]
+pub enum StatusClass {
+    /// 100 to 199.
+    #[schema(rename = "1xx")]
+    Informational,
+    /// 200 to 299.
+    #[schema(rename = "2xx")]
+    Success,
+    /// 300 to 399.
+    #[schema(rename = "3xx")]
+    Redirection,
+    /// 400 to 499.
+    #[schema(rename = "4xx")]
+    ClientError,
+    /// 500 to 599.
+    #[schema(rename = "5xx")]
+    ServerError,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    /// An attempt is under way.
+    InFlight,
+    /// A receiver answered 2xx.
+    Succeeded,
+    /// No further attempt will be made, until replayed.
+    DeadLettered,
+    /// Held while its integration is disabled.
+    Paused,
+    /// Its integration was deleted before it succeeded.
+    Cancelled,
+    /// Removed from the dead-letter queue.
+    Purged,
 }
 
 impl LogQuery {
@@ -231,7 +305,7 @@ pub struct DeliveryOut {
     /// Its integration.
     pub integration_id: IntegrationId,
     /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
-    #[schema(example = "succeeded")]
+    #[schema(value_type = DeliveryStatus, example = "succeeded")]
     pub status: String,
     /// Attempts made.
     pub attempt_count: i32,
@@ -239,7 +313,11 @@ pub struct DeliveryOut {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last status code a receiver answered.
     pub last_status_code: Option<i32>,
-    /// Why it was dead-lettered (`retries_exhausted`, `non_retryable_status:401`, ...).
+    /// Why it was dead-lettered: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
+    /// `non_retryable_status:401`), `timeout` (a timeout that does not retry),
+    /// `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
+    /// `invalid_header:<name>` (a rendered header value is not a valid header) or
+    /// `template:<detail>`.
     pub reason: Option<String>,
     /// Times it was replayed from the dead-letter queue.
     pub replay_count: i32,

@@ -31,6 +31,33 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// The form of a client-credentials token request (RFC 6749 §4.4), sent as
+/// `application/x-www-form-urlencoded`. The client authenticates with `client_id` and
+/// `client_secret` here or with HTTP Basic.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct TokenForm {
+    /// Always `client_credentials`.
+    #[schema(value_type = GrantType)]
+    pub grant_type: String,
+    /// The API client's id (unless sent with HTTP Basic).
+    #[schema(format = Uuid)]
+    pub client_id: Option<String>,
+    /// The API client's secret (unless sent with HTTP Basic).
+    #[schema(format = Password)]
+    pub client_secret: Option<String>,
+    /// Space-separated permissions to narrow the token to; all of the client's when absent.
+    #[schema(example = "integration:view log:view")]
+    pub scope: Option<String>,
+}
+
+/// The grant types `POST /oauth/token` supports.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GrantType {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+}
+
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OAuthError {
@@ -107,6 +134,7 @@ static DUMMY_HASH: LazyLock<Option<String>> =
     path = "/oauth/token",
     tag = "auth",
     request_body(
+        content = TokenForm,
         content_type = "application/x-www-form-urlencoded",
         description = "`grant_type=client_credentials`, and `client_id` + `client_secret` unless sent with HTTP Basic; optional `scope`: space-separated permissions to narrow the token to."
     ),

@@ -149,6 +149,7 @@ async fn publish_together(
     // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
     let mut conn = pool.acquire().await?;
     let results = events::publish_batch(&mut conn, &batch, handoff).await?;
+    crate::metrics::published(&results);
     if results
         .iter()
         .any(|r| r.created && r.deliveries.len() > r.handed_over)

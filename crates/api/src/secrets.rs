@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use ricochet_domain::template::is_secret_name;
 use ricochet_domain::{IntegrationId, Permission, TenantId, ValidationErrors};
@@ -32,7 +33,7 @@ pub struct SecretIn {
     #[schema(example = "crm_api_token")]
     pub name: String,
     /// The value. Write-only: no response ever contains it.
-    #[schema(value_type = String, format = Password, write_only)]
+    #[schema(value_type = String, format = Password)]
     pub value: SecretString,
     /// What it is for.
     #[serde(default)]
@@ -44,7 +45,7 @@ pub struct SecretIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretUpdate {
     /// The new value. Write-only.
-    #[schema(value_type = String, format = Password, write_only)]
+    #[schema(value_type = String, format = Password)]
     pub value: SecretString,
     /// A new description; unchanged when absent.
     pub description: Option<String>,
@@ -114,6 +115,16 @@ pub struct SecretList {
     pub next_cursor: Option<String>,
 }
 
+/// The secret with its version as an `ETag`.
+fn with_etag(status: StatusCode, secret: SecretOut) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", secret.version)).ok();
+    let mut response = (status, Json(secret)).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
 async fn describe(pool: &PgPool, tenant: TenantId, meta: SecretMeta) -> ApiResult<SecretOut> {
     let candidates =
         ricochet_store::integrations::mentioning_secret(pool, tenant, &meta.name).await?;
@@ -157,7 +168,7 @@ fn seal(
 #[utoipa::path(post, path = "/api/v2/secrets", tag = "secrets", security(("bearer" = ["secret:edit"])),
     request_body = SecretIn,
     responses(
-        (status = 201, body = SecretOut),
+        (status = 201, body = SecretOut, headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -165,7 +176,7 @@ pub async fn create_secret(
     auth: TenantAuth,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<SecretIn>,
-) -> ApiResult<(StatusCode, Json<SecretOut>)> {
+) -> ApiResult<Response> {
     auth.require(Permission::SecretEdit)?;
     let mut errors = ValidationErrors::default();
     if !is_secret_name(&input.name) {
@@ -189,9 +200,9 @@ pub async fn create_secret(
         ),
         other => other.into(),
     })?;
-    Ok((
+    Ok(with_etag(
         StatusCode::CREATED,
-        Json(describe(&state.pool, auth.tenant, meta).await?),
+        describe(&state.pool, auth.tenant, meta).await?,
     ))
 }
 
@@ -219,17 +230,20 @@ pub async fn list_secrets(
 /// Get a secret's metadata.
 #[utoipa::path(get, path = "/api/v2/secrets/{name}", tag = "secrets", security(("bearer" = ["secret:view"])),
     params(("name" = String, Path)),
-    responses((status = 200, body = SecretOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SecretOut, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_secret(
     auth: TenantAuth,
     State(state): State<AppState>,
     Path(name): Path<String>,
-) -> ApiResult<Json<SecretOut>> {
+) -> ApiResult<Response> {
     auth.require(Permission::SecretView)?;
     let meta = store::get_secret(&state.pool, auth.tenant, &name)
         .await?
         .ok_or(ApiError::NotFound("secret"))?;
-    Ok(Json(describe(&state.pool, auth.tenant, meta).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        describe(&state.pool, auth.tenant, meta).await?,
+    ))
 }
 
 /// Rotate a secret: the next attempt of every integration using it sends the new value, with
@@ -238,7 +252,7 @@ pub async fn get_secret(
     params(("name" = String, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`: write only if unchanged")),
     request_body = SecretUpdate,
     responses(
-        (status = 200, body = SecretOut),
+        (status = 200, body = SecretOut, headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -249,7 +263,7 @@ pub async fn update_secret(
     Path(name): Path<String>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<SecretUpdate>,
-) -> ApiResult<Json<SecretOut>> {
+) -> ApiResult<Response> {
     auth.require(Permission::SecretEdit)?;
     let expected = if_match(&headers)?;
     let mut errors = ValidationErrors::default();
@@ -269,7 +283,10 @@ pub async fn update_secret(
     )
     .await?
     {
-        Some(meta) => Ok(Json(describe(&state.pool, auth.tenant, meta).await?)),
+        Some(meta) => Ok(with_etag(
+            StatusCode::OK,
+            describe(&state.pool, auth.tenant, meta).await?,
+        )),
         None => match store::get_secret(&state.pool, auth.tenant, &name).await? {
             Some(_) => Err(ApiError::PreconditionFailed),
             None => Err(ApiError::NotFound("secret")),

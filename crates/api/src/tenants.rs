@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
 use ricochet_domain::tenant::{ApiClientIn, TenantIn};
 use ricochet_domain::{ApiClientId, Permission, TenantId};
@@ -120,7 +120,7 @@ pub struct ApiClientList {
 #[utoipa::path(post, path = "/api/v2/tenants", tag = "tenants", security(("admin_key" = [])),
     request_body = TenantIn,
     responses(
-        (status = 201, body = TenantOut),
+        (status = 201, body = TenantOut, headers(("ETag" = String, description = "The version"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -129,12 +129,24 @@ pub async fn create_tenant(
     _: AdminAuth,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<TenantIn>,
-) -> ApiResult<(StatusCode, Json<TenantOut>)> {
+) -> ApiResult<Versioned<TenantOut>> {
     input.validate()?;
     let tenant = tenants::create_tenant(&state.pool, TenantId::new(), &input.name)
         .await
         .map_err(name_taken)?;
-    Ok((StatusCode::CREATED, Json(tenant.into())))
+    let out = TenantOut::from(tenant);
+    Ok(versioned(StatusCode::CREATED, out.version, out))
+}
+
+/// A versioned resource with its version as an `ETag`.
+type Versioned<T> = (StatusCode, [(header::HeaderName, String); 1], Json<T>);
+
+fn versioned<T>(status: StatusCode, version: i32, body: T) -> Versioned<T> {
+    (
+        status,
+        [(header::ETAG, format!("\"{version}\""))],
+        Json(body),
+    )
 }
 
 fn name_taken(err: ricochet_store::StoreError) -> ApiError {
@@ -165,17 +177,18 @@ pub async fn list_tenants(
 /// Get a tenant.
 #[utoipa::path(get, path = "/api/v2/tenants/{tenantId}", tag = "tenants", security(("admin_key" = [])),
     params(("tenantId" = String, Path, format = Uuid)),
-    responses((status = 200, body = TenantOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TenantOut, headers(("ETag" = String, description = "The version"))), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_tenant(
     _: AdminAuth,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<TenantOut>> {
+) -> ApiResult<Versioned<TenantOut>> {
     let id: TenantId = parse_id("tenantId", &id)?;
     let tenant = tenants::get_tenant(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
-    Ok(Json(tenant.into()))
+    let out = TenantOut::from(tenant);
+    Ok(versioned(StatusCode::OK, out.version, out))
 }
 
 /// Delete a tenant and everything it owns.
@@ -199,7 +212,7 @@ pub async fn delete_tenant(
 #[utoipa::path(post, path = "/api/v2/tenants/{tenantId}/clients", tag = "tenants", security(("admin_key" = [])),
     params(("tenantId" = String, Path, format = Uuid)), request_body = ApiClientIn,
     responses(
-        (status = 201, body = ApiClientCreated),
+        (status = 201, body = ApiClientCreated, headers(("ETag" = String, description = "The version"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -208,7 +221,7 @@ pub async fn create_client(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ApiClientIn>,
-) -> ApiResult<(StatusCode, Json<ApiClientCreated>)> {
+) -> ApiResult<Versioned<ApiClientCreated>> {
     let tenant: TenantId = parse_id("tenantId", &id)?;
     input.validate()?;
     let created = provision_client(&state.pool, tenant, &input)
@@ -217,7 +230,8 @@ pub async fn create_client(
             ApiError::Unauthorized(_) => ApiError::NotFound("tenant"),
             other => other,
         })?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let version = created.client.version;
+    Ok(versioned(StatusCode::CREATED, version, created))
 }
 
 /// Creates an API client with a fresh secret (also used by `ricochet tenants create`).

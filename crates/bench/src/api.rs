@@ -212,6 +212,16 @@ impl TenantSession {
         serde_json::from_value(value).context("the delivery's JSON")
     }
 
+    /// GETs `path` and returns its JSON, expecting 200.
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let request = self
+            .api
+            .http
+            .get(format!("{}{path}", self.api.base_url))
+            .header(AUTHORIZATION, self.bearer.clone());
+        self.send(request, 200).await
+    }
+
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.api
             .http

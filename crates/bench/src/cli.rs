@@ -26,7 +26,7 @@ pub(crate) struct Cli {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ingest,e2e-1,e2e-10,retry-timing,backlog,pgbench,selftest"
+        default_value = "ingest,e2e-1,e2e-10,retry-timing,backlog,pgbench,stats,selftest"
     )]
     pub(crate) scenarios: Vec<Scenario>,
     /// Multiplies event counts and durations (0.05 for a quick smoke run).
@@ -69,6 +69,8 @@ pub(crate) enum Scenario {
     Pgbench,
     /// The harness's own capacity.
     Selftest,
+    /// The stats API over a million stored attempts of one integration.
+    Stats,
 }
 
 impl Scenario {
@@ -83,6 +85,7 @@ impl Scenario {
             Scenario::Aged => "aged",
             Scenario::Pgbench => "pgbench",
             Scenario::Selftest => "selftest",
+            Scenario::Stats => "stats",
         }
     }
 
@@ -93,6 +96,7 @@ impl Scenario {
                 Some("needs direct access to Ricochet's database")
             }
             Scenario::Pgbench => Some("needs Ricochet's embedded PostgreSQL cluster"),
+            Scenario::Stats => Some("needs direct access to Ricochet's database"),
             _ => None,
         }
     }

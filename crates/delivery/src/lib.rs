@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod backend;
+pub mod observe;
 pub mod reachability;
 mod recorder;
 pub mod retention;

@@ -62,6 +62,7 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
     while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        crate::observe::record_batch(jobs.len());
         let recorded = match write(&pool, &worker, &waker, &jobs).await {
             Ok(recorded) => recorded,
             Err(e) if refused_data(&e) => {
@@ -273,7 +274,7 @@ pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreE
             continue;
         }
         outcome.lost += 1;
-        tracing::info!(delivery = %delivery.id, integration = %delivery.integration_id, reason = deliveries::WORKER_LOST, "dead-lettered");
+        crate::observe::worker_lost(delivery);
         if delivery.event_type != MESSAGE_FAILED {
             let failed = Failed {
                 delivery: delivery.id,

@@ -26,6 +26,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::WorkerConfig;
 use crate::attempt;
 use crate::backend::DeliveryBackend;
+use crate::observe;
 use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
 
@@ -376,7 +377,8 @@ async fn record_attempt(
         Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
     };
     let (done, recorded) = oneshot::channel();
-    let (id, kind) = (claimed.id, decision_name(&decision).to_owned());
+    let id = claimed.id;
+    let report = observe::Recorded::new(&claimed, number, &record, &transition);
     shared
         .recorder
         .send(Job {
@@ -389,19 +391,11 @@ async fn record_attempt(
         .map_err(|_| "the recorder has stopped")?;
     let recorded = recorded.await.unwrap_or(false);
     if recorded {
-        tracing::debug!(delivery = %id, attempt = number, next = %kind, "attempt recorded");
+        observe::attempt_recorded(&report);
     } else {
         tracing::warn!(delivery = %id, attempt = number, "the attempt was not recorded (lease lost, or the database failed); it runs again after its lease");
     }
     Ok(())
-}
-
-fn decision_name(decision: &Decision) -> &str {
-    match decision {
-        Decision::Succeeded => "succeeded",
-        Decision::Retry { .. } => "retry",
-        Decision::DeadLetter(reason) => reason,
-    }
 }
 
 #[cfg(test)]

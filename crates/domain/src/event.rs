@@ -29,8 +29,8 @@ pub struct EventIn {
     pub id: Option<String>,
     /// When the event happened; the time it was received when absent.
     pub occurred_at: Option<DateTime<Utc>>,
-    /// The event's payload.
-    #[schema(value_type = Object)]
+    /// The event's payload: a JSON object.
+    #[schema(value_type = std::collections::BTreeMap<String, Value>)]
     pub data: Value,
 }
 

@@ -168,8 +168,8 @@ pub enum Transformation {
     Set {
         /// Dotted path in the body.
         path: String,
-        /// The value.
-        #[schema(value_type = Object)]
+        /// The value: any JSON value.
+        #[schema(value_type = serde_json::Value)]
         value: serde_json::Value,
     },
 }

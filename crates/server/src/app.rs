@@ -33,6 +33,8 @@ pub struct ApiSettings {
     pub publish_writers: usize,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,
+    /// Serve `GET /metrics` on the API listener.
+    pub metrics_on_api: bool,
 }
 
 /// The API, bound and ready to serve.
@@ -64,6 +66,7 @@ impl Application {
             limits: settings.limits,
             keyring: settings.keyring,
             publisher,
+            metrics_on_api: settings.metrics_on_api,
         });
         Ok(Application { listener, router })
     }

@@ -35,14 +35,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenants(TenantsCommand::Create { name, json }) => {
             create_tenant(&cli.global, name, json).await
         }
+        Command::Tenants(TenantsCommand::List { json }) => {
+            crate::operator::tenants_list(&cli.global, json).await
+        }
+        Command::Tenants(TenantsCommand::Show { name, json }) => {
+            crate::operator::tenants_show(&cli.global, &name, json).await
+        }
+        Command::Status { json } => crate::operator::status(&cli.global, json).await,
         Command::Secrets(SecretsCommand::Rekey) => rekey(&cli.global).await,
     }
 }
 
 fn print_openapi() -> anyhow::Result<()> {
-    let spec = ricochet_api::openapi()
-        .to_pretty_json()
-        .context("rendering the OpenAPI document")?;
+    let spec = ricochet_api::openapi_pretty_json();
     writeln!(std::io::stdout(), "{spec}").context("writing to stdout")
 }
 
@@ -101,7 +106,7 @@ async fn open_for_command(global: &GlobalOpts, command: &str) -> anyhow::Result<
     })
 }
 
-async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
+pub(crate) async fn open(global: &GlobalOpts) -> anyhow::Result<Database> {
     let db = Database::open(
         global.database_url.as_ref(),
         &global.data_dir,
@@ -175,6 +180,28 @@ async fn run_roles(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     };
+    ricochet_api::metrics::install();
+    ricochet_delivery::observe::set_per_integration(global.metrics_per_integration);
+    let sampler = crate::observe::spawn_sampler(
+        db.pool.clone(),
+        Duration::from_millis(global.metrics_sample_ms),
+    );
+    let metrics_task = match global.metrics_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding --metrics-listen {addr}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let serving = axum::serve(listener, ricochet_api::metrics::router())
+                .with_graceful_shutdown(stopped());
+            Some(tokio::spawn(async move {
+                if let Err(e) = serving.await {
+                    tracing::error!(error = %e, "serving /metrics failed");
+                }
+            }))
+        }
+        None => None,
+    };
     let worker_config = worker.as_ref().map(worker_config);
     // With both roles in this process, new deliveries go from the publisher straight to the
     // worker when it has room.
@@ -236,6 +263,10 @@ async fn run_roles(
         task.await.ok();
     }
     signal.abort();
+    sampler.abort();
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     tracing::info!("stopped");
     api_result.and(worker_result)
 }
@@ -325,6 +356,7 @@ fn api_settings(
         keyring,
         publish_writers: usize::from(opts.publish_writers),
         handoff: None,
+        metrics_on_api: global.metrics_listen.is_none(),
     })
 }
 

@@ -71,6 +71,16 @@ pub struct GlobalOpts {
         global = true
     )]
     pub pg_settings: Vec<(String, String)>,
+    /// Serve Prometheus `/metrics` on this address only (a private port), not on the API's.
+    #[arg(long, env = "RICOCHET_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Label attempt metrics with tenant and integration ids too: one series per
+    /// integration, so only where their number is small.
+    #[arg(long, env = "RICOCHET_METRICS_PER_INTEGRATION", global = true)]
+    pub metrics_per_integration: bool,
+    /// How often the queue's depth and lag are sampled for `/metrics`, in ms.
+    #[arg(long, env = "RICOCHET_METRICS_SAMPLE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000), global = true)]
+    pub metrics_sample_ms: u64,
 }
 
 /// `NAME=VALUE`, where NAME is a PostgreSQL setting name (letters, digits, `_` and `.`).
@@ -124,6 +134,12 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Queue depth, lag and failing integrations across tenants.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -222,6 +238,20 @@ pub enum TenantsCommand {
         /// The tenant's unique name.
         name: String,
         /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every tenant with its integrations and dead letters.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a tenant's integrations with their health over the last hour.
+    Show {
+        /// The tenant's name.
+        name: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },

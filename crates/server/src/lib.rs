@@ -8,6 +8,8 @@ pub mod data_dir;
 pub mod database;
 pub mod embedded_pg;
 pub mod keys;
+pub mod observe;
+pub mod operator;
 pub mod telemetry;
 
 pub use app::{ApiSettings, Application};

@@ -2,6 +2,7 @@
 //! `TenantId` first, and every function is generic over the executor so the caller owns the
 //! transaction.
 
+pub mod activity;
 pub mod api_clients;
 pub mod attempts;
 pub mod crypto;
@@ -14,8 +15,10 @@ pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod lanes;
+pub mod overview;
 pub mod retention;
 pub mod secrets;
+pub mod stats;
 pub mod tenants;
 
 pub use error::StoreError;

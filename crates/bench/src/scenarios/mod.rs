@@ -8,6 +8,7 @@ mod ingest;
 mod pgbench;
 mod retry_timing;
 mod selftest;
+mod stats;
 
 pub(crate) use selftest::{REQUIRED_FACTOR, best_delivery_rate};
 
@@ -214,6 +215,7 @@ pub(crate) async fn run(
         Scenario::Aged => aged::run(bench, run).await,
         Scenario::Pgbench => pgbench::run(bench, run).await,
         Scenario::Selftest => selftest::run(bench, run, earlier).await,
+        Scenario::Stats => stats::run(bench, run).await,
     };
     bench.receiver.reset(0);
     outcome.unwrap_or_else(|e| {

@@ -185,6 +185,7 @@ impl TestApp {
             keyring: keyring.clone(),
             publish_writers: 3,
             handoff,
+            metrics_on_api: true,
         };
         let app = Application::build(settings, pool.clone())
             .await

@@ -1,10 +1,12 @@
 //! End-to-end tests of the HTTP API: the real application on port 0, real PostgreSQL.
 
+mod activity;
 mod auth;
 mod bindings;
 mod delivery;
 mod harness;
 mod integrations;
+mod metrics;
 mod openapi;
 mod outage;
 mod receiver;
@@ -14,5 +16,6 @@ mod retries;
 mod robustness;
 mod scheduling;
 mod secrets;
+mod stats;
 mod tenants;
 mod ui;

@@ -179,3 +179,65 @@ async fn deleting_a_tenant_removes_its_events_deliveries_and_attempts_only() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_overview_shows_the_queue_every_tenant_and_the_integrations_failing_across_tenants()
+ {
+    use crate::receiver::{Receiver, Reply};
+
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("acme").await;
+    let other = app.tenant("other").await;
+    let a = Session::new(&app, &acme).await;
+    let o = Session::new(&app, &other).await;
+    let refusing = Receiver::scripted(|_, _| Reply::status(410)).await;
+    let ok = Receiver::start().await;
+    let broken = a.integration("broken", &refusing.url, json!({})).await;
+    a.bind(&broken, &["order.created"]).await;
+    let healthy = o.integration("healthy", &ok.url, json!({})).await;
+    o.bind(&healthy, &["order.created"]).await;
+    for s in [&a, &o] {
+        let (_, published) = s
+            .publish(&json!({ "type": "order.created", "id": "o-1", "data": {} }))
+            .await;
+        let id = published["deliveries"][0]["deliveryId"]
+            .as_str()
+            .expect("a delivery");
+        s.wait_delivery(id, std::time::Duration::from_secs(30), |d| {
+            d["status"] == "succeeded" || d["status"] == "dead_lettered"
+        })
+        .await;
+    }
+
+    let response = app
+        .admin(Method::GET, "/api/v2/admin/overview")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let overview: Value = response.json().await.expect("json");
+    let failing = overview["failingIntegrations"].as_array().expect("failing");
+    assert_eq!(failing.len(), 1, "{overview}");
+    assert_eq!(failing[0]["integrationId"], broken.as_str());
+    assert_eq!(failing[0]["tenantName"], "acme");
+    assert_eq!(failing[0]["failed"], 1);
+    assert_eq!(failing[0]["successRate"], 0.0);
+    let tenants = overview["tenants"].as_array().expect("tenants");
+    let dead_letters = |name: &str| {
+        tenants
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["deadLetters"].clone())
+    };
+    assert_eq!(dead_letters("acme"), Some(json!(1)));
+    assert_eq!(dead_letters("other"), Some(json!(0)));
+    assert_eq!(overview["queue"]["due"], 0);
+    assert!(overview["queue"]["lagSeconds"].is_number());
+
+    let as_tenant = a
+        .req(Method::GET, "/api/v2/admin/overview")
+        .send()
+        .await
+        .expect("request");
+    problem(as_tenant, StatusCode::FORBIDDEN).await;
+}

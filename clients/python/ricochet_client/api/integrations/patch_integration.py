@@ -1,0 +1,246 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.integration_out import IntegrationOut
+from ...models.integration_patch import IntegrationPatch
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    integration_id: UUID,
+    *,
+    body: IntegrationPatch,
+    if_match: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/api/v2/integrations/{integration_id}".format(
+            integration_id=quote(str(integration_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/merge-patch+json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> IntegrationOut | Problem | None:
+    if response.status_code == 200:
+        response_200 = IntegrationOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[IntegrationOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    integration_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: IntegrationPatch,
+    if_match: str | Unset = UNSET,
+) -> Response[IntegrationOut | Problem]:
+    """Change some fields of an integration with a JSON merge patch: present fields replace,
+    `null` resets a field to its default, absent fields stay.
+
+    Args:
+        integration_id (UUID):
+        if_match (str | Unset):
+        body (IntegrationPatch): A JSON merge patch (RFC 7386) of IntegrationIn: fields present
+            replace, `null` resets a field to its default, fields left out stay.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[IntegrationOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        integration_id=integration_id,
+        body=body,
+        if_match=if_match,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    integration_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: IntegrationPatch,
+    if_match: str | Unset = UNSET,
+) -> IntegrationOut | Problem | None:
+    """Change some fields of an integration with a JSON merge patch: present fields replace,
+    `null` resets a field to its default, absent fields stay.
+
+    Args:
+        integration_id (UUID):
+        if_match (str | Unset):
+        body (IntegrationPatch): A JSON merge patch (RFC 7386) of IntegrationIn: fields present
+            replace, `null` resets a field to its default, fields left out stay.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        IntegrationOut | Problem
+    """
+
+    return sync_detailed(
+        integration_id=integration_id,
+        client=client,
+        body=body,
+        if_match=if_match,
+    ).parsed
+
+
+async def asyncio_detailed(
+    integration_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: IntegrationPatch,
+    if_match: str | Unset = UNSET,
+) -> Response[IntegrationOut | Problem]:
+    """Change some fields of an integration with a JSON merge patch: present fields replace,
+    `null` resets a field to its default, absent fields stay.
+
+    Args:
+        integration_id (UUID):
+        if_match (str | Unset):
+        body (IntegrationPatch): A JSON merge patch (RFC 7386) of IntegrationIn: fields present
+            replace, `null` resets a field to its default, fields left out stay.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[IntegrationOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        integration_id=integration_id,
+        body=body,
+        if_match=if_match,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    integration_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: IntegrationPatch,
+    if_match: str | Unset = UNSET,
+) -> IntegrationOut | Problem | None:
+    """Change some fields of an integration with a JSON merge patch: present fields replace,
+    `null` resets a field to its default, absent fields stay.
+
+    Args:
+        integration_id (UUID):
+        if_match (str | Unset):
+        body (IntegrationPatch): A JSON merge patch (RFC 7386) of IntegrationIn: fields present
+            replace, `null` resets a field to its default, fields left out stay.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        IntegrationOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            integration_id=integration_id,
+            client=client,
+            body=body,
+            if_match=if_match,
+        )
+    ).parsed

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.http_method import HttpMethod
+from ..models.payload_format import PayloadFormat
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.field_mapping_transformation import FieldMappingTransformation
+    from ..models.integration_settings_headers import IntegrationSettingsHeaders
+    from ..models.remove_transformation import RemoveTransformation
+    from ..models.retry_policy import RetryPolicy
+    from ..models.set_transformation import SetTransformation
+
+
+T = TypeVar("T", bound="IntegrationSettings")
+
+
+@_attrs_define
+class IntegrationSettings:
+    """Where and how an integration delivers.
+
+    Attributes:
+        url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
+            https://api.your-crm.com/v1/genesys-events.
+        body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
+            `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+        content_type (str | Unset): `Content-Type` of the request body. Example: application/json.
+        headers (IntegrationSettingsHeaders | Unset): Extra request headers; values may hold templates such as `Bearer
+            {{secret:crm_api_token}}`.
+        http_method (HttpMethod | Unset): Request method of an integration.
+        max_concurrency (int | Unset): Most attempts to this integration in flight at once, across every worker process.
+            Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        payload_format (PayloadFormat | Unset): What the request body holds.
+        request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
+        retry_policy (RetryPolicy | Unset): When and how often a failed delivery is tried again.
+        transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset): Reshaping
+            of the event's data, applied in order before sending.
+    """
+
+    url: str
+    body_template: None | str | Unset = UNSET
+    content_type: str | Unset = UNSET
+    headers: IntegrationSettingsHeaders | Unset = UNSET
+    http_method: HttpMethod | Unset = UNSET
+    max_concurrency: int | Unset = UNSET
+    payload_format: PayloadFormat | Unset = UNSET
+    request_timeout: int | Unset = UNSET
+    retry_policy: RetryPolicy | Unset = UNSET
+    transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+
+        url = self.url
+
+        body_template: None | str | Unset
+        if isinstance(self.body_template, Unset):
+            body_template = UNSET
+        else:
+            body_template = self.body_template
+
+        content_type = self.content_type
+
+        headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.headers, Unset):
+            headers = self.headers.to_dict()
+
+        http_method: str | Unset = UNSET
+        if not isinstance(self.http_method, Unset):
+            http_method = self.http_method.value
+
+        max_concurrency = self.max_concurrency
+
+        payload_format: str | Unset = UNSET
+        if not isinstance(self.payload_format, Unset):
+            payload_format = self.payload_format.value
+
+        request_timeout = self.request_timeout
+
+        retry_policy: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.retry_policy, Unset):
+            retry_policy = self.retry_policy.to_dict()
+
+        transformations: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.transformations, Unset):
+            transformations = []
+            for transformations_item_data in self.transformations:
+                transformations_item: dict[str, Any]
+                if isinstance(transformations_item_data, FieldMappingTransformation):
+                    transformations_item = transformations_item_data.to_dict()
+                elif isinstance(transformations_item_data, RemoveTransformation):
+                    transformations_item = transformations_item_data.to_dict()
+                else:
+                    transformations_item = transformations_item_data.to_dict()
+
+                transformations.append(transformations_item)
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "url": url,
+            }
+        )
+        if body_template is not UNSET:
+            field_dict["bodyTemplate"] = body_template
+        if content_type is not UNSET:
+            field_dict["contentType"] = content_type
+        if headers is not UNSET:
+            field_dict["headers"] = headers
+        if http_method is not UNSET:
+            field_dict["httpMethod"] = http_method
+        if max_concurrency is not UNSET:
+            field_dict["maxConcurrency"] = max_concurrency
+        if payload_format is not UNSET:
+            field_dict["payloadFormat"] = payload_format
+        if request_timeout is not UNSET:
+            field_dict["requestTimeout"] = request_timeout
+        if retry_policy is not UNSET:
+            field_dict["retryPolicy"] = retry_policy
+        if transformations is not UNSET:
+            field_dict["transformations"] = transformations
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
+        from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+        from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
+        from ..models.set_transformation import SetTransformation  # noqa: PLC0415
+
+        d = dict(src_dict)
+        url = d.pop("url")
+
+        def _parse_body_template(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        body_template = _parse_body_template(d.pop("bodyTemplate", UNSET))
+
+        content_type = d.pop("contentType", UNSET)
+
+        _headers = d.pop("headers", UNSET)
+        headers: IntegrationSettingsHeaders | Unset
+        if isinstance(_headers, Unset):
+            headers = UNSET
+        else:
+            headers = IntegrationSettingsHeaders.from_dict(_headers)
+
+        _http_method = d.pop("httpMethod", UNSET)
+        http_method: HttpMethod | Unset
+        if isinstance(_http_method, Unset):
+            http_method = UNSET
+        else:
+            http_method = HttpMethod(_http_method)
+
+        max_concurrency = d.pop("maxConcurrency", UNSET)
+
+        _payload_format = d.pop("payloadFormat", UNSET)
+        payload_format: PayloadFormat | Unset
+        if isinstance(_payload_format, Unset):
+            payload_format = UNSET
+        else:
+            payload_format = PayloadFormat(_payload_format)
+
+        request_timeout = d.pop("requestTimeout", UNSET)
+
+        _retry_policy = d.pop("retryPolicy", UNSET)
+        retry_policy: RetryPolicy | Unset
+        if isinstance(_retry_policy, Unset):
+            retry_policy = UNSET
+        else:
+            retry_policy = RetryPolicy.from_dict(_retry_policy)
+
+        _transformations = d.pop("transformations", UNSET)
+        transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
+        if _transformations is not UNSET:
+            transformations = []
+            for transformations_item_data in _transformations:
+
+                def _parse_transformations_item(
+                    data: object,
+                ) -> FieldMappingTransformation | RemoveTransformation | SetTransformation:
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_transformation_type_0 = FieldMappingTransformation.from_dict(data)
+
+                        return componentsschemas_transformation_type_0
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    try:
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        componentsschemas_transformation_type_1 = RemoveTransformation.from_dict(data)
+
+                        return componentsschemas_transformation_type_1
+                    except (TypeError, ValueError, AttributeError, KeyError):
+                        pass
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_transformation_type_2 = SetTransformation.from_dict(data)
+
+                    return componentsschemas_transformation_type_2
+
+                transformations_item = _parse_transformations_item(transformations_item_data)
+
+                transformations.append(transformations_item)
+
+        integration_settings = cls(
+            url=url,
+            body_template=body_template,
+            content_type=content_type,
+            headers=headers,
+            http_method=http_method,
+            max_concurrency=max_concurrency,
+            payload_format=payload_format,
+            request_timeout=request_timeout,
+            retry_policy=retry_policy,
+            transformations=transformations,
+        )
+
+        return integration_settings

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.http_method import HttpMethod
+from ..models.payload_format import PayloadFormat
+
+if TYPE_CHECKING:
+    from ..models.field_mapping_transformation import FieldMappingTransformation
+    from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders
+    from ..models.remove_transformation import RemoveTransformation
+    from ..models.retry_policy_out import RetryPolicyOut
+    from ..models.set_transformation import SetTransformation
+
+
+T = TypeVar("T", bound="IntegrationSettingsOut")
+
+
+@_attrs_define
+class IntegrationSettingsOut:
+    """Where and how an integration delivers.
+
+    Attributes:
+        body_template (None | str): A body of your own instead of the JSON payload, with templates such as
+            `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+        content_type (str): `Content-Type` of the request body. Example: application/json.
+        headers (IntegrationSettingsOutHeaders): Extra request headers; values may hold templates such as `Bearer
+            {{secret:crm_api_token}}`.
+        http_method (HttpMethod): Request method of an integration.
+        max_concurrency (int): Most attempts to this integration in flight at once, across every worker process.
+            Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        payload_format (PayloadFormat): What the request body holds.
+        request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
+        retry_policy (RetryPolicyOut): When and how often a failed delivery is tried again.
+        transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation]): Reshaping of the
+            event's data, applied in order before sending.
+        url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
+            https://api.your-crm.com/v1/genesys-events.
+    """
+
+    body_template: None | str
+    content_type: str
+    headers: IntegrationSettingsOutHeaders
+    http_method: HttpMethod
+    max_concurrency: int
+    payload_format: PayloadFormat
+    request_timeout: int
+    retry_policy: RetryPolicyOut
+    transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation]
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+
+        body_template: None | str
+        body_template = self.body_template
+
+        content_type = self.content_type
+
+        headers = self.headers.to_dict()
+
+        http_method = self.http_method.value
+
+        max_concurrency = self.max_concurrency
+
+        payload_format = self.payload_format.value
+
+        request_timeout = self.request_timeout
+
+        retry_policy = self.retry_policy.to_dict()
+
+        transformations = []
+        for transformations_item_data in self.transformations:
+            transformations_item: dict[str, Any]
+            if isinstance(transformations_item_data, FieldMappingTransformation):
+                transformations_item = transformations_item_data.to_dict()
+            elif isinstance(transformations_item_data, RemoveTransformation):
+                transformations_item = transformations_item_data.to_dict()
+            else:
+                transformations_item = transformations_item_data.to_dict()
+
+            transformations.append(transformations_item)
+
+        url = self.url
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "bodyTemplate": body_template,
+                "contentType": content_type,
+                "headers": headers,
+                "httpMethod": http_method,
+                "maxConcurrency": max_concurrency,
+                "payloadFormat": payload_format,
+                "requestTimeout": request_timeout,
+                "retryPolicy": retry_policy,
+                "transformations": transformations,
+                "url": url,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders  # noqa: PLC0415
+        from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+        from ..models.retry_policy_out import RetryPolicyOut  # noqa: PLC0415
+        from ..models.set_transformation import SetTransformation  # noqa: PLC0415
+
+        d = dict(src_dict)
+
+        def _parse_body_template(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        body_template = _parse_body_template(d.pop("bodyTemplate"))
+
+        content_type = d.pop("contentType")
+
+        headers = IntegrationSettingsOutHeaders.from_dict(d.pop("headers"))
+
+        http_method = HttpMethod(d.pop("httpMethod"))
+
+        max_concurrency = d.pop("maxConcurrency")
+
+        payload_format = PayloadFormat(d.pop("payloadFormat"))
+
+        request_timeout = d.pop("requestTimeout")
+
+        retry_policy = RetryPolicyOut.from_dict(d.pop("retryPolicy"))
+
+        transformations = []
+        _transformations = d.pop("transformations")
+        for transformations_item_data in _transformations:
+
+            def _parse_transformations_item(
+                data: object,
+            ) -> FieldMappingTransformation | RemoveTransformation | SetTransformation:
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_transformation_type_0 = FieldMappingTransformation.from_dict(data)
+
+                    return componentsschemas_transformation_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_transformation_type_1 = RemoveTransformation.from_dict(data)
+
+                    return componentsschemas_transformation_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_transformation_type_2 = SetTransformation.from_dict(data)
+
+                return componentsschemas_transformation_type_2
+
+            transformations_item = _parse_transformations_item(transformations_item_data)
+
+            transformations.append(transformations_item)
+
+        url = d.pop("url")
+
+        integration_settings_out = cls(
+            body_template=body_template,
+            content_type=content_type,
+            headers=headers,
+            http_method=http_method,
+            max_concurrency=max_concurrency,
+            payload_format=payload_format,
+            request_timeout=request_timeout,
+            retry_policy=retry_policy,
+            transformations=transformations,
+            url=url,
+        )
+
+        return integration_settings_out

@@ -1,0 +1,171 @@
+//! What the worker tells operators about each recorded attempt: Prometheus counters and
+//! histograms, a `debug` line per attempt and an `info` line per dead letter, with the
+//! tenant, integration, event, delivery, status and reason (never URLs, headers or payloads,
+//! which may carry secrets).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ricochet_store::deliveries::{Claimed, Transition};
+use uuid::Uuid;
+
+static PER_INTEGRATION: AtomicBool = AtomicBool::new(false);
+
+/// Labels attempt metrics with tenant and integration ids too (`--metrics-per-integration`):
+/// one series per integration, so only for fleets small enough for that.
+pub fn set_per_integration(on: bool) {
+    PER_INTEGRATION.store(on, Ordering::Relaxed);
+}
+
+/// One attempt, as operators see it once it is recorded.
+pub(crate) struct Recorded {
+    tenant: Uuid,
+    integration: Uuid,
+    event: String,
+    delivery: Uuid,
+    attempt: u32,
+    status_code: Option<i32>,
+    error_kind: Option<String>,
+    duration_ms: i32,
+    next: &'static str,
+    reason: Option<String>,
+}
+
+impl Recorded {
+    /// What to report of this attempt of `claimed` once it is recorded.
+    pub(crate) fn new(
+        claimed: &Claimed,
+        attempt: u32,
+        record: &ricochet_store::deliveries::AttemptRecord,
+        transition: &Transition,
+    ) -> Recorded {
+        let (next, reason) = match transition {
+            Transition::Succeeded => ("succeeded", None),
+            Transition::Retry(_) => ("retry", None),
+            Transition::DeadLetter(reason) => ("dead_lettered", Some(reason.clone())),
+        };
+        Recorded {
+            tenant: claimed.tenant_id,
+            integration: claimed.integration_id,
+            event: claimed.event_id.clone(),
+            delivery: claimed.id,
+            attempt,
+            status_code: record.status_code,
+            error_kind: record.error_kind.clone(),
+            duration_ms: record.duration_ms,
+            next,
+            reason,
+        }
+    }
+}
+
+/// Records an attempt's metrics and log lines.
+pub(crate) fn attempt_recorded(r: &Recorded) {
+    let (next, reason) = (r.next, r.reason.as_deref());
+    let outcome = if next == "succeeded" {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let class = status_class(r.status_code);
+    let seconds = f64::from(r.duration_ms.max(0)) / 1000.0;
+    if PER_INTEGRATION.load(Ordering::Relaxed) {
+        let tenant = r.tenant.to_string();
+        let integration = r.integration.to_string();
+        metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class,
+            "tenant" => tenant.clone(), "integration" => integration.clone())
+        .increment(1);
+        metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => outcome,
+            "tenant" => tenant, "integration" => integration)
+        .record(seconds);
+    } else {
+        metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class)
+            .increment(1);
+        metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => outcome)
+            .record(seconds);
+    }
+    metrics::counter!("ricochet_deliveries_finished_total", "outcome" => next).increment(1);
+    tracing::debug!(
+        tenant = %r.tenant, integration = %r.integration, event = %r.event,
+        delivery = %r.delivery, attempt = r.attempt, status = r.status_code, error = r.error_kind.as_deref(),
+        duration_ms = r.duration_ms, next, "attempt recorded"
+    );
+    if let Some(reason) = reason {
+        metrics::counter!("ricochet_dead_letters_total", "reason" => reason_label(reason))
+            .increment(1);
+        tracing::info!(
+            tenant = %r.tenant, integration = %r.integration, event = %r.event,
+            delivery = %r.delivery, attempts = r.attempt, status = r.status_code, reason,
+            "delivery dead-lettered"
+        );
+    }
+}
+
+/// Reports a delivery the lease reaper dead-lettered as `worker_lost` (no attempt of it was
+/// ever recorded by the workers that took it), with the same line and counter as any other.
+pub(crate) fn worker_lost(d: &ricochet_store::deliveries::Reaped) {
+    let reason = ricochet_store::deliveries::WORKER_LOST;
+    metrics::counter!("ricochet_deliveries_finished_total", "outcome" => "dead_lettered")
+        .increment(1);
+    metrics::counter!("ricochet_dead_letters_total", "reason" => reason).increment(1);
+    tracing::info!(
+        tenant = %d.tenant_id, integration = %d.integration_id, event = %d.event_id,
+        delivery = %d.id, attempts = d.attempt_count, status = d.last_status_code, reason,
+        "delivery dead-lettered"
+    );
+}
+
+/// Records the size of a recording batch.
+pub(crate) fn record_batch(size: usize) {
+    metrics::histogram!("ricochet_record_batch_size").record(size as f64);
+}
+
+fn status_class(status: Option<i32>) -> &'static str {
+    match status {
+        Some(100..=199) => "1xx",
+        Some(200..=299) => "2xx",
+        Some(300..=399) => "3xx",
+        Some(400..=499) => "4xx",
+        Some(500..=599) => "5xx",
+        Some(_) => "other",
+        None => "none",
+    }
+}
+
+/// The reason's kind, before any `:` detail (`non_retryable_status:401` counts as
+/// `non_retryable_status`); anything that is not a short snake_case word is `other`, so the
+/// label's values stay a small, fixed set.
+fn reason_label(reason: &str) -> String {
+    let kind = reason.split(':').next().unwrap_or_default();
+    if !kind.is_empty()
+        && kind.len() <= 40
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    {
+        kind.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dead_letter_reasons_are_labelled_by_their_kind_only() {
+        assert_eq!(
+            reason_label("non_retryable_status:401"),
+            "non_retryable_status"
+        );
+        assert_eq!(reason_label("retries_exhausted"), "retries_exhausted");
+        assert_eq!(reason_label("invalid_header:X-Foo"), "invalid_header");
+        assert_eq!(reason_label("secret `x` is missing"), "other");
+        assert_eq!(reason_label(""), "other");
+    }
+
+    #[test]
+    fn statuses_fall_into_their_class() {
+        assert_eq!(status_class(Some(204)), "2xx");
+        assert_eq!(status_class(Some(503)), "5xx");
+        assert_eq!(status_class(None), "none");
+    }
+}
