@@ -40,8 +40,8 @@ pub struct IntegrationOut {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
-    /// How delivery to it is going (given when one integration is read).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// How delivery to it is going: given when one integration is read (`GET`), null in
+    /// lists and in answers to writes.
     pub health: Option<IntegrationHealth>,
 }
 
