@@ -683,6 +683,29 @@ export type Health = {
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
 
 /**
+ * How delivery to an integration is going, as the workers last recorded it.
+ */
+export type IntegrationHealth = {
+    /**
+     * Failed attempts since the last success.
+     */
+    consecutiveFailures: number;
+    /**
+     * Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+     */
+    inFlight: number;
+    /**
+     * When the last failed attempt started.
+     */
+    lastFailureAt: string | null;
+    /**
+     * When the last successful attempt started.
+     */
+    lastSuccessAt: string | null;
+    pause: IntegrationPause | null;
+};
+
+/**
  * An integration's health over the last hour.
  */
 export type IntegrationHealthOut = {
@@ -781,6 +804,7 @@ export type IntegrationOut = {
      * Whether it gets new deliveries.
      */
     enabled: boolean;
+    health: IntegrationHealth | null;
     /**
      * Its id.
      */
@@ -830,6 +854,20 @@ export type IntegrationPatch = {
 };
 
 /**
+ * A pause of an integration's deliveries.
+ */
+export type IntegrationPause = {
+    /**
+     * Why (e.g. `Retry-After on HTTP 429`).
+     */
+    reason: string;
+    /**
+     * When attempts may start again.
+     */
+    until: string;
+};
+
+/**
  * Where and how an integration delivers.
  */
 export type IntegrationSettings = {
@@ -852,6 +890,11 @@ export type IntegrationSettings = {
      * Request method.
      */
     httpMethod?: HttpMethod;
+    /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency?: number;
     /**
      * What the request body holds.
      */
@@ -898,6 +941,11 @@ export type IntegrationSettingsOut = {
      */
     httpMethod: HttpMethod;
     /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency: number;
+    /**
      * What the request body holds.
      */
     payloadFormat: PayloadFormat;
@@ -942,6 +990,11 @@ export type IntegrationSettingsPatch = {
      * Request method.
      */
     httpMethod?: null | HttpMethod;
+    /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency?: number | null;
     /**
      * What the request body holds.
      */

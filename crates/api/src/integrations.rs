@@ -40,6 +40,50 @@ pub struct IntegrationOut {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// How delivery to it is going: given when one integration is read (`GET`), null in
+    /// lists and in answers to writes.
+    pub health: Option<IntegrationHealth>,
+}
+
+/// How delivery to an integration is going, as the workers last recorded it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationHealth {
+    /// Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+    pub in_flight: i32,
+    /// The current pause, if any: no attempt starts before it ends.
+    pub pause: Option<IntegrationPause>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// When the last successful attempt started.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// When the last failed attempt started.
+    pub last_failure_at: Option<DateTime<Utc>>,
+}
+
+/// A pause of an integration's deliveries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationPause {
+    /// When attempts may start again.
+    pub until: DateTime<Utc>,
+    /// Why (e.g. `Retry-After on HTTP 429`).
+    pub reason: String,
+}
+
+impl From<ricochet_store::lanes::Health> for IntegrationHealth {
+    fn from(h: ricochet_store::lanes::Health) -> Self {
+        IntegrationHealth {
+            in_flight: h.in_flight,
+            pause: h.paused_until.map(|until| IntegrationPause {
+                until,
+                reason: h.pause_reason.unwrap_or_default(),
+            }),
+            consecutive_failures: h.consecutive_failures,
+            last_success_at: h.last_success_at,
+            last_failure_at: h.last_failure_at,
+        }
+    }
 }
 
 impl From<store::Integration> for IntegrationOut {
@@ -53,6 +97,7 @@ impl From<store::Integration> for IntegrationOut {
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,
+            health: None,
         }
     }
 }
@@ -69,9 +114,20 @@ pub struct IntegrationList {
 
 /// The integration with its version as an `ETag`.
 fn with_etag(status: StatusCode, integration: store::Integration) -> Response {
+    with_etag_and_health(status, integration, None)
+}
+
+/// [`with_etag`], with the integration's health.
+fn with_etag_and_health(
+    status: StatusCode,
+    integration: store::Integration,
+    health: Option<IntegrationHealth>,
+) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", integration.version)).ok();
     let location = HeaderValue::from_str(&format!("/api/v2/integrations/{}", integration.id)).ok();
-    let mut response = (status, Json(IntegrationOut::from(integration))).into_response();
+    let mut out = IntegrationOut::from(integration);
+    out.health = health;
+    let mut response = (status, Json(out)).into_response();
     if let Some(etag) = etag {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -201,7 +257,10 @@ pub async fn get_integration(
     let integration = store::get_integration(&state.pool, auth.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
-    Ok(with_etag(StatusCode::OK, integration))
+    let health = ricochet_store::lanes::get_health(&state.pool, auth.tenant, id)
+        .await?
+        .map(IntegrationHealth::from);
+    Ok(with_etag_and_health(StatusCode::OK, integration, health))
 }
 
 /// Replace an integration (fields left out take their defaults).

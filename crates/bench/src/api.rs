@@ -152,6 +152,9 @@ impl TenantSession {
             "name": format!("bench-{}", Uuid::now_v7().simple()),
             "settings": {
                 "url": url,
+                // The highest in-flight cap: throughput scenarios measure the delivery path,
+                // not the receiver protection an integration opts into (default 10).
+                "maxConcurrency": 256,
                 "retryPolicy": {
                     "retryPolicyType": "fixed",
                     "retryDelay": retry.delay_ms,

@@ -176,7 +176,12 @@ async fn write(
         (moved, false)
     };
     let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
-    if alerted || moved.iter().any(|r| r.status == "pending") {
+    // A freed slot of an integration at its cap lets its due deliveries go.
+    if alerted
+        || moved
+            .iter()
+            .any(|r| r.status == "pending" || r.lane_was_full)
+    {
         waker.wake();
     }
     Ok(recorded)

@@ -90,6 +90,11 @@ pub struct IntegrationSettings {
     #[serde(default = "default_request_timeout")]
     #[schema(example = 10_000, minimum = 1, maximum = 300_000)]
     pub request_timeout: i64,
+    /// Most attempts to this integration in flight at once, across every worker process.
+    /// Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+    #[serde(default = "default_max_concurrency")]
+    #[schema(example = 10, minimum = 1, maximum = 256)]
+    pub max_concurrency: i64,
     /// What the request body holds.
     #[serde(default)]
     pub payload_format: PayloadFormat,
@@ -179,6 +184,13 @@ fn default_true() -> bool {
 fn default_content_type() -> String {
     "application/json".to_owned()
 }
+/// The in-flight cap of an integration that sets none (the claim's SQL says the same).
+pub const DEFAULT_MAX_CONCURRENCY: i64 = 10;
+/// The highest in-flight cap an integration may set.
+pub const MAX_MAX_CONCURRENCY: i64 = 256;
+fn default_max_concurrency() -> i64 {
+    DEFAULT_MAX_CONCURRENCY
+}
 fn default_request_timeout() -> i64 {
     DEFAULT_REQUEST_TIMEOUT_MS
 }
@@ -222,6 +234,12 @@ impl IntegrationSettings {
             self.request_timeout,
             1,
             MAX_REQUEST_TIMEOUT_MS,
+        );
+        errors.check_range(
+            "settings.maxConcurrency",
+            self.max_concurrency,
+            1,
+            MAX_MAX_CONCURRENCY,
         );
         if self.transformations.len() > MAX_TRANSFORMATIONS {
             errors.add(

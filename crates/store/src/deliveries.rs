@@ -48,12 +48,38 @@ pub struct Claimed {
     pub data: Json<Value>,
 }
 
-/// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, earliest first. A
-/// lease lasts from the due time (or now, if later) for the integration's request timeout plus
+/// The in-flight cap of an integration whose row is `i`, in SQL (settings.maxConcurrency).
+macro_rules! cap_sql {
+    () => {
+        "coalesce((i.settings->>'maxConcurrency')::int, 10)"
+    };
+}
+
+/// For a CTE `$src` of moved deliveries with `integration_id`: how many left in_flight per lane,
+/// with the lanes locked in id order (so statements that free lanes never wait in a cycle).
+macro_rules! lane_free_sql {
+    ($src:literal) => {
+        concat!(
+            "SELECT l.integration_id, c.n FROM delivery_lanes l
+             JOIN (SELECT integration_id, count(*)::int AS n FROM ",
+            $src,
+            " GROUP BY integration_id) c
+                 ON c.integration_id = l.integration_id
+             ORDER BY l.integration_id FOR UPDATE OF l"
+        )
+    };
+}
+
+/// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
+/// the integrations with due work: lanes served longest ago come first, and each gets an equal
+/// share of the batch (at least `min_share`), never more than its room under
+/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first. A lease
+/// lasts from the due time (or now, if later) for the integration's request timeout plus
 /// `grace_ms`; one that expires (a killed worker) is returned to pending. Claiming ahead lets a
-/// worker start each attempt at its time rather than a round trip after it. One statement;
-/// a claim lost in a database crash only leaves its deliveries pending, so it may be committed
-/// without waiting for the disk (the worker's lease pool does).
+/// worker start each attempt at its time rather than a round trip after it. One statement,
+/// which never waits for a lock (lanes and rows another claim holds are skipped); a claim lost
+/// in a database crash only leaves its deliveries pending, so it may be committed without
+/// waiting for the disk (the worker's lease pool does).
 pub async fn claim(
     db: impl PgExecutor<'_>,
     worker: &str,
@@ -61,13 +87,28 @@ pub async fn claim(
     grace_ms: i64,
     lookahead_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    let rows = sqlx::query_as(
-        "WITH due AS (
-             SELECT id FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now() + make_interval(secs => $4 / 1000.0)
-             ORDER BY next_attempt_at
+    let rows = sqlx::query_as(concat!(
+        "WITH lane AS MATERIALIZED (
+             SELECT l.integration_id, ", cap_sql!(), " - l.in_flight AS room
+             FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+             WHERE l.in_flight < ", cap_sql!(), "
+               AND (l.paused_until IS NULL OR l.paused_until <= now())
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.integration_id = l.integration_id
+                   AND d.status = 'pending' AND d.next_attempt_at <= now() + make_interval(secs => $4 / 1000.0))
+             ORDER BY l.served_at
              LIMIT $2
-             FOR UPDATE SKIP LOCKED
+             FOR UPDATE OF l SKIP LOCKED
+         ), allow AS (
+             SELECT integration_id, least(room, greatest($5, $2 / count(*) OVER ())) AS n FROM lane
+         ), due AS MATERIALIZED (
+             SELECT p.id FROM allow a CROSS JOIN LATERAL (
+                 SELECT d.id FROM deliveries d
+                 WHERE d.integration_id = a.integration_id AND d.status = 'pending'
+                   AND d.next_attempt_at <= now() + make_interval(secs => $4 / 1000.0)
+                 ORDER BY d.next_attempt_at
+                 LIMIT a.n
+                 FOR UPDATE SKIP LOCKED
+             ) p
          ), claimed AS (
              UPDATE deliveries d
              SET status = 'in_flight', leased_by = $1, updated_at = now(), lease_token = d.lease_token + 1,
@@ -78,18 +119,27 @@ pub async fn claim(
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
                        i.name AS integration_name, i.settings
+         ), counted AS (
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp()
+             FROM (SELECT integration_id, count(*)::int AS n FROM claimed GROUP BY integration_id) c
+             WHERE l.integration_id = c.integration_id
          )
          SELECT c.*, e.event_type, e.occurred_at, e.data
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
-    )
+    ))
     .bind(worker)
     .bind(limit)
     .bind(grace_ms)
     .bind(lookahead_ms)
+    .bind(MIN_SHARE)
     .fetch_all(db)
     .await?;
     Ok(rows)
 }
+
+/// The fewest deliveries a claim gives a lane with due work and room (the share grows when few
+/// lanes have due work, so capacity is not wasted).
+const MIN_SHARE: i64 = 4;
 
 /// The reason of a delivery dead-lettered because its lease expired too often.
 pub const WORKER_LOST: &str = "worker_lost";
@@ -125,7 +175,7 @@ pub async fn reap_expired_leases(
     conn: &mut PgConnection,
     max_lost: i32,
 ) -> StoreResult<Vec<Reaped>> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as(concat!(
         "WITH expired AS (
              SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_expires_at < now()
              ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
@@ -139,12 +189,17 @@ pub async fn reap_expired_leases(
              FROM expired WHERE d.id = expired.id
              RETURNING d.id, d.status, d.tenant_id, d.event_id, d.integration_id, d.attempt_count,
                  d.last_status_code
+         ), freed AS (
+             UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
+             FROM (",
+        lane_free_sql!("reaped"),
+        ") f WHERE l.integration_id = f.integration_id
          )
          SELECT r.*, e.event_type, i.name AS integration_name
          FROM reaped r
          JOIN events e ON e.tenant_id = r.tenant_id AND e.id = r.event_id
          JOIN integrations i ON i.id = r.integration_id",
-    )
+    ))
     .bind(max_lost.max(1))
     .bind(WORKER_LOST)
     .fetch_all(&mut *conn)
@@ -152,16 +207,22 @@ pub async fn reap_expired_leases(
     Ok(rows)
 }
 
-/// The earliest time a worker has something to do: the next due pending delivery or the next
-/// lease to expire.
+/// The earliest time a worker has something to do: the next due pending delivery of a lane
+/// with room (after its pause, if paused) or the next lease to expire. Lanes at their cap are
+/// left out: the record that frees one wakes the workers.
 pub async fn next_wake_at(db: impl PgExecutor<'_>) -> StoreResult<Option<DateTime<Utc>>> {
-    let at = sqlx::query_scalar(
+    let at = sqlx::query_scalar(concat!(
         "SELECT min(t) FROM (
-             (SELECT next_attempt_at AS t FROM deliveries WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1)
+             (SELECT greatest(d.next_attempt_at, l.paused_until) AS t
+              FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+              CROSS JOIN LATERAL (SELECT next_attempt_at FROM deliveries d
+                  WHERE d.integration_id = l.integration_id AND d.status = 'pending'
+                  ORDER BY next_attempt_at LIMIT 1) d
+              WHERE l.in_flight < ", cap_sql!(), ")
              UNION ALL
              (SELECT lease_expires_at FROM deliveries WHERE status = 'in_flight' ORDER BY lease_expires_at LIMIT 1)
          ) s",
-    )
+    ))
     .fetch_one(db)
     .await?;
     Ok(at)
@@ -239,6 +300,9 @@ pub struct Recorded {
     /// Its state now: a retry lands as `pending`, or `paused`/`cancelled` if its integration
     /// was disabled or deleted meanwhile.
     pub status: String,
+    /// Whether its integration was at its in-flight cap before this record freed room (the
+    /// caller wakes the workers: its due deliveries may go now).
+    pub lane_was_full: bool,
 }
 
 /// Records a batch of attempts and moves their deliveries on, in one statement (atomic on its
@@ -271,7 +335,7 @@ pub async fn record_attempts(
     let column = |pick: &dyn Fn(&AttemptRecord) -> Option<&str>| {
         finished.iter().map(|f| pick(f.attempt)).collect::<Vec<_>>()
     };
-    let moved: Vec<Recorded> = sqlx::query_as(
+    let moved: Vec<Recorded> = sqlx::query_as(concat!(
         "WITH input AS (
              SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
                  $7::uuid[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
@@ -312,9 +376,46 @@ pub async fn record_attempts(
                  m.response_content_type, m.response_body, m.retry_after_ms, m.retry_after_note,
                  CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
              FROM moved m
+         ), outcome AS (
+             SELECT m.integration_id, m.started_at, m.outcome_status = 'succeeded' AS ok,
+                 max(m.started_at) FILTER (WHERE m.outcome_status = 'succeeded')
+                     OVER (PARTITION BY m.integration_id) AS last_ok_at,
+                 CASE WHEN m.status_code IN (429, 503) THEN m.retry_after_ms END AS pause_ms, m.status_code
+             FROM moved m
+         ), health AS (
+             SELECT integration_id, count(*)::int AS n, max(last_ok_at) AS last_ok_at,
+                 max(started_at) FILTER (WHERE NOT ok) AS last_fail_at,
+                 (count(*) FILTER (WHERE NOT ok AND (last_ok_at IS NULL OR started_at > last_ok_at)))::int AS fails_after,
+                 max(pause_ms) AS pause_ms, max(status_code) FILTER (WHERE pause_ms IS NOT NULL) AS pause_code
+             FROM outcome GROUP BY integration_id
+         ), locked AS MATERIALIZED (
+             -- In id order: recorders, the reaper and publishers never wait on each other in a cycle.
+             SELECT l.integration_id FROM delivery_lanes l
+             WHERE l.integration_id IN (SELECT integration_id FROM health)
+             ORDER BY l.integration_id FOR UPDATE
+         ), freed AS (
+             UPDATE delivery_lanes l
+             SET in_flight = greatest(0, l.in_flight - h.n),
+                 consecutive_failures = CASE WHEN h.last_ok_at IS NOT NULL THEN h.fails_after
+                     ELSE l.consecutive_failures + h.fails_after END,
+                 last_success_at = greatest(l.last_success_at, h.last_ok_at),
+                 last_failure_at = greatest(l.last_failure_at, h.last_fail_at),
+                 -- A pause never shrinks (Retry-After is capped where it is parsed).
+                 pause_reason = CASE WHEN h.pause_ms IS NOT NULL
+                         AND (l.paused_until IS NULL OR l.paused_until < now() + make_interval(secs => h.pause_ms / 1000.0))
+                     THEN 'Retry-After on HTTP ' || h.pause_code ELSE l.pause_reason END,
+                 paused_until = CASE WHEN h.pause_ms IS NOT NULL
+                     THEN greatest(l.paused_until, now() + make_interval(secs => h.pause_ms / 1000.0))
+                     ELSE l.paused_until END
+             FROM health h JOIN locked k ON k.integration_id = h.integration_id
+             WHERE l.integration_id = h.integration_id
+             RETURNING l.integration_id,
+                 l.in_flight + h.n >= (SELECT ", cap_sql!(), " FROM integrations i WHERE i.id = l.integration_id) AS was_full
          )
-         SELECT id, attempt_count, tenant_id, event_id, integration_id, status FROM moved",
-    )
+         SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status,
+             coalesce(f.was_full, false) AS lane_was_full
+         FROM moved m LEFT JOIN freed f ON f.integration_id = m.integration_id",
+    ))
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())
     .bind(&statuses)
@@ -434,16 +535,24 @@ pub async fn cancel_for_integration(
 
 /// Returns deliveries a stopping worker had claimed but not started to pending.
 pub async fn release(conn: &mut PgConnection, worker: &str, ids: &[Uuid]) -> StoreResult<u64> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
-         WHERE id = ANY($1) AND leased_by = $2 AND status = 'in_flight'",
-    )
+    let released: i64 = sqlx::query_scalar(concat!(
+        "WITH released AS (
+             UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
+             WHERE id = ANY($1) AND leased_by = $2 AND status = 'in_flight'
+             RETURNING integration_id
+         ), freed AS (
+             UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
+             FROM (", lane_free_sql!("released"), ") f WHERE l.integration_id = f.integration_id
+         )
+         SELECT count(*) FROM released",
+    ))
     .bind(ids)
     .bind(worker)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    if done.rows_affected() > 0 {
+    let released = u64::try_from(released).unwrap_or(0);
+    if released > 0 {
         crate::events::wake_workers(conn).await?;
     }
-    Ok(done.rows_affected())
+    Ok(released)
 }

@@ -198,7 +198,7 @@ pub async fn publish_batch(
             });
         }
     }
-    let created: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+    let created: Vec<(Uuid, String, DateTime<Utc>, Vec<Uuid>)> = sqlx::query_as(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
                  AS t(ord, tenant_id, id, event_type, occurred_at, data)
@@ -214,16 +214,39 @@ pub async fn publish_batch(
              ORDER BY w.tenant_id, w.id, w.ord
              ON CONFLICT (tenant_id, id) DO NOTHING
              RETURNING tenant_id, id, delivery_ids
+         ), offered AS (
+             SELECT t.*, c.tenant_id, c.id AS event_id,
+                 row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
+             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
+         ), granted AS (
+             -- The hand-over takes lane slots like a claim: within the integration's
+             -- maxConcurrency across every worker, and none while it is paused. Lanes are
+             -- locked in id order, like every statement that waits for them.
+             UPDATE delivery_lanes l
+             SET granted = CASE WHEN l.paused_until > now() THEN 0
+                     ELSE least(w.n, greatest(0, coalesce((i.settings->>'maxConcurrency')::int, 10) - l.in_flight)) END,
+                 in_flight = l.in_flight + CASE WHEN l.paused_until > now() THEN 0
+                     ELSE least(w.n, greatest(0, coalesce((i.settings->>'maxConcurrency')::int, 10) - l.in_flight)) END
+             FROM (SELECT k.integration_id, o.n FROM delivery_lanes k
+                   JOIN (SELECT integration_id, count(*)::int AS n FROM offered WHERE lease_ms IS NOT NULL
+                         GROUP BY integration_id) o ON o.integration_id = k.integration_id
+                   ORDER BY k.integration_id FOR UPDATE OF k) w, integrations i
+             WHERE l.integration_id = w.integration_id AND i.id = l.integration_id
+             RETURNING l.integration_id, l.granted
          ), made AS (
              -- A delivery handed over is written leased to the worker, as a claim would lease it.
              INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at)
-             SELECT t.id, c.tenant_id, c.id, t.integration_id,
-                 CASE WHEN t.lease_ms IS NULL THEN 'pending' ELSE 'in_flight' END,
-                 CASE WHEN t.lease_ms IS NOT NULL THEN $11::text END,
-                 now() + make_interval(secs => t.lease_ms / 1000.0)
-             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
+             SELECT o.id, o.tenant_id, o.event_id, o.integration_id,
+                 CASE WHEN o.leased THEN 'in_flight' ELSE 'pending' END,
+                 CASE WHEN o.leased THEN $11::text END,
+                 CASE WHEN o.leased THEN now() + make_interval(secs => o.lease_ms / 1000.0) END
+             FROM (SELECT o.*, o.lease_ms IS NOT NULL AND o.rn <= coalesce(g.granted, 0) AS leased
+                   FROM offered o LEFT JOIN granted g ON g.integration_id = o.integration_id) o
+             RETURNING id, status
+         ), leased AS (
+             SELECT coalesce(array_agg(id), '{}') AS ids FROM made WHERE status = 'in_flight'
          )
-         SELECT tenant_id, id, now() FROM created",
+         SELECT tenant_id, id, now(), (SELECT ids FROM leased) FROM created",
     )
     .bind(&ords)
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
@@ -238,9 +261,16 @@ pub async fn publish_batch(
     .bind(offer.map(Handoff::worker))
     .fetch_all(&mut *conn)
     .await?;
-    let made_at = created.first().map(|(_, _, at)| *at);
-    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
-        created.iter().map(|(t, id, _)| (*t, id.as_str())).collect();
+    let made_at = created.first().map(|(_, _, at, _)| *at);
+    // The deliveries written leased: those the integration's in-flight cap had room for.
+    let granted: std::collections::HashSet<Uuid> = created
+        .first()
+        .map(|(_, _, _, ids)| ids.iter().copied().collect())
+        .unwrap_or_default();
+    let mut fresh: std::collections::HashSet<(Uuid, &str)> = created
+        .iter()
+        .map(|(t, id, _, _)| (*t, id.as_str()))
+        .collect();
     // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
     let mut results: Vec<Published> = batch
         .iter()
@@ -256,7 +286,7 @@ pub async fn publish_batch(
         .collect();
     // Committed (the statement stands alone): the leased deliveries go to the worker.
     if let Some(at) = made_at {
-        reservation.handed = leased(batch, &mut results, targets, &ids, &lease_ms, at);
+        reservation.handed = leased(batch, &mut results, targets, &ids, &granted, &lease_ms, at);
     }
     drop(reservation);
     for i in 0..batch.len() {
@@ -276,11 +306,15 @@ fn leased(
     results: &mut [Published],
     targets: Vec<Target>,
     ids: &[Uuid],
+    granted: &std::collections::HashSet<Uuid>,
     lease_ms: &[Option<i64>],
     at: DateTime<Utc>,
 ) -> Vec<Claimed> {
     let mut handed = Vec::new();
     for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
+        if !granted.contains(id) {
+            continue;
+        }
         let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
         let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
         else {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod handoff;
 pub mod health;
 pub mod integrations;
+pub mod lanes;
 pub mod overview;
 pub mod retention;
 pub mod secrets;

@@ -36,11 +36,13 @@ from .field_mapping_transformation_type import FieldMappingTransformationType
 from .grant_type import GrantType
 from .health import Health
 from .http_method import HttpMethod
+from .integration_health import IntegrationHealth
 from .integration_health_out import IntegrationHealthOut
 from .integration_in import IntegrationIn
 from .integration_list import IntegrationList
 from .integration_out import IntegrationOut
 from .integration_patch import IntegrationPatch
+from .integration_pause import IntegrationPause
 from .integration_settings import IntegrationSettings
 from .integration_settings_headers import IntegrationSettingsHeaders
 from .integration_settings_out import IntegrationSettingsOut
@@ -122,11 +124,13 @@ __all__ = (
     "GrantType",
     "Health",
     "HttpMethod",
+    "IntegrationHealth",
     "IntegrationHealthOut",
     "IntegrationIn",
     "IntegrationList",
     "IntegrationOut",
     "IntegrationPatch",
+    "IntegrationPause",
     "IntegrationSettings",
     "IntegrationSettingsHeaders",
     "IntegrationSettingsOut",

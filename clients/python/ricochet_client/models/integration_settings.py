@@ -33,6 +33,8 @@ class IntegrationSettings:
         headers (IntegrationSettingsHeaders | Unset): Extra request headers; values may hold templates such as `Bearer
             {{secret:crm_api_token}}`.
         http_method (HttpMethod | Unset): Request method of an integration.
+        max_concurrency (int | Unset): Most attempts to this integration in flight at once, across every worker process.
+            Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
         payload_format (PayloadFormat | Unset): What the request body holds.
         request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicy | Unset): When and how often a failed delivery is tried again.
@@ -45,6 +47,7 @@ class IntegrationSettings:
     content_type: str | Unset = UNSET
     headers: IntegrationSettingsHeaders | Unset = UNSET
     http_method: HttpMethod | Unset = UNSET
+    max_concurrency: int | Unset = UNSET
     payload_format: PayloadFormat | Unset = UNSET
     request_timeout: int | Unset = UNSET
     retry_policy: RetryPolicy | Unset = UNSET
@@ -71,6 +74,8 @@ class IntegrationSettings:
         http_method: str | Unset = UNSET
         if not isinstance(self.http_method, Unset):
             http_method = self.http_method.value
+
+        max_concurrency = self.max_concurrency
 
         payload_format: str | Unset = UNSET
         if not isinstance(self.payload_format, Unset):
@@ -111,6 +116,8 @@ class IntegrationSettings:
             field_dict["headers"] = headers
         if http_method is not UNSET:
             field_dict["httpMethod"] = http_method
+        if max_concurrency is not UNSET:
+            field_dict["maxConcurrency"] = max_concurrency
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
         if request_timeout is not UNSET:
@@ -157,6 +164,8 @@ class IntegrationSettings:
             http_method = UNSET
         else:
             http_method = HttpMethod(_http_method)
+
+        max_concurrency = d.pop("maxConcurrency", UNSET)
 
         _payload_format = d.pop("payloadFormat", UNSET)
         payload_format: PayloadFormat | Unset
@@ -215,6 +224,7 @@ class IntegrationSettings:
             content_type=content_type,
             headers=headers,
             http_method=http_method,
+            max_concurrency=max_concurrency,
             payload_format=payload_format,
             request_timeout=request_timeout,
             retry_policy=retry_policy,

@@ -30,6 +30,8 @@ class IntegrationSettingsOut:
         headers (IntegrationSettingsOutHeaders): Extra request headers; values may hold templates such as `Bearer
             {{secret:crm_api_token}}`.
         http_method (HttpMethod): Request method of an integration.
+        max_concurrency (int): Most attempts to this integration in flight at once, across every worker process.
+            Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
         payload_format (PayloadFormat): What the request body holds.
         request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicyOut): When and how often a failed delivery is tried again.
@@ -43,6 +45,7 @@ class IntegrationSettingsOut:
     content_type: str
     headers: IntegrationSettingsOutHeaders
     http_method: HttpMethod
+    max_concurrency: int
     payload_format: PayloadFormat
     request_timeout: int
     retry_policy: RetryPolicyOut
@@ -61,6 +64,8 @@ class IntegrationSettingsOut:
         headers = self.headers.to_dict()
 
         http_method = self.http_method.value
+
+        max_concurrency = self.max_concurrency
 
         payload_format = self.payload_format.value
 
@@ -90,6 +95,7 @@ class IntegrationSettingsOut:
                 "contentType": content_type,
                 "headers": headers,
                 "httpMethod": http_method,
+                "maxConcurrency": max_concurrency,
                 "payloadFormat": payload_format,
                 "requestTimeout": request_timeout,
                 "retryPolicy": retry_policy,
@@ -122,6 +128,8 @@ class IntegrationSettingsOut:
         headers = IntegrationSettingsOutHeaders.from_dict(d.pop("headers"))
 
         http_method = HttpMethod(d.pop("httpMethod"))
+
+        max_concurrency = d.pop("maxConcurrency")
 
         payload_format = PayloadFormat(d.pop("payloadFormat"))
 
@@ -169,6 +177,7 @@ class IntegrationSettingsOut:
             content_type=content_type,
             headers=headers,
             http_method=http_method,
+            max_concurrency=max_concurrency,
             payload_format=payload_format,
             request_timeout=request_timeout,
             retry_policy=retry_policy,

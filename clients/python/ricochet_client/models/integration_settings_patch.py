@@ -32,6 +32,9 @@ class IntegrationSettingsPatch:
             headers (IntegrationSettingsPatchHeadersType0 | None | Unset): Extra request headers; values may hold templates
                 such as `Bearer {{secret:crm_api_token}}`.
             http_method (HttpMethod | None | Unset): Request method.
+            max_concurrency (int | None | Unset): Most attempts to this integration in flight at once, across every worker
+                process.
+                Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
             payload_format (None | PayloadFormat | Unset): What the request body holds.
             request_timeout (int | None | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example:
                 10000.
@@ -46,6 +49,7 @@ class IntegrationSettingsPatch:
     content_type: None | str | Unset = UNSET
     headers: IntegrationSettingsPatchHeadersType0 | None | Unset = UNSET
     http_method: HttpMethod | None | Unset = UNSET
+    max_concurrency: int | None | Unset = UNSET
     payload_format: None | PayloadFormat | Unset = UNSET
     request_timeout: int | None | Unset = UNSET
     retry_policy: None | RetryPolicyPatch | Unset = UNSET
@@ -85,6 +89,12 @@ class IntegrationSettingsPatch:
             http_method = self.http_method.value
         else:
             http_method = self.http_method
+
+        max_concurrency: int | None | Unset
+        if isinstance(self.max_concurrency, Unset):
+            max_concurrency = UNSET
+        else:
+            max_concurrency = self.max_concurrency
 
         payload_format: None | str | Unset
         if isinstance(self.payload_format, Unset):
@@ -144,6 +154,8 @@ class IntegrationSettingsPatch:
             field_dict["headers"] = headers
         if http_method is not UNSET:
             field_dict["httpMethod"] = http_method
+        if max_concurrency is not UNSET:
+            field_dict["maxConcurrency"] = max_concurrency
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
         if request_timeout is not UNSET:
@@ -218,6 +230,15 @@ class IntegrationSettingsPatch:
             return cast(HttpMethod | None | Unset, data)
 
         http_method = _parse_http_method(d.pop("httpMethod", UNSET))
+
+        def _parse_max_concurrency(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        max_concurrency = _parse_max_concurrency(d.pop("maxConcurrency", UNSET))
 
         def _parse_payload_format(data: object) -> None | PayloadFormat | Unset:
             if data is None:
@@ -328,6 +349,7 @@ class IntegrationSettingsPatch:
             content_type=content_type,
             headers=headers,
             http_method=http_method,
+            max_concurrency=max_concurrency,
             payload_format=payload_format,
             request_timeout=request_timeout,
             retry_policy=retry_policy,

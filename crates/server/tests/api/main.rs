@@ -16,6 +16,7 @@ mod recording;
 mod retention;
 mod retries;
 mod robustness;
+mod scheduling;
 mod secrets;
 mod signatures;
 mod standard_webhooks;

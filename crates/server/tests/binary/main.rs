@@ -11,4 +11,5 @@ mod outage;
 #[path = "../api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
 mod receiver;
+mod scheduling;
 mod secrets;
