@@ -340,10 +340,17 @@ pub(crate) struct Settings {
     pub(crate) headers: std::collections::BTreeMap<String, String>,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) request_timeout: i64,
+    #[serde(default = "default_max_concurrency")]
+    pub(crate) max_concurrency: i64,
     pub(crate) payload_format: String,
     pub(crate) transformations: Vec<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) body_template: Option<String>,
+}
+
+/// The server's default in-flight cap of an integration.
+fn default_max_concurrency() -> i64 {
+    10
 }
 
 /// A retry policy, every field.

@@ -35,6 +35,7 @@ pub(crate) struct IntegrationState {
     pub(crate) headers: Value<BTreeMap<String, Value<String>>>,
     pub(crate) retry_policy: Value<RetryPolicyState>,
     pub(crate) request_timeout: Value<i64>,
+    pub(crate) max_concurrency: Value<i64>,
     pub(crate) payload_format: Value<String>,
     pub(crate) transformations: Value<Vec<TransformationState>>,
     pub(crate) body_template: Value<String>,
@@ -248,6 +249,14 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         ),
     );
     add(
+        "max_concurrency",
+        attr(
+            T::Number,
+            c(C::OptionalComputed),
+            "Attempts in flight at once to this integration, across every worker (1 to 256, default 10).",
+        ),
+    );
+    add(
         "payload_format",
         attr(
             T::String,
@@ -331,6 +340,7 @@ impl IntegrationState {
             headers: config.headers.clone(),
             retry_policy: RetryPolicyState::planned(&config.retry_policy),
             request_timeout: or_default(&config.request_timeout, 10_000),
+            max_concurrency: or_default(&config.max_concurrency, 10),
             payload_format: or_default(&config.payload_format, "envelope".into()),
             transformations: config.transformations.clone(),
             body_template: config.body_template.clone(),
@@ -444,6 +454,7 @@ impl IntegrationState {
                     .as_ref_option()
                     .copied()
                     .unwrap_or(10_000),
+                max_concurrency: self.max_concurrency.as_ref_option().copied().unwrap_or(10),
                 payload_format: s(&self.payload_format, "envelope"),
                 transformations: self
                     .transformations
@@ -497,6 +508,7 @@ impl IntegrationState {
                 max_retry_after: Value::Value(p.max_retry_after),
             }),
             request_timeout: Value::Value(s.request_timeout),
+            max_concurrency: Value::Value(s.max_concurrency),
             payload_format: Value::Value(s.payload_format),
             transformations: if s.transformations.is_empty() && prior_steps.is_none() {
                 Value::Null
@@ -618,7 +630,7 @@ mod tests {
                     "jitterMode": "ratio", "retryOnStatus": [], "retryOnTimeout": true,
                     "respectRetryAfter": true, "maxRetryAfter": 3600000
                 },
-                "requestTimeout": 10000, "payloadFormat": "envelope",
+                "requestTimeout": 10000, "maxConcurrency": 10, "payloadFormat": "envelope",
                 "transformations": [{"type": "set", "path": "source", "value": {"a": [true], "b": 1}}]
             }
         }))
