@@ -1,4 +1,4 @@
--- Fair scheduling and receiver protection (issue 12, first landing).
+-- Fair scheduling and receiver protection (issue 12).
 --
 -- Each integration has one lane row holding its scheduling state. The claim picks lanes (the
 -- ones served longest ago first) and takes each lane's allowance of due rows from that lane's
@@ -6,11 +6,19 @@
 -- (paused, or at their cap) never enter the scan of deliveries.
 --
 -- in_flight: deliveries of the integration in flight (claimed, handed over or running), across
---   every worker process. It changes only in the statements that move rows into or out of
---   in_flight (claim, hand-over at publish, record, reap, release), by the rows those
---   statements actually moved, under the lane's row lock: never by a count of rows, which
---   under READ COMMITTED could miss a concurrent claim. The integration's
---   settings.maxConcurrency caps it.
+--   every worker process; the integration's settings.maxConcurrency caps it. Slots are taken
+--   under the lane's row lock by the claim (in the statement that leases the rows) and by the
+--   publisher before a hand-over (a reservation; what the publish did not use is given back),
+--   and given back after an attempt's record commits. None of these statements waits for the
+--   disk (synchronous_commit off, set per transaction), and none of the durable statements
+--   (publish, record) touches a lane: a lane lock held through a commit's flush would make
+--   every publish, record and claim of one integration wait in line for the disk (measured:
+--   e2e-1 fell to 0.35x pgbench that way). So after a crash a count can be too high (a slot
+--   taken by a reservation whose publish never committed, or by a record whose give-back was
+--   lost): that only holds deliveries back, and delivery_lanes_audit() recounts a lane left
+--   alone for a while. It can never be too low, which would break the cap.
+-- touched_at: when a claim, reservation or give-back last changed the lane (the audit leaves
+--   recently touched lanes alone: one of their reservations may not be committed yet).
 -- served_at: when the claim last served the lane; the claim serves the oldest first (round
 --   robin among lanes with due work and room).
 -- paused_until / pause_reason: a receiver's Retry-After (429/503) pauses the whole lane.
@@ -24,9 +32,7 @@ CREATE TABLE delivery_lanes (
     consecutive_failures  integer NOT NULL DEFAULT 0,
     last_success_at       timestamptz,
     last_failure_at       timestamptz,
-    -- Set by the hand-over at publish (in the statement that raises in_flight) to the
-    -- deliveries it may lease; read back from RETURNING.
-    granted               integer NOT NULL DEFAULT 0
+    touched_at            timestamptz NOT NULL DEFAULT now()
 ) WITH (fillfactor = 50);
 
 -- Every integration has its lane, from its creation on.
@@ -45,3 +51,31 @@ CREATE TRIGGER integrations_lane AFTER INSERT ON integrations
 
 -- The claim: one lane's due pending rows in time order (replaces the global time order).
 CREATE INDEX deliveries_lane_due_idx ON deliveries (integration_id, next_attempt_at) WHERE status = 'pending';
+
+-- Recounts the in-flight deliveries of lanes with a count left alone for `quiet` (at most 1000
+-- lanes a call, skipping any another statement holds): a count left too high by a crash is
+-- brought back to the truth. The lanes are locked first; the count is a later statement, so
+-- its snapshot sees every claim committed before the locks were taken.
+CREATE FUNCTION delivery_lanes_audit(quiet interval) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    picked uuid[];
+    fixed integer;
+BEGIN
+    SELECT coalesce(array_agg(integration_id), '{}') INTO picked FROM (
+        SELECT integration_id FROM delivery_lanes
+        WHERE in_flight > 0 AND touched_at < now() - quiet
+        ORDER BY integration_id LIMIT 1000
+        FOR UPDATE SKIP LOCKED) s;
+    IF cardinality(picked) = 0 THEN
+        RETURN 0;
+    END IF;
+    UPDATE delivery_lanes l SET in_flight = coalesce(c.n, 0), touched_at = now()
+    FROM unnest(picked) AS p(integration_id)
+    LEFT JOIN (SELECT d.integration_id, count(*)::int AS n FROM deliveries d
+               WHERE d.status = 'in_flight' AND d.integration_id = ANY (picked)
+               GROUP BY d.integration_id) c ON c.integration_id = p.integration_id
+    WHERE l.integration_id = p.integration_id AND l.in_flight <> coalesce(c.n, 0);
+    GET DIAGNOSTICS fixed = ROW_COUNT;
+    RETURN fixed;
+END
+$$;

@@ -12,6 +12,7 @@ use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
+use ricochet_store::lanes::{self, Settled};
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 
@@ -145,7 +146,7 @@ async fn write(
     // Dead letters publish their alert in the same transaction; otherwise the recording is one
     // statement, atomic on its own, with no BEGIN and COMMIT round trips around it.
     let alerting = jobs.iter().any(|j| alert_reason(j).is_some());
-    let (moved, alerted) = if alerting {
+    let (moved, alerted, mut conn) = if alerting {
         let mut tx = pool.begin().await?;
         let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
         let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
@@ -169,19 +170,36 @@ async fn write(
             }
         }
         tx.commit().await?;
-        (moved, alerted)
+        (moved, alerted, pool.acquire().await?)
     } else {
         let mut conn = pool.acquire().await?;
         let moved = deliveries::record_attempts(&mut conn, worker, &finished).await?;
-        (moved, false)
+        (moved, false, conn)
     };
     let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
-    // A freed slot of an integration at its cap lets its due deliveries go.
-    if alerted
-        || moved
-            .iter()
-            .any(|r| r.status == "pending" || r.lane_was_full)
-    {
+    // Committed: the slots go back to the lanes, with the integrations' health. A failure
+    // here only leaves a lane's count high until the audit (the attempts stay recorded).
+    let settled: Vec<Settled> = jobs
+        .iter()
+        .filter(|j| recorded.contains(&j.claimed.id))
+        .map(|j| Settled {
+            integration_id: j.claimed.integration_id,
+            started_at: j.record.started_at,
+            ok: matches!(j.transition, Transition::Succeeded),
+            status_code: j.record.status_code,
+            retry_after_ms: j.record.retry_after_ms,
+        })
+        .collect();
+    let freed = match lanes::settle(&mut conn, &settled).await {
+        Ok(full) => !full.is_empty(),
+        Err(e) => {
+            tracing::error!(error = %e, "giving lane slots back after recording attempts");
+            false
+        }
+    };
+    // A retry is due later, and a freed slot of an integration at its cap lets its due
+    // deliveries go: the workers look again.
+    if alerted || freed || moved.iter().any(|r| r.status == "pending") {
         waker.wake();
     }
     Ok(recorded)
@@ -248,6 +266,10 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         .any(|p| p.created && !p.deliveries.is_empty()))
 }
 
+/// How long a lane's count must be left alone before the audit recounts it: longer than any
+/// reservation takes to be used or given back.
+const LANE_AUDIT_QUIET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a pass of the lease reaper did.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Reaping {
@@ -261,6 +283,14 @@ pub(crate) struct Reaping {
 /// same transaction) the deliveries whose lease expired `max_lost` times without a recorded
 /// attempt: a delivery that kills or stalls every worker that takes it ends instead of looping.
 pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreError> {
+    // Counts a crash left too high are brought back to the truth (see the lanes migration).
+    let fixed = lanes::audit(pool, LANE_AUDIT_QUIET).await?;
+    if fixed > 0 {
+        tracing::warn!(
+            lanes = fixed,
+            "recounted the in-flight deliveries of lanes left with a wrong count"
+        );
+    }
     let mut tx = pool.begin().await?;
     let reaped = deliveries::reap_expired_leases(&mut tx, max_lost).await?;
     if reaped.is_empty() {

@@ -48,12 +48,7 @@ pub struct Claimed {
     pub data: Json<Value>,
 }
 
-/// The in-flight cap of an integration whose row is `i`, in SQL (settings.maxConcurrency).
-macro_rules! cap_sql {
-    () => {
-        "coalesce((i.settings->>'maxConcurrency')::int, 10)"
-    };
-}
+use crate::lanes::cap_sql;
 
 /// For a CTE `$src` of moved deliveries with `integration_id`: how many left in_flight per lane,
 /// with the lanes locked in id order (so statements that free lanes never wait in a cycle).
@@ -120,7 +115,7 @@ pub async fn claim(
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
                        i.name AS integration_name, i.settings
          ), counted AS (
-             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp()
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now()
              FROM (SELECT integration_id, count(*)::int AS n FROM claimed GROUP BY integration_id) c
              WHERE l.integration_id = c.integration_id
          )
@@ -300,9 +295,6 @@ pub struct Recorded {
     /// Its state now: a retry lands as `pending`, or `paused`/`cancelled` if its integration
     /// was disabled or deleted meanwhile.
     pub status: String,
-    /// Whether its integration was at its in-flight cap before this record freed room (the
-    /// caller wakes the workers: its due deliveries may go now).
-    pub lane_was_full: bool,
 }
 
 /// Records a batch of attempts and moves their deliveries on, in one statement (atomic on its
@@ -376,45 +368,8 @@ pub async fn record_attempts(
                  m.response_content_type, m.response_body, m.retry_after_ms, m.retry_after_note,
                  CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
              FROM moved m
-         ), outcome AS (
-             SELECT m.integration_id, m.started_at, m.outcome_status = 'succeeded' AS ok,
-                 max(m.started_at) FILTER (WHERE m.outcome_status = 'succeeded')
-                     OVER (PARTITION BY m.integration_id) AS last_ok_at,
-                 CASE WHEN m.status_code IN (429, 503) THEN m.retry_after_ms END AS pause_ms, m.status_code
-             FROM moved m
-         ), health AS (
-             SELECT integration_id, count(*)::int AS n, max(last_ok_at) AS last_ok_at,
-                 max(started_at) FILTER (WHERE NOT ok) AS last_fail_at,
-                 (count(*) FILTER (WHERE NOT ok AND (last_ok_at IS NULL OR started_at > last_ok_at)))::int AS fails_after,
-                 max(pause_ms) AS pause_ms, max(status_code) FILTER (WHERE pause_ms IS NOT NULL) AS pause_code
-             FROM outcome GROUP BY integration_id
-         ), locked AS MATERIALIZED (
-             -- In id order: recorders, the reaper and publishers never wait on each other in a cycle.
-             SELECT l.integration_id FROM delivery_lanes l
-             WHERE l.integration_id IN (SELECT integration_id FROM health)
-             ORDER BY l.integration_id FOR UPDATE
-         ), freed AS (
-             UPDATE delivery_lanes l
-             SET in_flight = greatest(0, l.in_flight - h.n),
-                 consecutive_failures = CASE WHEN h.last_ok_at IS NOT NULL THEN h.fails_after
-                     ELSE l.consecutive_failures + h.fails_after END,
-                 last_success_at = greatest(l.last_success_at, h.last_ok_at),
-                 last_failure_at = greatest(l.last_failure_at, h.last_fail_at),
-                 -- A pause never shrinks (Retry-After is capped where it is parsed).
-                 pause_reason = CASE WHEN h.pause_ms IS NOT NULL
-                         AND (l.paused_until IS NULL OR l.paused_until < now() + make_interval(secs => h.pause_ms / 1000.0))
-                     THEN 'Retry-After on HTTP ' || h.pause_code ELSE l.pause_reason END,
-                 paused_until = CASE WHEN h.pause_ms IS NOT NULL
-                     THEN greatest(l.paused_until, now() + make_interval(secs => h.pause_ms / 1000.0))
-                     ELSE l.paused_until END
-             FROM health h JOIN locked k ON k.integration_id = h.integration_id
-             WHERE l.integration_id = h.integration_id
-             RETURNING l.integration_id,
-                 l.in_flight + h.n >= (SELECT ", cap_sql!(), " FROM integrations i WHERE i.id = l.integration_id) AS was_full
          )
-         SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status,
-             coalesce(f.was_full, false) AS lane_was_full
-         FROM moved m LEFT JOIN freed f ON f.integration_id = m.integration_id",
+         SELECT id, attempt_count, tenant_id, event_id, integration_id, status FROM moved",
     ))
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())

@@ -198,7 +198,20 @@ pub async fn publish_batch(
             });
         }
     }
-    let created: Vec<(Uuid, String, DateTime<Utc>, Vec<Uuid>)> = sqlx::query_as(
+    // The hand-over takes lane slots like a claim (within each integration's maxConcurrency
+    // across every worker, none while it is paused), before the publish and apart from it:
+    // the publish waits for the disk, and a lane locked through that would stall the lane.
+    let mut wants: std::collections::HashMap<Uuid, i32> = std::collections::HashMap::new();
+    for (t, lease) in targets.iter().zip(&lease_ms) {
+        if lease.is_some() {
+            *wants.entry(t.integration_id).or_default() += 1;
+        }
+    }
+    let wants: Vec<(Uuid, i32)> = wants.into_iter().collect();
+    let slots = crate::lanes::reserve(conn, &wants).await?;
+    let (slot_ids, slot_counts): (Vec<Uuid>, Vec<i32>) =
+        slots.iter().map(|(k, v)| (*k, *v)).unzip();
+    let published = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>)>(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
                  AS t(ord, tenant_id, id, event_type, occurred_at, data)
@@ -219,20 +232,7 @@ pub async fn publish_batch(
                  row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
              FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
          ), granted AS (
-             -- The hand-over takes lane slots like a claim: within the integration's
-             -- maxConcurrency across every worker, and none while it is paused. Lanes are
-             -- locked in id order, like every statement that waits for them.
-             UPDATE delivery_lanes l
-             SET granted = CASE WHEN l.paused_until > now() THEN 0
-                     ELSE least(w.n, greatest(0, coalesce((i.settings->>'maxConcurrency')::int, 10) - l.in_flight)) END,
-                 in_flight = l.in_flight + CASE WHEN l.paused_until > now() THEN 0
-                     ELSE least(w.n, greatest(0, coalesce((i.settings->>'maxConcurrency')::int, 10) - l.in_flight)) END
-             FROM (SELECT k.integration_id, o.n FROM delivery_lanes k
-                   JOIN (SELECT integration_id, count(*)::int AS n FROM offered WHERE lease_ms IS NOT NULL
-                         GROUP BY integration_id) o ON o.integration_id = k.integration_id
-                   ORDER BY k.integration_id FOR UPDATE OF k) w, integrations i
-             WHERE l.integration_id = w.integration_id AND i.id = l.integration_id
-             RETURNING l.integration_id, l.granted
+             SELECT * FROM unnest($12::uuid[], $13::int[]) AS t(integration_id, granted)
          ), made AS (
              -- A delivery handed over is written leased to the worker, as a claim would lease it.
              INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at)
@@ -259,14 +259,33 @@ pub async fn publish_batch(
     .bind(targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
     .bind(&lease_ms)
     .bind(offer.map(Handoff::worker))
+    .bind(&slot_ids)
+    .bind(&slot_counts)
     .fetch_all(&mut *conn)
-    .await?;
-    let made_at = created.first().map(|(_, _, at, _)| *at);
+    .await;
+    // Slots not used (a repeated event, or a failed publish) go back to their lanes.
+    let mut unused = slots;
     // The deliveries written leased: those the integration's in-flight cap had room for.
-    let granted: std::collections::HashSet<Uuid> = created
-        .first()
-        .map(|(_, _, _, ids)| ids.iter().copied().collect())
-        .unwrap_or_default();
+    let granted: std::collections::HashSet<Uuid> = match &published {
+        Ok(created) => created
+            .first()
+            .map(|(_, _, _, ids)| ids.iter().copied().collect())
+            .unwrap_or_default(),
+        Err(_) => std::collections::HashSet::new(),
+    };
+    for (t, id) in targets.iter().zip(&ids) {
+        if granted.contains(id)
+            && let Some(n) = unused.get_mut(&t.integration_id)
+        {
+            *n -= 1;
+        }
+    }
+    let unused: Vec<(Uuid, i32)> = unused.into_iter().filter(|(_, n)| *n > 0).collect();
+    if let Err(e) = crate::lanes::give_back(conn, &unused).await {
+        tracing::error!(error = %e, "giving back unused lane slots; the lane audit recounts them");
+    }
+    let created = published?;
+    let made_at = created.first().map(|(_, _, at, _)| *at);
     let mut fresh: std::collections::HashSet<(Uuid, &str)> = created
         .iter()
         .map(|(t, id, _, _)| (*t, id.as_str()))
