@@ -13,6 +13,8 @@ use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
 use ricochet_store::lanes::{self, Settled};
+
+use crate::protect;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 
@@ -190,13 +192,34 @@ async fn write(
             retry_after_ms: j.record.retry_after_ms,
         })
         .collect();
-    let freed = match lanes::settle(&mut conn, &settled).await {
-        Ok(full) => !full.is_empty(),
+    let changes = match lanes::settle(&mut conn, &settled).await {
+        Ok(changes) => changes,
         Err(e) => {
             tracing::error!(error = %e, "giving lane slots back after recording attempts");
-            false
+            Vec::new()
         }
     };
+    drop(conn);
+    let freed = changes.iter().any(|c| c.was_full);
+    for change in changes
+        .iter()
+        .filter(|c| c.opened || c.closed || c.failing_too_long)
+    {
+        let Some(job) = jobs
+            .iter()
+            .find(|j| j.claimed.integration_id == change.integration_id)
+        else {
+            continue;
+        };
+        let subject = protect::Subject {
+            tenant: job.claimed.tenant_id,
+            integration: job.claimed.integration_id,
+            name: &job.claimed.integration_name,
+        };
+        if let Err(e) = protect::act(pool, change, subject).await {
+            tracing::error!(integration = %change.integration_id, error = %e, "announcing a change of the integration's circuit or state");
+        }
+    }
     // A retry is due later, and a freed slot of an integration at its cap lets its due
     // deliveries go: the workers look again.
     if alerted || freed || moved.iter().any(|r| r.status == "pending") {

@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod outage;
 mod outbound_guard;
+mod protection;
 mod receiver;
 mod recording;
 mod retention;
