@@ -296,6 +296,69 @@ export type BulkReplayedOut = {
 };
 
 /**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreaker = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number;
+};
+
+/**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreakerOut = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown: number;
+};
+
+/**
+ * A JSON merge patch (RFC 7386) of CircuitBreaker: fields present replace, `null` resets a field to its default, fields left out stay.
+ */
+export type CircuitBreakerPatch = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number | null;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number | null;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number | null;
+};
+
+/**
+ * The state of an integration's circuit breaker.
+ */
+export type CircuitState = 'closed' | 'open' | 'halfOpen';
+
+/**
  * A page of dead letters.
  */
 export type DeadLetterList = {
@@ -687,9 +750,29 @@ export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
  */
 export type IntegrationHealth = {
     /**
+     * The circuit breaker: `closed` (attempts flow), `open` (none until the pause ends), or
+     * `halfOpen` (one probe in flight).
+     */
+    circuit: CircuitState;
+    /**
      * Failed attempts since the last success.
      */
     consecutiveFailures: number;
+    /**
+     * The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
+     * answers 429 without Retry-After, and 1 while the circuit is not closed.
+     */
+    effectiveMaxConcurrency: number;
+    /**
+     * The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
+     * receiver answers 429 without Retry-After; null without a rate limit.
+     */
+    effectiveRatePerSecond: number | null;
+    /**
+     * Since when every attempt has failed (null while the last one succeeded); the
+     * integration is disabled once this is older than `settings.autoDisableAfter`.
+     */
+    failingSince: string | null;
     /**
      * Attempts in flight now across every worker (at most `settings.maxConcurrency`).
      */
@@ -872,14 +955,27 @@ export type IntegrationPause = {
  */
 export type IntegrationSettings = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: CircuitBreaker;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -899,6 +995,7 @@ export type IntegrationSettings = {
      * What the request body holds.
      */
     payloadFormat?: PayloadFormat;
+    rateLimit?: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -922,14 +1019,27 @@ export type IntegrationSettings = {
  */
 export type IntegrationSettingsOut = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter: number;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker: CircuitBreakerOut;
+    /**
      * `Content-Type` of the request body.
      */
     contentType: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -949,6 +1059,7 @@ export type IntegrationSettingsOut = {
      * What the request body holds.
      */
     payloadFormat: PayloadFormat;
+    rateLimit: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -972,14 +1083,27 @@ export type IntegrationSettingsOut = {
  */
 export type IntegrationSettingsPatch = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number | null;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: null | CircuitBreakerPatch;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string | null;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean | null;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -999,6 +1123,7 @@ export type IntegrationSettingsPatch = {
      * What the request body holds.
      */
     payloadFormat?: null | PayloadFormat;
+    rateLimit?: null | RateLimit;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -1174,6 +1299,25 @@ export type QueueOut = {
      */
     scheduled: number;
 };
+
+/**
+ * A rate limit: at most `requests` attempts started per `per`.
+ */
+export type RateLimit = {
+    /**
+     * The period.
+     */
+    per: RatePeriod;
+    /**
+     * Attempts started per period. 1 to 100000.
+     */
+    requests: number;
+};
+
+/**
+ * The period of a rate limit.
+ */
+export type RatePeriod = 'second' | 'minute';
 
 /**
  * Remove the field at `path` from the body.

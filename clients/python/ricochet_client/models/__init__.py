@@ -15,6 +15,10 @@ from .binding_out import BindingOut
 from .bindings_in import BindingsIn
 from .bucket_out import BucketOut
 from .bulk_replayed_out import BulkReplayedOut
+from .circuit_breaker import CircuitBreaker
+from .circuit_breaker_out import CircuitBreakerOut
+from .circuit_breaker_patch import CircuitBreakerPatch
+from .circuit_state import CircuitState
 from .dead_letter_list import DeadLetterList
 from .dead_letter_out import DeadLetterOut
 from .dead_letter_query import DeadLetterQuery
@@ -60,6 +64,8 @@ from .preview_out_headers import PreviewOutHeaders
 from .problem import Problem
 from .published_out import PublishedOut
 from .queue_out import QueueOut
+from .rate_limit import RateLimit
+from .rate_period import RatePeriod
 from .remove_transformation import RemoveTransformation
 from .remove_transformation_type import RemoveTransformationType
 from .replayed_out import ReplayedOut
@@ -103,6 +109,10 @@ __all__ = (
     "BindingsIn",
     "BucketOut",
     "BulkReplayedOut",
+    "CircuitBreaker",
+    "CircuitBreakerOut",
+    "CircuitBreakerPatch",
+    "CircuitState",
     "DeadLetterList",
     "DeadLetterOut",
     "DeadLetterQuery",
@@ -148,6 +158,8 @@ __all__ = (
     "Problem",
     "PublishedOut",
     "QueueOut",
+    "RateLimit",
+    "RatePeriod",
     "RemoveTransformation",
     "RemoveTransformationType",
     "ReplayedOut",
