@@ -10,10 +10,10 @@ use ricochet_store::events::Published;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{AppState, Limits};
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Body, parse_json, require_json};
+use crate::{AppState, Limits};
 
 /// A delivery made for a published event.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

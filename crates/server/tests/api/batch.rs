@@ -78,7 +78,8 @@ async fn a_mixed_batch_answers_each_event_in_order_and_stores_and_delivers_only_
     assert_eq!(results[0]["eventId"], "o-1");
     assert_eq!(results[0]["deliveries"][0]["integrationId"], hook.as_str());
     assert_eq!(
-        results[3], json!({ "outcome": "duplicate", "eventId": "o-1", "deliveries": results[0]["deliveries"] }),
+        results[3],
+        json!({ "outcome": "duplicate", "eventId": "o-1", "deliveries": results[0]["deliveries"] }),
         "the same id later in the batch is a duplicate of the first, with its deliveries"
     );
     assert_eq!(results[1]["problem"]["status"], 422);
@@ -213,7 +214,11 @@ async fn ids_are_idempotent_across_single_and_batch_publishing() {
         batch["results"][0]["deliveries"], single["deliveries"],
         "a batch repeat answers the single publish's deliveries"
     );
-    assert_eq!(again_status, StatusCode::OK, "a single repeat of a batched id");
+    assert_eq!(
+        again_status,
+        StatusCode::OK,
+        "a single repeat of a batched id"
+    );
     assert_eq!(again["deliveries"], batch["results"][1]["deliveries"]);
     receiver.wait_for(2, WAIT).await;
     receiver
