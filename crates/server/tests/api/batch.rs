@@ -186,6 +186,24 @@ async fn a_batch_body_over_the_limit_is_refused_with_413_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_batch_over_the_default_body_limit_but_within_the_batch_limit_is_stored() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    // About 4 MiB: over the 1 MiB other routes take, within the batch limit (8 MiB).
+    let data = "x".repeat(200 * 1024);
+    let events: Vec<Value> = (0..20)
+        .map(|i| json!({ "type": "order.created", "id": format!("o-{i}"), "data": { "d": data } }))
+        .collect();
+
+    let (status, body) = s.publish_batch(&events).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["created"], 20);
+    assert_eq!(app.count("events", &tenant.id).await, 20);
+}
+
+#[tokio::test]
 async fn ids_are_idempotent_across_single_and_batch_publishing() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme").await;
