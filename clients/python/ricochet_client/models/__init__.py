@@ -10,6 +10,7 @@ from .attempt_outcome import AttemptOutcome
 from .attempt_request import AttemptRequest
 from .attempt_request_headers import AttemptRequestHeaders
 from .attempt_response import AttemptResponse
+from .batch_published_out import BatchPublishedOut
 from .binding_list import BindingList
 from .binding_out import BindingOut
 from .bindings_in import BindingsIn
@@ -19,6 +20,8 @@ from .circuit_breaker import CircuitBreaker
 from .circuit_breaker_out import CircuitBreakerOut
 from .circuit_breaker_patch import CircuitBreakerPatch
 from .circuit_state import CircuitState
+from .created_batch_event_result import CreatedBatchEventResult
+from .created_batch_event_result_outcome import CreatedBatchEventResultOutcome
 from .dead_letter_list import DeadLetterList
 from .dead_letter_out import DeadLetterOut
 from .dead_letter_query import DeadLetterQuery
@@ -27,6 +30,8 @@ from .delivery_out import DeliveryOut
 from .delivery_ref_out import DeliveryRefOut
 from .delivery_status import DeliveryStatus
 from .delivery_summary import DeliverySummary
+from .duplicate_batch_event_result import DuplicateBatchEventResult
+from .duplicate_batch_event_result_outcome import DuplicateBatchEventResultOutcome
 from .error_kind import ErrorKind
 from .event_in import EventIn
 from .event_in_data import EventInData
@@ -34,6 +39,9 @@ from .event_list import EventList
 from .event_out import EventOut
 from .event_out_data import EventOutData
 from .event_summary import EventSummary
+from .events_batch_in import EventsBatchIn
+from .failed_batch_event_result import FailedBatchEventResult
+from .failed_batch_event_result_outcome import FailedBatchEventResultOutcome
 from .field_error import FieldError
 from .field_mapping_transformation import FieldMappingTransformation
 from .field_mapping_transformation_type import FieldMappingTransformationType
@@ -104,6 +112,7 @@ __all__ = (
     "AttemptRequest",
     "AttemptRequestHeaders",
     "AttemptResponse",
+    "BatchPublishedOut",
     "BindingList",
     "BindingOut",
     "BindingsIn",
@@ -113,6 +122,8 @@ __all__ = (
     "CircuitBreakerOut",
     "CircuitBreakerPatch",
     "CircuitState",
+    "CreatedBatchEventResult",
+    "CreatedBatchEventResultOutcome",
     "DeadLetterList",
     "DeadLetterOut",
     "DeadLetterQuery",
@@ -121,13 +132,18 @@ __all__ = (
     "DeliveryRefOut",
     "DeliveryStatus",
     "DeliverySummary",
+    "DuplicateBatchEventResult",
+    "DuplicateBatchEventResultOutcome",
     "ErrorKind",
     "EventIn",
     "EventInData",
     "EventList",
     "EventOut",
     "EventOutData",
+    "EventsBatchIn",
     "EventSummary",
+    "FailedBatchEventResult",
+    "FailedBatchEventResultOutcome",
     "FieldError",
     "FieldMappingTransformation",
     "FieldMappingTransformationType",
