@@ -9,6 +9,7 @@ use ricochet_store::StoreError;
 use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
 use ricochet_store::handoff::Handoff;
 use serde_json::Value;
+use opentelemetry_sdk::trace::SdkTracer;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct Publication {
 
 struct Job {
     publication: Publication,
+    /// The publish span's context, stored with the event (traces exported only).
+    traceparent: Option<String>,
     reply: oneshot::Sender<Result<Published, StoreError>>,
 }
 
@@ -43,6 +46,8 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Publisher {
     jobs: mpsc::Sender<Job>,
+    /// Makes a span per publish when traces are exported.
+    tracer: Option<SdkTracer>,
 }
 
 impl Publisher {
@@ -61,15 +66,39 @@ impl Publisher {
                 handoff.cloned(),
             ));
         }
-        Publisher { jobs }
+        Publisher { jobs, tracer: None }
+    }
+
+    /// Makes a span per publish with `tracer` (traces exported), whose context the event keeps.
+    #[must_use]
+    pub fn traced(self, tracer: Option<SdkTracer>) -> Publisher {
+        Publisher { tracer, ..self }
     }
 
     /// Publishes and waits for the commit.
     pub async fn publish(&self, publication: Publication) -> Result<Published, StoreError> {
+        let Some(tracer) = &self.tracer else {
+            return self.publish_with(publication, None).await;
+        };
+        let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+        let result = self.publish_with(publication, traceparent).await;
+        crate::trace::end_publish(span, &result);
+        result
+    }
+
+    async fn publish_with(
+        &self,
+        publication: Publication,
+        traceparent: Option<String>,
+    ) -> Result<Published, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         self.jobs
-            .send(Job { publication, reply })
+            .send(Job {
+                publication,
+                traceparent,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -141,6 +170,7 @@ async fn publish_together(
                     kind: &p.kind,
                     occurred_at: p.occurred_at,
                     data: &p.data,
+                    traceparent: job.traceparent.as_deref(),
                 },
                 patterns: &p.patterns,
             }

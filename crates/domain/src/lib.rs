@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod signature;
 pub mod target;
 pub mod template;
+pub mod trace_context;
 pub mod tenant;
 pub mod validation;
 
