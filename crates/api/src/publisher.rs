@@ -4,12 +4,12 @@
 //! tokens, say), each of its events is published alone, so one bad request fails only itself.
 
 use chrono::{DateTime, Utc};
+use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
 use ricochet_store::StoreError;
 use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
 use ricochet_store::handoff::Handoff;
 use serde_json::Value;
-use opentelemetry_sdk::trace::SdkTracer;
 use sqlx::PgPool;
 use std::sync::Arc;
 

@@ -6,9 +6,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{
-    Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _,
-};
+use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, Span};
 use ricochet_domain::trace_context;
@@ -58,7 +56,10 @@ pub async fn request(State(tracer): State<SdkTracer>, req: Request, next: Next) 
 
 /// Starts the span of a publish, a child of the current request's span, and returns it with
 /// the `traceparent` to store with the event.
-pub(crate) fn start_publish(tracer: &SdkTracer, publication: &Publication) -> (Span, Option<String>) {
+pub(crate) fn start_publish(
+    tracer: &SdkTracer,
+    publication: &Publication,
+) -> (Span, Option<String>) {
     let span = tracer
         .span_builder("publish")
         .with_kind(SpanKind::Producer)

@@ -10,11 +10,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
 use ricochet_domain::payload::EventView;
-use ricochet_domain::request::{RequestContext, Rendered, prepare};
+use ricochet_domain::request::{Rendered, RequestContext, prepare};
 
-use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_domain::signature::SigningKey;
 use ricochet_domain::target::TargetPolicy;
+use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;

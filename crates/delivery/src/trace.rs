@@ -26,7 +26,10 @@ pub(crate) fn start_attempt(tracer: &SdkTracer, claimed: &Claimed) -> (Span, Opt
         .with_kind(SpanKind::Client)
         .with_attributes([
             KeyValue::new("ricochet.tenant.id", claimed.tenant_id.to_string()),
-            KeyValue::new("ricochet.integration.id", claimed.integration_id.to_string()),
+            KeyValue::new(
+                "ricochet.integration.id",
+                claimed.integration_id.to_string(),
+            ),
             KeyValue::new("ricochet.delivery.id", claimed.id.to_string()),
             KeyValue::new("ricochet.event.id", claimed.event_id.clone()),
             KeyValue::new("ricochet.attempt", i64::from(claimed.attempt_count) + 1),
@@ -47,13 +50,10 @@ pub(crate) fn end_attempt(
     outcome: &Outcome,
     decision: &Decision,
 ) {
-    match outcome {
-        Outcome::Status(code) => span.set_attribute(KeyValue::new(
-            "http.response.status_code",
-            i64::from(*code),
-        )),
-        Outcome::Error(kind) => span.set_attribute(KeyValue::new("error.type", kind.as_str())),
-    }
+    span.set_attribute(match outcome {
+        Outcome::Status(code) => KeyValue::new("http.response.status_code", i64::from(*code)),
+        Outcome::Error(kind) => KeyValue::new("error.type", kind.as_str()),
+    });
     span.set_attribute(KeyValue::new(
         "ricochet.attempt.duration_ms",
         i64::from(record.duration_ms),

@@ -15,8 +15,8 @@ pub mod schedule;
 pub mod signature;
 pub mod target;
 pub mod template;
-pub mod trace_context;
 pub mod tenant;
+pub mod trace_context;
 pub mod validation;
 
 pub use ids::{ApiClientId, IntegrationId, TenantId};

@@ -44,10 +44,13 @@ fn traces_url(endpoint: &url::Url) -> String {
 fn traces_wanted(endpoint: Option<&url::Url>) -> Option<Option<String>> {
     match endpoint {
         Some(url) => Some(Some(traces_url(url))),
-        None => ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"]
-            .iter()
-            .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
-            .then_some(None),
+        None => [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+        .then_some(None),
     }
 }
 

@@ -199,7 +199,10 @@ async fn a_publish_and_its_attempt_arrive_as_spans_of_the_publishers_trace_and_t
 
     let request = named(&spans, "POST /api/v2/events");
     assert_eq!(request.len(), 1, "{spans:#?}");
-    assert_eq!(request[0].parent, PUBLISHER_SPAN, "the publisher's span is the request's parent");
+    assert_eq!(
+        request[0].parent, PUBLISHER_SPAN,
+        "the publisher's span is the request's parent"
+    );
     assert_eq!(request[0].attributes["http.route"], "/api/v2/events");
     assert_eq!(request[0].attributes["http.response.status_code"], 202);
     assert_eq!(request[0].service, "ricochet");
@@ -208,15 +211,27 @@ async fn a_publish_and_its_attempt_arrive_as_spans_of_the_publishers_trace_and_t
     assert_eq!(publish.len(), 1, "{spans:#?}");
     assert_eq!(publish[0].parent, request[0].id);
     assert_eq!(publish[0].attributes["ricochet.event.id"], "o-1");
-    assert_eq!(publish[0].attributes["ricochet.event.type"], "order.created");
+    assert_eq!(
+        publish[0].attributes["ricochet.event.type"],
+        "order.created"
+    );
     assert_eq!(publish[0].attributes["ricochet.deliveries"], 1);
     assert!(publish[0].attributes["ricochet.tenant.id"].is_string());
 
     let attempt = named(&spans, "attempt");
     assert_eq!(attempt.len(), 1, "{spans:#?}");
-    assert_eq!(attempt[0].parent, publish[0].id, "the attempt continues the publish");
-    assert_eq!(attempt[0].attributes["ricochet.delivery.id"], delivery.as_str());
-    assert_eq!(attempt[0].attributes["ricochet.integration.id"], hook.as_str());
+    assert_eq!(
+        attempt[0].parent, publish[0].id,
+        "the attempt continues the publish"
+    );
+    assert_eq!(
+        attempt[0].attributes["ricochet.delivery.id"],
+        delivery.as_str()
+    );
+    assert_eq!(
+        attempt[0].attributes["ricochet.integration.id"],
+        hook.as_str()
+    );
     assert_eq!(
         attempt[0].attributes["ricochet.tenant.id"],
         publish[0].attributes["ricochet.tenant.id"]
