@@ -342,6 +342,29 @@ mod tests {
     }
 
     #[test]
+    fn the_otlp_endpoint_is_an_http_url_and_off_by_default() {
+        let cli = Cli::try_parse_from(["ricochet", "serve"]).expect("parses");
+        assert!(cli.global.otlp_endpoint.is_none());
+        let cli = Cli::try_parse_from([
+            "ricochet",
+            "--otlp-endpoint",
+            "http://localhost:4318",
+            "serve",
+        ])
+        .expect("parses");
+        assert_eq!(
+            cli.global.otlp_endpoint.map(String::from).as_deref(),
+            Some("http://localhost:4318/")
+        );
+        for bad in ["localhost:4318", "ftp://collector", "not a url"] {
+            assert!(
+                Cli::try_parse_from(["ricochet", "--otlp-endpoint", bad, "serve"]).is_err(),
+                "{bad} must be refused"
+            );
+        }
+    }
+
+    #[test]
     fn several_pg_settings_are_separated_by_semicolons_and_keep_their_commas() {
         let cli = Cli::try_parse_from([
             "ricochet",
