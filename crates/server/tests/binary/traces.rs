@@ -284,6 +284,46 @@ async fn a_retry_claimed_from_the_queue_later_still_joins_the_trace_the_event_st
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_made_by_another_worker_process_after_the_publish_joins_the_publishers_trace() {
+    let dir = DataDir::new();
+    let collector = Collector::start().await;
+    let receiver = Receiver::start().await;
+    let role_env = |service: &'static str| {
+        [
+            ("RICOCHET_OTLP_ENDPOINT", collector.base.clone()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+            ("OTEL_SERVICE_NAME", service.to_owned()),
+        ]
+    };
+    let api_env = role_env("ricochet-api");
+    let api_env: Vec<(&str, &str)> = api_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The API role alone: nothing is delivered until a worker process starts.
+    let api_only = Server::role(&dir, "api", &api_env);
+    let api = Api::provision(&api_only, &dir).await;
+    api.hook("later", &receiver.url, "order.created", json!({}))
+        .await;
+    let incoming = format!("00-{TRACE}-{PUBLISHER_SPAN}-01");
+    publish(&api, "o-4", &[("traceparent", &incoming)]).await;
+    collector.wait_for(TRACE, "publish", 1).await;
+    assert!(receiver.hits().is_empty());
+
+    let worker_env = role_env("ricochet-worker");
+    let worker_env: Vec<(&str, &str)> = worker_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let _worker = Server::role(&dir, "worker", &worker_env);
+    let hits = receiver.wait_for(1, DEADLINE).await;
+    let spans = collector.wait_for(TRACE, "attempt", 1).await;
+    let publish = named(&spans, "publish");
+    let attempt = named(&spans, "attempt");
+    assert_eq!(publish[0].service, "ricochet-api");
+    assert_eq!(attempt[0].service, "ricochet-worker");
+    assert_eq!(attempt[0].parent, publish[0].id);
+    assert_eq!(
+        ids(hits[0].header("traceparent")),
+        (TRACE, attempt[0].id.as_str())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_otlp_endpoint_no_traceparent_reaches_the_receiver() {
     let dir = DataDir::new();
     let receiver = Receiver::start().await;
