@@ -47,6 +47,8 @@ pub struct Claimed {
     /// The event's data.
     pub data: Json<Value>,
     /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
+    /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
+    #[sqlx(default)]
     pub traceparent: Option<String>,
 }
 
