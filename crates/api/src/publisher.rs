@@ -115,9 +115,21 @@ impl Publisher {
     ) -> Vec<Result<Published, StoreError>> {
         let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         let mut answers = Vec::with_capacity(publications.len());
+        // One publish span per event when traces are exported; never allocated otherwise.
+        let mut spans = Vec::new();
         for publication in publications {
+            let traceparent = self.tracer.as_ref().and_then(|tracer| {
+                let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+                spans.push(span);
+                traceparent
+            });
             let (reply, answer) = oneshot::channel();
-            let queued = self.jobs.send(Job { publication, reply }).await.is_ok();
+            let job = Job {
+                publication,
+                traceparent,
+                reply,
+            };
+            let queued = self.jobs.send(job).await.is_ok();
             answers.push(queued.then_some(answer));
         }
         let mut results = Vec::with_capacity(answers.len());
@@ -126,6 +138,9 @@ impl Publisher {
                 Some(answer) => answer.await.unwrap_or_else(|_| Err(stopped())),
                 None => Err(stopped()),
             });
+        }
+        for (span, result) in spans.into_iter().zip(&results) {
+            crate::trace::end_publish(span, result);
         }
         results
     }

@@ -284,6 +284,56 @@ async fn a_retry_claimed_from_the_queue_later_still_joins_the_trace_the_event_st
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_event_of_a_batch_gets_its_publish_span_and_its_attempts_continue_it() {
+    let dir = DataDir::new();
+    let collector = Collector::start().await;
+    let receiver = Receiver::start().await;
+    let server = traced(&dir, &collector);
+    let api = Api::provision(&server, &dir).await;
+    api.hook("batched", &receiver.url, "order.created", json!({}))
+        .await;
+    let incoming = format!("00-{TRACE}-{PUBLISHER_SPAN}-01");
+    let events = json!({"events": [
+        {"type": "order.created", "id": "b-1", "data": {}},
+        {"type": "order.created", "id": "b-2", "data": {}},
+    ]});
+    let (status, body) = api
+        .send(
+            Method::POST,
+            "/api/v2/events/batch",
+            Some(events),
+            &[("traceparent", &incoming)],
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+
+    let hits = receiver.wait_for(2, DEADLINE).await;
+    let spans = collector.wait_for(TRACE, "attempt", 2).await;
+    let request = named(&spans, "POST /api/v2/events/batch");
+    assert_eq!(request.len(), 1, "{spans:#?}");
+    assert_eq!(request[0].parent, PUBLISHER_SPAN);
+    let publishes = named(&spans, "publish");
+    assert_eq!(publishes.len(), 2, "{spans:#?}");
+    for event in ["b-1", "b-2"] {
+        let publish = publishes
+            .iter()
+            .find(|s| s.attributes["ricochet.event.id"] == event)
+            .unwrap_or_else(|| panic!("no publish span of {event}: {spans:#?}"));
+        assert_eq!(publish.parent, request[0].id);
+        let attempt = named(&spans, "attempt")
+            .into_iter()
+            .find(|s| s.attributes["ricochet.event.id"] == event)
+            .unwrap_or_else(|| panic!("no attempt span of {event}: {spans:#?}"));
+        assert_eq!(attempt.parent, publish.id);
+        let hit = hits
+            .iter()
+            .find(|h| h.header("webhook-id") == event)
+            .expect("its delivery");
+        assert_eq!(ids(hit.header("traceparent")), (TRACE, attempt.id.as_str()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attempt_made_by_another_worker_process_after_the_publish_joins_the_publishers_trace() {
     let dir = DataDir::new();
     let collector = Collector::start().await;
