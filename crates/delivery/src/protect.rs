@@ -157,6 +157,7 @@ async fn publish(
             kind,
             occurred_at: Utc::now(),
             data,
+            traceparent: None,
         },
         patterns: &patterns,
     }];

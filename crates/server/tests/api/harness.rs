@@ -215,6 +215,7 @@ impl TestApp {
             keyring: keyring.clone(),
             publish_writers: 3,
             handoff,
+            tracer: None,
             metrics_on_api: true,
             targets,
         };
