@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::receiver_auth::ReceiverAuth;
 use ricochet_domain::{IntegrationId, Permission, TenantId};
 use ricochet_store::integrations::{self as store, Guarded};
 use serde::Serialize;
@@ -100,7 +101,7 @@ pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
         .map_err(|_| ApiError::PreconditionFailed)
 }
 
-/// 422 naming `settings.url` when its host is an address (in any spelling) or a name that
+/// 422 naming `settings.url` (or `settings.auth.tokenUrl`) when its host is an address (in any spelling) or a name that
 /// Ricochet may not connect to, or it is plain http while https is required. Names that
 /// resolve to such an address are stopped at send time.
 fn check_target(state: &AppState, settings: &IntegrationSettings) -> ApiResult<()> {
@@ -108,10 +109,20 @@ fn check_target(state: &AppState, settings: &IntegrationSettings) -> ApiResult<(
         .map(|t| t.render(|_| "placeholder".to_owned()))
         .ok()
         .and_then(|url| url::Url::parse(&url).ok());
-    match concrete.map(|url| state.targets.check_url(&url)) {
-        Some(Err(refused)) => Err(ApiError::invalid("settings.url", refused.to_string())),
-        _ => Ok(()),
+    if let Some(Err(refused)) = concrete.map(|url| state.targets.check_url(&url)) {
+        return Err(ApiError::invalid("settings.url", refused.to_string()));
     }
+    // The token endpoint is reached through the same guard as the receiver.
+    if let Some(ReceiverAuth::Oauth2ClientCredentials { token_url, .. }) = &settings.auth
+        && let Ok(url) = url::Url::parse(token_url)
+        && let Err(refused) = state.targets.check_url(&url)
+    {
+        return Err(ApiError::invalid(
+            "settings.auth.tokenUrl",
+            refused.to_string(),
+        ));
+    }
+    Ok(())
 }
 
 fn name_taken(err: ricochet_store::StoreError) -> ApiError {

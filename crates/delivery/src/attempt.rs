@@ -17,6 +17,8 @@ use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::receiver_auth::{AuthFailure, Token, TokenCache};
+
 /// How much of a response body is kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4 * 1024;
 
@@ -35,14 +37,15 @@ pub struct AttemptResult {
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
 /// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
-/// `max_body` bytes.
-pub async fn perform(
+/// `max_body` bytes, authenticated as `settings.auth` says (OAuth 2.0 tokens from `tokens`).
+pub(crate) async fn perform(
     client: &reqwest::Client,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
     signing: &[SigningKey],
     targets: &TargetPolicy,
     max_body: usize,
+    tokens: &TokenCache,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
     let clock = Instant::now();
@@ -121,17 +124,66 @@ pub async fn perform(
             _ => return refuse(record, format!("invalid_header:{name}")),
         }
     }
-    let mut request = client
-        .request(method, &prepared.url.wire)
-        .headers(headers)
-        .timeout(Duration::from_millis(
-            u64::try_from(settings.request_timeout).unwrap_or(10_000),
-        ));
-    if let Some(body) = prepared.body {
-        request = request.body(body.wire);
+    let timeout = Duration::from_millis(u64::try_from(settings.request_timeout).unwrap_or(10_000));
+    let credentials = match settings.auth.as_ref().map(|auth| {
+        auth.client_credentials(&|name| secrets.get(name).cloned())
+    }) {
+        Some(Ok(credentials)) => credentials,
+        Some(Err(name)) => return refuse(record, format!("missing_secret:{name}")),
+        None => None,
+    };
+    let body = prepared.body.map(|b| b.wire);
+    let build = |bearer: Option<&Token>| {
+        let mut headers = headers.clone();
+        if let Some(value) =
+            bearer.and_then(|t| HeaderValue::from_str(&format!("Bearer {}", t.value)).ok())
+        {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let request = client
+            .request(method.clone(), &prepared.url.wire)
+            .headers(headers)
+            .timeout(timeout);
+        match &body {
+            Some(body) => request.body(body.clone()),
+            None => request,
+        }
+    };
+    let mut bearer = None;
+    if let Some(credentials) = &credentials {
+        if let Value::Object(shown) = &mut record.request_headers {
+            shown.insert(
+                "authorization".into(),
+                Value::String("Bearer <token from settings.auth.tokenUrl>".into()),
+            );
+        }
+        match tokens
+            .token(client, targets, claimed.integration_id, credentials, timeout)
+            .await
+        {
+            Ok(token) => bearer = Some(token),
+            Err(failure) => return auth_failed(record, clock, failure),
+        }
+    }
+    let mut sent = build(bearer.as_ref()).send().await;
+    // A refused token is replaced once and the attempt sent again at once: the receiver
+    // revoked it or expired it early, which is no fault of the delivery.
+    if let (Ok(response), Some(credentials), Some(token)) = (&sent, &credentials, &bearer)
+        && response.status() == reqwest::StatusCode::UNAUTHORIZED
+    {
+        tokens
+            .refused(claimed.integration_id, credentials, token)
+            .await;
+        match tokens
+            .token(client, targets, claimed.integration_id, credentials, timeout)
+            .await
+        {
+            Ok(token) => sent = build(Some(&token)).send().await,
+            Err(failure) => return auth_failed(record, clock, failure),
+        }
     }
 
-    let (outcome, retry_after) = match request.send().await {
+    let (outcome, retry_after) = match sent {
         Ok(mut response) => {
             let status = response.status().as_u16();
             record.status_code = Some(i32::from(status));
@@ -165,6 +217,22 @@ pub async fn perform(
         outcome,
         retry_after,
         refused: None,
+    }
+}
+
+/// The attempt ends without reaching the receiver: no credentials could be had. A blocked
+/// token endpoint is permanent, like a blocked receiver; anything else is retried.
+fn auth_failed(mut record: AttemptRecord, clock: Instant, failure: AuthFailure) -> AttemptResult {
+    record.error_kind = Some(failure.kind.as_str().into());
+    record.error_message = Some(failure.message);
+    record.duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let refused =
+        (failure.kind == ErrorKind::BlockedTarget).then(|| ErrorKind::BlockedTarget.as_str().into());
+    AttemptResult {
+        record,
+        outcome: Outcome::Error(failure.kind),
+        retry_after: None,
+        refused,
     }
 }
 
@@ -260,7 +328,7 @@ fn error_kind(err: &reqwest::Error) -> ErrorKind {
 }
 
 /// The error and its causes, one line.
-fn describe(err: &reqwest::Error) -> String {
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod guard;
 pub mod observe;
 pub mod reachability;
+mod receiver_auth;
 mod recorder;
 pub mod retention;
 mod signing;

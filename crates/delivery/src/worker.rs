@@ -30,6 +30,7 @@ use crate::backend::DeliveryBackend;
 use crate::observe;
 use crate::reachability::Reachability;
 use crate::recorder::{self, Job};
+use crate::receiver_auth::TokenCache;
 use crate::signing::SigningCache;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
@@ -52,6 +53,8 @@ struct Shared {
     keyring: Arc<SharedKeyring>,
     targets: Arc<TargetPolicy>,
     signing: Arc<SigningCache>,
+    /// OAuth 2.0 access tokens for receivers, shared by every attempt of this worker.
+    tokens: Arc<TokenCache>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -105,6 +108,7 @@ pub async fn run(
         keyring,
         targets: config.targets.clone(),
         signing: Arc::new(SigningCache::default()),
+        tokens: Arc::new(TokenCache::default()),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -371,6 +375,7 @@ async fn attempt(
         &signing,
         &shared.targets,
         shared.max_body,
+        &shared.tokens,
     )
     .await;
     let policy = &claimed.settings.0.retry_policy;
