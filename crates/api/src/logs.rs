@@ -65,7 +65,8 @@ pub struct AttemptOut {
     pub outcome: String,
     /// The receiver's status code, if it answered.
     pub status_code: Option<i32>,
-    /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request` or `status`.
+    /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request`, `status`,
+    /// `blocked_target`, `auth` (the OAuth 2.0 token endpoint failed), ...
     #[schema(value_type = Option<ErrorKind>)]
     pub error_kind: Option<String>,
     /// Details of the failure.
@@ -177,6 +178,16 @@ pub enum ErrorKind {
     Request,
     /// The receiver answered with a status that is not 2xx.
     Status,
+    /// The target (or the OAuth 2.0 token endpoint) is not an address Ricochet may connect to.
+    BlockedTarget,
+    /// The receiver's credentials could not be had: the OAuth 2.0 token endpoint failed.
+    Auth,
+    /// Ricochet failed while making the attempt (a caught bug).
+    InternalError,
+    /// A secret the integration uses cannot be opened.
+    SecretUnreadable,
+    /// The integration's signing key cannot be opened.
+    SigningKeyUnreadable,
 }
 
 /// A class of status codes.

@@ -12,6 +12,7 @@ mod openapi;
 mod outage;
 mod outbound_guard;
 mod receiver;
+mod receiver_auth;
 mod recording;
 mod retention;
 mod retries;
