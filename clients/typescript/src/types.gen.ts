@@ -210,6 +210,21 @@ export type AttemptResponse = {
 };
 
 /**
+ * `Authorization: Basic` with a username and a password.
+ */
+export type BasicReceiverAuth = {
+    /**
+     * The password: a `{{secret:NAME}}` reference.
+     */
+    password: string;
+    type: 'basic';
+    /**
+     * The username (literal, or a `{{secret:NAME}}`).
+     */
+    username: string;
+};
+
+/**
  * A page of bindings.
  */
 export type BindingList = {
@@ -534,7 +549,7 @@ export type DeliverySummary = {
 /**
  * Why an attempt failed.
  */
-export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status';
+export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
 
 /**
  * An event as a client publishes it.
@@ -833,6 +848,7 @@ export type IntegrationPatch = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettings = {
+    auth?: ReceiverAuth | null;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -878,6 +894,7 @@ export type IntegrationSettings = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettingsOut = {
+    auth: ReceiverAuthOut | null;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -923,6 +940,7 @@ export type IntegrationSettingsOut = {
  * A JSON merge patch (RFC 7386) of IntegrationSettings: fields present replace, `null` resets a field to its default, fields left out stay.
  */
 export type IntegrationSettingsPatch = {
+    auth?: null | ReceiverAuth;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -982,6 +1000,64 @@ export type OAuthError = {
      * What is wrong, for a human.
      */
     error_description: string;
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuth = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience?: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope?: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuthOut = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
 };
 
 /**
@@ -1121,6 +1197,24 @@ export type QueueOut = {
      */
     scheduled: number;
 };
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuth = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'oauth2ClientCredentials';
+} & Oauth2ClientCredentialsReceiverAuth);
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuthOut = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'Oauth2ClientCredentialsReceiverAuthOut';
+} & Oauth2ClientCredentialsReceiverAuthOut);
 
 /**
  * Remove the field at `path` from the body.

@@ -103,7 +103,7 @@ pub struct IntegrationSettings {
     pub body_template: Option<String>,
     /// How Ricochet authenticates to the receiver: HTTP Basic or an OAuth 2.0 client-credentials
     /// token. Passwords and client secrets are `{{secret:NAME}}` references.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub auth: Option<ReceiverAuth>,
 }
 

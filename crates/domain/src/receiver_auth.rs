@@ -43,10 +43,10 @@ pub enum ReceiverAuth {
         #[schema(example = "{{secret:crm_client_secret}}")]
         client_secret: String,
         /// The `scope` asked for, space-separated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         scope: Option<String>,
         /// The `audience` asked for (Auth0 and others).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         audience: Option<String>,
     },
 }
