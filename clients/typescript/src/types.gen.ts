@@ -3644,7 +3644,7 @@ export type IssueTokenErrors = {
      */
     401: OAuthError;
     /**
-     * Too many token requests at once; see Retry-After
+     * Too many token requests at once, or faster than the client's or the address's rate limit (`temporarily_unavailable`); see Retry-After
      */
     429: OAuthError;
     /**

@@ -17,6 +17,7 @@ pub mod overview;
 pub mod pagination;
 pub mod preview;
 pub mod publisher;
+pub mod rate_limit;
 pub mod secrets;
 pub mod signing;
 pub mod spec;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub metrics_on_api: bool,
     /// Where integrations may point: literal addresses are checked when they are saved.
     pub targets: Arc<ricochet_domain::target::TargetPolicy>,
+    /// Rate limits of `POST /oauth/token` (built from `limits.token_rates`).
+    pub token_limiter: Arc<rate_limit::TokenLimiter>,
 }
 
 /// Size limits of requests.
@@ -69,12 +72,15 @@ pub struct AppState {
 pub struct Limits {
     /// Largest event body accepted by `POST /api/v2/events`.
     pub event_body_bytes: usize,
+    /// Rate limits of `POST /oauth/token`.
+    pub token_rates: rate_limit::TokenRates,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             event_body_bytes: DEFAULT_EVENT_BODY_LIMIT,
+            token_rates: rate_limit::TokenRates::default(),
         }
     }
 }

@@ -125,9 +125,11 @@ pub(crate) async fn perform(
         }
     }
     let timeout = Duration::from_millis(u64::try_from(settings.request_timeout).unwrap_or(10_000));
-    let credentials = match settings.auth.as_ref().map(|auth| {
-        auth.client_credentials(&|name| secrets.get(name).cloned())
-    }) {
+    let credentials = match settings
+        .auth
+        .as_ref()
+        .map(|auth| auth.client_credentials(&|name| secrets.get(name).cloned()))
+    {
         Some(Ok(credentials)) => credentials,
         Some(Err(name)) => return refuse(record, format!("missing_secret:{name}")),
         None => None,
@@ -158,7 +160,13 @@ pub(crate) async fn perform(
             );
         }
         match tokens
-            .token(client, targets, claimed.integration_id, credentials, timeout)
+            .token(
+                client,
+                targets,
+                claimed.integration_id,
+                credentials,
+                timeout,
+            )
             .await
         {
             Ok(token) => bearer = Some(token),
@@ -175,7 +183,13 @@ pub(crate) async fn perform(
             .refused(claimed.integration_id, credentials, token)
             .await;
         match tokens
-            .token(client, targets, claimed.integration_id, credentials, timeout)
+            .token(
+                client,
+                targets,
+                claimed.integration_id,
+                credentials,
+                timeout,
+            )
             .await
         {
             Ok(token) => sent = build(Some(&token)).send().await,
@@ -226,8 +240,8 @@ fn auth_failed(mut record: AttemptRecord, clock: Instant, failure: AuthFailure) 
     record.error_kind = Some(failure.kind.as_str().into());
     record.error_message = Some(failure.message);
     record.duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
-    let refused =
-        (failure.kind == ErrorKind::BlockedTarget).then(|| ErrorKind::BlockedTarget.as_str().into());
+    let refused = (failure.kind == ErrorKind::BlockedTarget)
+        .then(|| ErrorKind::BlockedTarget.as_str().into());
     AttemptResult {
         record,
         outcome: Outcome::Error(failure.kind),

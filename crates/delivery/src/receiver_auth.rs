@@ -237,9 +237,8 @@ async fn fetch(
             None => format!("token endpoint answered {}", status.as_u16()),
         }));
     }
-    let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|_| {
-        AuthFailure::auth("token endpoint answered without a JSON access_token")
-    })?;
+    let parsed: TokenResponse = serde_json::from_slice(&body)
+        .map_err(|_| AuthFailure::auth("token endpoint answered without a JSON access_token"))?;
     if parsed
         .token_type
         .as_deref()

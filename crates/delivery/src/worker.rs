@@ -29,8 +29,8 @@ use crate::attempt;
 use crate::backend::DeliveryBackend;
 use crate::observe;
 use crate::reachability::Reachability;
-use crate::recorder::{self, Job};
 use crate::receiver_auth::TokenCache;
+use crate::recorder::{self, Job};
 use crate::signing::SigningCache;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead

@@ -121,7 +121,10 @@ fn check_field(errors: &mut ValidationErrors, field: &str, source: &str, secret_
         return errors.add(field, "must not be empty");
     }
     if field.ends_with(".username") && source.contains(':') {
-        return errors.add(field, "must not contain `:` (HTTP Basic separates it from the password with one)");
+        return errors.add(
+            field,
+            "must not contain `:` (HTTP Basic separates it from the password with one)",
+        );
     }
     if template
         .variables()
@@ -137,7 +140,10 @@ fn check_field(errors: &mut ValidationErrors, field: &str, source: &str, secret_
 fn check_token_url(errors: &mut ValidationErrors, token_url: &str) {
     const FIELD: &str = "settings.auth.tokenUrl";
     if token_url.len() > MAX_TOKEN_URL_LEN {
-        return errors.add(FIELD, format!("must be at most {MAX_TOKEN_URL_LEN} characters"));
+        return errors.add(
+            FIELD,
+            format!("must be at most {MAX_TOKEN_URL_LEN} characters"),
+        );
     }
     if token_url.contains("{{") || token_url.contains("<<") {
         return errors.add(FIELD, "must not hold placeholders");
@@ -151,7 +157,9 @@ fn check_token_url(errors: &mut ValidationErrors, token_url: &str) {
             FIELD,
             "must not carry credentials (user:password@): use clientId and clientSecret",
         ),
-        Ok(url) if url.host_str().is_none_or(str::is_empty) => errors.add(FIELD, "must name a host"),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => {
+            errors.add(FIELD, "must name a host");
+        }
         Ok(_) => {}
         Err(e) => errors.add(FIELD, format!("is not a valid absolute URL: {e}")),
     }

@@ -11,8 +11,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::integration::{HttpMethod, IntegrationSettings};
-use crate::receiver_auth::ReceiverAuth;
 use crate::payload::{self, EventView};
+use crate::receiver_auth::ReceiverAuth;
 use crate::signature::{SigningKey, signature_header};
 use crate::template::{Segment, Template, Variable};
 
@@ -328,7 +328,10 @@ mod tests {
             .find(|(n, _)| n == "authorization")
             .expect("header")
             .1;
-        assert_eq!(auth.wire, format!("Basic {}", STANDARD.encode("rico:p@ss:w")));
+        assert_eq!(
+            auth.wire,
+            format!("Basic {}", STANDARD.encode("rico:p@ss:w"))
+        );
         assert_eq!(auth.shown, "Basic <rico:{{secret:pw}}>");
     }
 

@@ -22,5 +22,6 @@ mod signatures;
 mod standard_webhooks;
 mod stats;
 mod tenants;
+mod token_rate_limit;
 mod tokens;
 mod ui;

@@ -28,6 +28,9 @@ struct Issue {
     delay: Duration,
 }
 
+/// The `scope` and `audience` of one token request.
+type ScopeAndAudience = (Option<String>, Option<String>);
+
 /// An OAuth 2.0 token endpoint: checks the client-credentials grant and the client's Basic
 /// credentials, and issues `tok-1`, `tok-2`, ... in turn.
 #[derive(Clone)]
@@ -35,7 +38,7 @@ struct TokenServer {
     url: String,
     issued: Arc<AtomicUsize>,
     /// Each request's `scope` and `audience`.
-    forms: Arc<Mutex<Vec<(Option<String>, Option<String>)>>>,
+    forms: Arc<Mutex<Vec<ScopeAndAudience>>>,
 }
 
 impl TokenServer {
@@ -72,15 +75,11 @@ impl TokenServer {
 async fn token(
     issue: Issue,
     count: &AtomicUsize,
-    seen: &Mutex<Vec<(Option<String>, Option<String>)>>,
+    seen: &Mutex<Vec<ScopeAndAudience>>,
     headers: &HeaderMap,
     form: &[(String, String)],
 ) -> Response {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     seen.lock()
         .expect("forms lock")
         .push((field("scope"), field("audience")));
@@ -101,8 +100,7 @@ async fn token(
         )
             .into_response();
     }
-    let status =
-        axum::http::StatusCode::from_u16(issue.status).expect("a status the test chose");
+    let status = axum::http::StatusCode::from_u16(issue.status).expect("a status the test chose");
     if !status.is_success() {
         return (status, axum::Json(json!({ "error": "server_error" }))).into_response();
     }
@@ -121,7 +119,11 @@ async fn secret(s: &Session<'_>, name: &str, value: &str) {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), StatusCode::CREATED, "creating secret {name}");
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "creating secret {name}"
+    );
 }
 
 /// An integration posting to `receiver` with OAuth 2.0 tokens from `tokens`, bound to `a.b`.
@@ -167,7 +169,8 @@ async fn basic_auth_arrives_and_the_password_is_shown_only_as_its_template() {
     let s = Session::new(&app, &app.tenant("acme").await).await;
     secret(&s, "crm_password", "p@ss w0rd").await;
     let receiver = Receiver::start().await;
-    let auth = json!({ "type": "basic", "username": "ricochet", "password": "{{secret:crm_password}}" });
+    let auth =
+        json!({ "type": "basic", "username": "ricochet", "password": "{{secret:crm_password}}" });
     let id = s
         .integration("basic", &receiver.url, json!({ "auth": auth }))
         .await;
@@ -188,7 +191,10 @@ async fn basic_auth_arrives_and_the_password_is_shown_only_as_its_template() {
         .await;
     let logged = done["attempts"][0]["request"]["headers"].to_string();
     assert!(logged.contains("{{secret:crm_password}}"), "{logged}");
-    assert!(!logged.contains("p@ss") && !logged.contains(&expected), "{logged}");
+    assert!(
+        !logged.contains("p@ss") && !logged.contains(&expected),
+        "{logged}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +248,11 @@ async fn an_expired_token_is_fetched_again_exactly_once() {
     publish_many(&s, 20).await;
     let hits = receiver.wait_for(25, WAIT).await;
 
-    assert_eq!(tokens.issued(), 2, "one refresh for 20 deliveries after expiry");
+    assert_eq!(
+        tokens.issued(),
+        2,
+        "one refresh for 20 deliveries after expiry"
+    );
     assert!(hits[5..].iter().all(|h| bearer_of(h) == "Bearer tok-2"));
 }
 
@@ -275,14 +285,20 @@ async fn a_401_refreshes_the_token_once_and_the_same_attempt_succeeds() {
         .wait_delivery(delivery, WAIT, |d| d["status"] == "succeeded")
         .await;
 
-    assert_eq!(done["attemptCount"], 1, "the retry with a new token is the same attempt");
+    assert_eq!(
+        done["attemptCount"], 1,
+        "the retry with a new token is the same attempt"
+    );
     assert_eq!(done["attempts"][0]["statusCode"], 200);
     assert_eq!(tokens.issued(), 2);
     let hits = receiver.hits();
     assert_eq!(hits.len(), 2);
     assert_eq!(bearer_of(&hits[1]), "Bearer tok-2");
     let logged = done["attempts"][0]["request"]["headers"].to_string();
-    assert!(!logged.contains("tok-"), "tokens are never logged: {logged}");
+    assert!(
+        !logged.contains("tok-"),
+        "tokens are never logged: {logged}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,11 +323,17 @@ async fn a_failing_token_endpoint_is_recorded_as_error_kind_auth_and_retried() {
         .wait_delivery(delivery, WAIT, |d| d["status"] == "dead_lettered")
         .await;
 
-    assert_eq!(dead["attemptCount"], 2, "retried as the policy says: {dead}");
+    assert_eq!(
+        dead["attemptCount"], 2,
+        "retried as the policy says: {dead}"
+    );
     for attempt in dead["attempts"].as_array().expect("attempts") {
         assert_eq!(attempt["errorKind"], "auth", "{attempt}");
         let message = attempt["errorMessage"].as_str().unwrap_or_default();
-        assert!(message.contains("503") && message.contains("server_error"), "{message}");
+        assert!(
+            message.contains("503") && message.contains("server_error"),
+            "{message}"
+        );
         assert!(!message.contains("s3cret"), "{message}");
     }
     assert!(receiver.hits().is_empty(), "nothing sent without a token");
