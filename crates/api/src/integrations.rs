@@ -18,6 +18,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query, from_value, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 use crate::secrets::check_secret_references;
 
 /// An integration, every default filled in.
@@ -154,11 +155,10 @@ fn guarded(outcome: Guarded<store::Integration>) -> ApiResult<store::Integration
         (status = 422, description = "Invalid fields, each listed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<IntegrationIn>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     input.validate()?;
     check_target(&state, &input.settings)?;
     check_secret_references(&state.pool, auth.tenant, &input.settings).await?;
@@ -182,11 +182,10 @@ pub async fn create_integration(
     params(ListQuery),
     responses((status = 200, body = IntegrationList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_integrations(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationView>,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<IntegrationList>> {
-    auth.require(Permission::IntegrationView)?;
     let (limit, after) = query.resolve()?;
     let page = store::list_integrations(&state.pool, auth.tenant, after, limit).await?;
     Ok(Json(IntegrationList {
@@ -228,13 +227,12 @@ pub async fn get_integration(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<IntegrationIn>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     let id = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
     input.validate()?;
@@ -287,13 +285,12 @@ async fn apply_update(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<Value>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     let id: IntegrationId = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
     if !patch.is_object() {

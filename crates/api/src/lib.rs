@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod overview;
 pub mod pagination;
+pub mod permit;
 pub mod preview;
 pub mod publisher;
 pub mod rate_limit;

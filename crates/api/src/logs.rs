@@ -16,6 +16,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Path, Query, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// The request an attempt sent (secrets shown as their templates).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -268,12 +269,11 @@ impl LogQuery {
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_logs(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> ApiResult<Json<AttemptList>> {
-    auth.require(Permission::LogView)?;
     let integration: IntegrationId = parse_id("integrationId", &id)?;
     let filter = query.filter()?;
     let (limit, before) = ListQuery {

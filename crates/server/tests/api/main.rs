@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod outage;
 mod outbound_guard;
+mod permission_first;
 mod receiver;
 mod receiver_auth;
 mod recording;
