@@ -349,6 +349,12 @@ fn api_settings(
         32,
         "JWT secret",
     )?;
+    let secrets = ricochet_api::auth::jwt_secrets(&jwt_secret);
+    if secrets.is_empty() || secrets.iter().any(|s| s.len() < 32) {
+        anyhow::bail!(
+            "every JWT secret (comma-separated, the first signing) must be at least 32 characters"
+        );
+    }
     Ok(ApiSettings {
         listen: opts.listen,
         admin_key,

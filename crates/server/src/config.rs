@@ -238,7 +238,7 @@ pub struct ApiOpts {
     /// The platform admin key; generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<SecretString>,
-    /// Secret that signs access tokens (HS256, at least 32 bytes); generated into the data directory when absent.
+    /// Secrets that sign access tokens (HS256, each at least 32 bytes), comma-separated: the first signs, every one verifies (rotation: deploy NEW,OLD, then NEW once old tokens expired); generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of an access token, in seconds.

@@ -7,6 +7,7 @@ mod delivery;
 mod harness;
 mod injection;
 mod integrations;
+mod jwt_rotation;
 mod metrics;
 mod openapi;
 mod outage;
