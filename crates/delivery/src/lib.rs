@@ -51,6 +51,8 @@ pub struct WorkerConfig {
     pub writers: usize,
     /// Where attempts may connect (public addresses only by default).
     pub targets: Arc<TargetPolicy>,
+    /// How receivers' names are resolved (the system resolver; tests may answer themselves).
+    pub lookup: guard::HostLookup,
 }
 
 impl WorkerConfig {
@@ -73,6 +75,7 @@ impl WorkerConfig {
             max_body_bytes: 1024 * 1024,
             writers: 1,
             targets: Arc::new(TargetPolicy::public_only()),
+            lookup: guard::HostLookup::system(),
         }
     }
 

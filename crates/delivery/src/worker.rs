@@ -84,7 +84,7 @@ pub async fn run(
         Some(h) => h,
         None => config.handoff(),
     };
-    let http = crate::guard::client(config.targets.clone())
+    let http = crate::guard::client(config.targets.clone(), config.lookup.clone())
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));

@@ -179,6 +179,19 @@ impl TestApp {
         app
     }
 
+    /// The application with a worker of `config` (its targets and name lookup, say).
+    pub(crate) async fn spawn_with_worker(config: WorkerConfig) -> TestApp {
+        let handoff = config.handoff();
+        let app = Self::api(
+            Duration::from_secs(3600),
+            Some(handoff.clone()),
+            loopback_allowed(),
+        )
+        .await;
+        app.start_worker_with(config, Some(handoff));
+        app
+    }
+
     /// An application run as by default: without `--allow-targets`, so only public addresses
     /// may be reached.
     pub(crate) async fn spawn_public_only() -> TestApp {
