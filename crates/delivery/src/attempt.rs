@@ -125,6 +125,14 @@ pub(crate) async fn perform(
         }
     }
     let timeout = Duration::from_millis(u64::try_from(settings.request_timeout).unwrap_or(10_000));
+    // The whole attempt (waiting for a token, a second request after a 401) fits in
+    // requestTimeout, so it always ends within the lease taken for it.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let left = || {
+        deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(Duration::from_millis(1))
+    };
     let credentials = match settings
         .auth
         .as_ref()
@@ -145,7 +153,7 @@ pub(crate) async fn perform(
         let request = client
             .request(method.clone(), &prepared.url.wire)
             .headers(headers)
-            .timeout(timeout);
+            .timeout(left());
         match &body {
             Some(body) => request.body(body.clone()),
             None => request,
@@ -159,15 +167,11 @@ pub(crate) async fn perform(
                 Value::String("Bearer <token from settings.auth.tokenUrl>".into()),
             );
         }
-        match tokens
-            .token(
-                client,
-                targets,
-                claimed.integration_id,
-                credentials,
-                timeout,
-            )
-            .await
+        match token_within(
+            deadline,
+            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+        )
+        .await
         {
             Ok(token) => bearer = Some(token),
             Err(failure) => return auth_failed(record, clock, failure),
@@ -182,15 +186,11 @@ pub(crate) async fn perform(
         tokens
             .refused(claimed.integration_id, credentials, token)
             .await;
-        match tokens
-            .token(
-                client,
-                targets,
-                claimed.integration_id,
-                credentials,
-                timeout,
-            )
-            .await
+        match token_within(
+            deadline,
+            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+        )
+        .await
         {
             Ok(token) => sent = build(Some(&token)).send().await,
             Err(failure) => return auth_failed(record, clock, failure),
@@ -232,6 +232,21 @@ pub(crate) async fn perform(
         retry_after,
         refused: None,
     }
+}
+
+/// The token, unless `deadline` passes first.
+async fn token_within(
+    deadline: tokio::time::Instant,
+    fetch: impl Future<Output = Result<Token, AuthFailure>>,
+) -> Result<Token, AuthFailure> {
+    tokio::time::timeout_at(deadline, fetch)
+        .await
+        .unwrap_or_else(|_| {
+            Err(AuthFailure {
+                kind: ErrorKind::Auth,
+                message: "no token from the token endpoint within requestTimeout".into(),
+            })
+        })
 }
 
 /// The attempt ends without reaching the receiver: no credentials could be had. A blocked
