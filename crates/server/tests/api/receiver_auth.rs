@@ -395,3 +395,46 @@ async fn invalid_receiver_auth_is_refused_at_save_naming_each_field() {
     assert!(response.status().is_client_error());
     assert_eq!(app.count("integrations", &tenant.id).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_url_resolving_to_a_blocked_address_is_blocked_target_and_nothing_is_sent() {
+    // The token endpoint's name resolves to the cloud metadata address at send time.
+    let mut config = crate::harness::test_worker_config();
+    config.lookup = ricochet_delivery::guard::HostLookup::with(|host| {
+        Box::pin(async move {
+            match host.as_str() {
+                "idp.test" => Ok(vec![std::net::IpAddr::from([169, 254, 169, 254])]),
+                _ => Ok(vec![std::net::IpAddr::from([127, 0, 0, 1])]),
+            }
+        })
+    });
+    let app = TestApp::spawn_with_worker(config).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    secret(&s, "client_secret", CLIENT_SECRET).await;
+    let auth = json!({ "type": "oauth2ClientCredentials", "tokenUrl": "http://idp.test:9/oauth/token",
+        "clientId": "ricochet-client", "clientSecret": "{{secret:client_secret}}" });
+    let id = s
+        .integration("oauth", &receiver.url, json!({ "auth": auth }))
+        .await;
+    s.bind(&id, &["a.b"]).await;
+
+    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("a delivery");
+    let dead = s
+        .wait_delivery(delivery, WAIT, |d| d["status"] == "dead_lettered")
+        .await;
+
+    assert_eq!(dead["reason"], "blocked_target");
+    assert_eq!(dead["attemptCount"], 1, "not retried: {dead}");
+    let message = dead["attempts"][0]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("token endpoint") && message.contains("169.254.169.254"),
+        "{message}"
+    );
+    assert!(receiver.hits().is_empty());
+}
