@@ -161,12 +161,6 @@ pub(crate) async fn perform(
     };
     let mut bearer = None;
     if let Some(credentials) = &credentials {
-        if let Value::Object(shown) = &mut record.request_headers {
-            shown.insert(
-                "authorization".into(),
-                Value::String("Bearer <token from settings.auth.tokenUrl>".into()),
-            );
-        }
         match token_within(
             deadline,
             tokens.token(client, targets, claimed.integration_id, credentials, left()),

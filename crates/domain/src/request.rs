@@ -16,6 +16,10 @@ use crate::receiver_auth::ReceiverAuth;
 use crate::signature::{SigningKey, signature_header};
 use crate::template::{Segment, Template, Variable};
 
+/// How the `Authorization` header of an OAuth 2.0 receiver is shown (the token is fetched at
+/// send time and never recorded).
+pub const OAUTH_TOKEN_SHOWN: &str = "Bearer <token from settings.auth.tokenUrl>";
+
 /// A rendered value: what is sent, and what may be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -124,6 +128,17 @@ pub fn prepare(
             Rendered {
                 wire: format!("Basic {credentials}"),
                 shown: format!("Basic <{}:{}>", user.shown, pass.shown),
+            },
+        ));
+    }
+    if let Some(ReceiverAuth::Oauth2ClientCredentials { .. }) = &settings.auth {
+        // The delivery worker puts the access token in its place; previews and logs show this.
+        let placeholder = OAUTH_TOKEN_SHOWN.to_owned();
+        headers.push((
+            "authorization".to_owned(),
+            Rendered {
+                wire: placeholder.clone(),
+                shown: placeholder,
             },
         ));
     }

@@ -299,6 +299,10 @@ async fn a_401_refreshes_the_token_once_and_the_same_attempt_succeeds() {
         !logged.contains("tok-"),
         "tokens are never logged: {logged}"
     );
+    assert!(
+        logged.contains("Bearer <token from settings.auth.tokenUrl>"),
+        "{logged}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
