@@ -225,6 +225,39 @@ export type BasicReceiverAuth = {
 };
 
 /**
+ * What became of one event of a batch.
+ */
+export type BatchEventResult = ({
+    outcome: 'created';
+} & CreatedBatchEventResult) | ({
+    outcome: 'duplicate';
+} & DuplicateBatchEventResult) | ({
+    outcome: 'failed';
+} & FailedBatchEventResult);
+
+/**
+ * What publishing a batch did.
+ */
+export type BatchPublishedOut = {
+    /**
+     * How many results are `created`.
+     */
+    created: number;
+    /**
+     * How many results are `duplicate`.
+     */
+    duplicates: number;
+    /**
+     * How many results are `failed`.
+     */
+    failed: number;
+    /**
+     * One result per event of the request, in its order.
+     */
+    results: Array<BatchEventResult>;
+};
+
+/**
  * A page of bindings.
  */
 export type BindingList = {
@@ -308,6 +341,22 @@ export type BulkReplayedOut = {
      * Dead letters replayed.
      */
     replayed: number;
+};
+
+/**
+ * Stored with one delivery per enabled integration bound to its type: what a 202 of
+ * `POST /api/v2/events` says.
+ */
+export type CreatedBatchEventResult = {
+    /**
+     * Its deliveries.
+     */
+    deliveries: Array<DeliveryRefOut>;
+    /**
+     * The event's id (the client's, or the one generated).
+     */
+    eventId: string;
+    outcome: 'created';
 };
 
 /**
@@ -547,6 +596,22 @@ export type DeliverySummary = {
 };
 
 /**
+ * This id was published before (or earlier in this batch); nothing new was made: what a
+ * 200 of `POST /api/v2/events` says.
+ */
+export type DuplicateBatchEventResult = {
+    /**
+     * The deliveries made when it was first published.
+     */
+    deliveries: Array<DeliveryRefOut>;
+    /**
+     * The event's id.
+     */
+    eventId: string;
+    outcome: 'duplicate';
+};
+
+/**
  * Why an attempt failed.
  */
 export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
@@ -645,6 +710,28 @@ export type EventSummary = {
      * Its type.
      */
     type: string;
+};
+
+/**
+ * Events to publish together.
+ */
+export type EventsBatchIn = {
+    /**
+     * 1 to 1,000 events, each as `POST /api/v2/events` takes it (with its own optional `id`).
+     */
+    events: Array<EventIn>;
+};
+
+/**
+ * Not stored: the problem `POST /api/v2/events` would have answered for this event alone
+ * (a 422 or 413 for an invalid event; a 5xx when it could not be stored).
+ */
+export type FailedBatchEventResult = {
+    outcome: 'failed';
+    /**
+     * Why.
+     */
+    problem: Problem;
 };
 
 /**
@@ -2229,6 +2316,55 @@ export type PublishEventResponses = {
 };
 
 export type PublishEventResponse = PublishEventResponses[keyof PublishEventResponses];
+
+export type PublishEventsBatchData = {
+    body: EventsBatchIn;
+    path?: never;
+    query?: never;
+    url: '/api/v2/events/batch';
+};
+
+export type PublishEventsBatchErrors = {
+    /**
+     * The body is not well-formed JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+    /**
+     * Body over the configured batch limit; nothing was written
+     */
+    413: Problem;
+    /**
+     * The body is not declared as JSON (`Content-Type`)
+     */
+    415: Problem;
+    /**
+     * No events or more than 1,000, or the body is not a batch; nothing was written
+     */
+    422: Problem;
+    /**
+     * The database is unavailable: nothing was accepted; retry after `Retry-After` seconds
+     */
+    503: Problem;
+};
+
+export type PublishEventsBatchError = PublishEventsBatchErrors[keyof PublishEventsBatchErrors];
+
+export type PublishEventsBatchResponses = {
+    /**
+     * Every event's result, in order
+     */
+    200: BatchPublishedOut;
+};
+
+export type PublishEventsBatchResponse = PublishEventsBatchResponses[keyof PublishEventsBatchResponses];
 
 export type GetEventData = {
     body?: never;

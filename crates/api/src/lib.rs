@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod batch;
 pub mod bindings;
 pub mod dead_letters;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod signing;
 pub mod spec;
 pub mod stats;
 pub mod tenants;
+pub mod trace;
 pub mod ui;
 
 use std::sync::Arc;
@@ -45,6 +47,8 @@ use error::ApiError;
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Default limit of a published event's body: 256 KiB.
 pub const DEFAULT_EVENT_BODY_LIMIT: usize = 256 * 1024;
+/// Default limit of a batch of events' body (`POST /api/v2/events/batch`): 8 MiB.
+pub const DEFAULT_BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What every handler can reach: cheap clones of shared handles.
 #[derive(Debug, Clone)]
@@ -66,15 +70,19 @@ pub struct AppState {
     pub targets: Arc<ricochet_domain::target::TargetPolicy>,
     /// Rate limits of `POST /oauth/token` (built from `limits.token_rates`).
     pub token_limiter: Arc<rate_limit::TokenLimiter>,
+    /// Makes OpenTelemetry spans of requests when traces are exported (`--otlp-endpoint`).
+    pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
 
 /// Size limits of requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest event body accepted by `POST /api/v2/events`.
+    /// Largest event body accepted by `POST /api/v2/events`, and largest event of a batch.
     pub event_body_bytes: usize,
     /// Rate limits of `POST /oauth/token`.
     pub token_rates: rate_limit::TokenRates,
+    /// Largest body accepted by `POST /api/v2/events/batch`.
+    pub batch_body_bytes: usize,
 }
 
 impl Default for Limits {
@@ -82,6 +90,7 @@ impl Default for Limits {
         Limits {
             event_body_bytes: DEFAULT_EVENT_BODY_LIMIT,
             token_rates: rate_limit::TokenRates::default(),
+            batch_body_bytes: DEFAULT_BATCH_BODY_LIMIT,
         }
     }
 }
@@ -116,7 +125,11 @@ impl FromRef<AppState> for Arc<AuthKeys> {
 )]
 struct ApiDoc;
 
-fn api_router() -> OpenApiRouter<AppState> {
+/// The API's routes; the batch route reads bodies up to `batch_body_bytes`, the others up to
+/// the router's default limit.
+fn api_router(batch_body_bytes: usize) -> OpenApiRouter<AppState> {
+    let (schemas, paths, batch) = routes!(batch::publish_events_batch);
+    let batch = batch.layer(DefaultBodyLimit::max(batch_body_bytes));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -150,6 +163,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(bindings::delete_binding))
         .routes(routes!(events::publish_event, activity::list_events))
         .routes(routes!(activity::get_event))
+        .routes((schemas, paths, batch))
+        // Not in the document: the event whose id is `batch`, under the batch route's path.
+        .route(
+            "/api/v2/events/batch",
+            axum::routing::get(activity::get_event_named_batch),
+        )
         .routes(routes!(activity::list_deliveries))
         .routes(routes!(stats::integration_stats))
         .routes(routes!(stats::tenant_stats))
@@ -163,7 +182,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
 pub fn openapi() -> serde_json::Value {
-    spec::finish(&api_router().into_openapi())
+    spec::finish(&api_router(DEFAULT_BATCH_BODY_LIMIT).into_openapi())
 }
 
 /// The OpenAPI document as the checked-in `openapi/openapi.json` holds it.
@@ -174,7 +193,7 @@ pub fn openapi_pretty_json() -> String {
 /// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
 /// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
-    let (router, spec) = api_router().split_for_parts();
+    let (router, spec) = api_router(state.limits.batch_body_bytes).split_for_parts();
     // Authorize in the docs page takes a client id and secret and gets a token in one step
     // (the oauth2 client-credentials scheme); the secret is sent with HTTP Basic.
     let swagger = SwaggerUi::new("/docs")
@@ -185,10 +204,18 @@ pub fn router(state: AppState) -> axum::Router {
     } else {
         router
     };
-    router
+    let router = router
         .merge(swagger)
         .merge(ui::router())
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        .route_layer(axum::middleware::from_fn(metrics::track));
+    // Without traces exported, no layer at all: requests pay nothing for them.
+    let router = match state.tracer.clone() {
+        Some(tracer) => {
+            router.route_layer(axum::middleware::from_fn_with_state(tracer, trace::request))
+        }
+        None => router,
+    };
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

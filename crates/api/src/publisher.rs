@@ -4,6 +4,7 @@
 //! tokens, say), each of its events is published alone, so one bad request fails only itself.
 
 use chrono::{DateTime, Utc};
+use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
 use ricochet_store::StoreError;
 use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
@@ -36,6 +37,8 @@ pub struct Publication {
 
 struct Job {
     publication: Publication,
+    /// The publish span's context, stored with the event (traces exported only).
+    traceparent: Option<String>,
     reply: oneshot::Sender<Result<Published, StoreError>>,
 }
 
@@ -43,6 +46,8 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Publisher {
     jobs: mpsc::Sender<Job>,
+    /// Makes a span per publish when traces are exported.
+    tracer: Option<SdkTracer>,
 }
 
 impl Publisher {
@@ -61,18 +66,83 @@ impl Publisher {
                 handoff.cloned(),
             ));
         }
-        Publisher { jobs }
+        Publisher { jobs, tracer: None }
+    }
+
+    /// Makes a span per publish with `tracer` (traces exported), whose context the event keeps.
+    #[must_use]
+    pub fn traced(self, tracer: Option<SdkTracer>) -> Publisher {
+        Publisher { tracer, ..self }
     }
 
     /// Publishes and waits for the commit.
     pub async fn publish(&self, publication: Publication) -> Result<Published, StoreError> {
+        let Some(tracer) = &self.tracer else {
+            return self.publish_with(publication, None).await;
+        };
+        let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+        let result = self.publish_with(publication, traceparent).await;
+        crate::trace::end_publish(span, &result);
+        result
+    }
+
+    async fn publish_with(
+        &self,
+        publication: Publication,
+        traceparent: Option<String>,
+    ) -> Result<Published, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         self.jobs
-            .send(Job { publication, reply })
+            .send(Job {
+                publication,
+                traceparent,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Publishes many events and waits for all their commits: one result per publication, in
+    /// order. They are queued in order, each as if published alone, so they share commits with
+    /// each other (and with other requests' events) up to the batch size. Ids should be
+    /// distinct: two publications of one id may land in batches committed side by side, and
+    /// either could be the one created.
+    pub async fn publish_all(
+        &self,
+        publications: Vec<Publication>,
+    ) -> Vec<Result<Published, StoreError>> {
+        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        let mut answers = Vec::with_capacity(publications.len());
+        // One publish span per event when traces are exported; never allocated otherwise.
+        let mut spans = Vec::new();
+        for publication in publications {
+            let traceparent = self.tracer.as_ref().and_then(|tracer| {
+                let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+                spans.push(span);
+                traceparent
+            });
+            let (reply, answer) = oneshot::channel();
+            let job = Job {
+                publication,
+                traceparent,
+                reply,
+            };
+            let queued = self.jobs.send(job).await.is_ok();
+            answers.push(queued.then_some(answer));
+        }
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            results.push(match answer {
+                Some(answer) => answer.await.unwrap_or_else(|_| Err(stopped())),
+                None => Err(stopped()),
+            });
+        }
+        for (span, result) in spans.into_iter().zip(&results) {
+            crate::trace::end_publish(span, result);
+        }
+        results
     }
 }
 
@@ -141,6 +211,7 @@ async fn publish_together(
                     kind: &p.kind,
                     occurred_at: p.occurred_at,
                     data: &p.data,
+                    traceparent: job.traceparent.as_deref(),
                 },
                 patterns: &p.patterns,
             }

@@ -12,6 +12,7 @@ mod receiver_auth;
 mod recorder;
 pub mod retention;
 mod signing;
+mod trace;
 pub mod worker;
 
 use std::sync::Arc;
@@ -53,6 +54,9 @@ pub struct WorkerConfig {
     pub targets: Arc<TargetPolicy>,
     /// How receivers' names are resolved (the system resolver; tests may answer themselves).
     pub lookup: guard::HostLookup,
+    /// Makes an OpenTelemetry span per attempt, and sends its `traceparent` to the receiver,
+    /// when traces are exported (`--otlp-endpoint`); `None` (the default) costs nothing.
+    pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
 
 impl WorkerConfig {
@@ -76,6 +80,7 @@ impl WorkerConfig {
             writers: 1,
             targets: Arc::new(TargetPolicy::public_only()),
             lookup: guard::HostLookup::system(),
+            tracer: None,
         }
     }
 

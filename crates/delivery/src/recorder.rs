@@ -228,6 +228,7 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         kind: MESSAGE_FAILED,
         occurred_at: Utc::now(),
         data: &data,
+        traceparent: None,
     };
     let patterns = matching_patterns(MESSAGE_FAILED);
     let batch = [BatchEvent {

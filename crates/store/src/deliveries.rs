@@ -46,6 +46,10 @@ pub struct Claimed {
     pub occurred_at: DateTime<Utc>,
     /// The event's data.
     pub data: Json<Value>,
+    /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
+    /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
+    #[sqlx(default)]
+    pub traceparent: Option<String>,
 }
 
 /// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, earliest first. A
@@ -79,7 +83,7 @@ pub async fn claim(
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
                        i.name AS integration_name, i.settings
          )
-         SELECT c.*, e.event_type, e.occurred_at, e.data
+         SELECT c.*, e.event_type, e.occurred_at, e.data, e.traceparent
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
     )
     .bind(worker)

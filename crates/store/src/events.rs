@@ -27,6 +27,9 @@ pub struct NewEvent<'a> {
     pub occurred_at: DateTime<Utc>,
     /// Its data.
     pub data: &'a Value,
+    /// The W3C `traceparent` of the span that published it (only when traces are exported),
+    /// which its delivery attempts continue.
+    pub traceparent: Option<&'a str>,
 }
 
 /// One delivery made for an event.
@@ -200,13 +203,13 @@ pub async fn publish_batch(
     }
     let created: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
         "WITH input AS (
-             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
-                 AS t(ord, tenant_id, id, event_type, occurred_at, data)
+             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[])
+                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent)
          ), targets AS (
              SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[]) AS t(ord, id, integration_id, lease_ms)
          ), created AS (
-             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids)
-             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}')
+             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, traceparent)
+             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.traceparent
              FROM input w
              LEFT JOIN (SELECT ord, array_agg(id ORDER BY id) AS ids FROM targets GROUP BY ord) g ON g.ord = w.ord
              -- In key order (the first of a repeated id first): batches committed side by side
@@ -236,6 +239,7 @@ pub async fn publish_batch(
     .bind(targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
     .bind(&lease_ms)
     .bind(offer.map(Handoff::worker))
+    .bind(batch.iter().map(|b| b.event.traceparent).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let made_at = created.first().map(|(_, _, at)| *at);
@@ -309,6 +313,7 @@ fn leased(
             event_type: b.event.kind.to_owned(),
             occurred_at: b.event.occurred_at,
             data: Json(b.event.data.clone()),
+            traceparent: b.event.traceparent.map(str::to_owned),
         });
     }
     handed

@@ -12,11 +12,14 @@ from .attempt_request_headers import AttemptRequestHeaders
 from .attempt_response import AttemptResponse
 from .basic_receiver_auth import BasicReceiverAuth
 from .basic_receiver_auth_type import BasicReceiverAuthType
+from .batch_published_out import BatchPublishedOut
 from .binding_list import BindingList
 from .binding_out import BindingOut
 from .bindings_in import BindingsIn
 from .bucket_out import BucketOut
 from .bulk_replayed_out import BulkReplayedOut
+from .created_batch_event_result import CreatedBatchEventResult
+from .created_batch_event_result_outcome import CreatedBatchEventResultOutcome
 from .dead_letter_list import DeadLetterList
 from .dead_letter_out import DeadLetterOut
 from .dead_letter_query import DeadLetterQuery
@@ -25,6 +28,8 @@ from .delivery_out import DeliveryOut
 from .delivery_ref_out import DeliveryRefOut
 from .delivery_status import DeliveryStatus
 from .delivery_summary import DeliverySummary
+from .duplicate_batch_event_result import DuplicateBatchEventResult
+from .duplicate_batch_event_result_outcome import DuplicateBatchEventResultOutcome
 from .error_kind import ErrorKind
 from .event_in import EventIn
 from .event_in_data import EventInData
@@ -32,6 +37,9 @@ from .event_list import EventList
 from .event_out import EventOut
 from .event_out_data import EventOutData
 from .event_summary import EventSummary
+from .events_batch_in import EventsBatchIn
+from .failed_batch_event_result import FailedBatchEventResult
+from .failed_batch_event_result_outcome import FailedBatchEventResultOutcome
 from .field_error import FieldError
 from .field_mapping_transformation import FieldMappingTransformation
 from .field_mapping_transformation_type import FieldMappingTransformationType
@@ -104,11 +112,14 @@ __all__ = (
     "AttemptResponse",
     "BasicReceiverAuth",
     "BasicReceiverAuthType",
+    "BatchPublishedOut",
     "BindingList",
     "BindingOut",
     "BindingsIn",
     "BucketOut",
     "BulkReplayedOut",
+    "CreatedBatchEventResult",
+    "CreatedBatchEventResultOutcome",
     "DeadLetterList",
     "DeadLetterOut",
     "DeadLetterQuery",
@@ -117,13 +128,18 @@ __all__ = (
     "DeliveryRefOut",
     "DeliveryStatus",
     "DeliverySummary",
+    "DuplicateBatchEventResult",
+    "DuplicateBatchEventResultOutcome",
     "ErrorKind",
     "EventIn",
     "EventInData",
     "EventList",
     "EventOut",
     "EventOutData",
+    "EventsBatchIn",
     "EventSummary",
+    "FailedBatchEventResult",
+    "FailedBatchEventResultOutcome",
     "FieldError",
     "FieldMappingTransformation",
     "FieldMappingTransformationType",

@@ -228,6 +228,7 @@ impl TestApp {
             keyring: keyring.clone(),
             publish_writers: 3,
             handoff,
+            tracer: None,
             metrics_on_api: true,
             targets,
         };
@@ -261,6 +262,7 @@ impl TestApp {
             handoff: None,
             metrics_on_api: true,
             targets: loopback_allowed(),
+            tracer: None,
         };
         let app = Application::build(settings, pool.clone())
             .await

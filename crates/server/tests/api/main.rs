@@ -2,6 +2,7 @@
 
 mod activity;
 mod auth;
+mod batch;
 mod bindings;
 mod delivery;
 mod harness;

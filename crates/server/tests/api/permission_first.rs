@@ -68,11 +68,13 @@ async fn a_token_without_the_permission_gets_403_even_with_a_bad_body_or_query()
             .expect("request");
         problem(response, StatusCode::FORBIDDEN).await;
     }
-    let response = bad_body(&viewer, "POST", "/api/v2/events")
-        .send()
-        .await
-        .expect("request");
-    problem(response, StatusCode::FORBIDDEN).await;
+    for path in ["/api/v2/events", "/api/v2/events/batch"] {
+        let response = bad_body(&viewer, "POST", path)
+            .send()
+            .await
+            .expect("request");
+        problem(response, StatusCode::FORBIDDEN).await;
+    }
     for path in with_queries {
         let response = publisher
             .req(

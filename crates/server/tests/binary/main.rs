@@ -12,3 +12,4 @@ mod outage;
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
 mod receiver;
 mod secrets;
+mod traces;
