@@ -37,21 +37,32 @@ pub struct AttemptResult {
     pub refused: Option<String>,
 }
 
-/// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
-/// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
-/// `max_body` bytes, authenticated as `settings.auth` says (OAuth 2.0 tokens from `tokens`).
-/// A `traceparent` (traces exported) is sent as that header, in place of one the
-/// integration's own headers would set, and recorded with the others.
+/// How attempts reach receivers: the guarded client, where it may connect, and the receivers'
+/// OAuth 2.0 tokens.
+pub(crate) struct Outbound<'a> {
+    pub(crate) client: &'a reqwest::Client,
+    pub(crate) targets: &'a TargetPolicy,
+    pub(crate) tokens: &'a TokenCache,
+}
+
+/// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery through `outbound`,
+/// with the tenant's current `secrets`, signed with each of `signing` (Standard Webhooks), and
+/// bodies up to `max_body` bytes, authenticated as `settings.auth` says. A `traceparent`
+/// (traces exported) is sent as that header, in place of one the integration's own headers
+/// would set, and recorded with the others.
 pub(crate) async fn perform(
-    client: &reqwest::Client,
+    outbound: Outbound<'_>,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
     signing: &[SigningKey],
-    targets: &TargetPolicy,
     max_body: usize,
-    tokens: &TokenCache,
     traceparent: Option<&str>,
 ) -> AttemptResult {
+    let Outbound {
+        client,
+        targets,
+        tokens,
+    } = outbound;
     let settings = &claimed.settings.0;
     let clock = Instant::now();
     let method = method_of(settings.http_method);

@@ -379,14 +379,17 @@ async fn attempt(
         }
         None => (None, None),
     };
+    let outbound = attempt::Outbound {
+        client: &shared.http,
+        targets: &shared.targets,
+        tokens: &shared.tokens,
+    };
     let mut result = attempt::perform(
-        &shared.http,
+        outbound,
         claimed,
         &secrets,
         &signing,
-        &shared.targets,
         shared.max_body,
-        &shared.tokens,
         traceparent.as_deref(),
     )
     .await;
