@@ -210,6 +210,21 @@ export type AttemptResponse = {
 };
 
 /**
+ * `Authorization: Basic` with a username and a password.
+ */
+export type BasicReceiverAuth = {
+    /**
+     * The password: a `{{secret:NAME}}` reference.
+     */
+    password: string;
+    type: 'basic';
+    /**
+     * The username (literal, or a `{{secret:NAME}}`).
+     */
+    username: string;
+};
+
+/**
  * What became of one event of a batch.
  */
 export type BatchEventResult = ({
@@ -599,7 +614,7 @@ export type DuplicateBatchEventResult = {
 /**
  * Why an attempt failed.
  */
-export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status';
+export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
 
 /**
  * An event as a client publishes it.
@@ -920,6 +935,7 @@ export type IntegrationPatch = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettings = {
+    auth?: ReceiverAuth | null;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -965,6 +981,7 @@ export type IntegrationSettings = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettingsOut = {
+    auth: ReceiverAuthOut | null;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -1010,6 +1027,7 @@ export type IntegrationSettingsOut = {
  * A JSON merge patch (RFC 7386) of IntegrationSettings: fields present replace, `null` resets a field to its default, fields left out stay.
  */
 export type IntegrationSettingsPatch = {
+    auth?: null | ReceiverAuth;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
@@ -1069,6 +1087,64 @@ export type OAuthError = {
      * What is wrong, for a human.
      */
     error_description: string;
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuth = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience?: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope?: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuthOut = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
 };
 
 /**
@@ -1208,6 +1284,24 @@ export type QueueOut = {
      */
     scheduled: number;
 };
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuth = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'oauth2ClientCredentials';
+} & Oauth2ClientCredentialsReceiverAuth);
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuthOut = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'Oauth2ClientCredentialsReceiverAuthOut';
+} & Oauth2ClientCredentialsReceiverAuthOut);
 
 /**
  * Remove the field at `path` from the body.
@@ -3686,7 +3780,7 @@ export type IssueTokenErrors = {
      */
     401: OAuthError;
     /**
-     * Too many token requests at once; see Retry-After
+     * Too many token requests at once, or faster than the client's or the address's rate limit (`temporarily_unavailable`); see Retry-After
      */
     429: OAuthError;
     /**

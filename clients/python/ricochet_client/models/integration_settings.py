@@ -10,8 +10,10 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_headers import IntegrationSettingsHeaders
+    from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy import RetryPolicy
     from ..models.set_transformation import SetTransformation
@@ -27,6 +29,7 @@ class IntegrationSettings:
     Attributes:
         url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
             https://api.your-crm.com/v1/genesys-events.
+        auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset):
         body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
             `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
         content_type (str | Unset): `Content-Type` of the request body. Example: application/json.
@@ -41,6 +44,7 @@ class IntegrationSettings:
     """
 
     url: str
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset = UNSET
     body_template: None | str | Unset = UNSET
     content_type: str | Unset = UNSET
     headers: IntegrationSettingsHeaders | Unset = UNSET
@@ -51,10 +55,22 @@ class IntegrationSettings:
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         url = self.url
+
+        auth: dict[str, Any] | None | Unset
+        if isinstance(self.auth, Unset):
+            auth = UNSET
+        elif isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuth):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         body_template: None | str | Unset
         if isinstance(self.body_template, Unset):
@@ -103,6 +119,8 @@ class IntegrationSettings:
                 "url": url,
             }
         )
+        if auth is not UNSET:
+            field_dict["auth"] = auth
         if body_template is not UNSET:
             field_dict["bodyTemplate"] = body_template
         if content_type is not UNSET:
@@ -124,14 +142,41 @@ class IntegrationSettings:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
         url = d.pop("url")
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_1 = Oauth2ClientCredentialsReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset, data)
+
+        auth = _parse_auth(d.pop("auth", UNSET))
 
         def _parse_body_template(data: object) -> None | str | Unset:
             if data is None:
@@ -211,6 +256,7 @@ class IntegrationSettings:
 
         integration_settings = cls(
             url=url,
+            auth=auth,
             body_template=body_template,
             content_type=content_type,
             headers=headers,

@@ -9,8 +9,10 @@ from ..models.http_method import HttpMethod
 from ..models.payload_format import PayloadFormat
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders
+    from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_out import RetryPolicyOut
     from ..models.set_transformation import SetTransformation
@@ -24,6 +26,7 @@ class IntegrationSettingsOut:
     """Where and how an integration delivers.
 
     Attributes:
+        auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut):
         body_template (None | str): A body of your own instead of the JSON payload, with templates such as
             `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
         content_type (str): `Content-Type` of the request body. Example: application/json.
@@ -39,6 +42,7 @@ class IntegrationSettingsOut:
             https://api.your-crm.com/v1/genesys-events.
     """
 
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut
     body_template: None | str
     content_type: str
     headers: IntegrationSettingsOutHeaders
@@ -50,8 +54,18 @@ class IntegrationSettingsOut:
     url: str
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+
+        auth: dict[str, Any] | None
+        if isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuthOut):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         body_template: None | str
         body_template = self.body_template
@@ -86,6 +100,7 @@ class IntegrationSettingsOut:
 
         field_dict.update(
             {
+                "auth": auth,
                 "bodyTemplate": body_template,
                 "contentType": content_type,
                 "headers": headers,
@@ -102,13 +117,38 @@ class IntegrationSettingsOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_out import RetryPolicyOut  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_out_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_out_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_out_type_1 = Oauth2ClientCredentialsReceiverAuthOut.from_dict(data)
+
+                return componentsschemas_receiver_auth_out_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut, data)
+
+        auth = _parse_auth(d.pop("auth"))
 
         def _parse_body_template(data: object) -> None | str:
             if data is None:
@@ -165,6 +205,7 @@ class IntegrationSettingsOut:
         url = d.pop("url")
 
         integration_settings_out = cls(
+            auth=auth,
             body_template=body_template,
             content_type=content_type,
             headers=headers,

@@ -10,8 +10,10 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
+    from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_patch import RetryPolicyPatch
     from ..models.set_transformation import SetTransformation
@@ -26,6 +28,7 @@ class IntegrationSettingsPatch:
     fields left out stay.
 
         Attributes:
+            auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset):
             body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
                 `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
             content_type (None | str | Unset): `Content-Type` of the request body. Example: application/json.
@@ -42,6 +45,7 @@ class IntegrationSettingsPatch:
                 https://api.your-crm.com/v1/genesys-events.
     """
 
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset = UNSET
     body_template: None | str | Unset = UNSET
     content_type: None | str | Unset = UNSET
     headers: IntegrationSettingsPatchHeadersType0 | None | Unset = UNSET
@@ -53,10 +57,22 @@ class IntegrationSettingsPatch:
     url: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
+
+        auth: dict[str, Any] | None | Unset
+        if isinstance(self.auth, Unset):
+            auth = UNSET
+        elif isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuth):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         body_template: None | str | Unset
         if isinstance(self.body_template, Unset):
@@ -136,6 +152,8 @@ class IntegrationSettingsPatch:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if auth is not UNSET:
+            field_dict["auth"] = auth
         if body_template is not UNSET:
             field_dict["bodyTemplate"] = body_template
         if content_type is not UNSET:
@@ -159,13 +177,40 @@ class IntegrationSettingsPatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_1 = Oauth2ClientCredentialsReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset, data)
+
+        auth = _parse_auth(d.pop("auth", UNSET))
 
         def _parse_body_template(data: object) -> None | str | Unset:
             if data is None:
@@ -324,6 +369,7 @@ class IntegrationSettingsPatch:
         url = _parse_url(d.pop("url", UNSET))
 
         integration_settings_patch = cls(
+            auth=auth,
             body_template=body_template,
             content_type=content_type,
             headers=headers,
