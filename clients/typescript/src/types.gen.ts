@@ -210,6 +210,21 @@ export type AttemptResponse = {
 };
 
 /**
+ * `Authorization: Basic` with a username and a password.
+ */
+export type BasicReceiverAuth = {
+    /**
+     * The password: a `{{secret:NAME}}` reference.
+     */
+    password: string;
+    type: 'basic';
+    /**
+     * The username (literal, or a `{{secret:NAME}}`).
+     */
+    username: string;
+};
+
+/**
  * What became of one event of a batch.
  */
 export type BatchEventResult = ({
@@ -662,7 +677,7 @@ export type DuplicateBatchEventResult = {
 /**
  * Why an attempt failed.
  */
-export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status';
+export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
 
 /**
  * An event as a client publishes it.
@@ -1041,6 +1056,7 @@ export type IntegrationPause = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettings = {
+    auth?: ReceiverAuth | null;
     /**
      * How long, in milliseconds, an integration may fail without a single success before it
      * is disabled (default 5 days). 1000 to 31536000000 (a year).
@@ -1105,6 +1121,7 @@ export type IntegrationSettings = {
  * Where and how an integration delivers.
  */
 export type IntegrationSettingsOut = {
+    auth: ReceiverAuthOut | null;
     /**
      * How long, in milliseconds, an integration may fail without a single success before it
      * is disabled (default 5 days). 1000 to 31536000000 (a year).
@@ -1169,6 +1186,7 @@ export type IntegrationSettingsOut = {
  * A JSON merge patch (RFC 7386) of IntegrationSettings: fields present replace, `null` resets a field to its default, fields left out stay.
  */
 export type IntegrationSettingsPatch = {
+    auth?: null | ReceiverAuth;
     /**
      * How long, in milliseconds, an integration may fail without a single success before it
      * is disabled (default 5 days). 1000 to 31536000000 (a year).
@@ -1247,6 +1265,64 @@ export type OAuthError = {
      * What is wrong, for a human.
      */
     error_description: string;
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuth = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience?: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope?: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
+};
+
+/**
+ * `Authorization: Bearer` with an access token from an OAuth 2.0 token endpoint (client
+ * credentials grant, client authenticated with HTTP Basic). The token is cached until
+ * shortly before it expires and fetched again once when the receiver answers 401.
+ */
+export type Oauth2ClientCredentialsReceiverAuthOut = {
+    /**
+     * The `audience` asked for (Auth0 and others).
+     */
+    audience: string | null;
+    /**
+     * The client id (literal, or a `{{secret:NAME}}`).
+     */
+    clientId: string;
+    /**
+     * The client secret: a `{{secret:NAME}}` reference.
+     */
+    clientSecret: string;
+    /**
+     * The `scope` asked for, space-separated.
+     */
+    scope: string | null;
+    /**
+     * The token endpoint (http or https, no placeholders). The outbound guard applies.
+     */
+    tokenUrl: string;
+    type: 'oauth2ClientCredentials';
 };
 
 /**
@@ -1405,6 +1481,24 @@ export type RateLimit = {
  * The period of a rate limit.
  */
 export type RatePeriod = 'second' | 'minute';
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuth = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'oauth2ClientCredentials';
+} & Oauth2ClientCredentialsReceiverAuth);
+
+/**
+ * Credentials Ricochet presents to the receiver on every attempt.
+ */
+export type ReceiverAuthOut = ({
+    type: 'basic';
+} & BasicReceiverAuth) | ({
+    type: 'Oauth2ClientCredentialsReceiverAuthOut';
+} & Oauth2ClientCredentialsReceiverAuthOut);
 
 /**
  * Remove the field at `path` from the body.
@@ -3883,7 +3977,7 @@ export type IssueTokenErrors = {
      */
     401: OAuthError;
     /**
-     * Too many token requests at once; see Retry-After
+     * Too many token requests at once, or faster than the client's or the address's rate limit (`temporarily_unavailable`); see Retry-After
      */
     429: OAuthError;
     /**

@@ -19,6 +19,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Path, Query, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// The states a delivery can be in.
 pub const DELIVERY_STATUSES: [&str; 7] = [
@@ -87,11 +88,10 @@ pub struct EventQuery {
         (status = 400, description = "A bad filter or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_events(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Query(query): Query<EventQuery>,
 ) -> ApiResult<Json<EventList>> {
-    auth.require(Permission::LogView)?;
     let (limit, _) = ListQuery {
         limit: query.limit,
         cursor: None,
@@ -277,11 +277,10 @@ pub struct DeliveryQuery {
         (status = 400, description = "A bad filter or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_deliveries(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Query(query): Query<DeliveryQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
-    auth.require(Permission::LogView)?;
     let (limit, before) = ListQuery {
         limit: query.limit,
         cursor: query.cursor.clone(),

@@ -28,8 +28,10 @@ pub const CLIENT_CHECK_TTL: Duration = Duration::from_secs(2);
 /// Keys and lifetimes of the API's credentials.
 #[derive(Clone)]
 pub struct AuthKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The first key: signs every new token, its id in the header's `kid`.
+    encoding: (String, EncodingKey),
+    /// Every key, the signing one first, each with its id: any of them verifies.
+    decoding: Vec<(String, DecodingKey)>,
     admin_key: SecretString,
     token_ttl: Duration,
     clients: Option<Arc<ActiveClients>>,
@@ -75,12 +77,17 @@ impl std::fmt::Debug for AuthKeys {
 }
 
 impl AuthKeys {
-    /// Keys from the JWT signing secret (HS256) and the admin key.
+    /// Keys from the JWT signing secrets (HS256, comma-separated: the first signs, every one
+    /// verifies, so a key can be rotated in) and the admin key.
     pub fn new(jwt_secret: &SecretString, admin_key: SecretString, token_ttl: Duration) -> Self {
-        let secret = jwt_secret.expose_secret().as_bytes();
+        let secrets = jwt_secrets(jwt_secret);
+        let first = secrets.first().copied().unwrap_or_default();
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: (key_id(first), EncodingKey::from_secret(first.as_bytes())),
+            decoding: secrets
+                .iter()
+                .map(|s| (key_id(s), DecodingKey::from_secret(s.as_bytes())))
+                .collect(),
             admin_key,
             token_ttl,
             clients: None,
@@ -119,7 +126,9 @@ impl AuthKeys {
             exp: now.saturating_add(ttl),
             iss: ISSUER.into(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.encoding.0.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding.1)
             .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
     }
 
@@ -129,14 +138,35 @@ impl AuthKeys {
         validation.leeway = 5;
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss"]);
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ApiError::Unauthorized("the token has expired".into())
-                }
-                _ => ApiError::Unauthorized("the token is invalid".into()),
-            })
+        let invalid = || ApiError::Unauthorized("the token is invalid".into());
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| invalid())?
+            .kid;
+        // A token names its key; one issued before keys had ids is tried with each.
+        let keys: Vec<&DecodingKey> = match &kid {
+            Some(kid) => self
+                .decoding
+                .iter()
+                .filter(|(id, _)| id == kid)
+                .map(|(_, key)| key)
+                .collect(),
+            None => self.decoding.iter().map(|(_, key)| key).collect(),
+        };
+        let mut outcome = Err(invalid());
+        for key in keys {
+            outcome = jsonwebtoken::decode::<Claims>(token, key, &validation)
+                .map(|data| data.claims)
+                .map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                        ApiError::Unauthorized("the token has expired".into())
+                    }
+                    _ => invalid(),
+                });
+            if outcome.is_ok() {
+                break;
+            }
+        }
+        outcome
     }
 
     fn is_admin_key(&self, presented: &str) -> bool {
@@ -145,6 +175,27 @@ impl AuthKeys {
             self.admin_key.expose_secret().as_bytes(),
         )
     }
+}
+
+/// The JWT signing secrets in `configured`: comma-separated, the signing one first.
+pub fn jwt_secrets(configured: &SecretString) -> Vec<&str> {
+    configured
+        .expose_secret()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The `kid` of a JWT signing secret: names the key without revealing it (a truncated
+/// SHA-256 of a domain-separated input; the secrets are long and random).
+pub fn key_id(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"ricochet-jwt-kid\0")
+        .chain_update(secret.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..9])
 }
 
 /// The claims of a Ricochet access token.

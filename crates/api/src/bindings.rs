@@ -16,6 +16,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// A binding of an event type (or family) to an integration.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,12 +77,11 @@ async fn live_integration(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_bindings(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<BindingsIn>,
 ) -> ApiResult<(StatusCode, Json<BindingList>)> {
-    auth.require(Permission::IntegrationEdit)?;
     let integration = live_integration(&state, &auth, &id).await?;
     let patterns = input.validate()?;
     let bindings = store::add_bindings(&state.pool, auth.tenant, integration, &patterns).await?;
@@ -99,12 +99,11 @@ pub async fn create_bindings(
     security(("bearer" = ["integration:view"])), params(("integrationId" = String, Path, format = Uuid), ListQuery),
     responses((status = 200, body = BindingList), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_bindings(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationView>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<BindingList>> {
-    auth.require(Permission::IntegrationView)?;
     let integration = live_integration(&state, &auth, &id).await?;
     let (limit, after) = query.resolve()?;
     let page = store::list_bindings(&state.pool, auth.tenant, integration, after, limit).await?;

@@ -16,6 +16,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// Most dead letters one bulk replay takes.
 pub const MAX_BULK_REPLAY: i64 = 10_000;
@@ -118,11 +119,10 @@ impl DeadLetterQuery {
     params(DeadLetterQuery, ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page")),
     responses((status = 200, body = DeadLetterList), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_dead_letters(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Query(query): Query<DeadLetterQuery>,
 ) -> ApiResult<Json<DeadLetterList>> {
-    auth.require(Permission::LogView)?;
     let (limit, before) = ListQuery {
         limit: query.limit,
         cursor: query.cursor.clone(),
@@ -200,11 +200,10 @@ pub struct BulkReplayedOut {
     security(("bearer" = ["deadletter:edit"])), request_body = DeadLetterQuery,
     responses((status = 202, body = BulkReplayedOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn replay_dead_letters(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::DeadletterEdit>,
     State(state): State<AppState>,
     JsonBody(query): JsonBody<DeadLetterQuery>,
 ) -> ApiResult<(StatusCode, Json<BulkReplayedOut>)> {
-    auth.require(Permission::DeadletterEdit)?;
     let limit = query.limit.unwrap_or(1_000);
     if !(1..=MAX_BULK_REPLAY).contains(&limit) {
         return Err(ApiError::invalid(

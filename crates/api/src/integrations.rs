@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::receiver_auth::ReceiverAuth;
 use ricochet_domain::{IntegrationId, Permission, TenantId};
 use ricochet_store::integrations::{self as store, Guarded};
 use serde::Serialize;
@@ -17,6 +18,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query, from_value, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 use crate::secrets::check_secret_references;
 
 /// An integration, every default filled in.
@@ -188,7 +190,7 @@ pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
         .map_err(|_| ApiError::PreconditionFailed)
 }
 
-/// 422 naming `settings.url` when its host is an address (in any spelling) or a name that
+/// 422 naming `settings.url` (or `settings.auth.tokenUrl`) when its host is an address (in any spelling) or a name that
 /// Ricochet may not connect to, or it is plain http while https is required. Names that
 /// resolve to such an address are stopped at send time.
 fn check_target(state: &AppState, settings: &IntegrationSettings) -> ApiResult<()> {
@@ -196,10 +198,20 @@ fn check_target(state: &AppState, settings: &IntegrationSettings) -> ApiResult<(
         .map(|t| t.render(|_| "placeholder".to_owned()))
         .ok()
         .and_then(|url| url::Url::parse(&url).ok());
-    match concrete.map(|url| state.targets.check_url(&url)) {
-        Some(Err(refused)) => Err(ApiError::invalid("settings.url", refused.to_string())),
-        _ => Ok(()),
+    if let Some(Err(refused)) = concrete.map(|url| state.targets.check_url(&url)) {
+        return Err(ApiError::invalid("settings.url", refused.to_string()));
     }
+    // The token endpoint is reached through the same guard as the receiver.
+    if let Some(ReceiverAuth::Oauth2ClientCredentials { token_url, .. }) = &settings.auth
+        && let Ok(url) = url::Url::parse(token_url)
+        && let Err(refused) = state.targets.check_url(&url)
+    {
+        return Err(ApiError::invalid(
+            "settings.auth.tokenUrl",
+            refused.to_string(),
+        ));
+    }
+    Ok(())
 }
 
 fn name_taken(err: ricochet_store::StoreError) -> ApiError {
@@ -231,11 +243,10 @@ fn guarded(outcome: Guarded<store::Integration>) -> ApiResult<store::Integration
         (status = 422, description = "Invalid fields, each listed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<IntegrationIn>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     input.validate()?;
     check_target(&state, &input.settings)?;
     check_secret_references(&state.pool, auth.tenant, &input.settings).await?;
@@ -259,11 +270,10 @@ pub async fn create_integration(
     params(ListQuery),
     responses((status = 200, body = IntegrationList), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_integrations(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationView>,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<IntegrationList>> {
-    auth.require(Permission::IntegrationView)?;
     let (limit, after) = query.resolve()?;
     let page = store::list_integrations(&state.pool, auth.tenant, after, limit).await?;
     Ok(Json(IntegrationList {
@@ -308,13 +318,12 @@ pub async fn get_integration(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<IntegrationIn>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     let id = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
     input.validate()?;
@@ -371,13 +380,12 @@ async fn apply_update(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn patch_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationEdit>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<Value>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::IntegrationEdit)?;
     let id: IntegrationId = parse_id("integrationId", &id)?;
     let expected = if_match(&headers)?;
     if !patch.is_object() {

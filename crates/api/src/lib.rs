@@ -16,8 +16,10 @@ pub mod metrics;
 pub mod oauth;
 pub mod overview;
 pub mod pagination;
+pub mod permit;
 pub mod preview;
 pub mod publisher;
+pub mod rate_limit;
 pub mod secrets;
 pub mod signing;
 pub mod spec;
@@ -66,6 +68,8 @@ pub struct AppState {
     pub metrics_on_api: bool,
     /// Where integrations may point: literal addresses are checked when they are saved.
     pub targets: Arc<ricochet_domain::target::TargetPolicy>,
+    /// Rate limits of `POST /oauth/token` (built from `limits.token_rates`).
+    pub token_limiter: Arc<rate_limit::TokenLimiter>,
     /// Makes OpenTelemetry spans of requests when traces are exported (`--otlp-endpoint`).
     pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
@@ -75,6 +79,8 @@ pub struct AppState {
 pub struct Limits {
     /// Largest event body accepted by `POST /api/v2/events`, and largest event of a batch.
     pub event_body_bytes: usize,
+    /// Rate limits of `POST /oauth/token`.
+    pub token_rates: rate_limit::TokenRates,
     /// Largest body accepted by `POST /api/v2/events/batch`.
     pub batch_body_bytes: usize,
 }
@@ -83,6 +89,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             event_body_bytes: DEFAULT_EVENT_BODY_LIMIT,
+            token_rates: rate_limit::TokenRates::default(),
             batch_body_bytes: DEFAULT_BATCH_BODY_LIMIT,
         }
     }

@@ -16,6 +16,7 @@ use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Path, Query, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// The request an attempt sent (secrets shown as their templates).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -65,7 +66,8 @@ pub struct AttemptOut {
     pub outcome: String,
     /// The receiver's status code, if it answered.
     pub status_code: Option<i32>,
-    /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request` or `status`.
+    /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request`, `status`,
+    /// `blocked_target`, `auth` (the OAuth 2.0 token endpoint failed), ...
     #[schema(value_type = Option<ErrorKind>)]
     pub error_kind: Option<String>,
     /// Details of the failure.
@@ -177,6 +179,16 @@ pub enum ErrorKind {
     Request,
     /// The receiver answered with a status that is not 2xx.
     Status,
+    /// The target (or the OAuth 2.0 token endpoint) is not an address Ricochet may connect to.
+    BlockedTarget,
+    /// The receiver's credentials could not be had: the OAuth 2.0 token endpoint failed.
+    Auth,
+    /// Ricochet failed while making the attempt (a caught bug).
+    InternalError,
+    /// A secret the integration uses cannot be opened.
+    SecretUnreadable,
+    /// The integration's signing key cannot be opened.
+    SigningKeyUnreadable,
 }
 
 /// A class of status codes.
@@ -257,12 +269,11 @@ impl LogQuery {
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_logs(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<LogQuery>,
 ) -> ApiResult<Json<AttemptList>> {
-    auth.require(Permission::LogView)?;
     let integration: IntegrationId = parse_id("integrationId", &id)?;
     let filter = query.filter()?;
     let (limit, before) = ListQuery {

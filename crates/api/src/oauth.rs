@@ -2,20 +2,22 @@
 //! authenticated by HTTP Basic or by `client_id`/`client_secret` in the form body.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 
-use tokio::sync::Semaphore;
-
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use ricochet_domain::{ApiClientId, Permission, TenantId};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use crate::AppState;
 use crate::auth::{AuthKeys, SecretCheck, check_secret, hash_secret, is_legacy_hash};
+use crate::rate_limit::Limited;
 
 /// A successful token response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -76,6 +78,8 @@ struct OAuthFailure {
     error: &'static str,
     description: String,
     basic_attempted: bool,
+    /// Refused by a rate limit: 429 with this `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl OAuthFailure {
@@ -84,13 +88,33 @@ impl OAuthFailure {
             error,
             description: description.into(),
             basic_attempted: false,
+            retry_after: None,
         }
     }
+
+    fn limited(limited: Limited) -> Self {
+        let whose = match limited {
+            Limited::Address(_) => "from this address",
+            Limited::Client(_) => "for this client",
+        };
+        Self {
+            retry_after: Some(limited.retry_after_secs()),
+            ..Self::new(
+                "temporarily_unavailable",
+                format!("too many token requests {whose}; retry after Retry-After seconds"),
+            )
+        }
+    }
+}
+
+fn rate_limited(limited: Limited) -> Response {
+    OAuthFailure::limited(limited).into_response()
 }
 
 impl IntoResponse for OAuthFailure {
     fn into_response(self) -> Response {
         let status = match self.error {
+            _ if self.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             "invalid_client" => StatusCode::UNAUTHORIZED,
             "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
@@ -104,6 +128,11 @@ impl IntoResponse for OAuthFailure {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -148,15 +177,21 @@ static LEGACY_CHECKS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "Malformed request, unsupported grant type or invalid scope", body = OAuthError),
         (status = 401, description = "Unknown client, wrong secret or revoked client", body = OAuthError),
-        (status = 429, description = "Too many token requests at once; see Retry-After", body = OAuthError, headers(("Retry-After" = String))),
+        (status = 429, description = "Too many token requests at once, or faster than the client's or the address's rate limit (`temporarily_unavailable`); see Retry-After", body = OAuthError, headers(("Retry-After" = String))),
         (status = 503, description = "The database is unavailable (`temporarily_unavailable`); retry after `Retry-After` seconds", body = OAuthError),
     )
 )]
 pub async fn issue_token(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(Extension(ConnectInfo(peer))) = peer
+        && let Err(limited) = state.token_limiter.check_address(peer.ip())
+    {
+        return rate_limited(limited);
+    }
     let Ok(_permit) = EXCHANGES.try_acquire() else {
         let body = OAuthError {
             error: "temporarily_unavailable",
@@ -215,10 +250,18 @@ async fn exchange(
             }
         },
     };
+    // Counted before any lookup or hash, whether or not the client exists.
+    if let Ok(id) = client_id.parse::<uuid::Uuid>()
+        && let Err(limited) = state.token_limiter.check_client(id)
+    {
+        return Err(OAuthFailure::limited(limited));
+    }
     let invalid_client = || OAuthFailure {
-        error: "invalid_client",
-        description: "unknown client, wrong secret, or revoked client".into(),
         basic_attempted,
+        ..OAuthFailure::new(
+            "invalid_client",
+            "unknown client, wrong secret, or revoked client",
+        )
     };
     let client = match client_id.parse::<ApiClientId>() {
         Ok(id) => ricochet_store::api_clients::find_api_client(&state.pool, id)
@@ -320,9 +363,8 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         return Ok(None);
     };
     let malformed = || OAuthFailure {
-        error: "invalid_client",
-        description: "malformed HTTP Basic credentials".into(),
         basic_attempted: true,
+        ..OAuthFailure::new("invalid_client", "malformed HTTP Basic credentials")
     };
     let value = value.to_str().map_err(|_| malformed())?;
     let Some((scheme, encoded)) = value.split_once(' ') else {

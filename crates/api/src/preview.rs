@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, parse_id};
+use crate::permit::{self, Authorized};
 
 /// The request an attempt would send.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -133,12 +134,11 @@ fn prefixed(errors: ricochet_domain::ValidationErrors, prefix: &str) -> ApiError
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn preview_integration(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationView>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(event): JsonBody<EventIn>,
 ) -> ApiResult<Json<PreviewOut>> {
-    auth.require(Permission::IntegrationView)?;
     let id: IntegrationId = parse_id("integrationId", &id)?;
     event.validate()?;
     let integration = ricochet_store::integrations::get_integration(&state.pool, auth.tenant, id)
@@ -161,11 +161,10 @@ pub async fn preview_integration(
     security(("bearer" = ["integration:view"])), request_body = PreviewIn,
     responses((status = 200, body = PreviewOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn preview_unsaved(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::IntegrationView>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<PreviewIn>,
 ) -> ApiResult<Json<PreviewOut>> {
-    auth.require(Permission::IntegrationView)?;
     input
         .integration
         .validate()

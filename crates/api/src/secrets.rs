@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{JsonBody, Path, Query};
 use crate::integrations::if_match;
 use crate::pagination::{ListQuery, encode_cursor};
+use crate::permit::{self, Authorized};
 
 /// Longest secret value.
 pub const MAX_SECRET_VALUE_LEN: usize = 8 * 1024;
@@ -173,11 +174,10 @@ fn seal(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_secret(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::SecretEdit>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<SecretIn>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::SecretEdit)?;
     let mut errors = ValidationErrors::default();
     if !is_secret_name(&input.name) {
         errors.add("name", "must be 1 to 64 letters, digits, `_`, `-` or `.`");
@@ -210,11 +210,10 @@ pub async fn create_secret(
 #[utoipa::path(get, path = "/api/v2/secrets", tag = "secrets", security(("bearer" = ["secret:view"])), params(ListQuery),
     responses((status = 200, body = SecretList)))]
 pub async fn list_secrets(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::SecretView>,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<SecretList>> {
-    auth.require(Permission::SecretView)?;
     let (limit, after) = query.resolve()?;
     let page = store::list_secrets(&state.pool, auth.tenant, after, limit).await?;
     let mut data = Vec::with_capacity(page.items.len());
@@ -258,13 +257,12 @@ pub async fn get_secret(
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_secret(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::SecretEdit>,
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
     JsonBody(input): JsonBody<SecretUpdate>,
 ) -> ApiResult<Response> {
-    auth.require(Permission::SecretEdit)?;
     let expected = if_match(&headers)?;
     let mut errors = ValidationErrors::default();
     check_value(&mut errors, &input.value);

@@ -4,14 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
-use ricochet_domain::{IntegrationId, Permission};
+use ricochet_domain::IntegrationId;
 use ricochet_store::stats::{self as store, Stats};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Path, Query, parse_id};
+use crate::permit::{self, Authorized};
 
 /// The window of `?window=`: its length and the width of its buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,12 +197,11 @@ impl StatsOut {
         (status = 404, description = "No such integration of this tenant", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn integration_stats(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<StatsQuery>,
 ) -> ApiResult<Json<StatsOut>> {
-    auth.require(Permission::LogView)?;
     let integration: IntegrationId = parse_id("integrationId", &id)?;
     let window = Window::parse(query.window.as_deref())?;
     if !ricochet_store::integrations::integration_ever_existed(
@@ -237,11 +236,10 @@ pub async fn integration_stats(
         (status = 400, description = "A bad window", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn tenant_stats(
-    auth: TenantAuth,
+    Authorized { auth, .. }: Authorized<permit::LogView>,
     State(state): State<AppState>,
     Query(query): Query<StatsQuery>,
 ) -> ApiResult<Json<StatsOut>> {
-    auth.require(Permission::LogView)?;
     let window = Window::parse(query.window.as_deref())?;
     let integrations = store::tenant_integrations(&state.pool, auth.tenant).await?;
     let to = Utc::now();

@@ -19,6 +19,8 @@ use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::receiver_auth::{AuthFailure, Token, TokenCache};
+
 /// How much of a response body is kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4 * 1024;
 
@@ -35,19 +37,32 @@ pub struct AttemptResult {
     pub refused: Option<String>,
 }
 
-/// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
-/// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
-/// `max_body` bytes. A `traceparent` (traces exported) is sent as that header, in place of
-/// one the integration's own headers would set, and recorded with the others.
-pub async fn perform(
-    client: &reqwest::Client,
+/// How attempts reach receivers: the guarded client, where it may connect, and the receivers'
+/// OAuth 2.0 tokens.
+pub(crate) struct Outbound<'a> {
+    pub(crate) client: &'a reqwest::Client,
+    pub(crate) targets: &'a TargetPolicy,
+    pub(crate) tokens: &'a TokenCache,
+}
+
+/// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery through `outbound`,
+/// with the tenant's current `secrets`, signed with each of `signing` (Standard Webhooks), and
+/// bodies up to `max_body` bytes, authenticated as `settings.auth` says. A `traceparent`
+/// (traces exported) is sent as that header, in place of one the integration's own headers
+/// would set, and recorded with the others.
+pub(crate) async fn perform(
+    outbound: Outbound<'_>,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
     signing: &[SigningKey],
-    targets: &TargetPolicy,
     max_body: usize,
     traceparent: Option<&str>,
 ) -> AttemptResult {
+    let Outbound {
+        client,
+        targets,
+        tokens,
+    } = outbound;
     let settings = &claimed.settings.0;
     let clock = Instant::now();
     let method = method_of(settings.http_method);
@@ -137,17 +152,74 @@ pub async fn perform(
             _ => return refuse(record, format!("invalid_header:{name}")),
         }
     }
-    let mut request = client
-        .request(method, &prepared.url.wire)
-        .headers(headers)
-        .timeout(Duration::from_millis(
-            u64::try_from(settings.request_timeout).unwrap_or(10_000),
-        ));
-    if let Some(body) = prepared.body {
-        request = request.body(body.wire);
+    let timeout = Duration::from_millis(u64::try_from(settings.request_timeout).unwrap_or(10_000));
+    // The whole attempt (waiting for a token, a second request after a 401) fits in
+    // requestTimeout, so it always ends within the lease taken for it.
+    let deadline = tokio::time::Instant::now() + timeout;
+    let left = || {
+        deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .max(Duration::from_millis(1))
+    };
+    let credentials = match settings
+        .auth
+        .as_ref()
+        .map(|auth| auth.client_credentials(&|name| secrets.get(name).cloned()))
+    {
+        Some(Ok(credentials)) => credentials,
+        Some(Err(name)) => return refuse(record, format!("missing_secret:{name}")),
+        None => None,
+    };
+    let body = prepared.body.map(|b| b.wire);
+    let build = |bearer: Option<&Token>| {
+        let mut headers = headers.clone();
+        if let Some(value) =
+            bearer.and_then(|t| HeaderValue::from_str(&format!("Bearer {}", t.value)).ok())
+        {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let request = client
+            .request(method.clone(), &prepared.url.wire)
+            .headers(headers)
+            .timeout(left());
+        match &body {
+            Some(body) => request.body(body.clone()),
+            None => request,
+        }
+    };
+    let mut bearer = None;
+    if let Some(credentials) = &credentials {
+        match token_within(
+            deadline,
+            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+        )
+        .await
+        {
+            Ok(token) => bearer = Some(token),
+            Err(failure) => return auth_failed(record, clock, failure),
+        }
+    }
+    let mut sent = build(bearer.as_ref()).send().await;
+    // A refused token is replaced once and the attempt sent again at once: the receiver
+    // revoked it or expired it early, which is no fault of the delivery.
+    if let (Ok(response), Some(credentials), Some(token)) = (&sent, &credentials, &bearer)
+        && response.status() == reqwest::StatusCode::UNAUTHORIZED
+    {
+        tokens
+            .refused(claimed.integration_id, credentials, token)
+            .await;
+        match token_within(
+            deadline,
+            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+        )
+        .await
+        {
+            Ok(token) => sent = build(Some(&token)).send().await,
+            Err(failure) => return auth_failed(record, clock, failure),
+        }
     }
 
-    let (outcome, retry_after) = match request.send().await {
+    let (outcome, retry_after) = match sent {
         Ok(mut response) => {
             let status = response.status().as_u16();
             record.status_code = Some(i32::from(status));
@@ -181,6 +253,37 @@ pub async fn perform(
         outcome,
         retry_after,
         refused: None,
+    }
+}
+
+/// The token, unless `deadline` passes first.
+async fn token_within(
+    deadline: tokio::time::Instant,
+    fetch: impl Future<Output = Result<Token, AuthFailure>>,
+) -> Result<Token, AuthFailure> {
+    tokio::time::timeout_at(deadline, fetch)
+        .await
+        .unwrap_or_else(|_| {
+            Err(AuthFailure {
+                kind: ErrorKind::Auth,
+                message: "no token from the token endpoint within requestTimeout".into(),
+            })
+        })
+}
+
+/// The attempt ends without reaching the receiver: no credentials could be had. A blocked
+/// token endpoint is permanent, like a blocked receiver; anything else is retried.
+fn auth_failed(mut record: AttemptRecord, clock: Instant, failure: AuthFailure) -> AttemptResult {
+    record.error_kind = Some(failure.kind.as_str().into());
+    record.error_message = Some(failure.message);
+    record.duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let refused = (failure.kind == ErrorKind::BlockedTarget)
+        .then(|| ErrorKind::BlockedTarget.as_str().into());
+    AttemptResult {
+        record,
+        outcome: Outcome::Error(failure.kind),
+        retry_after: None,
+        refused,
     }
 }
 
@@ -276,7 +379,7 @@ fn error_kind(err: &reqwest::Error) -> ErrorKind {
 }
 
 /// The error and its causes, one line.
-fn describe(err: &reqwest::Error) -> String {
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

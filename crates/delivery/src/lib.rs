@@ -9,6 +9,7 @@ pub mod guard;
 pub mod observe;
 mod protect;
 pub mod reachability;
+mod receiver_auth;
 mod recorder;
 pub mod retention;
 mod signing;
@@ -52,6 +53,8 @@ pub struct WorkerConfig {
     pub writers: usize,
     /// Where attempts may connect (public addresses only by default).
     pub targets: Arc<TargetPolicy>,
+    /// How receivers' names are resolved (the system resolver; tests may answer themselves).
+    pub lookup: guard::HostLookup,
     /// Makes an OpenTelemetry span per attempt, and sends its `traceparent` to the receiver,
     /// when traces are exported (`--otlp-endpoint`); `None` (the default) costs nothing.
     pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
@@ -77,6 +80,7 @@ impl WorkerConfig {
             max_body_bytes: 1024 * 1024,
             writers: 1,
             targets: Arc::new(TargetPolicy::public_only()),
+            lookup: guard::HostLookup::system(),
             tracer: None,
         }
     }

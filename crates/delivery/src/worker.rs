@@ -29,6 +29,7 @@ use crate::attempt;
 use crate::backend::DeliveryBackend;
 use crate::observe;
 use crate::reachability::Reachability;
+use crate::receiver_auth::TokenCache;
 use crate::recorder::{self, Job};
 use crate::signing::SigningCache;
 
@@ -52,6 +53,8 @@ struct Shared {
     keyring: Arc<SharedKeyring>,
     targets: Arc<TargetPolicy>,
     signing: Arc<SigningCache>,
+    /// OAuth 2.0 access tokens for receivers, shared by every attempt of this worker.
+    tokens: Arc<TokenCache>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -83,7 +86,7 @@ pub async fn run(
         Some(h) => h,
         None => config.handoff(),
     };
-    let http = crate::guard::client(config.targets.clone())
+    let http = crate::guard::client(config.targets.clone(), config.lookup.clone())
         .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
@@ -107,6 +110,7 @@ pub async fn run(
         keyring,
         targets: config.targets.clone(),
         signing: Arc::new(SigningCache::default()),
+        tokens: Arc::new(TokenCache::default()),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -375,12 +379,16 @@ async fn attempt(
         }
         None => (None, None),
     };
+    let outbound = attempt::Outbound {
+        client: &shared.http,
+        targets: &shared.targets,
+        tokens: &shared.tokens,
+    };
     let mut result = attempt::perform(
-        &shared.http,
+        outbound,
         claimed,
         &secrets,
         &signing,
-        &shared.targets,
         shared.max_body,
         traceparent.as_deref(),
     )

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::receiver_auth::ReceiverAuth;
 use crate::retry::RetryPolicy;
 use crate::template::{Segment, Template};
 use crate::validation::{ValidationErrors, check_name};
@@ -121,6 +122,10 @@ pub struct IntegrationSettings {
     /// `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
     #[serde(default)]
     pub body_template: Option<String>,
+    /// How Ricochet authenticates to the receiver: HTTP Basic or an OAuth 2.0 client-credentials
+    /// token. Passwords and client secrets are `{{secret:NAME}}` references.
+    #[serde(default)]
+    pub auth: Option<ReceiverAuth>,
 }
 
 /// Request method of an integration.
@@ -320,6 +325,19 @@ impl IntegrationSettings {
             );
         }
         self.validate_headers(errors);
+        if let Some(auth) = &self.auth {
+            auth.validate(errors);
+            if let Some(name) = self
+                .headers
+                .keys()
+                .find(|name| name.eq_ignore_ascii_case("authorization"))
+            {
+                errors.add(
+                    format!("settings.headers.{name}"),
+                    "cannot be set with settings.auth, which sets Authorization",
+                );
+            }
+        }
         self.retry_policy.validate("settings.retryPolicy", errors);
         errors.check_range(
             "settings.requestTimeout",
@@ -461,8 +479,8 @@ impl IntegrationSettings {
         }
     }
 
-    /// Every templated field of the settings with its JSON path: the URL, header values and
-    /// the body template.
+    /// Every templated field of the settings with its JSON path: the URL, header values, the
+    /// body template and the receiver credentials.
     pub fn template_fields(&self) -> Vec<(String, &str)> {
         let mut fields = vec![("settings.url".to_owned(), self.url.as_str())];
         fields.extend(
@@ -472,6 +490,9 @@ impl IntegrationSettings {
         );
         if let Some(body) = &self.body_template {
             fields.push(("settings.bodyTemplate".to_owned(), body.as_str()));
+        }
+        if let Some(auth) = &self.auth {
+            fields.extend(auth.template_fields());
         }
         fields
     }

@@ -9,6 +9,7 @@ pub mod integration;
 pub mod outcome;
 pub mod payload;
 pub mod permission;
+pub mod receiver_auth;
 pub mod request;
 pub mod retry;
 pub mod schedule;

@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Request,
     /// The target is not an address Ricochet may connect to (see `target`); never retried.
     BlockedTarget,
+    /// The receiver's credentials could not be obtained (the OAuth 2.0 token endpoint failed or
+    /// refused): retried like a network error.
+    Auth,
     /// Ricochet failed while making the attempt (a bug, caught): retried like a network error,
     /// so a delivery that keeps hitting it ends dead-lettered when its retries run out.
     Internal,
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Body => "body",
             ErrorKind::Request => "request",
             ErrorKind::BlockedTarget => "blocked_target",
+            ErrorKind::Auth => "auth",
             ErrorKind::Internal => "internal_error",
         }
     }

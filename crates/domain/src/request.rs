@@ -7,10 +7,18 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::encode::{DotSegment, Encoder, Target};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::integration::{HttpMethod, IntegrationSettings};
 use crate::payload::{self, EventView};
+use crate::receiver_auth::ReceiverAuth;
 use crate::signature::{SigningKey, signature_header};
 use crate::template::{Segment, Template, Variable};
+
+/// How the `Authorization` header of an OAuth 2.0 receiver is shown (the token is fetched at
+/// send time and never recorded).
+pub const OAUTH_TOKEN_SHOWN: &str = "Bearer <token from settings.auth.tokenUrl>";
 
 /// A rendered value: what is sent, and what may be shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +116,31 @@ pub fn prepare(
         .collect();
     for (name, value) in &settings.headers {
         headers.push((name.clone(), render(value, Target::Text)?));
+    }
+    if let Some(ReceiverAuth::Basic { username, password }) = &settings.auth {
+        let (user, pass) = (
+            render(username, Target::Text)?,
+            render(password, Target::Text)?,
+        );
+        let credentials = STANDARD.encode(format!("{}:{}", user.wire, pass.wire));
+        headers.push((
+            "authorization".to_owned(),
+            Rendered {
+                wire: format!("Basic {credentials}"),
+                shown: format!("Basic <{}:{}>", user.shown, pass.shown),
+            },
+        ));
+    }
+    if let Some(ReceiverAuth::Oauth2ClientCredentials { .. }) = &settings.auth {
+        // The delivery worker puts the access token in its place; previews and logs show this.
+        let placeholder = OAUTH_TOKEN_SHOWN.to_owned();
+        headers.push((
+            "authorization".to_owned(),
+            Rendered {
+                wire: placeholder.clone(),
+                shown: placeholder,
+            },
+        ));
     }
     let body = match (settings.http_method, &settings.body_template) {
         (HttpMethod::Get, _) => None,
@@ -293,6 +326,28 @@ mod tests {
                 .iter()
                 .any(|(_, v)| v.shown.contains("s3cr3t"))
         );
+    }
+
+    #[test]
+    fn basic_auth_sends_the_password_and_shows_its_template() {
+        let s = settings(json!({"url": "https://x.test/",
+            "auth": {"type": "basic", "username": "rico", "password": "{{secret:pw}}"}}));
+        let data = json!({});
+        let request = prepare(&s, &ctx(&data), &|name| {
+            (name == "pw").then(|| "p@ss:w".to_owned())
+        })
+        .expect("prepared");
+        let auth = &request
+            .headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .expect("header")
+            .1;
+        assert_eq!(
+            auth.wire,
+            format!("Basic {}", STANDARD.encode("rico:p@ss:w"))
+        );
+        assert_eq!(auth.shown, "Basic <rico:{{secret:pw}}>");
     }
 
     #[test]

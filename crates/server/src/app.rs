@@ -65,9 +65,13 @@ impl Application {
             settings.handoff.as_ref(),
         )
         .traced(settings.tracer.clone());
+        let token_limiter = Arc::new(ricochet_api::rate_limit::TokenLimiter::new(
+            settings.limits.token_rates,
+        ));
         let router = ricochet_api::router(AppState {
             pool,
             auth,
+            token_limiter,
             limits: settings.limits,
             keyring: settings.keyring,
             publisher,
@@ -90,7 +94,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        // The peer address feeds the token endpoint's per-address rate limit.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")

@@ -360,6 +360,12 @@ fn api_settings(
         32,
         "JWT secret",
     )?;
+    let secrets = ricochet_api::auth::jwt_secrets(&jwt_secret);
+    if secrets.is_empty() || secrets.iter().any(|s| s.len() < 32) {
+        anyhow::bail!(
+            "every JWT secret (comma-separated, the first signing) must be at least 32 characters"
+        );
+    }
     Ok(ApiSettings {
         listen: opts.listen,
         admin_key,
@@ -367,6 +373,7 @@ fn api_settings(
         token_ttl: Duration::from_secs(opts.token_ttl),
         limits: ricochet_api::Limits {
             event_body_bytes: opts.max_event_bytes,
+            token_rates: opts.token_rates(),
             batch_body_bytes: opts.max_batch_bytes,
         },
         keyring,

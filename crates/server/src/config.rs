@@ -253,7 +253,7 @@ pub struct ApiOpts {
     /// The platform admin key; generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<SecretString>,
-    /// Secret that signs access tokens (HS256, at least 32 bytes); generated into the data directory when absent.
+    /// Secrets that sign access tokens (HS256, each at least 32 bytes), comma-separated: the first signs, every one verifies (rotation: deploy NEW,OLD, then NEW once old tokens expired); generated into the data directory when absent.
     #[arg(long, env = "RICOCHET_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<SecretString>,
     /// Lifetime of an access token, in seconds.
@@ -271,6 +271,32 @@ pub struct ApiOpts {
     /// wrote the previous batch).
     #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub publish_writers: u16,
+    /// Token requests a second per client id at POST /oauth/token, sustained (then 429).
+    #[arg(long, env = "RICOCHET_TOKEN_RATE_PER_CLIENT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub token_rate_per_client: u32,
+    /// Token requests per client id allowed at once after a quiet spell.
+    #[arg(long, env = "RICOCHET_TOKEN_BURST_PER_CLIENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub token_burst_per_client: u32,
+    /// Token requests a second per source address (IPv6: per /64), sustained (then 429).
+    #[arg(long, env = "RICOCHET_TOKEN_RATE_PER_ADDRESS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub token_rate_per_address: u32,
+    /// Token requests per source address allowed at once after a quiet spell.
+    #[arg(long, env = "RICOCHET_TOKEN_BURST_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub token_burst_per_address: u32,
+}
+
+impl ApiOpts {
+    /// The token endpoint's rate limits.
+    pub fn token_rates(&self) -> ricochet_api::rate_limit::TokenRates {
+        use ricochet_api::rate_limit::{Rate, TokenRates};
+        let rate = |per_second, burst| {
+            Rate::new(per_second, burst).expect("clap keeps rates and bursts at 1 or more")
+        };
+        TokenRates {
+            per_client: rate(self.token_rate_per_client, self.token_burst_per_client),
+            per_address: rate(self.token_rate_per_address, self.token_burst_per_address),
+        }
+    }
 }
 
 /// Tenant commands.

@@ -354,6 +354,9 @@ pub(crate) struct Settings {
     pub(crate) transformations: Vec<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) body_template: Option<String>,
+    /// `settings.auth` as the API writes it (`null` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth: Option<Json>,
 }
 
 /// The server's default in-flight cap of an integration.

@@ -12,6 +12,7 @@ use tf_provider::{AttributePath, Diagnostics};
 use crate::client::{
     CircuitBreaker, DEFAULT_AUTO_DISABLE_AFTER, Integration, RateLimit, RetryPolicy, Settings,
 };
+use crate::integration_auth::{AUTH_TYPES, AuthState};
 use crate::schema::{Num, attr, or_default};
 
 /// Values the API accepts for the enumerated settings (checked at plan time too).
@@ -46,6 +47,7 @@ pub(crate) struct IntegrationState {
     pub(crate) payload_format: Value<String>,
     pub(crate) transformations: Value<Vec<TransformationState>>,
     pub(crate) body_template: Value<String>,
+    pub(crate) auth: Value<AuthState>,
 }
 
 /// `retry_policy`, a nested attribute.
@@ -363,6 +365,14 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         "body_template",
         attr(T::String, c(C::Optional), "A template for the whole body."),
     );
+    add(
+        "auth",
+        attr(
+            T::AttributeSingle(crate::integration_auth::attributes(computed_only)),
+            c(C::Optional),
+            "How Ricochet authenticates to the receiver: `basic` (username, password) or `oauth2ClientCredentials` (token_url, client_id, client_secret, scope, audience). Passwords and client secrets are `{{secret:NAME}}` references.",
+        ),
+    );
     attrs
 }
 
@@ -456,6 +466,7 @@ impl IntegrationState {
             payload_format: or_default(&config.payload_format, "envelope".into()),
             transformations: config.transformations.clone(),
             body_template: config.body_template.clone(),
+            auth: config.auth.clone(),
         };
         if let Some(prior) = prior {
             let mut same = planned.clone();
@@ -497,6 +508,14 @@ impl IntegrationState {
                 &limit.per,
                 RATE_PERIODS,
                 AttributePath::new("rate_limit").attribute("per"),
+            );
+        }
+        if let Value::Value(auth) = &self.auth {
+            one_of(
+                diags,
+                &auth.kind,
+                AUTH_TYPES,
+                AttributePath::new("auth").attribute("type"),
             );
         }
         if let Value::Value(steps) = &self.transformations {
@@ -610,6 +629,7 @@ impl IntegrationState {
                     .map(|steps| steps.iter().map(TransformationState::to_wire).collect())
                     .unwrap_or_default(),
                 body_template: self.body_template.as_ref_option().cloned(),
+                auth: self.auth.as_ref_option().map(AuthState::to_wire),
             },
         }
     }
@@ -686,6 +706,7 @@ impl IntegrationState {
                 )
             },
             body_template: s.body_template.into(),
+            auth: s.auth.as_ref().map(AuthState::from_wire).into(),
         }
     }
 }

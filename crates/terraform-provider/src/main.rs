@@ -8,6 +8,7 @@ mod client;
 mod data_sources;
 mod diag;
 mod integration;
+mod integration_auth;
 mod integration_state;
 mod provider;
 mod schema;

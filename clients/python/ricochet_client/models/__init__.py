@@ -10,6 +10,8 @@ from .attempt_outcome import AttemptOutcome
 from .attempt_request import AttemptRequest
 from .attempt_request_headers import AttemptRequestHeaders
 from .attempt_response import AttemptResponse
+from .basic_receiver_auth import BasicReceiverAuth
+from .basic_receiver_auth_type import BasicReceiverAuthType
 from .batch_published_out import BatchPublishedOut
 from .binding_list import BindingList
 from .binding_out import BindingOut
@@ -63,6 +65,10 @@ from .integration_settings_patch import IntegrationSettingsPatch
 from .integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
 from .jitter_mode import JitterMode
 from .o_auth_error import OAuthError
+from .oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
+from .oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
+from .oauth_2_client_credentials_receiver_auth_out_type import Oauth2ClientCredentialsReceiverAuthOutType
+from .oauth_2_client_credentials_receiver_auth_type import Oauth2ClientCredentialsReceiverAuthType
 from .overview_out import OverviewOut
 from .payload_format import PayloadFormat
 from .permission import Permission
@@ -112,6 +118,8 @@ __all__ = (
     "AttemptRequest",
     "AttemptRequestHeaders",
     "AttemptResponse",
+    "BasicReceiverAuth",
+    "BasicReceiverAuthType",
     "BatchPublishedOut",
     "BindingList",
     "BindingOut",
@@ -164,6 +172,10 @@ __all__ = (
     "IntegrationSettingsPatch",
     "IntegrationSettingsPatchHeadersType0",
     "JitterMode",
+    "Oauth2ClientCredentialsReceiverAuth",
+    "Oauth2ClientCredentialsReceiverAuthOut",
+    "Oauth2ClientCredentialsReceiverAuthOutType",
+    "Oauth2ClientCredentialsReceiverAuthType",
     "OAuthError",
     "OverviewOut",
     "PayloadFormat",

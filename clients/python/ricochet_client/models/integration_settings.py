@@ -10,9 +10,11 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.circuit_breaker import CircuitBreaker
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_headers import IntegrationSettingsHeaders
+    from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy import RetryPolicy
@@ -29,6 +31,7 @@ class IntegrationSettings:
     Attributes:
         url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
             https://api.your-crm.com/v1/genesys-events.
+        auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset):
         auto_disable_after (int | Unset): How long, in milliseconds, an integration may fail without a single success
             before it
             is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
@@ -54,6 +57,7 @@ class IntegrationSettings:
     """
 
     url: str
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset = UNSET
     auto_disable_after: int | Unset = UNSET
     body_template: None | str | Unset = UNSET
     circuit_breaker: CircuitBreaker | Unset = UNSET
@@ -69,11 +73,23 @@ class IntegrationSettings:
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         url = self.url
+
+        auth: dict[str, Any] | None | Unset
+        if isinstance(self.auth, Unset):
+            auth = UNSET
+        elif isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuth):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         auto_disable_after = self.auto_disable_after
 
@@ -140,6 +156,8 @@ class IntegrationSettings:
                 "url": url,
             }
         )
+        if auth is not UNSET:
+            field_dict["auth"] = auth
         if auto_disable_after is not UNSET:
             field_dict["autoDisableAfter"] = auto_disable_after
         if body_template is not UNSET:
@@ -171,9 +189,11 @@ class IntegrationSettings:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
@@ -181,6 +201,31 @@ class IntegrationSettings:
 
         d = dict(src_dict)
         url = d.pop("url")
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_1 = Oauth2ClientCredentialsReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset, data)
+
+        auth = _parse_auth(d.pop("auth", UNSET))
 
         auto_disable_after = d.pop("autoDisableAfter", UNSET)
 
@@ -290,6 +335,7 @@ class IntegrationSettings:
 
         integration_settings = cls(
             url=url,
+            auth=auth,
             auto_disable_after=auto_disable_after,
             body_template=body_template,
             circuit_breaker=circuit_breaker,

@@ -9,9 +9,11 @@ from ..models.http_method import HttpMethod
 from ..models.payload_format import PayloadFormat
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.circuit_breaker_out import CircuitBreakerOut
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders
+    from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
     from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_out import RetryPolicyOut
@@ -26,6 +28,7 @@ class IntegrationSettingsOut:
     """Where and how an integration delivers.
 
     Attributes:
+        auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut):
         auto_disable_after (int): How long, in milliseconds, an integration may fail without a single success before it
             is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
         body_template (None | str): A body of your own instead of the JSON payload, with templates such as
@@ -51,6 +54,7 @@ class IntegrationSettingsOut:
             https://api.your-crm.com/v1/genesys-events.
     """
 
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut
     auto_disable_after: int
     body_template: None | str
     circuit_breaker: CircuitBreakerOut
@@ -67,9 +71,19 @@ class IntegrationSettingsOut:
     url: str
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+
+        auth: dict[str, Any] | None
+        if isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuthOut):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         auto_disable_after = self.auto_disable_after
 
@@ -118,6 +132,7 @@ class IntegrationSettingsOut:
 
         field_dict.update(
             {
+                "auth": auth,
                 "autoDisableAfter": auto_disable_after,
                 "bodyTemplate": body_template,
                 "circuitBreaker": circuit_breaker,
@@ -139,15 +154,41 @@ class IntegrationSettingsOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.circuit_breaker_out import CircuitBreakerOut  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_out import RetryPolicyOut  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_out_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_out_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_out_type_1 = Oauth2ClientCredentialsReceiverAuthOut.from_dict(data)
+
+                return componentsschemas_receiver_auth_out_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuthOut, data)
+
+        auth = _parse_auth(d.pop("auth"))
+
         auto_disable_after = d.pop("autoDisableAfter")
 
         def _parse_body_template(data: object) -> None | str:
@@ -226,6 +267,7 @@ class IntegrationSettingsOut:
         url = d.pop("url")
 
         integration_settings_out = cls(
+            auth=auth,
             auto_disable_after=auto_disable_after,
             body_template=body_template,
             circuit_breaker=circuit_breaker,

@@ -10,9 +10,11 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.basic_receiver_auth import BasicReceiverAuth
     from ..models.circuit_breaker_patch import CircuitBreakerPatch
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
+    from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_patch import RetryPolicyPatch
@@ -28,6 +30,7 @@ class IntegrationSettingsPatch:
     fields left out stay.
 
         Attributes:
+            auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset):
             auto_disable_after (int | None | Unset): How long, in milliseconds, an integration may fail without a single
                 success before it
                 is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
@@ -54,6 +57,7 @@ class IntegrationSettingsPatch:
                 https://api.your-crm.com/v1/genesys-events.
     """
 
+    auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset = UNSET
     auto_disable_after: int | None | Unset = UNSET
     body_template: None | str | Unset = UNSET
     circuit_breaker: CircuitBreakerPatch | None | Unset = UNSET
@@ -70,12 +74,24 @@ class IntegrationSettingsPatch:
     url: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
+
+        auth: dict[str, Any] | None | Unset
+        if isinstance(self.auth, Unset):
+            auth = UNSET
+        elif isinstance(self.auth, BasicReceiverAuth):
+            auth = self.auth.to_dict()
+        elif isinstance(self.auth, Oauth2ClientCredentialsReceiverAuth):
+            auth = self.auth.to_dict()
+        else:
+            auth = self.auth
 
         auto_disable_after: int | None | Unset
         if isinstance(self.auto_disable_after, Unset):
@@ -189,6 +205,8 @@ class IntegrationSettingsPatch:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if auth is not UNSET:
+            field_dict["auth"] = auth
         if auto_disable_after is not UNSET:
             field_dict["autoDisableAfter"] = auto_disable_after
         if body_template is not UNSET:
@@ -222,15 +240,42 @@ class IntegrationSettingsPatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+
+        def _parse_auth(data: object) -> BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_0 = BasicReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_receiver_auth_type_1 = Oauth2ClientCredentialsReceiverAuth.from_dict(data)
+
+                return componentsschemas_receiver_auth_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset, data)
+
+        auth = _parse_auth(d.pop("auth", UNSET))
 
         def _parse_auto_disable_after(data: object) -> int | None | Unset:
             if data is None:
@@ -450,6 +495,7 @@ class IntegrationSettingsPatch:
         url = _parse_url(d.pop("url", UNSET))
 
         integration_settings_patch = cls(
+            auth=auth,
             auto_disable_after=auto_disable_after,
             body_template=body_template,
             circuit_breaker=circuit_breaker,

@@ -179,6 +179,19 @@ impl TestApp {
         app
     }
 
+    /// The application with a worker of `config` (its targets and name lookup, say).
+    pub(crate) async fn spawn_with_worker(config: WorkerConfig) -> TestApp {
+        let handoff = config.handoff();
+        let app = Self::api(
+            Duration::from_secs(3600),
+            Some(handoff.clone()),
+            loopback_allowed(),
+        )
+        .await;
+        app.start_worker_with(config, Some(handoff));
+        app
+    }
+
     /// An application run as by default: without `--allow-targets`, so only public addresses
     /// may be reached.
     pub(crate) async fn spawn_public_only() -> TestApp {
@@ -218,6 +231,38 @@ impl TestApp {
             tracer: None,
             metrics_on_api: true,
             targets,
+        };
+        let app = Application::build(settings, pool.clone())
+            .await
+            .expect("the application builds");
+        let addr = app.local_addr().expect("bound address");
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            base: format!("http://{addr}"),
+            pool,
+            http: Client::new(),
+            keyring,
+        }
+    }
+
+    /// The API alone on an existing database, signing tokens with `jwt_secret` (a
+    /// comma-separated list: the first signs, each verifies), as a restarted server would.
+    pub(crate) async fn spawn_api_on(pool: PgPool, jwt_secret: &str) -> TestApp {
+        let keyring = Arc::new(SharedKeyring::fixed(
+            Keyring::parse(&Keyring::generate_key()).expect("a generated key parses"),
+        ));
+        let settings = ApiSettings {
+            listen: "127.0.0.1:0".parse().expect("a literal address"),
+            admin_key: SecretString::from(ADMIN_KEY),
+            jwt_secret: SecretString::from(jwt_secret),
+            token_ttl: Duration::from_secs(3600),
+            limits: ricochet_api::Limits::default(),
+            keyring: keyring.clone(),
+            publish_writers: 1,
+            handoff: None,
+            metrics_on_api: true,
+            targets: loopback_allowed(),
+            tracer: None,
         };
         let app = Application::build(settings, pool.clone())
             .await

@@ -2,12 +2,17 @@
 //! opened a range (`--allow-targets`; every other test app allows loopback), checked at save
 //! for literal addresses and at send on the address actually connected.
 
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{Session, TestApp, fields, problem};
+use ricochet_delivery::guard::HostLookup;
+use ricochet_domain::target::TargetPolicy;
+
+use crate::harness::{Session, TestApp, fields, problem, test_worker_config};
 use crate::receiver::Receiver;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -116,6 +121,66 @@ async fn a_name_resolving_to_loopback_is_delivered_when_loopback_is_allowed() {
         .integration("local", &format!("http://localhost:{port}/hook"), json!({}))
         .await;
     s.bind(&id, &["a.b"]).await;
+    s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits[0].path, "/hook");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dns_answer_that_changes_after_save_is_checked_at_send() {
+    // The worker resolves `rebind.test` with an answer this test sets; only 127.0.0.1 is open.
+    let answer = Arc::new(Mutex::new(IpAddr::from([127, 0, 0, 1])));
+    let current = answer.clone();
+    let mut config = test_worker_config();
+    config.targets = Arc::new(TargetPolicy {
+        allow: vec!["127.0.0.1/32".parse().expect("a CIDR")],
+        require_https: false,
+    });
+    config.lookup = HostLookup::with(move |host| {
+        let ip = *current.lock().expect("answer lock");
+        Box::pin(async move {
+            if host == "rebind.test" {
+                Ok(vec![ip])
+            } else {
+                Err(std::io::Error::new(std::io::ErrorKind::NotFound, host))
+            }
+        })
+    });
+    let app = TestApp::spawn_with_worker(config).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let port = receiver.url.rsplit(':').next().expect("a port").to_owned();
+    let id = s
+        .integration(
+            "rebind",
+            &format!("http://rebind.test:{port}/hook"),
+            json!({}),
+        )
+        .await;
+    s.bind(&id, &["a.b"]).await;
+
+    // After the save, the name now points at the cloud metadata address.
+    *answer.lock().expect("answer lock") = IpAddr::from([169, 254, 169, 254]);
+    let (_, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("a delivery")
+        .to_owned();
+    let dead = s
+        .wait_delivery(&delivery, WAIT, |d| d["status"] == "dead_lettered")
+        .await;
+    assert_eq!(dead["reason"], "blocked_target");
+    let message = dead["attempts"][0]["errorMessage"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("rebind.test") && message.contains("169.254.169.254"),
+        "{message}"
+    );
+    assert!(receiver.hits().is_empty(), "nothing reached any receiver");
+
+    // Pointed back at the open address, the same name delivers.
+    *answer.lock().expect("answer lock") = IpAddr::from([127, 0, 0, 1]);
     s.publish(&json!({ "type": "a.b", "data": {} })).await;
     let hits = receiver.wait_for(1, WAIT).await;
     assert_eq!(hits[0].path, "/hook");
