@@ -69,6 +69,7 @@ pub async fn publish_event(
         kind: input.kind,
         occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
         data: input.data,
+        ordering_key: input.ordering_key,
     };
     let published = state.publisher.publish(publication).await?;
     let status = if published.created {

@@ -32,6 +32,8 @@ pub struct Publication {
     pub data: Value,
     /// The binding patterns that match its type.
     pub patterns: Vec<String>,
+    /// Its ordering key.
+    pub ordering_key: Option<String>,
 }
 
 struct Job {
@@ -141,6 +143,7 @@ async fn publish_together(
                     kind: &p.kind,
                     occurred_at: p.occurred_at,
                     data: &p.data,
+                    ordering_key: p.ordering_key.as_deref(),
                 },
                 patterns: &p.patterns,
             }

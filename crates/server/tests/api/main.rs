@@ -9,6 +9,7 @@ mod injection;
 mod integrations;
 mod metrics;
 mod openapi;
+mod ordering;
 mod outage;
 mod outbound_guard;
 mod receiver;
