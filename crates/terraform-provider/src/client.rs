@@ -342,10 +342,17 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: i64,
     #[serde(default = "default_max_concurrency")]
     pub(crate) max_concurrency: i64,
+    #[serde(default = "default_ordering")]
+    pub(crate) ordering: String,
     pub(crate) payload_format: String,
     pub(crate) transformations: Vec<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) body_template: Option<String>,
+}
+
+/// The server's default ordering of an integration (none kept).
+fn default_ordering() -> String {
+    "none".into()
 }
 
 /// The server's default in-flight cap of an integration.

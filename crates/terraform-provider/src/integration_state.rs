@@ -36,6 +36,7 @@ pub(crate) struct IntegrationState {
     pub(crate) retry_policy: Value<RetryPolicyState>,
     pub(crate) request_timeout: Value<i64>,
     pub(crate) max_concurrency: Value<i64>,
+    pub(crate) ordering: Value<String>,
     pub(crate) payload_format: Value<String>,
     pub(crate) transformations: Value<Vec<TransformationState>>,
     pub(crate) body_template: Value<String>,
@@ -257,6 +258,14 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         ),
     );
     add(
+        "ordering",
+        attr(
+            T::String,
+            c(C::OptionalComputed),
+            "`perKey`: events with the same ordering key are delivered one at a time, in publish order; `none` (default).",
+        ),
+    );
+    add(
         "payload_format",
         attr(
             T::String,
@@ -341,6 +350,7 @@ impl IntegrationState {
             retry_policy: RetryPolicyState::planned(&config.retry_policy),
             request_timeout: or_default(&config.request_timeout, 10_000),
             max_concurrency: or_default(&config.max_concurrency, 10),
+            ordering: or_default(&config.ordering, "none".into()),
             payload_format: or_default(&config.payload_format, "envelope".into()),
             transformations: config.transformations.clone(),
             body_template: config.body_template.clone(),
@@ -455,6 +465,7 @@ impl IntegrationState {
                     .copied()
                     .unwrap_or(10_000),
                 max_concurrency: self.max_concurrency.as_ref_option().copied().unwrap_or(10),
+                ordering: s(&self.ordering, "none"),
                 payload_format: s(&self.payload_format, "envelope"),
                 transformations: self
                     .transformations
@@ -509,6 +520,7 @@ impl IntegrationState {
             }),
             request_timeout: Value::Value(s.request_timeout),
             max_concurrency: Value::Value(s.max_concurrency),
+            ordering: Value::Value(s.ordering),
             payload_format: Value::Value(s.payload_format),
             transformations: if s.transformations.is_empty() && prior_steps.is_none() {
                 Value::Null
@@ -630,7 +642,7 @@ mod tests {
                     "jitterMode": "ratio", "retryOnStatus": [], "retryOnTimeout": true,
                     "respectRetryAfter": true, "maxRetryAfter": 3600000
                 },
-                "requestTimeout": 10000, "maxConcurrency": 10, "payloadFormat": "envelope",
+                "requestTimeout": 10000, "maxConcurrency": 10, "ordering": "none", "payloadFormat": "envelope",
                 "transformations": [{"type": "set", "path": "source", "value": {"a": [true], "b": 1}}]
             }
         }))
