@@ -23,6 +23,17 @@
 --   robin among lanes with due work and room).
 -- paused_until / pause_reason: a receiver's Retry-After (429/503) pauses the whole lane.
 -- consecutive_failures, last_success_at, last_failure_at: health, shown on the integration.
+-- tat: the rate limit's theoretical arrival time (GCRA): the earliest the next attempt may
+--   start; each claimed attempt of a rate-limited lane is given its start time, one emission
+--   interval (period / requests) after the previous one, across every worker.
+-- rate_factor, rate_cut_at: the share of maxConcurrency and of the rate limit in force (1 =
+--   all). A 429 without Retry-After halves it (at most once a second); each batch of successes
+--   without a 429 raises it by a tenth, back to 1.
+-- circuit, circuit_opens: the circuit breaker. `open` while paused_until is ahead; once it has
+--   passed, the claim lets exactly one probe through (`half_open`, in-flight cap 1); the
+--   probe's success closes it, its failure opens it again for twice as long (up to the max).
+-- failing_since: the first failure since the last success (auto-disable after
+--   settings.autoDisableAfter).
 CREATE TABLE delivery_lanes (
     integration_id        uuid PRIMARY KEY REFERENCES integrations (id) ON DELETE CASCADE,
     in_flight             integer NOT NULL DEFAULT 0 CHECK (in_flight >= 0),
@@ -32,7 +43,13 @@ CREATE TABLE delivery_lanes (
     consecutive_failures  integer NOT NULL DEFAULT 0,
     last_success_at       timestamptz,
     last_failure_at       timestamptz,
-    touched_at            timestamptz NOT NULL DEFAULT now()
+    touched_at            timestamptz NOT NULL DEFAULT now(),
+    tat                   timestamptz,
+    rate_factor           double precision NOT NULL DEFAULT 1 CHECK (rate_factor > 0 AND rate_factor <= 1),
+    rate_cut_at           timestamptz,
+    circuit               text NOT NULL DEFAULT 'closed' CHECK (circuit IN ('closed', 'open', 'half_open')),
+    circuit_opens         integer NOT NULL DEFAULT 0,
+    failing_since         timestamptz
 ) WITH (fillfactor = 50);
 
 -- Every integration has its lane, from its creation on.

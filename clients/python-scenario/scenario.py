@@ -21,7 +21,7 @@ from ricochet_client import AuthenticatedClient, Client
 from ricochet_client.api.auth import issue_token
 from ricochet_client.api.dead_letters import list_dead_letters, replay_dead_letter
 from ricochet_client.api.event_bindings import create_event_bindings
-from ricochet_client.api.events import publish_event
+from ricochet_client.api.events import publish_event, publish_events_batch
 from ricochet_client.api.integrations import (
     create_integration,
     delete_integration,
@@ -38,13 +38,18 @@ from ricochet_client.models import (
     ApiClientIn,
     AttemptList,
     AttemptOutcome,
+    BatchPublishedOut,
     BindingList,
     BindingsIn,
+    CreatedBatchEventResult,
     DeadLetterList,
     DeliveryOut,
     DeliveryStatus,
+    DuplicateBatchEventResult,
     EventIn,
     EventInData,
+    EventsBatchIn,
+    FailedBatchEventResult,
     GrantType,
     IntegrationIn,
     IntegrationList,
@@ -239,6 +244,34 @@ def main() -> None:
         create_event_bindings.sync_detailed(gated.id, client=api, body=BindingsIn(events=["invoice.paid"])),
         BindingList,
         "bind gated",
+    )
+
+    # Publish a batch (to a type nothing is bound to): each event answered in order, the
+    # invalid one refused alone with the single publish's problem.
+    batch_id = f"batch-{uuid.uuid4()}"
+    batch = parsed(
+        publish_events_batch.sync_detailed(
+            client=api,
+            body=EventsBatchIn(
+                events=[
+                    EventIn(type_="nobody.listens", id=batch_id, data=EventInData()),
+                    EventIn(type_="not a type", data=EventInData()),
+                    EventIn(type_="nobody.listens", id=batch_id, data=EventInData()),
+                ]
+            ),
+        ),
+        BatchPublishedOut,
+        "publish a batch",
+    )
+    check(
+        [type(r) for r in batch.results]
+        == [CreatedBatchEventResult, FailedBatchEventResult, DuplicateBatchEventResult],
+        "a batch answers each event in order: created, failed, duplicate",
+    )
+    refused = batch.results[1]
+    check(
+        isinstance(refused, FailedBatchEventResult) and refused.problem.status == 422,
+        "the invalid event of a batch carries its 422 problem",
     )
 
     # Publish to a receiver that fails twice: three attempts, the delivery succeeds.

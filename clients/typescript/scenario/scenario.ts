@@ -28,6 +28,7 @@ import {
   patchIntegration,
   previewIntegration,
   publishEvent,
+  publishEventsBatch,
   replayDeadLetter,
   updateSecret,
 } from '../index';
@@ -241,6 +242,33 @@ async function main(): Promise<void> {
     );
     check(bindings.data[0]?.eventType === 'order.*', 'a binding takes a family');
     ok('bind gated', await createEventBindings({ client, path: { integrationId: gated.id }, body: { events: ['invoice.paid'] } }));
+
+    // Publish a batch (to a type nothing is bound to): each event answered in order, the
+    // invalid one refused alone with the single publish's problem.
+    const batchId = `batch-${randomUUID()}`;
+    const batch = ok(
+      'publish a batch',
+      await publishEventsBatch({
+        client,
+        body: {
+          events: [
+            { type: 'nobody.listens', id: batchId, data: {} },
+            { type: 'not a type', data: {} },
+            { type: 'nobody.listens', id: batchId, data: {} },
+          ],
+        },
+      }),
+    );
+    deepStrictEqual(
+      batch.results.map((r) => r.outcome),
+      ['created', 'failed', 'duplicate'],
+      'a batch answers each event in order',
+    );
+    const refused = batch.results[1];
+    check(
+      refused?.outcome === 'failed' && refused.problem.status === 422,
+      'the invalid event of a batch carries its 422 problem',
+    );
 
     // Publish to a receiver that fails twice: three attempts, the delivery succeeds.
     const published = ok(

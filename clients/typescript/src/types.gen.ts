@@ -210,6 +210,39 @@ export type AttemptResponse = {
 };
 
 /**
+ * What became of one event of a batch.
+ */
+export type BatchEventResult = ({
+    outcome: 'created';
+} & CreatedBatchEventResult) | ({
+    outcome: 'duplicate';
+} & DuplicateBatchEventResult) | ({
+    outcome: 'failed';
+} & FailedBatchEventResult);
+
+/**
+ * What publishing a batch did.
+ */
+export type BatchPublishedOut = {
+    /**
+     * How many results are `created`.
+     */
+    created: number;
+    /**
+     * How many results are `duplicate`.
+     */
+    duplicates: number;
+    /**
+     * How many results are `failed`.
+     */
+    failed: number;
+    /**
+     * One result per event of the request, in its order.
+     */
+    results: Array<BatchEventResult>;
+};
+
+/**
  * A page of bindings.
  */
 export type BindingList = {
@@ -293,6 +326,85 @@ export type BulkReplayedOut = {
      * Dead letters replayed.
      */
     replayed: number;
+};
+
+/**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreaker = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number;
+};
+
+/**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreakerOut = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown: number;
+};
+
+/**
+ * A JSON merge patch (RFC 7386) of CircuitBreaker: fields present replace, `null` resets a field to its default, fields left out stay.
+ */
+export type CircuitBreakerPatch = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number | null;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number | null;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number | null;
+};
+
+/**
+ * The state of an integration's circuit breaker.
+ */
+export type CircuitState = 'closed' | 'open' | 'halfOpen';
+
+/**
+ * Stored with one delivery per enabled integration bound to its type: what a 202 of
+ * `POST /api/v2/events` says.
+ */
+export type CreatedBatchEventResult = {
+    /**
+     * Its deliveries.
+     */
+    deliveries: Array<DeliveryRefOut>;
+    /**
+     * The event's id (the client's, or the one generated).
+     */
+    eventId: string;
+    outcome: 'created';
 };
 
 /**
@@ -532,6 +644,22 @@ export type DeliverySummary = {
 };
 
 /**
+ * This id was published before (or earlier in this batch); nothing new was made: what a
+ * 200 of `POST /api/v2/events` says.
+ */
+export type DuplicateBatchEventResult = {
+    /**
+     * The deliveries made when it was first published.
+     */
+    deliveries: Array<DeliveryRefOut>;
+    /**
+     * The event's id.
+     */
+    eventId: string;
+    outcome: 'duplicate';
+};
+
+/**
  * Why an attempt failed.
  */
 export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status';
@@ -633,6 +761,28 @@ export type EventSummary = {
 };
 
 /**
+ * Events to publish together.
+ */
+export type EventsBatchIn = {
+    /**
+     * 1 to 1,000 events, each as `POST /api/v2/events` takes it (with its own optional `id`).
+     */
+    events: Array<EventIn>;
+};
+
+/**
+ * Not stored: the problem `POST /api/v2/events` would have answered for this event alone
+ * (a 422 or 413 for an invalid event; a 5xx when it could not be stored).
+ */
+export type FailedBatchEventResult = {
+    outcome: 'failed';
+    /**
+     * Why.
+     */
+    problem: Problem;
+};
+
+/**
  * One invalid field: its JSON path (`settings.retryPolicy.retryDelay`) and what is wrong.
  */
 export type FieldError = {
@@ -687,9 +837,29 @@ export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
  */
 export type IntegrationHealth = {
     /**
+     * The circuit breaker: `closed` (attempts flow), `open` (none until the pause ends), or
+     * `halfOpen` (one probe in flight).
+     */
+    circuit: CircuitState;
+    /**
      * Failed attempts since the last success.
      */
     consecutiveFailures: number;
+    /**
+     * The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
+     * answers 429 without Retry-After, and 1 while the circuit is not closed.
+     */
+    effectiveMaxConcurrency: number;
+    /**
+     * The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
+     * receiver answers 429 without Retry-After; null without a rate limit.
+     */
+    effectiveRatePerSecond: number | null;
+    /**
+     * Since when every attempt has failed (null while the last one succeeded); the
+     * integration is disabled once this is older than `settings.autoDisableAfter`.
+     */
+    failingSince: string | null;
     /**
      * Attempts in flight now across every worker (at most `settings.maxConcurrency`).
      */
@@ -872,14 +1042,27 @@ export type IntegrationPause = {
  */
 export type IntegrationSettings = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: CircuitBreaker;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -899,6 +1082,7 @@ export type IntegrationSettings = {
      * What the request body holds.
      */
     payloadFormat?: PayloadFormat;
+    rateLimit?: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -922,14 +1106,27 @@ export type IntegrationSettings = {
  */
 export type IntegrationSettingsOut = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter: number;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker: CircuitBreakerOut;
+    /**
      * `Content-Type` of the request body.
      */
     contentType: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -949,6 +1146,7 @@ export type IntegrationSettingsOut = {
      * What the request body holds.
      */
     payloadFormat: PayloadFormat;
+    rateLimit: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -972,14 +1170,27 @@ export type IntegrationSettingsOut = {
  */
 export type IntegrationSettingsPatch = {
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number | null;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: null | CircuitBreakerPatch;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string | null;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean | null;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -999,6 +1210,7 @@ export type IntegrationSettingsPatch = {
      * What the request body holds.
      */
     payloadFormat?: null | PayloadFormat;
+    rateLimit?: null | RateLimit;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -1174,6 +1386,25 @@ export type QueueOut = {
      */
     scheduled: number;
 };
+
+/**
+ * A rate limit: at most `requests` attempts started per `per`.
+ */
+export type RateLimit = {
+    /**
+     * The period.
+     */
+    per: RatePeriod;
+    /**
+     * Attempts started per period. 1 to 100000.
+     */
+    requests: number;
+};
+
+/**
+ * The period of a rate limit.
+ */
+export type RatePeriod = 'second' | 'minute';
 
 /**
  * Remove the field at `path` from the body.
@@ -2188,6 +2419,55 @@ export type PublishEventResponses = {
 };
 
 export type PublishEventResponse = PublishEventResponses[keyof PublishEventResponses];
+
+export type PublishEventsBatchData = {
+    body: EventsBatchIn;
+    path?: never;
+    query?: never;
+    url: '/api/v2/events/batch';
+};
+
+export type PublishEventsBatchErrors = {
+    /**
+     * The body is not well-formed JSON
+     */
+    400: Problem;
+    /**
+     * No credential, or an invalid or expired one (`WWW-Authenticate` says which)
+     */
+    401: Problem;
+    /**
+     * The credential lacks the permission this needs
+     */
+    403: Problem;
+    /**
+     * Body over the configured batch limit; nothing was written
+     */
+    413: Problem;
+    /**
+     * The body is not declared as JSON (`Content-Type`)
+     */
+    415: Problem;
+    /**
+     * No events or more than 1,000, or the body is not a batch; nothing was written
+     */
+    422: Problem;
+    /**
+     * The database is unavailable: nothing was accepted; retry after `Retry-After` seconds
+     */
+    503: Problem;
+};
+
+export type PublishEventsBatchError = PublishEventsBatchErrors[keyof PublishEventsBatchErrors];
+
+export type PublishEventsBatchResponses = {
+    /**
+     * Every event's result, in order
+     */
+    200: BatchPublishedOut;
+};
+
+export type PublishEventsBatchResponse = PublishEventsBatchResponses[keyof PublishEventsBatchResponses];
 
 export type GetEventData = {
     body?: never;

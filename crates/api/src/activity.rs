@@ -162,6 +162,19 @@ pub async fn get_event(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EventOut>> {
+    event_by_id(auth, state, id).await
+}
+
+/// `GET /api/v2/events/batch`: the event whose id is `batch`, which the static path of
+/// `POST /api/v2/events/batch` would otherwise hide from `GET /api/v2/events/{eventId}`.
+pub async fn get_event_named_batch(
+    auth: TenantAuth,
+    State(state): State<AppState>,
+) -> ApiResult<Json<EventOut>> {
+    event_by_id(auth, state, "batch".to_owned()).await
+}
+
+async fn event_by_id(auth: TenantAuth, state: AppState, id: String) -> ApiResult<Json<EventOut>> {
     auth.require(Permission::LogView)?;
     if id.len() > MAX_EVENT_ID_LEN {
         return Err(ApiError::NotFound("event"));

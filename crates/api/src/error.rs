@@ -11,7 +11,7 @@ use serde::Serialize;
 pub const RETRY_AFTER_SECS: u32 = 2;
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// URI naming the kind of problem.
@@ -197,8 +197,10 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and problem document of this error; an internal error (or an unavailable
+    /// database) is logged here, once.
+    pub fn into_problem(self) -> (StatusCode, Problem) {
         match &self {
             ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             ApiError::Unavailable(cause) => {
@@ -218,6 +220,13 @@ impl IntoResponse for ApiError {
             detail,
             errors,
         };
+        (status, problem)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, problem) = self.into_problem();
         let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(

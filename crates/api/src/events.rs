@@ -5,17 +5,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ricochet_domain::event::{EventIn, matching_patterns};
-use ricochet_domain::{IntegrationId, Permission};
+use ricochet_domain::{IntegrationId, Permission, TenantId};
+use ricochet_store::events::Published;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Body, parse_json, require_json};
+use crate::{AppState, Limits};
 
 /// A delivery made for a published event.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryRefOut {
     /// The delivery (see `GET /api/v2/deliveries/{deliveryId}`).
@@ -56,35 +57,16 @@ pub async fn publish_event(
         return Err(ApiError::PayloadTooLarge);
     }
     require_json(&body.headers)?;
-    let input: EventIn = parse_json(&body.bytes)?;
-    input.validate()?;
-    let id = input
-        .id
-        .clone()
-        .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let publication = Publication {
-        tenant: auth.tenant,
-        id: id.clone(),
-        patterns: matching_patterns(&input.kind),
-        kind: input.kind,
-        occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
-        data: input.data,
-        ordering_key: input.ordering_key,
-    };
+    let input = parse_event(&body.bytes, &state.limits)?;
+    let publication = publication(auth.tenant, input);
+    let id = publication.id.clone();
     let published = state.publisher.publish(publication).await?;
     let status = if published.created {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
     };
-    let deliveries = published
-        .deliveries
-        .into_iter()
-        .map(|d| DeliveryRefOut {
-            delivery_id: d.id,
-            integration_id: IntegrationId(d.integration_id),
-        })
-        .collect();
+    let deliveries = delivery_refs(published);
     Ok((
         status,
         Json(PublishedOut {
@@ -92,4 +74,41 @@ pub async fn publish_event(
             deliveries,
         }),
     ))
+}
+
+/// One event as a client sent it (a body, or an item of a batch): within the size limit, well
+/// formed and valid.
+pub(crate) fn parse_event(bytes: &[u8], limits: &Limits) -> Result<EventIn, ApiError> {
+    if bytes.len() > limits.event_body_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let input: EventIn = parse_json(bytes)?;
+    input.validate()?;
+    Ok(input)
+}
+
+/// What the publisher stores for a valid event of `tenant`, with its id generated if it has
+/// none.
+pub(crate) fn publication(tenant: TenantId, input: EventIn) -> Publication {
+    Publication {
+        tenant,
+        id: input.id.unwrap_or_else(|| Uuid::now_v7().to_string()),
+        patterns: matching_patterns(&input.kind),
+        kind: input.kind,
+        occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
+        data: input.data,
+        ordering_key: input.ordering_key,
+    }
+}
+
+/// The deliveries of a published event, as answered.
+pub(crate) fn delivery_refs(published: Published) -> Vec<DeliveryRefOut> {
+    published
+        .deliveries
+        .into_iter()
+        .map(|d| DeliveryRefOut {
+            delivery_id: d.id,
+            integration_id: IntegrationId(d.integration_id),
+        })
+        .collect()
 }

@@ -59,6 +59,30 @@ pub struct IntegrationHealth {
     pub last_success_at: Option<DateTime<Utc>>,
     /// When the last failed attempt started.
     pub last_failure_at: Option<DateTime<Utc>>,
+    /// Since when every attempt has failed (null while the last one succeeded); the
+    /// integration is disabled once this is older than `settings.autoDisableAfter`.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The circuit breaker: `closed` (attempts flow), `open` (none until the pause ends), or
+    /// `halfOpen` (one probe in flight).
+    pub circuit: CircuitState,
+    /// The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
+    /// answers 429 without Retry-After, and 1 while the circuit is not closed.
+    pub effective_max_concurrency: i32,
+    /// The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
+    /// receiver answers 429 without Retry-After; null without a rate limit.
+    pub effective_rate_per_second: Option<f64>,
+}
+
+/// The state of an integration's circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CircuitState {
+    /// Attempts flow.
+    Closed,
+    /// No attempt starts until the cool-down ends.
+    Open,
+    /// One probe is in flight; its success closes the circuit.
+    HalfOpen,
 }
 
 /// A pause of an integration's deliveries.
@@ -82,6 +106,14 @@ impl From<ricochet_store::lanes::Health> for IntegrationHealth {
             consecutive_failures: h.consecutive_failures,
             last_success_at: h.last_success_at,
             last_failure_at: h.last_failure_at,
+            failing_since: h.failing_since,
+            circuit: match h.circuit.as_str() {
+                "open" => CircuitState::Open,
+                "half_open" => CircuitState::HalfOpen,
+                _ => CircuitState::Closed,
+            },
+            effective_max_concurrency: h.effective_max_concurrency,
+            effective_rate_per_second: h.effective_rate_per_second,
         }
     }
 }
@@ -316,9 +348,14 @@ async fn apply_update(
     if updated.enabled != current.enabled {
         ricochet_store::deliveries::set_integration_paused(&mut tx, tenant, id, !updated.enabled)
             .await?;
+        // Enabled again by a person: its circuit, pause and failures start afresh.
+        if updated.enabled {
+            ricochet_store::lanes::reset(&mut tx, id).await?;
+        }
     }
     // No longer in order per key: the deliveries waiting for their key go as they are.
-    if current.settings.ordering == Ordering::PerKey && updated.settings.ordering != Ordering::PerKey
+    if current.settings.ordering == Ordering::PerKey
+        && updated.settings.ordering != Ordering::PerKey
     {
         ricochet_store::ordering::release_all(&mut *tx, id.0).await?;
         ricochet_store::events::wake_workers(&mut tx).await?;

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod batch;
 pub mod bindings;
 pub mod dead_letters;
 pub mod error;
@@ -43,6 +44,8 @@ use error::ApiError;
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Default limit of a published event's body: 256 KiB.
 pub const DEFAULT_EVENT_BODY_LIMIT: usize = 256 * 1024;
+/// Default limit of a batch of events' body (`POST /api/v2/events/batch`): 8 MiB.
+pub const DEFAULT_BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What every handler can reach: cheap clones of shared handles.
 #[derive(Debug, Clone)]
@@ -67,14 +70,17 @@ pub struct AppState {
 /// Size limits of requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Largest event body accepted by `POST /api/v2/events`.
+    /// Largest event body accepted by `POST /api/v2/events`, and largest event of a batch.
     pub event_body_bytes: usize,
+    /// Largest body accepted by `POST /api/v2/events/batch`.
+    pub batch_body_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             event_body_bytes: DEFAULT_EVENT_BODY_LIMIT,
+            batch_body_bytes: DEFAULT_BATCH_BODY_LIMIT,
         }
     }
 }
@@ -109,7 +115,11 @@ impl FromRef<AppState> for Arc<AuthKeys> {
 )]
 struct ApiDoc;
 
-fn api_router() -> OpenApiRouter<AppState> {
+/// The API's routes; the batch route reads bodies up to `batch_body_bytes`, the others up to
+/// the router's default limit.
+fn api_router(batch_body_bytes: usize) -> OpenApiRouter<AppState> {
+    let (schemas, paths, batch) = routes!(batch::publish_events_batch);
+    let batch = batch.layer(DefaultBodyLimit::max(batch_body_bytes));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -143,6 +153,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(bindings::delete_binding))
         .routes(routes!(events::publish_event, activity::list_events))
         .routes(routes!(activity::get_event))
+        .routes((schemas, paths, batch))
+        // Not in the document: the event whose id is `batch`, under the batch route's path.
+        .route(
+            "/api/v2/events/batch",
+            axum::routing::get(activity::get_event_named_batch),
+        )
         .routes(routes!(activity::list_deliveries))
         .routes(routes!(stats::integration_stats))
         .routes(routes!(stats::tenant_stats))
@@ -156,7 +172,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the API, as served at `/openapi.json`.
 pub fn openapi() -> serde_json::Value {
-    spec::finish(&api_router().into_openapi())
+    spec::finish(&api_router(DEFAULT_BATCH_BODY_LIMIT).into_openapi())
 }
 
 /// The OpenAPI document as the checked-in `openapi/openapi.json` holds it.
@@ -167,7 +183,7 @@ pub fn openapi_pretty_json() -> String {
 /// The whole HTTP application: API, `/openapi.json`, the docs page at `/docs` and the
 /// console at `/ui`.
 pub fn router(state: AppState) -> axum::Router {
-    let (router, spec) = api_router().split_for_parts();
+    let (router, spec) = api_router(state.limits.batch_body_bytes).split_for_parts();
     // Authorize in the docs page takes a client id and secret and gets a token in one step
     // (the oauth2 client-credentials scheme); the secret is sent with HTTP Basic.
     let swagger = SwaggerUi::new("/docs")

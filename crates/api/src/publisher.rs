@@ -76,6 +76,32 @@ impl Publisher {
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+
+    /// Publishes many events and waits for all their commits: one result per publication, in
+    /// order. They are queued in order, each as if published alone, so they share commits with
+    /// each other (and with other requests' events) up to the batch size. Ids should be
+    /// distinct: two publications of one id may land in batches committed side by side, and
+    /// either could be the one created.
+    pub async fn publish_all(
+        &self,
+        publications: Vec<Publication>,
+    ) -> Vec<Result<Published, StoreError>> {
+        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        let mut answers = Vec::with_capacity(publications.len());
+        for publication in publications {
+            let (reply, answer) = oneshot::channel();
+            let queued = self.jobs.send(Job { publication, reply }).await.is_ok();
+            answers.push(queued.then_some(answer));
+        }
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            results.push(match answer {
+                Some(answer) => answer.await.unwrap_or_else(|_| Err(stopped())),
+                None => Err(stopped()),
+            });
+        }
+        results
+    }
 }
 
 async fn run(

@@ -403,10 +403,13 @@ fn describe_responses(op: &mut Map<String, Value>) {
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
-/// utoipa writes an internally tagged enum (`#[serde(tag = "type")]`) as a `oneOf` of inline
+/// utoipa writes an internally tagged enum (`#[serde(tag = "type")]`, or `"outcome"`) as a `oneOf` of inline
 /// objects. Each becomes a named schema (`<Variant><Enum>`, e.g. `FieldMappingTransformation`)
 /// and the `oneOf` gets a discriminator, so generators make a discriminated union of named types
 /// instead of `TransformationType2`.
+/// The tag properties of Ricochet's internally tagged enums (`#[serde(tag = "...")]`).
+const TAG_PROPERTIES: &[&str] = &["type", "outcome"];
+
 fn discriminate_tagged_unions(doc: &mut Value) {
     let schemas = schemas(doc);
     let names: Vec<String> = schemas.keys().cloned().collect();
@@ -414,11 +417,13 @@ fn discriminate_tagged_unions(doc: &mut Value) {
         let Some(variants) = schemas[&name].get("oneOf").and_then(Value::as_array) else {
             continue;
         };
-        let Some(tags) = variants
-            .iter()
-            .map(|v| single_tag(v, "type"))
-            .collect::<Option<Vec<String>>>()
-        else {
+        let Some((property, tags)) = TAG_PROPERTIES.iter().find_map(|property| {
+            variants
+                .iter()
+                .map(|v| single_tag(v, property))
+                .collect::<Option<Vec<String>>>()
+                .map(|tags| (*property, tags))
+        }) else {
             continue;
         };
         let variants = variants.clone();
@@ -442,7 +447,7 @@ fn discriminate_tagged_unions(doc: &mut Value) {
         union.insert("oneOf".into(), Value::Array(refs));
         union.insert(
             "discriminator".into(),
-            json!({ "propertyName": "type", "mapping": mapping }),
+            json!({ "propertyName": property, "mapping": mapping }),
         );
     }
 }

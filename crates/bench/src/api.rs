@@ -57,6 +57,17 @@ struct PublishedOut {
     deliveries: Vec<DeliveryRef>,
 }
 
+/// The counts of a batch publish's answer (its per-event results are not read).
+#[derive(Debug, Deserialize)]
+pub(crate) struct BatchCounts {
+    /// Events stored.
+    pub(crate) created: usize,
+    /// Events whose id was already stored.
+    pub(crate) duplicates: usize,
+    /// Events refused.
+    pub(crate) failed: usize,
+}
+
 /// One attempt of a delivery, as GET /api/v2/deliveries/{id} shows it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -197,6 +208,18 @@ impl TenantSession {
         }
         let published: PublishedOut = response.json().await.context("the publish answer")?;
         Ok(published.deliveries)
+    }
+
+    /// Publishes `events` (event bodies) as one batch; returns what the answer counts.
+    pub(crate) async fn publish_batch(&self, events: &[Value]) -> anyhow::Result<BatchCounts> {
+        let body = json!({ "events": events });
+        let response = self.post("/api/v2/events/batch").json(&body).send().await?;
+        let status = response.status();
+        if status.as_u16() != 200 {
+            let text = response.text().await.unwrap_or_default();
+            bail!("batch publish answered {status}: {}", truncate(&text));
+        }
+        response.json().await.context("the batch publish answer")
     }
 
     /// Reads a delivery and its attempts.

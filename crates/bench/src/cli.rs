@@ -26,7 +26,7 @@ pub(crate) struct Cli {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "ingest,e2e-1,e2e-10,retry-timing,backlog,pgbench,stats,selftest"
+        default_value = "ingest,batch-publish,e2e-1,e2e-10,retry-timing,backlog,pgbench,stats,selftest"
     )]
     pub(crate) scenarios: Vec<Scenario>,
     /// Multiplies event counts and durations (0.05 for a quick smoke run).
@@ -52,6 +52,8 @@ pub(crate) struct Cli {
 pub(crate) enum Scenario {
     /// Publish throughput and latency at 16 and 64 concurrent clients.
     Ingest,
+    /// Events accepted into the database from 4 clients sending 100-event batches.
+    BatchPublish,
     /// One integration, end to end, flat out and then at half that rate.
     #[value(name = "e2e-1")]
     E2eOne,
@@ -78,6 +80,7 @@ impl Scenario {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Scenario::Ingest => "ingest",
+            Scenario::BatchPublish => "batch-publish",
             Scenario::E2eOne => "e2e-1",
             Scenario::E2eTen => "e2e-10",
             Scenario::RetryTiming => "retry-timing",

@@ -9,12 +9,14 @@ use chrono::Utc;
 use ricochet_domain::TenantId;
 use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
+use ricochet_domain::integration::Ordering;
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
-use ricochet_domain::integration::Ordering;
 use ricochet_store::lanes::{self, Settled};
 use ricochet_store::ordering;
+
+use crate::protect;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 
@@ -193,11 +195,11 @@ async fn write(
             retry_after_ms: j.record.retry_after_ms,
         })
         .collect();
-    let freed = match lanes::settle(&mut conn, &settled).await {
-        Ok(full) => !full.is_empty(),
+    let changes = match lanes::settle(&mut conn, &settled).await {
+        Ok(changes) => changes,
         Err(e) => {
             tracing::error!(error = %e, "giving lane slots back after recording attempts");
-            false
+            Vec::new()
         }
     };
     // A finished head of a key kept in order lets the next delivery of its key go.
@@ -220,6 +222,27 @@ async fn write(
             false
         }
     };
+    drop(conn);
+    let freed = changes.iter().any(|c| c.was_full);
+    for change in changes
+        .iter()
+        .filter(|c| c.opened || c.closed || c.failing_too_long)
+    {
+        let Some(job) = jobs
+            .iter()
+            .find(|j| j.claimed.integration_id == change.integration_id)
+        else {
+            continue;
+        };
+        let subject = protect::Subject {
+            tenant: job.claimed.tenant_id,
+            integration: job.claimed.integration_id,
+            name: &job.claimed.integration_name,
+        };
+        if let Err(e) = protect::act(pool, change, subject).await {
+            tracing::error!(integration = %change.integration_id, error = %e, "announcing a change of the integration's circuit or state");
+        }
+    }
     // A retry is due later, and a freed slot of an integration at its cap lets its due
     // deliveries go: the workers look again.
     if alerted || freed || promoted || moved.iter().any(|r| r.status == "pending") {

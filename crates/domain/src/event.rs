@@ -17,6 +17,13 @@ pub const MAX_ORDERING_KEY_LEN: usize = 256;
 pub const MAX_BINDINGS_PER_REQUEST: usize = 100;
 /// The event Ricochet publishes into a tenant's stream when a delivery is dead-lettered.
 pub const MESSAGE_FAILED: &str = "integration.message.failed";
+/// The event Ricochet publishes into a tenant's stream when an integration's circuit opens.
+pub const CIRCUIT_OPENED: &str = "integration.circuit.opened";
+/// The event Ricochet publishes into a tenant's stream when an integration's circuit closes.
+pub const CIRCUIT_CLOSED: &str = "integration.circuit.closed";
+/// The event Ricochet publishes into a tenant's stream when it disables an integration (a
+/// `410 Gone`, or failing for longer than its `autoDisableAfter`).
+pub const INTEGRATION_DISABLED: &str = "integration.disabled";
 
 /// An event as a client publishes it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -356,6 +356,7 @@ fn api_settings(
         token_ttl: Duration::from_secs(opts.token_ttl),
         limits: ricochet_api::Limits {
             event_body_bytes: opts.max_event_bytes,
+            batch_body_bytes: opts.max_batch_bytes,
         },
         keyring,
         publish_writers: usize::from(opts.publish_writers),

@@ -247,6 +247,10 @@ pub struct ApiOpts {
     /// Largest event body accepted by POST /api/v2/events, in bytes.
     #[arg(long, env = "RICOCHET_MAX_EVENT_BYTES", default_value_t = 256 * 1024)]
     pub max_event_bytes: usize,
+    /// Largest body accepted by POST /api/v2/events/batch, in bytes (each of its events is
+    /// also held to --max-event-bytes).
+    #[arg(long, env = "RICOCHET_MAX_BATCH_BYTES", default_value_t = ricochet_api::DEFAULT_BATCH_BODY_LIMIT)]
+    pub max_batch_bytes: usize,
     /// Publishing batches committed side by side (group commit: events published meanwhile
     /// share the next batch of a free writer; one writer commits everything published while it
     /// wrote the previous batch).

@@ -50,7 +50,7 @@ pub struct Claimed {
     pub ordering_key: Option<String>,
 }
 
-use crate::lanes::cap_sql;
+use crate::lanes::{cap_sql, emission_sql};
 
 /// For a CTE `$src` of moved deliveries with `integration_id`: how many left in_flight per lane,
 /// with the lanes locked in id order (so statements that free lanes never wait in a cycle).
@@ -86,39 +86,63 @@ pub async fn claim(
 ) -> StoreResult<Vec<Claimed>> {
     let rows = sqlx::query_as(concat!(
         "WITH lane AS MATERIALIZED (
-             SELECT l.integration_id, ", cap_sql!(), " - l.in_flight AS room
+             SELECT l.integration_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat
              FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+             CROSS JOIN LATERAL (SELECT ", emission_sql!(), " AS ms) em
              WHERE l.in_flight < ", cap_sql!(), "
                AND (l.paused_until IS NULL OR l.paused_until <= now())
+               AND (em.ms IS NULL OR l.tat IS NULL OR l.tat <= now() + make_interval(secs => $6 / 1000.0))
                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.integration_id = l.integration_id
-                   AND d.status = 'pending' AND d.next_attempt_at <= now() + make_interval(secs => $4 / 1000.0))
+                   AND d.status = 'pending' AND d.next_attempt_at <= now()
+                       + CASE WHEN em.ms IS NULL THEN make_interval(secs => $4 / 1000.0) ELSE interval '0' END)
              ORDER BY l.served_at
              LIMIT $2
              FOR UPDATE OF l SKIP LOCKED
          ), allow AS (
-             SELECT integration_id, least(room, greatest($5, $2 / count(*) OVER ())) AS n FROM lane
-         ), due AS MATERIALIZED (
-             SELECT p.id FROM allow a CROSS JOIN LATERAL (
-                 SELECT d.id FROM deliveries d
+             -- A rate-limited lane gets the starts that fit in the pacing window from its next
+             -- allowed start (tat) on, one emission interval apart.
+             SELECT integration_id, emission_ms, greatest(now(), coalesce(tat, now())) AS base,
+                 least(room, greatest($5, $2 / count(*) OVER ()),
+                     CASE WHEN emission_ms IS NULL THEN room
+                         ELSE 1 + floor(extract(epoch FROM now() + make_interval(secs => $6 / 1000.0)
+                             - greatest(now(), coalesce(tat, now()))) * 1000.0 / emission_ms)::int END) AS n
+             FROM lane
+         ), picked AS (
+             SELECT p.id, p.next_attempt_at, a.integration_id, a.emission_ms, a.base,
+                 row_number() OVER (PARTITION BY a.integration_id ORDER BY p.next_attempt_at, p.id) - 1 AS rn
+             FROM allow a CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at FROM deliveries d
                  WHERE d.integration_id = a.integration_id AND d.status = 'pending'
-                   AND d.next_attempt_at <= now() + make_interval(secs => $4 / 1000.0)
+                   AND d.next_attempt_at <= now()
+                       + CASE WHEN a.emission_ms IS NULL THEN make_interval(secs => $4 / 1000.0) ELSE interval '0' END
                  ORDER BY d.next_attempt_at
                  LIMIT a.n
                  FOR UPDATE SKIP LOCKED
              ) p
+         ), due AS MATERIALIZED (
+             SELECT id, integration_id, emission_ms,
+                 CASE WHEN emission_ms IS NULL THEN next_attempt_at
+                     ELSE base + make_interval(secs => rn * emission_ms / 1000.0) END AS start_at
+             FROM picked
          ), claimed AS (
              UPDATE deliveries d
              SET status = 'in_flight', leased_by = $1, updated_at = now(), lease_token = d.lease_token + 1,
-                 lease_expires_at = greatest(now(), d.next_attempt_at)
+                 next_attempt_at = due.start_at,
+                 lease_expires_at = greatest(now(), due.start_at)
                      + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
              FROM due, integrations i
              WHERE d.id = due.id AND i.id = d.integration_id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
-                       i.name AS integration_name, i.settings, d.ordering_key
+                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key
          ), counted AS (
-             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now()
-             FROM (SELECT integration_id, count(*)::int AS n FROM claimed GROUP BY integration_id) c
+             -- The probe of an open circuit makes it half open: no other attempt until it ends.
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now(),
+                 tat = CASE WHEN c.emission_ms IS NULL THEN l.tat
+                     ELSE c.last_start + make_interval(secs => c.emission_ms / 1000.0) END,
+                 circuit = CASE WHEN l.circuit = 'open' THEN 'half_open' ELSE l.circuit END
+             FROM (SELECT integration_id, count(*)::int AS n, max(due_at) AS last_start, max(emission_ms) AS emission_ms
+                   FROM claimed GROUP BY integration_id) c
              WHERE l.integration_id = c.integration_id
          )
          SELECT c.*, e.event_type, e.occurred_at, e.data
@@ -129,10 +153,14 @@ pub async fn claim(
     .bind(grace_ms)
     .bind(lookahead_ms)
     .bind(MIN_SHARE)
+    .bind(PACE_WINDOW_MS)
     .fetch_all(db)
     .await?;
     Ok(rows)
 }
+
+/// How far ahead a claim gives a rate-limited lane its paced starts, in milliseconds.
+const PACE_WINDOW_MS: f64 = 1_000.0;
 
 /// The fewest deliveries a claim gives a lane with due work and room (the share grows when few
 /// lanes have due work, so capacity is not wasted).
@@ -212,7 +240,8 @@ pub async fn reap_expired_leases(
 pub async fn next_wake_at(db: impl PgExecutor<'_>) -> StoreResult<Option<DateTime<Utc>>> {
     let at = sqlx::query_scalar(concat!(
         "SELECT min(t) FROM (
-             (SELECT greatest(d.next_attempt_at, l.paused_until) AS t
+             (SELECT greatest(d.next_attempt_at, l.paused_until,
+                      CASE WHEN ", emission_sql!(), " IS NOT NULL THEN l.tat - make_interval(secs => $1 / 1000.0) END) AS t
               FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
               CROSS JOIN LATERAL (SELECT next_attempt_at FROM deliveries d
                   WHERE d.integration_id = l.integration_id AND d.status = 'pending'
@@ -222,6 +251,7 @@ pub async fn next_wake_at(db: impl PgExecutor<'_>) -> StoreResult<Option<DateTim
              (SELECT lease_expires_at FROM deliveries WHERE status = 'in_flight' ORDER BY lease_expires_at LIMIT 1)
          ) s",
     ))
+    .bind(PACE_WINDOW_MS)
     .fetch_one(db)
     .await?;
     Ok(at)

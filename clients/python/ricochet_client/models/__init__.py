@@ -10,11 +10,18 @@ from .attempt_outcome import AttemptOutcome
 from .attempt_request import AttemptRequest
 from .attempt_request_headers import AttemptRequestHeaders
 from .attempt_response import AttemptResponse
+from .batch_published_out import BatchPublishedOut
 from .binding_list import BindingList
 from .binding_out import BindingOut
 from .bindings_in import BindingsIn
 from .bucket_out import BucketOut
 from .bulk_replayed_out import BulkReplayedOut
+from .circuit_breaker import CircuitBreaker
+from .circuit_breaker_out import CircuitBreakerOut
+from .circuit_breaker_patch import CircuitBreakerPatch
+from .circuit_state import CircuitState
+from .created_batch_event_result import CreatedBatchEventResult
+from .created_batch_event_result_outcome import CreatedBatchEventResultOutcome
 from .dead_letter_list import DeadLetterList
 from .dead_letter_out import DeadLetterOut
 from .dead_letter_query import DeadLetterQuery
@@ -23,6 +30,8 @@ from .delivery_out import DeliveryOut
 from .delivery_ref_out import DeliveryRefOut
 from .delivery_status import DeliveryStatus
 from .delivery_summary import DeliverySummary
+from .duplicate_batch_event_result import DuplicateBatchEventResult
+from .duplicate_batch_event_result_outcome import DuplicateBatchEventResultOutcome
 from .error_kind import ErrorKind
 from .event_in import EventIn
 from .event_in_data import EventInData
@@ -30,6 +39,9 @@ from .event_list import EventList
 from .event_out import EventOut
 from .event_out_data import EventOutData
 from .event_summary import EventSummary
+from .events_batch_in import EventsBatchIn
+from .failed_batch_event_result import FailedBatchEventResult
+from .failed_batch_event_result_outcome import FailedBatchEventResultOutcome
 from .field_error import FieldError
 from .field_mapping_transformation import FieldMappingTransformation
 from .field_mapping_transformation_type import FieldMappingTransformationType
@@ -60,6 +72,8 @@ from .preview_out_headers import PreviewOutHeaders
 from .problem import Problem
 from .published_out import PublishedOut
 from .queue_out import QueueOut
+from .rate_limit import RateLimit
+from .rate_period import RatePeriod
 from .remove_transformation import RemoveTransformation
 from .remove_transformation_type import RemoveTransformationType
 from .replayed_out import ReplayedOut
@@ -98,11 +112,18 @@ __all__ = (
     "AttemptRequest",
     "AttemptRequestHeaders",
     "AttemptResponse",
+    "BatchPublishedOut",
     "BindingList",
     "BindingOut",
     "BindingsIn",
     "BucketOut",
     "BulkReplayedOut",
+    "CircuitBreaker",
+    "CircuitBreakerOut",
+    "CircuitBreakerPatch",
+    "CircuitState",
+    "CreatedBatchEventResult",
+    "CreatedBatchEventResultOutcome",
     "DeadLetterList",
     "DeadLetterOut",
     "DeadLetterQuery",
@@ -111,13 +132,18 @@ __all__ = (
     "DeliveryRefOut",
     "DeliveryStatus",
     "DeliverySummary",
+    "DuplicateBatchEventResult",
+    "DuplicateBatchEventResultOutcome",
     "ErrorKind",
     "EventIn",
     "EventInData",
     "EventList",
     "EventOut",
     "EventOutData",
+    "EventsBatchIn",
     "EventSummary",
+    "FailedBatchEventResult",
+    "FailedBatchEventResultOutcome",
     "FieldError",
     "FieldMappingTransformation",
     "FieldMappingTransformationType",
@@ -148,6 +174,8 @@ __all__ = (
     "Problem",
     "PublishedOut",
     "QueueOut",
+    "RateLimit",
+    "RatePeriod",
     "RemoveTransformation",
     "RemoveTransformationType",
     "ReplayedOut",

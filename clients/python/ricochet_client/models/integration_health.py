@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.circuit_state import CircuitState
+
 if TYPE_CHECKING:
     from ..models.integration_pause import IntegrationPause
 
@@ -19,14 +21,28 @@ class IntegrationHealth:
     """How delivery to an integration is going, as the workers last recorded it.
 
     Attributes:
+        circuit (CircuitState): The state of an integration's circuit breaker.
         consecutive_failures (int): Failed attempts since the last success.
+        effective_max_concurrency (int): The in-flight cap in force: `settings.maxConcurrency`, lowered while the
+            receiver
+            answers 429 without Retry-After, and 1 while the circuit is not closed.
+        effective_rate_per_second (float | None): The rate limit in force, in attempts per second: `settings.rateLimit`,
+            lowered while the
+            receiver answers 429 without Retry-After; null without a rate limit.
+        failing_since (datetime.datetime | None): Since when every attempt has failed (null while the last one
+            succeeded); the
+            integration is disabled once this is older than `settings.autoDisableAfter`.
         in_flight (int): Attempts in flight now across every worker (at most `settings.maxConcurrency`).
         last_failure_at (datetime.datetime | None): When the last failed attempt started.
         last_success_at (datetime.datetime | None): When the last successful attempt started.
         pause (IntegrationPause | None):
     """
 
+    circuit: CircuitState
     consecutive_failures: int
+    effective_max_concurrency: int
+    effective_rate_per_second: float | None
+    failing_since: datetime.datetime | None
     in_flight: int
     last_failure_at: datetime.datetime | None
     last_success_at: datetime.datetime | None
@@ -36,7 +52,20 @@ class IntegrationHealth:
     def to_dict(self) -> dict[str, Any]:
         from ..models.integration_pause import IntegrationPause  # noqa: PLC0415
 
+        circuit = self.circuit.value
+
         consecutive_failures = self.consecutive_failures
+
+        effective_max_concurrency = self.effective_max_concurrency
+
+        effective_rate_per_second: float | None
+        effective_rate_per_second = self.effective_rate_per_second
+
+        failing_since: None | str
+        if isinstance(self.failing_since, datetime.datetime):
+            failing_since = self.failing_since.isoformat()
+        else:
+            failing_since = self.failing_since
 
         in_flight = self.in_flight
 
@@ -62,7 +91,11 @@ class IntegrationHealth:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "circuit": circuit,
                 "consecutiveFailures": consecutive_failures,
+                "effectiveMaxConcurrency": effective_max_concurrency,
+                "effectiveRatePerSecond": effective_rate_per_second,
+                "failingSince": failing_since,
                 "inFlight": in_flight,
                 "lastFailureAt": last_failure_at,
                 "lastSuccessAt": last_success_at,
@@ -77,7 +110,33 @@ class IntegrationHealth:
         from ..models.integration_pause import IntegrationPause  # noqa: PLC0415
 
         d = dict(src_dict)
+        circuit = CircuitState(d.pop("circuit"))
+
         consecutive_failures = d.pop("consecutiveFailures")
+
+        effective_max_concurrency = d.pop("effectiveMaxConcurrency")
+
+        def _parse_effective_rate_per_second(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        effective_rate_per_second = _parse_effective_rate_per_second(d.pop("effectiveRatePerSecond"))
+
+        def _parse_failing_since(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                failing_since_type_0 = datetime.datetime.fromisoformat(data)
+
+                return failing_since_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        failing_since = _parse_failing_since(d.pop("failingSince"))
 
         in_flight = d.pop("inFlight")
 
@@ -127,7 +186,11 @@ class IntegrationHealth:
         pause = _parse_pause(d.pop("pause"))
 
         integration_health = cls(
+            circuit=circuit,
             consecutive_failures=consecutive_failures,
+            effective_max_concurrency=effective_max_concurrency,
+            effective_rate_per_second=effective_rate_per_second,
+            failing_since=failing_since,
             in_flight=in_flight,
             last_failure_at=last_failure_at,
             last_success_at=last_success_at,

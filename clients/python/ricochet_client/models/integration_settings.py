@@ -10,8 +10,10 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.circuit_breaker import CircuitBreaker
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_headers import IntegrationSettingsHeaders
+    from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy import RetryPolicy
     from ..models.set_transformation import SetTransformation
@@ -27,15 +29,24 @@ class IntegrationSettings:
     Attributes:
         url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
             https://api.your-crm.com/v1/genesys-events.
+        auto_disable_after (int | Unset): How long, in milliseconds, an integration may fail without a single success
+            before it
+            is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
         body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
             `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+        circuit_breaker (CircuitBreaker | Unset): The circuit breaker of an integration: after `failureThreshold`
+            consecutive failed attempts
+            no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+            probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
         content_type (str | Unset): `Content-Type` of the request body. Example: application/json.
+        disable_on_gone (bool | Unset): Whether a receiver answering `410 Gone` disables the integration at once.
         headers (IntegrationSettingsHeaders | Unset): Extra request headers; values may hold templates such as `Bearer
             {{secret:crm_api_token}}`.
         http_method (HttpMethod | Unset): Request method of an integration.
         max_concurrency (int | Unset): Most attempts to this integration in flight at once, across every worker process.
             Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
         payload_format (PayloadFormat | Unset): What the request body holds.
+        rate_limit (None | RateLimit | Unset):
         request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicy | Unset): When and how often a failed delivery is tried again.
         transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset): Reshaping
@@ -43,21 +54,28 @@ class IntegrationSettings:
     """
 
     url: str
+    auto_disable_after: int | Unset = UNSET
     body_template: None | str | Unset = UNSET
+    circuit_breaker: CircuitBreaker | Unset = UNSET
     content_type: str | Unset = UNSET
+    disable_on_gone: bool | Unset = UNSET
     headers: IntegrationSettingsHeaders | Unset = UNSET
     http_method: HttpMethod | Unset = UNSET
     max_concurrency: int | Unset = UNSET
     payload_format: PayloadFormat | Unset = UNSET
+    rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | Unset = UNSET
     retry_policy: RetryPolicy | Unset = UNSET
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         url = self.url
+
+        auto_disable_after = self.auto_disable_after
 
         body_template: None | str | Unset
         if isinstance(self.body_template, Unset):
@@ -65,7 +83,13 @@ class IntegrationSettings:
         else:
             body_template = self.body_template
 
+        circuit_breaker: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.circuit_breaker, Unset):
+            circuit_breaker = self.circuit_breaker.to_dict()
+
         content_type = self.content_type
+
+        disable_on_gone = self.disable_on_gone
 
         headers: dict[str, Any] | Unset = UNSET
         if not isinstance(self.headers, Unset):
@@ -80,6 +104,14 @@ class IntegrationSettings:
         payload_format: str | Unset = UNSET
         if not isinstance(self.payload_format, Unset):
             payload_format = self.payload_format.value
+
+        rate_limit: dict[str, Any] | None | Unset
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        elif isinstance(self.rate_limit, RateLimit):
+            rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         request_timeout = self.request_timeout
 
@@ -108,10 +140,16 @@ class IntegrationSettings:
                 "url": url,
             }
         )
+        if auto_disable_after is not UNSET:
+            field_dict["autoDisableAfter"] = auto_disable_after
         if body_template is not UNSET:
             field_dict["bodyTemplate"] = body_template
+        if circuit_breaker is not UNSET:
+            field_dict["circuitBreaker"] = circuit_breaker
         if content_type is not UNSET:
             field_dict["contentType"] = content_type
+        if disable_on_gone is not UNSET:
+            field_dict["disableOnGone"] = disable_on_gone
         if headers is not UNSET:
             field_dict["headers"] = headers
         if http_method is not UNSET:
@@ -120,6 +158,8 @@ class IntegrationSettings:
             field_dict["maxConcurrency"] = max_concurrency
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
+        if rate_limit is not UNSET:
+            field_dict["rateLimit"] = rate_limit
         if request_timeout is not UNSET:
             field_dict["requestTimeout"] = request_timeout
         if retry_policy is not UNSET:
@@ -131,14 +171,18 @@ class IntegrationSettings:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
         url = d.pop("url")
+
+        auto_disable_after = d.pop("autoDisableAfter", UNSET)
 
         def _parse_body_template(data: object) -> None | str | Unset:
             if data is None:
@@ -149,7 +193,16 @@ class IntegrationSettings:
 
         body_template = _parse_body_template(d.pop("bodyTemplate", UNSET))
 
+        _circuit_breaker = d.pop("circuitBreaker", UNSET)
+        circuit_breaker: CircuitBreaker | Unset
+        if isinstance(_circuit_breaker, Unset):
+            circuit_breaker = UNSET
+        else:
+            circuit_breaker = CircuitBreaker.from_dict(_circuit_breaker)
+
         content_type = d.pop("contentType", UNSET)
+
+        disable_on_gone = d.pop("disableOnGone", UNSET)
 
         _headers = d.pop("headers", UNSET)
         headers: IntegrationSettingsHeaders | Unset
@@ -173,6 +226,23 @@ class IntegrationSettings:
             payload_format = UNSET
         else:
             payload_format = PayloadFormat(_payload_format)
+
+        def _parse_rate_limit(data: object) -> None | RateLimit | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rate_limit_type_0 = RateLimit.from_dict(data)
+
+                return rate_limit_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RateLimit | Unset, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rateLimit", UNSET))
 
         request_timeout = d.pop("requestTimeout", UNSET)
 
@@ -220,12 +290,16 @@ class IntegrationSettings:
 
         integration_settings = cls(
             url=url,
+            auto_disable_after=auto_disable_after,
             body_template=body_template,
+            circuit_breaker=circuit_breaker,
             content_type=content_type,
+            disable_on_gone=disable_on_gone,
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
             payload_format=payload_format,
+            rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
             transformations=transformations,

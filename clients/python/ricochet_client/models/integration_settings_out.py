@@ -9,8 +9,10 @@ from ..models.http_method import HttpMethod
 from ..models.payload_format import PayloadFormat
 
 if TYPE_CHECKING:
+    from ..models.circuit_breaker_out import CircuitBreakerOut
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders
+    from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_out import RetryPolicyOut
     from ..models.set_transformation import SetTransformation
@@ -24,15 +26,23 @@ class IntegrationSettingsOut:
     """Where and how an integration delivers.
 
     Attributes:
+        auto_disable_after (int): How long, in milliseconds, an integration may fail without a single success before it
+            is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
         body_template (None | str): A body of your own instead of the JSON payload, with templates such as
             `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+        circuit_breaker (CircuitBreakerOut): The circuit breaker of an integration: after `failureThreshold` consecutive
+            failed attempts
+            no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+            probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
         content_type (str): `Content-Type` of the request body. Example: application/json.
+        disable_on_gone (bool): Whether a receiver answering `410 Gone` disables the integration at once.
         headers (IntegrationSettingsOutHeaders): Extra request headers; values may hold templates such as `Bearer
             {{secret:crm_api_token}}`.
         http_method (HttpMethod): Request method of an integration.
         max_concurrency (int): Most attempts to this integration in flight at once, across every worker process.
             Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
         payload_format (PayloadFormat): What the request body holds.
+        rate_limit (None | RateLimit):
         request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicyOut): When and how often a failed delivery is tried again.
         transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation]): Reshaping of the
@@ -41,12 +51,16 @@ class IntegrationSettingsOut:
             https://api.your-crm.com/v1/genesys-events.
     """
 
+    auto_disable_after: int
     body_template: None | str
+    circuit_breaker: CircuitBreakerOut
     content_type: str
+    disable_on_gone: bool
     headers: IntegrationSettingsOutHeaders
     http_method: HttpMethod
     max_concurrency: int
     payload_format: PayloadFormat
+    rate_limit: None | RateLimit
     request_timeout: int
     retry_policy: RetryPolicyOut
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation]
@@ -54,12 +68,19 @@ class IntegrationSettingsOut:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
+
+        auto_disable_after = self.auto_disable_after
 
         body_template: None | str
         body_template = self.body_template
 
+        circuit_breaker = self.circuit_breaker.to_dict()
+
         content_type = self.content_type
+
+        disable_on_gone = self.disable_on_gone
 
         headers = self.headers.to_dict()
 
@@ -68,6 +89,12 @@ class IntegrationSettingsOut:
         max_concurrency = self.max_concurrency
 
         payload_format = self.payload_format.value
+
+        rate_limit: dict[str, Any] | None
+        if isinstance(self.rate_limit, RateLimit):
+            rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         request_timeout = self.request_timeout
 
@@ -91,12 +118,16 @@ class IntegrationSettingsOut:
 
         field_dict.update(
             {
+                "autoDisableAfter": auto_disable_after,
                 "bodyTemplate": body_template,
+                "circuitBreaker": circuit_breaker,
                 "contentType": content_type,
+                "disableOnGone": disable_on_gone,
                 "headers": headers,
                 "httpMethod": http_method,
                 "maxConcurrency": max_concurrency,
                 "payloadFormat": payload_format,
+                "rateLimit": rate_limit,
                 "requestTimeout": request_timeout,
                 "retryPolicy": retry_policy,
                 "transformations": transformations,
@@ -108,13 +139,16 @@ class IntegrationSettingsOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.circuit_breaker_out import CircuitBreakerOut  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_out import RetryPolicyOut  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+        auto_disable_after = d.pop("autoDisableAfter")
 
         def _parse_body_template(data: object) -> None | str:
             if data is None:
@@ -123,7 +157,11 @@ class IntegrationSettingsOut:
 
         body_template = _parse_body_template(d.pop("bodyTemplate"))
 
+        circuit_breaker = CircuitBreakerOut.from_dict(d.pop("circuitBreaker"))
+
         content_type = d.pop("contentType")
+
+        disable_on_gone = d.pop("disableOnGone")
 
         headers = IntegrationSettingsOutHeaders.from_dict(d.pop("headers"))
 
@@ -132,6 +170,21 @@ class IntegrationSettingsOut:
         max_concurrency = d.pop("maxConcurrency")
 
         payload_format = PayloadFormat(d.pop("payloadFormat"))
+
+        def _parse_rate_limit(data: object) -> None | RateLimit:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rate_limit_type_0 = RateLimit.from_dict(data)
+
+                return rate_limit_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RateLimit, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rateLimit"))
 
         request_timeout = d.pop("requestTimeout")
 
@@ -173,12 +226,16 @@ class IntegrationSettingsOut:
         url = d.pop("url")
 
         integration_settings_out = cls(
+            auto_disable_after=auto_disable_after,
             body_template=body_template,
+            circuit_breaker=circuit_breaker,
             content_type=content_type,
+            disable_on_gone=disable_on_gone,
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
             payload_format=payload_format,
+            rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
             transformations=transformations,

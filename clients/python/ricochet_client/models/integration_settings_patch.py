@@ -10,8 +10,10 @@ from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.circuit_breaker_patch import CircuitBreakerPatch
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
+    from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_patch import RetryPolicyPatch
     from ..models.set_transformation import SetTransformation
@@ -26,9 +28,15 @@ class IntegrationSettingsPatch:
     fields left out stay.
 
         Attributes:
+            auto_disable_after (int | None | Unset): How long, in milliseconds, an integration may fail without a single
+                success before it
+                is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
             body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
                 `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+            circuit_breaker (CircuitBreakerPatch | None | Unset): When consecutive failures stop attempts for a cool-down,
+                then let one probe through.
             content_type (None | str | Unset): `Content-Type` of the request body. Example: application/json.
+            disable_on_gone (bool | None | Unset): Whether a receiver answering `410 Gone` disables the integration at once.
             headers (IntegrationSettingsPatchHeadersType0 | None | Unset): Extra request headers; values may hold templates
                 such as `Bearer {{secret:crm_api_token}}`.
             http_method (HttpMethod | None | Unset): Request method.
@@ -36,6 +44,7 @@ class IntegrationSettingsPatch:
                 process.
                 Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
             payload_format (None | PayloadFormat | Unset): What the request body holds.
+            rate_limit (None | RateLimit | Unset):
             request_timeout (int | None | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example:
                 10000.
             retry_policy (None | RetryPolicyPatch | Unset): When and how often a failed delivery is retried.
@@ -45,22 +54,34 @@ class IntegrationSettingsPatch:
                 https://api.your-crm.com/v1/genesys-events.
     """
 
+    auto_disable_after: int | None | Unset = UNSET
     body_template: None | str | Unset = UNSET
+    circuit_breaker: CircuitBreakerPatch | None | Unset = UNSET
     content_type: None | str | Unset = UNSET
+    disable_on_gone: bool | None | Unset = UNSET
     headers: IntegrationSettingsPatchHeadersType0 | None | Unset = UNSET
     http_method: HttpMethod | None | Unset = UNSET
     max_concurrency: int | None | Unset = UNSET
     payload_format: None | PayloadFormat | Unset = UNSET
+    rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | None | Unset = UNSET
     retry_policy: None | RetryPolicyPatch | Unset = UNSET
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | None | Unset = UNSET
     url: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
+
+        auto_disable_after: int | None | Unset
+        if isinstance(self.auto_disable_after, Unset):
+            auto_disable_after = UNSET
+        else:
+            auto_disable_after = self.auto_disable_after
 
         body_template: None | str | Unset
         if isinstance(self.body_template, Unset):
@@ -68,11 +89,25 @@ class IntegrationSettingsPatch:
         else:
             body_template = self.body_template
 
+        circuit_breaker: dict[str, Any] | None | Unset
+        if isinstance(self.circuit_breaker, Unset):
+            circuit_breaker = UNSET
+        elif isinstance(self.circuit_breaker, CircuitBreakerPatch):
+            circuit_breaker = self.circuit_breaker.to_dict()
+        else:
+            circuit_breaker = self.circuit_breaker
+
         content_type: None | str | Unset
         if isinstance(self.content_type, Unset):
             content_type = UNSET
         else:
             content_type = self.content_type
+
+        disable_on_gone: bool | None | Unset
+        if isinstance(self.disable_on_gone, Unset):
+            disable_on_gone = UNSET
+        else:
+            disable_on_gone = self.disable_on_gone
 
         headers: dict[str, Any] | None | Unset
         if isinstance(self.headers, Unset):
@@ -103,6 +138,14 @@ class IntegrationSettingsPatch:
             payload_format = self.payload_format.value
         else:
             payload_format = self.payload_format
+
+        rate_limit: dict[str, Any] | None | Unset
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        elif isinstance(self.rate_limit, RateLimit):
+            rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         request_timeout: int | None | Unset
         if isinstance(self.request_timeout, Unset):
@@ -146,10 +189,16 @@ class IntegrationSettingsPatch:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if auto_disable_after is not UNSET:
+            field_dict["autoDisableAfter"] = auto_disable_after
         if body_template is not UNSET:
             field_dict["bodyTemplate"] = body_template
+        if circuit_breaker is not UNSET:
+            field_dict["circuitBreaker"] = circuit_breaker
         if content_type is not UNSET:
             field_dict["contentType"] = content_type
+        if disable_on_gone is not UNSET:
+            field_dict["disableOnGone"] = disable_on_gone
         if headers is not UNSET:
             field_dict["headers"] = headers
         if http_method is not UNSET:
@@ -158,6 +207,8 @@ class IntegrationSettingsPatch:
             field_dict["maxConcurrency"] = max_concurrency
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
+        if rate_limit is not UNSET:
+            field_dict["rateLimit"] = rate_limit
         if request_timeout is not UNSET:
             field_dict["requestTimeout"] = request_timeout
         if retry_policy is not UNSET:
@@ -171,13 +222,24 @@ class IntegrationSettingsPatch:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.circuit_breaker_patch import CircuitBreakerPatch  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
 
         d = dict(src_dict)
+
+        def _parse_auto_disable_after(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        auto_disable_after = _parse_auto_disable_after(d.pop("autoDisableAfter", UNSET))
 
         def _parse_body_template(data: object) -> None | str | Unset:
             if data is None:
@@ -188,6 +250,23 @@ class IntegrationSettingsPatch:
 
         body_template = _parse_body_template(d.pop("bodyTemplate", UNSET))
 
+        def _parse_circuit_breaker(data: object) -> CircuitBreakerPatch | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                circuit_breaker_type_1 = CircuitBreakerPatch.from_dict(data)
+
+                return circuit_breaker_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CircuitBreakerPatch | None | Unset, data)
+
+        circuit_breaker = _parse_circuit_breaker(d.pop("circuitBreaker", UNSET))
+
         def _parse_content_type(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -196,6 +275,15 @@ class IntegrationSettingsPatch:
             return cast(None | str | Unset, data)
 
         content_type = _parse_content_type(d.pop("contentType", UNSET))
+
+        def _parse_disable_on_gone(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        disable_on_gone = _parse_disable_on_gone(d.pop("disableOnGone", UNSET))
 
         def _parse_headers(data: object) -> IntegrationSettingsPatchHeadersType0 | None | Unset:
             if data is None:
@@ -256,6 +344,23 @@ class IntegrationSettingsPatch:
             return cast(None | PayloadFormat | Unset, data)
 
         payload_format = _parse_payload_format(d.pop("payloadFormat", UNSET))
+
+        def _parse_rate_limit(data: object) -> None | RateLimit | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rate_limit_type_1_type_0 = RateLimit.from_dict(data)
+
+                return rate_limit_type_1_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RateLimit | Unset, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rateLimit", UNSET))
 
         def _parse_request_timeout(data: object) -> int | None | Unset:
             if data is None:
@@ -345,12 +450,16 @@ class IntegrationSettingsPatch:
         url = _parse_url(d.pop("url", UNSET))
 
         integration_settings_patch = cls(
+            auto_disable_after=auto_disable_after,
             body_template=body_template,
+            circuit_breaker=circuit_breaker,
             content_type=content_type,
+            disable_on_gone=disable_on_gone,
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
             payload_format=payload_format,
+            rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
             transformations=transformations,

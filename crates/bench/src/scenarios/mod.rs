@@ -3,6 +3,7 @@
 
 mod aged;
 mod backlog;
+mod batch_publish;
 mod e2e;
 mod ingest;
 mod pgbench;
@@ -208,6 +209,7 @@ pub(crate) async fn run(
     bench.receiver.reset(0);
     let outcome = match scenario {
         Scenario::Ingest => ingest::run(bench, run).await,
+        Scenario::BatchPublish => batch_publish::run(bench, run).await,
         Scenario::E2eOne => e2e::run_one(bench, run).await,
         Scenario::E2eTen => e2e::run_ten(bench, run).await,
         Scenario::RetryTiming => retry_timing::run(bench, run).await,

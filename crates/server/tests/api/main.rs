@@ -2,6 +2,7 @@
 
 mod activity;
 mod auth;
+mod batch;
 mod bindings;
 mod delivery;
 mod harness;
@@ -12,6 +13,7 @@ mod openapi;
 mod ordering;
 mod outage;
 mod outbound_guard;
+mod protection;
 mod receiver;
 mod recording;
 mod retention;

@@ -29,7 +29,9 @@ async fn publish_in_order(s: &Session<'_>, kind: &str, key: &str, n: u64) -> Vec
     let mut ids = Vec::new();
     for seq in 0..n {
         let (status, body) = s
-            .publish(&json!({ "type": kind, "orderingKey": key, "data": { "key": key, "seq": seq } }))
+            .publish(
+                &json!({ "type": kind, "orderingKey": key, "data": { "key": key, "seq": seq } }),
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         if let Some(id) = body["deliveries"][0]["deliveryId"].as_str() {
@@ -67,7 +69,8 @@ async fn each_keys_deliveries_arrive_in_publish_order_through_random_failures_wh
         }
     })
     .await;
-    let policy = json!({ "retryPolicyType": "fixed", "retryDelay": 20, "maxRetries": 30, "jitter": false });
+    let policy =
+        json!({ "retryPolicyType": "fixed", "retryDelay": 20, "maxRetries": 30, "jitter": false });
     let id = s
         .integration(
             "ordered",
@@ -108,7 +111,10 @@ async fn each_keys_deliveries_arrive_in_publish_order_through_random_failures_wh
 
     let outcomes = outcomes.lock().expect("outcomes").clone();
     let failures = outcomes.iter().filter(|(_, _, ok)| !ok).count();
-    assert!(failures > 100, "the receiver failed only {failures} attempts");
+    assert!(
+        failures > 100,
+        "the receiver failed only {failures} attempts"
+    );
     // For each key, the first successful receipts are in publish order, and no attempt of a
     // key is sent before the one before it was recorded as succeeded.
     let mut next: HashMap<&str, u64> = HashMap::new();
@@ -160,10 +166,9 @@ async fn a_dead_lettered_delivery_releases_the_next_of_its_key_and_its_alert_nam
     let app = TestApp::spawn().await;
     let s = Session::new(&app, &app.tenant("acme").await).await;
     // The first event of the key always fails; the others succeed.
-    let receiver = Receiver::scripted(|hit, _| {
-        Reply::status(if key_seq(hit).1 == 0 { 500 } else { 200 })
-    })
-    .await;
+    let receiver =
+        Receiver::scripted(|hit, _| Reply::status(if key_seq(hit).1 == 0 { 500 } else { 200 }))
+            .await;
     let alerts = Receiver::start().await;
     let alert_id = s.integration("pager", &alerts.url, json!({})).await;
     s.bind(&alert_id, &["integration.message.failed"]).await;
@@ -185,13 +190,22 @@ async fn a_dead_lettered_delivery_releases_the_next_of_its_key_and_its_alert_nam
     assert_eq!(second["status"], "blocked", "{second}");
     assert_eq!(second["orderingKey"], "conversation-7");
     let event = s
-        .get_json(&format!("/api/v2/events/{}", second["eventId"].as_str().expect("event")))
+        .get_json(&format!(
+            "/api/v2/events/{}",
+            second["eventId"].as_str().expect("event")
+        ))
         .await;
     assert_eq!(event["orderingKey"], "conversation-7");
     let blocked = s
-        .get_json(&format!("/api/v2/deliveries?status=blocked&integrationId={id}"))
+        .get_json(&format!(
+            "/api/v2/deliveries?status=blocked&integrationId={id}"
+        ))
         .await;
-    assert_eq!(blocked["data"].as_array().map(Vec::len), Some(2), "{blocked}");
+    assert_eq!(
+        blocked["data"].as_array().map(Vec::len),
+        Some(2),
+        "{blocked}"
+    );
 
     let hits = receiver.wait_for(5, WAIT).await;
     let order: Vec<u64> = hits.iter().map(|h| key_seq(h).1).collect();
@@ -268,7 +282,10 @@ async fn keyless_events_and_integrations_without_ordering_are_not_held_back() {
         let (first, last) = (at.iter().min().copied(), at.iter().max().copied());
         first.zip(last).map(|(f, l)| l.duration_since(f))
     };
-    assert!(spread(&keyless).expect("hits") < hold, "keyless events waited");
+    assert!(
+        spread(&keyless).expect("hits") < hold,
+        "keyless events waited"
+    );
     let unordered_keyed: Vec<&Hit> = unordered_hits
         .iter()
         .filter(|h| key_seq(h).0 == "conversation-1")
@@ -284,7 +301,12 @@ async fn bad_ordering_keys_and_ordering_settings_are_refused_naming_the_field() 
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme").await;
     let s = Session::new(&app, &tenant).await;
-    for bad in [json!(""), json!("x".repeat(257)), json!("line\nbreak"), json!(7)] {
+    for bad in [
+        json!(""),
+        json!("x".repeat(257)),
+        json!("line\nbreak"),
+        json!(7),
+    ] {
         let (status, body) = s
             .publish(&json!({ "type": "conversation.message", "orderingKey": bad, "data": {} }))
             .await;
@@ -292,7 +314,9 @@ async fn bad_ordering_keys_and_ordering_settings_are_refused_naming_the_field() 
         assert_eq!(fields(&body), vec!["orderingKey"], "{body}");
     }
     let (status, _) = s
-        .publish(&json!({ "type": "conversation.message", "orderingKey": "é".repeat(128), "data": {} }))
+        .publish(
+            &json!({ "type": "conversation.message", "orderingKey": "é".repeat(128), "data": {} }),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "256 bytes is the limit");
     assert_eq!(app.count("events", &tenant.id).await, 1);
@@ -310,7 +334,10 @@ async fn bad_ordering_keys_and_ordering_settings_are_refused_naming_the_field() 
     let created = s.get_json(&format!("/api/v2/integrations/{id}")).await;
     assert_eq!(created["settings"]["ordering"], "none");
     let patched: Value = s
-        .req(reqwest::Method::PATCH, &format!("/api/v2/integrations/{id}"))
+        .req(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/integrations/{id}"),
+        )
         .header("content-type", "application/merge-patch+json")
         .body(json!({ "settings": { "ordering": "perKey" } }).to_string())
         .send()
