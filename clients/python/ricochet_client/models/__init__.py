@@ -63,6 +63,7 @@ from .integration_settings_patch import IntegrationSettingsPatch
 from .integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
 from .jitter_mode import JitterMode
 from .o_auth_error import OAuthError
+from .ordering import Ordering
 from .overview_out import OverviewOut
 from .payload_format import PayloadFormat
 from .permission import Permission
@@ -165,6 +166,7 @@ __all__ = (
     "IntegrationSettingsPatchHeadersType0",
     "JitterMode",
     "OAuthError",
+    "Ordering",
     "OverviewOut",
     "PayloadFormat",
     "Permission",

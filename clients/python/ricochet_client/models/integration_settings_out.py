@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.http_method import HttpMethod
+from ..models.ordering import Ordering
 from ..models.payload_format import PayloadFormat
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class IntegrationSettingsOut:
         http_method (HttpMethod): Request method of an integration.
         max_concurrency (int): Most attempts to this integration in flight at once, across every worker process.
             Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        ordering (Ordering): Whether an integration keeps the order of events with the same ordering key.
         payload_format (PayloadFormat): What the request body holds.
         rate_limit (None | RateLimit):
         request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
@@ -59,6 +61,7 @@ class IntegrationSettingsOut:
     headers: IntegrationSettingsOutHeaders
     http_method: HttpMethod
     max_concurrency: int
+    ordering: Ordering
     payload_format: PayloadFormat
     rate_limit: None | RateLimit
     request_timeout: int
@@ -87,6 +90,8 @@ class IntegrationSettingsOut:
         http_method = self.http_method.value
 
         max_concurrency = self.max_concurrency
+
+        ordering = self.ordering.value
 
         payload_format = self.payload_format.value
 
@@ -126,6 +131,7 @@ class IntegrationSettingsOut:
                 "headers": headers,
                 "httpMethod": http_method,
                 "maxConcurrency": max_concurrency,
+                "ordering": ordering,
                 "payloadFormat": payload_format,
                 "rateLimit": rate_limit,
                 "requestTimeout": request_timeout,
@@ -168,6 +174,8 @@ class IntegrationSettingsOut:
         http_method = HttpMethod(d.pop("httpMethod"))
 
         max_concurrency = d.pop("maxConcurrency")
+
+        ordering = Ordering(d.pop("ordering"))
 
         payload_format = PayloadFormat(d.pop("payloadFormat"))
 
@@ -234,6 +242,7 @@ class IntegrationSettingsOut:
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
+            ordering=ordering,
             payload_format=payload_format,
             rate_limit=rate_limit,
             request_timeout=request_timeout,

@@ -350,3 +350,25 @@ async fn bad_ordering_keys_and_ordering_settings_are_refused_naming_the_field() 
     let fetched = s.get_json(&format!("/api/v2/integrations/{id}")).await;
     assert_eq!(fetched["settings"]["ordering"], "perKey");
 }
+
+#[tokio::test]
+async fn a_batch_publish_stores_each_events_ordering_key_and_refuses_a_bad_one_alone() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events/batch")
+        .json(&json!({ "events": [
+            { "type": "conversation.message", "id": "b-1", "orderingKey": "conversation-3", "data": {} },
+            { "type": "conversation.message", "id": "b-2", "orderingKey": "", "data": {} },
+        ] }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["results"][0]["outcome"], "created", "{body}");
+    assert_eq!(body["results"][1]["outcome"], "failed", "{body}");
+    assert_eq!(fields(&body["results"][1]["problem"]), vec!["orderingKey"]);
+    let event = s.get_json("/api/v2/events/b-1").await;
+    assert_eq!(event["orderingKey"], "conversation-3");
+}
