@@ -364,7 +364,7 @@ pub async fn record_attempts(
     let column = |pick: &dyn Fn(&AttemptRecord) -> Option<&str>| {
         finished.iter().map(|f| pick(f.attempt)).collect::<Vec<_>>()
     };
-    let moved: Vec<Recorded> = sqlx::query_as(concat!(
+    let moved: Vec<Recorded> = sqlx::query_as(
         "WITH input AS (
              SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
                  $7::uuid[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
@@ -409,7 +409,7 @@ pub async fn record_attempts(
          )
          SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status, m.ordering_key
          FROM moved m",
-    ))
+    )
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())
     .bind(&statuses)
