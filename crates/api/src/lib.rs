@@ -23,6 +23,7 @@ pub mod signing;
 pub mod spec;
 pub mod stats;
 pub mod tenants;
+pub mod trace;
 pub mod ui;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub metrics_on_api: bool,
     /// Where integrations may point: literal addresses are checked when they are saved.
     pub targets: Arc<ricochet_domain::target::TargetPolicy>,
+    /// Makes OpenTelemetry spans of requests when traces are exported (`--otlp-endpoint`).
+    pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
 
 /// Size limits of requests.
@@ -194,10 +197,18 @@ pub fn router(state: AppState) -> axum::Router {
     } else {
         router
     };
-    router
+    let router = router
         .merge(swagger)
         .merge(ui::router())
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        .route_layer(axum::middleware::from_fn(metrics::track));
+    // Without traces exported, no layer at all: requests pay nothing for them.
+    let router = match state.tracer.clone() {
+        Some(tracer) => {
+            router.route_layer(axum::middleware::from_fn_with_state(tracer, trace::request))
+        }
+        None => router,
+    };
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(

@@ -4,6 +4,7 @@
 //! tokens, say), each of its events is published alone, so one bad request fails only itself.
 
 use chrono::{DateTime, Utc};
+use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
 use ricochet_store::StoreError;
 use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
@@ -38,6 +39,8 @@ pub struct Publication {
 
 struct Job {
     publication: Publication,
+    /// The publish span's context, stored with the event (traces exported only).
+    traceparent: Option<String>,
     reply: oneshot::Sender<Result<Published, StoreError>>,
 }
 
@@ -45,6 +48,8 @@ struct Job {
 #[derive(Debug, Clone)]
 pub struct Publisher {
     jobs: mpsc::Sender<Job>,
+    /// Makes a span per publish when traces are exported.
+    tracer: Option<SdkTracer>,
 }
 
 impl Publisher {
@@ -63,15 +68,39 @@ impl Publisher {
                 handoff.cloned(),
             ));
         }
-        Publisher { jobs }
+        Publisher { jobs, tracer: None }
+    }
+
+    /// Makes a span per publish with `tracer` (traces exported), whose context the event keeps.
+    #[must_use]
+    pub fn traced(self, tracer: Option<SdkTracer>) -> Publisher {
+        Publisher { tracer, ..self }
     }
 
     /// Publishes and waits for the commit.
     pub async fn publish(&self, publication: Publication) -> Result<Published, StoreError> {
+        let Some(tracer) = &self.tracer else {
+            return self.publish_with(publication, None).await;
+        };
+        let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+        let result = self.publish_with(publication, traceparent).await;
+        crate::trace::end_publish(span, &result);
+        result
+    }
+
+    async fn publish_with(
+        &self,
+        publication: Publication,
+        traceparent: Option<String>,
+    ) -> Result<Published, StoreError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         self.jobs
-            .send(Job { publication, reply })
+            .send(Job {
+                publication,
+                traceparent,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -88,9 +117,21 @@ impl Publisher {
     ) -> Vec<Result<Published, StoreError>> {
         let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         let mut answers = Vec::with_capacity(publications.len());
+        // One publish span per event when traces are exported; never allocated otherwise.
+        let mut spans = Vec::new();
         for publication in publications {
+            let traceparent = self.tracer.as_ref().and_then(|tracer| {
+                let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+                spans.push(span);
+                traceparent
+            });
             let (reply, answer) = oneshot::channel();
-            let queued = self.jobs.send(Job { publication, reply }).await.is_ok();
+            let job = Job {
+                publication,
+                traceparent,
+                reply,
+            };
+            let queued = self.jobs.send(job).await.is_ok();
             answers.push(queued.then_some(answer));
         }
         let mut results = Vec::with_capacity(answers.len());
@@ -99,6 +140,9 @@ impl Publisher {
                 Some(answer) => answer.await.unwrap_or_else(|_| Err(stopped())),
                 None => Err(stopped()),
             });
+        }
+        for (span, result) in spans.into_iter().zip(&results) {
+            crate::trace::end_publish(span, result);
         }
         results
     }
@@ -170,6 +214,7 @@ async fn publish_together(
                     occurred_at: p.occurred_at,
                     data: &p.data,
                     ordering_key: p.ordering_key.as_deref(),
+                    traceparent: job.traceparent.as_deref(),
                 },
                 patterns: &p.patterns,
             }

@@ -10,9 +10,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
 use ricochet_domain::payload::EventView;
-use ricochet_domain::request::{RequestContext, prepare};
+use ricochet_domain::request::{Rendered, RequestContext, prepare};
+
 use ricochet_domain::signature::SigningKey;
 use ricochet_domain::target::TargetPolicy;
+use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -35,7 +37,8 @@ pub struct AttemptResult {
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery, with the tenant's
 /// current `secrets`, signed with each of `signing` (Standard Webhooks), and bodies up to
-/// `max_body` bytes.
+/// `max_body` bytes. A `traceparent` (traces exported) is sent as that header, in place of
+/// one the integration's own headers would set, and recorded with the others.
 pub async fn perform(
     client: &reqwest::Client,
     claimed: &Claimed,
@@ -43,6 +46,7 @@ pub async fn perform(
     signing: &[SigningKey],
     targets: &TargetPolicy,
     max_body: usize,
+    traceparent: Option<&str>,
 ) -> AttemptResult {
     let settings = &claimed.settings.0;
     let clock = Instant::now();
@@ -80,6 +84,18 @@ pub async fn perform(
         Err(reason) => return refuse(record, reason.to_string()),
     };
     prepared.sign(signing);
+    if let Some(traceparent) = traceparent {
+        prepared
+            .headers
+            .retain(|(name, _)| !name.eq_ignore_ascii_case(TRACEPARENT));
+        prepared.headers.push((
+            TRACEPARENT.to_owned(),
+            Rendered {
+                wire: traceparent.to_owned(),
+                shown: traceparent.to_owned(),
+            },
+        ));
+    }
     record.request_url = prepared.url.shown.clone();
     record.request_headers = Value::Object(
         prepared

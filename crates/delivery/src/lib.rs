@@ -12,6 +12,7 @@ pub mod reachability;
 mod recorder;
 pub mod retention;
 mod signing;
+mod trace;
 pub mod worker;
 
 use std::sync::Arc;
@@ -51,6 +52,9 @@ pub struct WorkerConfig {
     pub writers: usize,
     /// Where attempts may connect (public addresses only by default).
     pub targets: Arc<TargetPolicy>,
+    /// Makes an OpenTelemetry span per attempt, and sends its `traceparent` to the receiver,
+    /// when traces are exported (`--otlp-endpoint`); `None` (the default) costs nothing.
+    pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
 
 impl WorkerConfig {
@@ -73,6 +77,7 @@ impl WorkerConfig {
             max_body_bytes: 1024 * 1024,
             writers: 1,
             targets: Arc::new(TargetPolicy::public_only()),
+            tracer: None,
         }
     }
 

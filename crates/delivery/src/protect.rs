@@ -158,6 +158,7 @@ async fn publish(
             occurred_at: Utc::now(),
             data,
             ordering_key: None,
+            traceparent: None,
         },
         patterns: &patterns,
     }];

@@ -301,6 +301,7 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         occurred_at: Utc::now(),
         data: &data,
         ordering_key: None,
+        traceparent: None,
     };
     let patterns = matching_patterns(MESSAGE_FAILED);
     let batch = [BatchEvent {

@@ -57,6 +57,8 @@ struct Shared {
     reachable: Reachability,
     /// How long an attempt waits for the database before it is left to its lease.
     hold_limit: Duration,
+    /// Makes a span per attempt when traces are exported.
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 }
 
 /// Runs a worker until `shutdown` completes, then finishes the attempts in flight (up to the
@@ -108,6 +110,7 @@ pub async fn run(
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
+        tracer: config.tracer.clone(),
     };
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
@@ -364,6 +367,14 @@ async fn attempt(
         }
         Err(e) => return Err(e.into()),
     };
+    // Without traces exported: no span, no header, nothing allocated for them.
+    let (span, traceparent) = match &shared.tracer {
+        Some(tracer) => {
+            let (span, traceparent) = crate::trace::start_attempt(tracer, claimed);
+            (Some(span), traceparent)
+        }
+        None => (None, None),
+    };
     let mut result = attempt::perform(
         &shared.http,
         claimed,
@@ -371,6 +382,7 @@ async fn attempt(
         &signing,
         &shared.targets,
         shared.max_body,
+        traceparent.as_deref(),
     )
     .await;
     let policy = &claimed.settings.0.retry_policy;
@@ -417,6 +429,9 @@ async fn attempt(
     {
         result.record.retry_after_note =
             Some("unparseable Retry-After ignored; the policy's delay applied".into());
+    }
+    if let Some(span) = span {
+        crate::trace::end_attempt(span, &result.record, &result.outcome, &decision);
     }
     Ok((result.record, decision))
 }
@@ -498,6 +513,7 @@ mod tests {
             occurred_at: now,
             data: Json(serde_json::json!({})),
             ordering_key: None,
+            traceparent: None,
         }
     }
 

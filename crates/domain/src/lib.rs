@@ -16,6 +16,7 @@ pub mod signature;
 pub mod target;
 pub mod template;
 pub mod tenant;
+pub mod trace_context;
 pub mod validation;
 
 pub use ids::{ApiClientId, IntegrationId, TenantId};

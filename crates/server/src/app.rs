@@ -34,6 +34,8 @@ pub struct ApiSettings {
     pub publish_writers: usize,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,
+    /// Makes OpenTelemetry spans of requests and publishes, when traces are exported.
+    pub tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
     /// Serve `GET /metrics` on the API listener.
     pub metrics_on_api: bool,
     /// Where integrations may point (checked again at send time by the worker).
@@ -61,7 +63,8 @@ impl Application {
             &pool,
             settings.publish_writers,
             settings.handoff.as_ref(),
-        );
+        )
+        .traced(settings.tracer.clone());
         let router = ricochet_api::router(AppState {
             pool,
             auth,
@@ -70,6 +73,7 @@ impl Application {
             publisher,
             metrics_on_api: settings.metrics_on_api,
             targets: settings.targets,
+            tracer: settings.tracer,
         });
         Ok(Application { listener, router })
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use opentelemetry::trace::TracerProvider as _;
 use ricochet_delivery::WorkerConfig;
 use ricochet_domain::TenantId;
 use ricochet_domain::tenant::{ApiClientIn, TenantIn};
@@ -202,9 +203,12 @@ async fn run_roles(
         }
         None => None,
     };
+    let traces = crate::telemetry::traces(global.otlp_endpoint.as_ref())?;
+    let tracer = traces.as_ref().map(|provider| provider.tracer("ricochet"));
     let targets = Arc::new(global.target_policy());
     let worker_config = worker.as_ref().map(|opts| WorkerConfig {
         targets: targets.clone(),
+        tracer: tracer.clone(),
         ..worker_config(opts)
     });
     // With both roles in this process, new deliveries go from the publisher straight to the
@@ -217,6 +221,7 @@ async fn run_roles(
         Some(opts) => {
             let mut settings = api_settings(global, &opts, keyring.clone())?;
             settings.handoff = handoff.clone();
+            settings.tracer = tracer;
             let app = Application::build(settings, db.pool.clone()).await?;
             let addr = app.local_addr()?;
             if holds_data_dir {
@@ -270,6 +275,12 @@ async fn run_roles(
     sampler.abort();
     if let Some(task) = metrics_task {
         task.abort();
+    }
+    if let Some(provider) = traces {
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::telemetry::shut_down_traces(&provider);
+        })
+        .await;
     }
     tracing::info!("stopped");
     api_result.and(worker_result)
@@ -361,6 +372,7 @@ fn api_settings(
         keyring,
         publish_writers: usize::from(opts.publish_writers),
         handoff: None,
+        tracer: None,
         metrics_on_api: global.metrics_listen.is_none(),
         targets: Arc::new(global.target_policy()),
     })

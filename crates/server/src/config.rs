@@ -95,6 +95,12 @@ pub struct GlobalOpts {
     /// Refuse integrations (and attempts) whose URL is not https.
     #[arg(long, env = "RICOCHET_REQUIRE_HTTPS", global = true)]
     pub require_https: bool,
+    /// Export OpenTelemetry traces over OTLP/HTTP (protobuf) to this collector, e.g.
+    /// `http://localhost:4318` (`/v1/traces` is added unless given), and send a W3C
+    /// `traceparent` with every delivery. Off by default; the standard
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) turns it on too.
+    #[arg(long, env = "RICOCHET_OTLP_ENDPOINT", value_name = "URL", value_parser = parse_http_url, global = true)]
+    pub otlp_endpoint: Option<url::Url>,
 }
 
 impl GlobalOpts {
@@ -121,6 +127,15 @@ fn parse_pg_setting(raw: &str) -> Result<(String, String), String> {
         return Err(format!("`{name}` is not a PostgreSQL setting name"));
     }
     Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// An http(s) URL.
+fn parse_http_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("`{raw}` is not an http:// or https:// URL"));
+    }
+    Ok(url)
 }
 
 /// A humane, non-zero duration: `30d`, `12h`, `1h 30m`, `90s`.
@@ -325,6 +340,29 @@ mod tests {
         for bad in ["30", "soon", "0s"] {
             assert!(
                 Cli::try_parse_from(["ricochet", "worker", "--retention", bad]).is_err(),
+                "{bad} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn the_otlp_endpoint_is_an_http_url_and_off_by_default() {
+        let cli = Cli::try_parse_from(["ricochet", "serve"]).expect("parses");
+        assert!(cli.global.otlp_endpoint.is_none());
+        let cli = Cli::try_parse_from([
+            "ricochet",
+            "--otlp-endpoint",
+            "http://localhost:4318",
+            "serve",
+        ])
+        .expect("parses");
+        assert_eq!(
+            cli.global.otlp_endpoint.map(String::from).as_deref(),
+            Some("http://localhost:4318/")
+        );
+        for bad in ["localhost:4318", "ftp://collector", "not a url"] {
+            assert!(
+                Cli::try_parse_from(["ricochet", "--otlp-endpoint", bad, "serve"]).is_err(),
                 "{bad} must be refused"
             );
         }

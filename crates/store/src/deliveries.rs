@@ -46,8 +46,13 @@ pub struct Claimed {
     pub occurred_at: DateTime<Utc>,
     /// The event's data.
     pub data: Json<Value>,
-    /// The event's ordering key.
+    /// The event's ordering key (`None` from a query that does not select it).
+    #[sqlx(default)]
     pub ordering_key: Option<String>,
+    /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
+    /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
+    #[sqlx(default)]
+    pub traceparent: Option<String>,
 }
 
 use crate::lanes::{cap_sql, emission_sql};
@@ -145,7 +150,7 @@ pub async fn claim(
                    FROM claimed GROUP BY integration_id) c
              WHERE l.integration_id = c.integration_id
          )
-         SELECT c.*, e.event_type, e.occurred_at, e.data
+         SELECT c.*, e.event_type, e.occurred_at, e.data, e.traceparent
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
     ))
     .bind(worker)

@@ -30,6 +30,9 @@ pub struct NewEvent<'a> {
     /// Its ordering key: its deliveries to `perKey` integrations wait for the earlier ones
     /// with the same key.
     pub ordering_key: Option<&'a str>,
+    /// The W3C `traceparent` of the span that published it (only when traces are exported),
+    /// which its delivery attempts continue.
+    pub traceparent: Option<&'a str>,
 }
 
 /// One delivery made for an event.
@@ -230,14 +233,14 @@ pub async fn publish_batch(
         slots.iter().map(|(k, v)| (*k, *v)).unzip();
     let published = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>)>(
         "WITH input AS (
-             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $14::text[])
-                 AS t(ord, tenant_id, id, event_type, occurred_at, data, ordering_key)
+             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[], $15::text[])
+                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent, ordering_key)
          ), targets AS (
-             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[], $15::text[])
+             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[], $16::text[])
                  AS t(ord, id, integration_id, lease_ms, blocked_key)
          ), created AS (
-             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, ordering_key)
-             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.ordering_key
+             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, traceparent, ordering_key)
+             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.traceparent, w.ordering_key
              FROM input w
              LEFT JOIN (SELECT ord, array_agg(id ORDER BY id) AS ids FROM targets GROUP BY ord) g ON g.ord = w.ord
              -- In key order (the first of a repeated id first): batches committed side by side
@@ -250,7 +253,7 @@ pub async fn publish_batch(
                  row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
              FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
          ), granted AS (
-             SELECT * FROM unnest($12::uuid[], $13::int[]) AS t(integration_id, granted)
+             SELECT * FROM unnest($13::uuid[], $14::int[]) AS t(integration_id, granted)
          ), made AS (
              -- A delivery handed over is written leased to the worker, as a claim would lease it.
              -- A keyed one of a perKey integration waits its turn (promoted after the commit).
@@ -279,6 +282,7 @@ pub async fn publish_batch(
     .bind(targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
     .bind(&lease_ms)
     .bind(offer.map(Handoff::worker))
+    .bind(batch.iter().map(|b| b.event.traceparent).collect::<Vec<_>>())
     .bind(&slot_ids)
     .bind(&slot_counts)
     .bind(batch.iter().map(|b| b.event.ordering_key).collect::<Vec<_>>())
@@ -400,6 +404,7 @@ fn leased(
             occurred_at: b.event.occurred_at,
             data: Json(b.event.data.clone()),
             ordering_key: b.event.ordering_key.map(str::to_owned),
+            traceparent: b.event.traceparent.map(str::to_owned),
         });
     }
     handed

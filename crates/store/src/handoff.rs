@@ -171,6 +171,7 @@ mod tests {
             occurred_at: now,
             data: Json(serde_json::json!({})),
             ordering_key: None,
+            traceparent: None,
         }
     }
 

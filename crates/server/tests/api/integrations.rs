@@ -40,7 +40,8 @@ async fn the_guides_payload_is_created_verbatim_and_returned_with_every_default(
     assert_eq!(
         health,
         json!({ "inFlight": 0, "pause": null, "consecutiveFailures": 0,
-                "lastSuccessAt": null, "lastFailureAt": null })
+                "lastSuccessAt": null, "lastFailureAt": null, "failingSince": null,
+                "circuit": "closed", "effectiveMaxConcurrency": 10, "effectiveRatePerSecond": null })
     );
     let mut created = created;
     let written = created.as_object_mut().and_then(|o| o.remove("health"));

@@ -33,6 +33,7 @@ async fn api_without_database() -> String {
         keyring: Arc::new(keyring),
         publish_writers: 1,
         handoff: None,
+        tracer: None,
         metrics_on_api: true,
         targets: loopback_allowed(),
     };

@@ -13,3 +13,4 @@ mod outage;
 mod receiver;
 mod scheduling;
 mod secrets;
+mod traces;
