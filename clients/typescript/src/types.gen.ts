@@ -469,6 +469,12 @@ export type DeadLetterOut = {
      */
     lastStatusCode: number | null;
     /**
+     * Its event's ordering key, if any. Replaying a keyed delivery of an integration with
+     * `settings.ordering: perKey` puts it back in line: it goes next, once the delivery of
+     * its key under way (if any) is done, before the later ones of its key still waiting.
+     */
+    orderingKey: string | null;
+    /**
      * Why no further attempt is made: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
      * `non_retryable_status:401`), `timeout` (a timeout that does not retry),
      * `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
@@ -568,6 +574,10 @@ export type DeliveryOut = {
      */
     nextAttemptAt: string | null;
     /**
+     * Its event's ordering key, if any.
+     */
+    orderingKey: string | null;
+    /**
      * Why it was dead-lettered: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
      * `non_retryable_status:401`), `timeout` (a timeout that does not retry),
      * `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
@@ -580,7 +590,8 @@ export type DeliveryOut = {
      */
     replayCount: number;
     /**
-     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+     * or `blocked` (waiting for an earlier delivery with the same ordering key).
      */
     status: DeliveryStatus;
     /**
@@ -606,7 +617,7 @@ export type DeliveryRefOut = {
 /**
  * Where a delivery stands.
  */
-export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead_lettered' | 'paused' | 'cancelled' | 'purged';
+export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead_lettered' | 'paused' | 'cancelled' | 'purged' | 'blocked';
 
 /**
  * A delivery without its attempts (`GET /api/v2/deliveries/{deliveryId}` has them).
@@ -645,11 +656,16 @@ export type DeliverySummary = {
      */
     nextAttemptAt: string | null;
     /**
+     * Its event's ordering key, if any.
+     */
+    orderingKey: string | null;
+    /**
      * Why it was dead-lettered.
      */
     reason: string | null;
     /**
-     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+     * or `blocked` (waiting for an earlier delivery with the same ordering key).
      */
     status: string;
     /**
@@ -698,6 +714,12 @@ export type EventIn = {
      */
     occurredAt?: string | null;
     /**
+     * Events with the same key (a conversation id, say) are delivered one at a time, in
+     * publish order, to integrations with `settings.ordering: perKey`. 1 to 256 bytes, no
+     * control characters.
+     */
+    orderingKey?: string | null;
+    /**
      * Dot-separated event type.
      */
     type: string;
@@ -739,6 +761,10 @@ export type EventOut = {
      * When it happened, as the publisher said.
      */
     occurredAt: string;
+    /**
+     * Its ordering key, if it was published with one.
+     */
+    orderingKey: string | null;
     /**
      * When Ricochet accepted it.
      */
@@ -1095,6 +1121,12 @@ export type IntegrationSettings = {
      */
     maxConcurrency?: number;
     /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering?: Ordering;
+    /**
      * What the request body holds.
      */
     payloadFormat?: PayloadFormat;
@@ -1160,6 +1192,12 @@ export type IntegrationSettingsOut = {
      */
     maxConcurrency: number;
     /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering: Ordering;
+    /**
      * What the request body holds.
      */
     payloadFormat: PayloadFormat;
@@ -1224,6 +1262,12 @@ export type IntegrationSettingsPatch = {
      * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
      */
     maxConcurrency?: number | null;
+    /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering?: null | Ordering;
     /**
      * What the request body holds.
      */
@@ -1324,6 +1368,11 @@ export type Oauth2ClientCredentialsReceiverAuthOut = {
     tokenUrl: string;
     type: 'oauth2ClientCredentials';
 };
+
+/**
+ * Whether an integration keeps the order of events with the same ordering key.
+ */
+export type Ordering = 'none' | 'perKey';
 
 /**
  * The overview across tenants.

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::integration::{IntegrationIn, IntegrationSettings, Ordering};
 use ricochet_domain::receiver_auth::ReceiverAuth;
 use ricochet_domain::{IntegrationId, Permission, TenantId};
 use ricochet_store::integrations::{self as store, Guarded};
@@ -361,6 +361,13 @@ async fn apply_update(
         if updated.enabled {
             ricochet_store::lanes::reset(&mut tx, id).await?;
         }
+    }
+    // No longer in order per key: the deliveries waiting for their key go as they are.
+    if current.settings.ordering == Ordering::PerKey
+        && updated.settings.ordering != Ordering::PerKey
+    {
+        ricochet_store::ordering::release_all(&mut *tx, id.0).await?;
+        ricochet_store::events::wake_workers(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(updated)

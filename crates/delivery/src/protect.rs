@@ -157,6 +157,7 @@ async fn publish(
             kind,
             occurred_at: Utc::now(),
             data,
+            ordering_key: None,
             traceparent: None,
         },
         patterns: &patterns,

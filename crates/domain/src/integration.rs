@@ -96,6 +96,11 @@ pub struct IntegrationSettings {
     #[serde(default = "default_max_concurrency")]
     #[schema(example = 10, minimum = 1, maximum = 256)]
     pub max_concurrency: i64,
+    /// `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+    /// in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+    /// releases them). `none` (the default): no order is kept.
+    #[serde(default)]
+    pub ordering: Ordering,
     /// Most attempts started per second or minute, across every worker process (none by
     /// default). First attempts and retries share it; deliveries over it wait (neither
     /// failed nor spending a retry).
@@ -154,6 +159,27 @@ impl HttpMethod {
             HttpMethod::Patch => "PATCH",
             HttpMethod::Delete => "DELETE",
             HttpMethod::Get => "GET",
+        }
+    }
+}
+
+/// Whether an integration keeps the order of events with the same ordering key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Ordering {
+    /// No order is kept (the default): every delivery runs as soon as it can.
+    #[default]
+    None,
+    /// Deliveries with the same `orderingKey` run one at a time, in publish order.
+    PerKey,
+}
+
+impl Ordering {
+    /// The name stored in the settings and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ordering::None => "none",
+            Ordering::PerKey => "perKey",
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct Claimed {
     pub occurred_at: DateTime<Utc>,
     /// The event's data.
     pub data: Json<Value>,
+    /// The event's ordering key (`None` from a query that does not select it).
+    #[sqlx(default)]
+    pub ordering_key: Option<String>,
     /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
     /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
     #[sqlx(default)]
@@ -136,7 +139,7 @@ pub async fn claim(
              WHERE d.id = due.id AND i.id = d.integration_id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
-                       i.name AS integration_name, i.settings, due.emission_ms
+                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key
          ), counted AS (
              -- The probe of an open circuit makes it half open: no other attempt until it ends.
              UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now(),
@@ -193,6 +196,8 @@ pub struct Reaped {
     pub attempt_count: i32,
     /// The last status a receiver answered.
     pub last_status_code: Option<i32>,
+    /// Its event's ordering key.
+    pub ordering_key: Option<String>,
 }
 
 /// Returns deliveries whose lease expired to pending, counting the lost lease; one whose
@@ -215,7 +220,7 @@ pub async fn reap_expired_leases(
                  leased_by = NULL, lease_expires_at = NULL, updated_at = now()
              FROM expired WHERE d.id = expired.id
              RETURNING d.id, d.status, d.tenant_id, d.event_id, d.integration_id, d.attempt_count,
-                 d.last_status_code
+                 d.last_status_code, d.ordering_key
          ), freed AS (
              UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
              FROM (",
@@ -329,6 +334,9 @@ pub struct Recorded {
     /// Its state now: a retry lands as `pending`, or `paused`/`cancelled` if its integration
     /// was disabled or deleted meanwhile.
     pub status: String,
+    /// Its ordering key (for an integration keeping the order per key, the caller promotes
+    /// the next delivery of the key once this one is done).
+    pub ordering_key: Option<String>,
 }
 
 /// Records a batch of attempts and moves their deliveries on, in one statement (atomic on its
@@ -361,7 +369,7 @@ pub async fn record_attempts(
     let column = |pick: &dyn Fn(&AttemptRecord) -> Option<&str>| {
         finished.iter().map(|f| pick(f.attempt)).collect::<Vec<_>>()
     };
-    let moved: Vec<Recorded> = sqlx::query_as(concat!(
+    let moved: Vec<Recorded> = sqlx::query_as(
         "WITH input AS (
              SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
                  $7::uuid[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[], $13::text[],
@@ -391,7 +399,8 @@ pub async fn record_attempts(
                  input.attempt_id, input.started_at, input.duration_ms, input.status AS outcome_status,
                  input.status_code, input.error_kind, input.error_message, input.request_method,
                  input.request_url, input.request_headers, input.response_content_type,
-                 input.response_body, input.retry_after_ms, input.retry_after_note, input.next_at
+                 input.response_body, input.retry_after_ms, input.retry_after_note, input.next_at,
+                 d.ordering_key
          ), logged AS (
              INSERT INTO attempts (id, delivery_id, tenant_id, integration_id, event_id, attempt_number, started_at,
                  duration_ms, outcome, status_code, error_kind, error_message, request_method, request_url,
@@ -403,8 +412,9 @@ pub async fn record_attempts(
                  CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
              FROM moved m
          )
-         SELECT id, attempt_count, tenant_id, event_id, integration_id, status FROM moved",
-    ))
+         SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status, m.ordering_key
+         FROM moved m",
+    )
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())
     .bind(&statuses)
@@ -456,6 +466,8 @@ pub struct Delivery {
     pub updated_at: DateTime<Utc>,
     /// When it succeeded or was dead-lettered.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its event's ordering key.
+    pub ordering_key: Option<String>,
 }
 
 /// One delivery of `tenant`.
@@ -466,7 +478,7 @@ pub async fn get_delivery(
 ) -> StoreResult<Option<Delivery>> {
     let row = sqlx::query_as(
         "SELECT id, event_id, integration_id, status, attempt_count, next_attempt_at, last_status_code, reason,
-                replay_count, created_at, updated_at, completed_at
+                replay_count, created_at, updated_at, completed_at, ordering_key
          FROM deliveries WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.0)
@@ -504,7 +516,7 @@ pub async fn set_integration_paused(
     Ok(done.rows_affected())
 }
 
-/// Cancels an integration's deliveries that wait (it was deleted). Attempts in flight finish
+/// Cancels an integration's deliveries that wait (it was deleted), blocked ones too. Attempts in flight finish
 /// and are recorded, then stop.
 pub async fn cancel_for_integration(
     db: impl PgExecutor<'_>,
@@ -513,7 +525,7 @@ pub async fn cancel_for_integration(
 ) -> StoreResult<u64> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', updated_at = now(), completed_at = now()
-         WHERE tenant_id = $1 AND integration_id = $2 AND status IN ('pending', 'paused')",
+         WHERE tenant_id = $1 AND integration_id = $2 AND status IN ('pending', 'paused', 'blocked')",
     )
     .bind(tenant.0)
     .bind(integration.0)

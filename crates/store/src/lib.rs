@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod lanes;
+pub mod ordering;
 pub mod overview;
 pub mod retention;
 pub mod secrets;

@@ -342,6 +342,8 @@ pub(crate) struct Settings {
     pub(crate) request_timeout: i64,
     #[serde(default = "default_max_concurrency")]
     pub(crate) max_concurrency: i64,
+    #[serde(default = "default_ordering")]
+    pub(crate) ordering: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rate_limit: Option<RateLimit>,
     #[serde(default)]
@@ -357,6 +359,11 @@ pub(crate) struct Settings {
     /// `settings.auth` as the API writes it (`null` when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) auth: Option<Json>,
+}
+
+/// The server's default ordering of an integration (none kept).
+fn default_ordering() -> String {
+    "none".into()
 }
 
 /// The server's default in-flight cap of an integration.

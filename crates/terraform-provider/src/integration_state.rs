@@ -40,6 +40,7 @@ pub(crate) struct IntegrationState {
     pub(crate) retry_policy: Value<RetryPolicyState>,
     pub(crate) request_timeout: Value<i64>,
     pub(crate) max_concurrency: Value<i64>,
+    pub(crate) ordering: Value<String>,
     pub(crate) rate_limit: Value<RateLimitState>,
     pub(crate) circuit_breaker: Value<CircuitBreakerState>,
     pub(crate) disable_on_gone: Value<bool>,
@@ -314,6 +315,14 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         ),
     );
     add(
+        "ordering",
+        attr(
+            T::String,
+            c(C::OptionalComputed),
+            "`perKey`: events with the same ordering key are delivered one at a time, in publish order; `none` (default).",
+        ),
+    );
+    add(
         "rate_limit",
         attr(
             T::AttributeSingle(rate_limit),
@@ -456,6 +465,7 @@ impl IntegrationState {
             retry_policy: RetryPolicyState::planned(&config.retry_policy),
             request_timeout: or_default(&config.request_timeout, 10_000),
             max_concurrency: or_default(&config.max_concurrency, 10),
+            ordering: or_default(&config.ordering, "none".into()),
             rate_limit: config.rate_limit.clone(),
             circuit_breaker: CircuitBreakerState::planned(&config.circuit_breaker),
             disable_on_gone: or_default(&config.disable_on_gone, true),
@@ -594,6 +604,7 @@ impl IntegrationState {
                     .copied()
                     .unwrap_or(10_000),
                 max_concurrency: self.max_concurrency.as_ref_option().copied().unwrap_or(10),
+                ordering: s(&self.ordering, "none"),
                 rate_limit: self.rate_limit.as_ref_option().map(|limit| RateLimit {
                     // Both are required, so known at apply; 0 and "" are for the API to refuse.
                     requests: limit.requests.as_ref_option().copied().unwrap_or(0),
@@ -677,6 +688,7 @@ impl IntegrationState {
             }),
             request_timeout: Value::Value(s.request_timeout),
             max_concurrency: Value::Value(s.max_concurrency),
+            ordering: Value::Value(s.ordering),
             rate_limit: s
                 .rate_limit
                 .map(|limit| RateLimitState {
@@ -813,6 +825,7 @@ mod tests {
                     "jitterMode": "ratio", "retryOnStatus": [], "retryOnTimeout": true,
                     "respectRetryAfter": true, "maxRetryAfter": 3600000
                 },
+                "requestTimeout": 10000, "maxConcurrency": 10, "ordering": "none", "payloadFormat": "envelope",
                 "requestTimeout": 10000, "maxConcurrency": 10, "rateLimit": null,
                 "circuitBreaker": {"failureThreshold": 10, "coolDown": 30000, "maxCoolDown": 600000},
                 "disableOnGone": true, "autoDisableAfter": 432000000, "payloadFormat": "envelope",

@@ -69,6 +69,7 @@ from .oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsRec
 from .oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
 from .oauth_2_client_credentials_receiver_auth_out_type import Oauth2ClientCredentialsReceiverAuthOutType
 from .oauth_2_client_credentials_receiver_auth_type import Oauth2ClientCredentialsReceiverAuthType
+from .ordering import Ordering
 from .overview_out import OverviewOut
 from .payload_format import PayloadFormat
 from .permission import Permission
@@ -177,6 +178,7 @@ __all__ = (
     "Oauth2ClientCredentialsReceiverAuthOutType",
     "Oauth2ClientCredentialsReceiverAuthType",
     "OAuthError",
+    "Ordering",
     "OverviewOut",
     "PayloadFormat",
     "Permission",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.http_method import HttpMethod
+from ..models.ordering import Ordering
 from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
@@ -48,6 +49,7 @@ class IntegrationSettings:
         http_method (HttpMethod | Unset): Request method of an integration.
         max_concurrency (int | Unset): Most attempts to this integration in flight at once, across every worker process.
             Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        ordering (Ordering | Unset): Whether an integration keeps the order of events with the same ordering key.
         payload_format (PayloadFormat | Unset): What the request body holds.
         rate_limit (None | RateLimit | Unset):
         request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
@@ -66,6 +68,7 @@ class IntegrationSettings:
     headers: IntegrationSettingsHeaders | Unset = UNSET
     http_method: HttpMethod | Unset = UNSET
     max_concurrency: int | Unset = UNSET
+    ordering: Ordering | Unset = UNSET
     payload_format: PayloadFormat | Unset = UNSET
     rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | Unset = UNSET
@@ -116,6 +119,10 @@ class IntegrationSettings:
             http_method = self.http_method.value
 
         max_concurrency = self.max_concurrency
+
+        ordering: str | Unset = UNSET
+        if not isinstance(self.ordering, Unset):
+            ordering = self.ordering.value
 
         payload_format: str | Unset = UNSET
         if not isinstance(self.payload_format, Unset):
@@ -174,6 +181,8 @@ class IntegrationSettings:
             field_dict["httpMethod"] = http_method
         if max_concurrency is not UNSET:
             field_dict["maxConcurrency"] = max_concurrency
+        if ordering is not UNSET:
+            field_dict["ordering"] = ordering
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
         if rate_limit is not UNSET:
@@ -265,6 +274,13 @@ class IntegrationSettings:
 
         max_concurrency = d.pop("maxConcurrency", UNSET)
 
+        _ordering = d.pop("ordering", UNSET)
+        ordering: Ordering | Unset
+        if isinstance(_ordering, Unset):
+            ordering = UNSET
+        else:
+            ordering = Ordering(_ordering)
+
         _payload_format = d.pop("payloadFormat", UNSET)
         payload_format: PayloadFormat | Unset
         if isinstance(_payload_format, Unset):
@@ -344,6 +360,7 @@ class IntegrationSettings:
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
+            ordering=ordering,
             payload_format=payload_format,
             rate_limit=rate_limit,
             request_timeout=request_timeout,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.http_method import HttpMethod
+from ..models.ordering import Ordering
 from ..models.payload_format import PayloadFormat
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class IntegrationSettingsOut:
         http_method (HttpMethod): Request method of an integration.
         max_concurrency (int): Most attempts to this integration in flight at once, across every worker process.
             Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        ordering (Ordering): Whether an integration keeps the order of events with the same ordering key.
         payload_format (PayloadFormat): What the request body holds.
         rate_limit (None | RateLimit):
         request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
@@ -63,6 +65,7 @@ class IntegrationSettingsOut:
     headers: IntegrationSettingsOutHeaders
     http_method: HttpMethod
     max_concurrency: int
+    ordering: Ordering
     payload_format: PayloadFormat
     rate_limit: None | RateLimit
     request_timeout: int
@@ -101,6 +104,8 @@ class IntegrationSettingsOut:
         http_method = self.http_method.value
 
         max_concurrency = self.max_concurrency
+
+        ordering = self.ordering.value
 
         payload_format = self.payload_format.value
 
@@ -141,6 +146,7 @@ class IntegrationSettingsOut:
                 "headers": headers,
                 "httpMethod": http_method,
                 "maxConcurrency": max_concurrency,
+                "ordering": ordering,
                 "payloadFormat": payload_format,
                 "rateLimit": rate_limit,
                 "requestTimeout": request_timeout,
@@ -210,6 +216,8 @@ class IntegrationSettingsOut:
 
         max_concurrency = d.pop("maxConcurrency")
 
+        ordering = Ordering(d.pop("ordering"))
+
         payload_format = PayloadFormat(d.pop("payloadFormat"))
 
         def _parse_rate_limit(data: object) -> None | RateLimit:
@@ -276,6 +284,7 @@ class IntegrationSettingsOut:
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
+            ordering=ordering,
             payload_format=payload_format,
             rate_limit=rate_limit,
             request_timeout=request_timeout,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.http_method import HttpMethod
+from ..models.ordering import Ordering
 from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
@@ -46,6 +47,10 @@ class IntegrationSettingsPatch:
             max_concurrency (int | None | Unset): Most attempts to this integration in flight at once, across every worker
                 process.
                 Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+            ordering (None | Ordering | Unset): `perKey`: deliveries of events with the same `orderingKey` are attempted one
+                at a time,
+                in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+                releases them). `none` (the default): no order is kept.
             payload_format (None | PayloadFormat | Unset): What the request body holds.
             rate_limit (None | RateLimit | Unset):
             request_timeout (int | None | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example:
@@ -66,6 +71,7 @@ class IntegrationSettingsPatch:
     headers: IntegrationSettingsPatchHeadersType0 | None | Unset = UNSET
     http_method: HttpMethod | None | Unset = UNSET
     max_concurrency: int | None | Unset = UNSET
+    ordering: None | Ordering | Unset = UNSET
     payload_format: None | PayloadFormat | Unset = UNSET
     rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | None | Unset = UNSET
@@ -147,6 +153,14 @@ class IntegrationSettingsPatch:
         else:
             max_concurrency = self.max_concurrency
 
+        ordering: None | str | Unset
+        if isinstance(self.ordering, Unset):
+            ordering = UNSET
+        elif isinstance(self.ordering, Ordering):
+            ordering = self.ordering.value
+        else:
+            ordering = self.ordering
+
         payload_format: None | str | Unset
         if isinstance(self.payload_format, Unset):
             payload_format = UNSET
@@ -223,6 +237,8 @@ class IntegrationSettingsPatch:
             field_dict["httpMethod"] = http_method
         if max_concurrency is not UNSET:
             field_dict["maxConcurrency"] = max_concurrency
+        if ordering is not UNSET:
+            field_dict["ordering"] = ordering
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
         if rate_limit is not UNSET:
@@ -373,6 +389,23 @@ class IntegrationSettingsPatch:
 
         max_concurrency = _parse_max_concurrency(d.pop("maxConcurrency", UNSET))
 
+        def _parse_ordering(data: object) -> None | Ordering | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                ordering_type_1 = Ordering(data)
+
+                return ordering_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Ordering | Unset, data)
+
+        ordering = _parse_ordering(d.pop("ordering", UNSET))
+
         def _parse_payload_format(data: object) -> None | PayloadFormat | Unset:
             if data is None:
                 return data
@@ -504,6 +537,7 @@ class IntegrationSettingsPatch:
             headers=headers,
             http_method=http_method,
             max_concurrency=max_concurrency,
+            ordering=ordering,
             payload_format=payload_format,
             rate_limit=rate_limit,
             request_timeout=request_timeout,

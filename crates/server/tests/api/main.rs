@@ -11,6 +11,7 @@ mod integrations;
 mod jwt_rotation;
 mod metrics;
 mod openapi;
+mod ordering;
 mod outage;
 mod outbound_guard;
 mod permission_first;
