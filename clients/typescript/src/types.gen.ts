@@ -344,6 +344,69 @@ export type BulkReplayedOut = {
 };
 
 /**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreaker = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number;
+};
+
+/**
+ * The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+ * no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+ * probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+ */
+export type CircuitBreakerOut = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown: number;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold: number;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown: number;
+};
+
+/**
+ * A JSON merge patch (RFC 7386) of CircuitBreaker: fields present replace, `null` resets a field to its default, fields left out stay.
+ */
+export type CircuitBreakerPatch = {
+    /**
+     * The first cool-down, in milliseconds. 10 to 3600000.
+     */
+    coolDown?: number | null;
+    /**
+     * Consecutive failed attempts that open the circuit. 1 to 10000.
+     */
+    failureThreshold?: number | null;
+    /**
+     * The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+     */
+    maxCoolDown?: number | null;
+};
+
+/**
+ * The state of an integration's circuit breaker.
+ */
+export type CircuitState = 'closed' | 'open' | 'halfOpen';
+
+/**
  * Stored with one delivery per enabled integration bound to its type: what a 202 of
  * `POST /api/v2/events` says.
  */
@@ -405,6 +468,12 @@ export type DeadLetterOut = {
      * The status code of the last attempt, if the receiver answered.
      */
     lastStatusCode: number | null;
+    /**
+     * Its event's ordering key, if any. Replaying a keyed delivery of an integration with
+     * `settings.ordering: perKey` puts it back in line: it goes next, once the delivery of
+     * its key under way (if any) is done, before the later ones of its key still waiting.
+     */
+    orderingKey: string | null;
     /**
      * Why no further attempt is made: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
      * `non_retryable_status:401`), `timeout` (a timeout that does not retry),
@@ -505,6 +574,10 @@ export type DeliveryOut = {
      */
     nextAttemptAt: string | null;
     /**
+     * Its event's ordering key, if any.
+     */
+    orderingKey: string | null;
+    /**
      * Why it was dead-lettered: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
      * `non_retryable_status:401`), `timeout` (a timeout that does not retry),
      * `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
@@ -517,7 +590,8 @@ export type DeliveryOut = {
      */
     replayCount: number;
     /**
-     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+     * or `blocked` (waiting for an earlier delivery with the same ordering key).
      */
     status: DeliveryStatus;
     /**
@@ -543,7 +617,7 @@ export type DeliveryRefOut = {
 /**
  * Where a delivery stands.
  */
-export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead_lettered' | 'paused' | 'cancelled' | 'purged';
+export type DeliveryStatus = 'pending' | 'in_flight' | 'succeeded' | 'dead_lettered' | 'paused' | 'cancelled' | 'purged' | 'blocked';
 
 /**
  * A delivery without its attempts (`GET /api/v2/deliveries/{deliveryId}` has them).
@@ -582,11 +656,16 @@ export type DeliverySummary = {
      */
     nextAttemptAt: string | null;
     /**
+     * Its event's ordering key, if any.
+     */
+    orderingKey: string | null;
+    /**
      * Why it was dead-lettered.
      */
     reason: string | null;
     /**
-     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+     * `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+     * or `blocked` (waiting for an earlier delivery with the same ordering key).
      */
     status: string;
     /**
@@ -635,6 +714,12 @@ export type EventIn = {
      */
     occurredAt?: string | null;
     /**
+     * Events with the same key (a conversation id, say) are delivered one at a time, in
+     * publish order, to integrations with `settings.ordering: perKey`. 1 to 256 bytes, no
+     * control characters.
+     */
+    orderingKey?: string | null;
+    /**
      * Dot-separated event type.
      */
     type: string;
@@ -676,6 +761,10 @@ export type EventOut = {
      * When it happened, as the publisher said.
      */
     occurredAt: string;
+    /**
+     * Its ordering key, if it was published with one.
+     */
+    orderingKey: string | null;
     /**
      * When Ricochet accepted it.
      */
@@ -785,6 +874,49 @@ export type Health = {
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
 
 /**
+ * How delivery to an integration is going, as the workers last recorded it.
+ */
+export type IntegrationHealth = {
+    /**
+     * The circuit breaker: `closed` (attempts flow), `open` (none until the pause ends), or
+     * `halfOpen` (one probe in flight).
+     */
+    circuit: CircuitState;
+    /**
+     * Failed attempts since the last success.
+     */
+    consecutiveFailures: number;
+    /**
+     * The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
+     * answers 429 without Retry-After, and 1 while the circuit is not closed.
+     */
+    effectiveMaxConcurrency: number;
+    /**
+     * The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
+     * receiver answers 429 without Retry-After; null without a rate limit.
+     */
+    effectiveRatePerSecond: number | null;
+    /**
+     * Since when every attempt has failed (null while the last one succeeded); the
+     * integration is disabled once this is older than `settings.autoDisableAfter`.
+     */
+    failingSince: string | null;
+    /**
+     * Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+     */
+    inFlight: number;
+    /**
+     * When the last failed attempt started.
+     */
+    lastFailureAt: string | null;
+    /**
+     * When the last successful attempt started.
+     */
+    lastSuccessAt: string | null;
+    pause: IntegrationPause | null;
+};
+
+/**
  * An integration's health over the last hour.
  */
 export type IntegrationHealthOut = {
@@ -883,6 +1015,7 @@ export type IntegrationOut = {
      * Whether it gets new deliveries.
      */
     enabled: boolean;
+    health: IntegrationHealth | null;
     /**
      * Its id.
      */
@@ -932,19 +1065,46 @@ export type IntegrationPatch = {
 };
 
 /**
+ * A pause of an integration's deliveries.
+ */
+export type IntegrationPause = {
+    /**
+     * Why (e.g. `Retry-After on HTTP 429`).
+     */
+    reason: string;
+    /**
+     * When attempts may start again.
+     */
+    until: string;
+};
+
+/**
  * Where and how an integration delivers.
  */
 export type IntegrationSettings = {
     auth?: ReceiverAuth | null;
+    /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number;
     /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: CircuitBreaker;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -956,9 +1116,21 @@ export type IntegrationSettings = {
      */
     httpMethod?: HttpMethod;
     /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency?: number;
+    /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering?: Ordering;
+    /**
      * What the request body holds.
      */
     payloadFormat?: PayloadFormat;
+    rateLimit?: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -983,14 +1155,27 @@ export type IntegrationSettings = {
 export type IntegrationSettingsOut = {
     auth: ReceiverAuthOut | null;
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter: number;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker: CircuitBreakerOut;
+    /**
      * `Content-Type` of the request body.
      */
     contentType: string;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone: boolean;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -1002,9 +1187,21 @@ export type IntegrationSettingsOut = {
      */
     httpMethod: HttpMethod;
     /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency: number;
+    /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering: Ordering;
+    /**
      * What the request body holds.
      */
     payloadFormat: PayloadFormat;
+    rateLimit: RateLimit | null;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -1029,14 +1226,27 @@ export type IntegrationSettingsOut = {
 export type IntegrationSettingsPatch = {
     auth?: null | ReceiverAuth;
     /**
+     * How long, in milliseconds, an integration may fail without a single success before it
+     * is disabled (default 5 days). 1000 to 31536000000 (a year).
+     */
+    autoDisableAfter?: number | null;
+    /**
      * A body of your own instead of the JSON payload, with templates such as
      * `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
      */
     bodyTemplate?: string | null;
     /**
+     * When consecutive failures stop attempts for a cool-down, then let one probe through.
+     */
+    circuitBreaker?: null | CircuitBreakerPatch;
+    /**
      * `Content-Type` of the request body.
      */
     contentType?: string | null;
+    /**
+     * Whether a receiver answering `410 Gone` disables the integration at once.
+     */
+    disableOnGone?: boolean | null;
     /**
      * Extra request headers; values may hold templates such as `Bearer {{secret:crm_api_token}}`.
      */
@@ -1048,9 +1258,21 @@ export type IntegrationSettingsPatch = {
      */
     httpMethod?: null | HttpMethod;
     /**
+     * Most attempts to this integration in flight at once, across every worker process.
+     * Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+     */
+    maxConcurrency?: number | null;
+    /**
+     * `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+     * in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+     * releases them). `none` (the default): no order is kept.
+     */
+    ordering?: null | Ordering;
+    /**
      * What the request body holds.
      */
     payloadFormat?: null | PayloadFormat;
+    rateLimit?: null | RateLimit;
     /**
      * How long one attempt may take, in milliseconds. 1 to 300000.
      */
@@ -1146,6 +1368,11 @@ export type Oauth2ClientCredentialsReceiverAuthOut = {
     tokenUrl: string;
     type: 'oauth2ClientCredentials';
 };
+
+/**
+ * Whether an integration keeps the order of events with the same ordering key.
+ */
+export type Ordering = 'none' | 'perKey';
 
 /**
  * The overview across tenants.
@@ -1284,6 +1511,25 @@ export type QueueOut = {
      */
     scheduled: number;
 };
+
+/**
+ * A rate limit: at most `requests` attempts started per `per`.
+ */
+export type RateLimit = {
+    /**
+     * The period.
+     */
+    per: RatePeriod;
+    /**
+     * Attempts started per period. 1 to 100000.
+     */
+    requests: number;
+};
+
+/**
+ * The period of a rate limit.
+ */
+export type RatePeriod = 'second' | 'minute';
 
 /**
  * Credentials Ricochet presents to the receiver on every attempt.

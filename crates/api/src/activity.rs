@@ -22,7 +22,7 @@ use crate::pagination::{ListQuery, encode_cursor};
 use crate::permit::{self, Authorized};
 
 /// The states a delivery can be in.
-pub const DELIVERY_STATUSES: [&str; 7] = [
+pub const DELIVERY_STATUSES: [&str; 8] = [
     "pending",
     "in_flight",
     "succeeded",
@@ -30,6 +30,7 @@ pub const DELIVERY_STATUSES: [&str; 7] = [
     "paused",
     "cancelled",
     "purged",
+    "blocked",
 ];
 
 /// A published event, as listed.
@@ -143,6 +144,8 @@ pub struct EventOut {
     /// Its data, as published.
     #[schema(value_type = Object)]
     pub data: Value,
+    /// Its ordering key, if it was published with one.
+    pub ordering_key: Option<String>,
     /// Its deliveries, one per integration it went to, and where each stands.
     pub deliveries: Vec<DeliverySummary>,
 }
@@ -186,6 +189,7 @@ async fn event_by_id(auth: TenantAuth, state: AppState, id: String) -> ApiResult
         occurred_at: event.occurred_at,
         received_at: event.received_at,
         data: event.data.0,
+        ordering_key: event.ordering_key,
         deliveries: deliveries.into_iter().map(Into::into).collect(),
     }))
 }
@@ -200,7 +204,8 @@ pub struct DeliverySummary {
     pub event_id: String,
     /// Its integration.
     pub integration_id: IntegrationId,
-    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+    /// or `blocked` (waiting for an earlier delivery with the same ordering key).
     #[schema(example = "succeeded")]
     pub status: String,
     /// Attempts made.
@@ -217,6 +222,8 @@ pub struct DeliverySummary {
     pub updated_at: DateTime<Utc>,
     /// When it succeeded or was dead-lettered.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its event's ordering key, if any.
+    pub ordering_key: Option<String>,
 }
 
 impl From<Delivery> for DeliverySummary {
@@ -233,6 +240,7 @@ impl From<Delivery> for DeliverySummary {
             created_at: d.created_at,
             updated_at: d.updated_at,
             completed_at: d.completed_at,
+            ordering_key: d.ordering_key,
         }
     }
 }

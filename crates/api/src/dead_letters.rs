@@ -48,6 +48,10 @@ pub struct DeadLetterOut {
     pub dead_lettered_at: Option<DateTime<Utc>>,
     /// When the delivery was made.
     pub created_at: DateTime<Utc>,
+    /// Its event's ordering key, if any. Replaying a keyed delivery of an integration with
+    /// `settings.ordering: perKey` puts it back in line: it goes next, once the delivery of
+    /// its key under way (if any) is done, before the later ones of its key still waiting.
+    pub ordering_key: Option<String>,
 }
 
 impl From<Delivery> for DeadLetterOut {
@@ -62,6 +66,7 @@ impl From<Delivery> for DeadLetterOut {
             replay_count: d.replay_count,
             dead_lettered_at: d.completed_at,
             created_at: d.created_at,
+            ordering_key: d.ordering_key,
         }
     }
 }

@@ -97,6 +97,7 @@ pub(crate) fn publication(tenant: TenantId, input: EventIn) -> Publication {
         kind: input.kind,
         occurred_at: input.occurred_at.unwrap_or_else(chrono::Utc::now),
         data: input.data,
+        ordering_key: input.ordering_key,
     }
 }
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
+use ricochet_domain::integration::{IntegrationIn, IntegrationSettings, Ordering};
 use ricochet_domain::receiver_auth::ReceiverAuth;
 use ricochet_domain::{IntegrationId, Permission, TenantId};
 use ricochet_store::integrations::{self as store, Guarded};
@@ -42,6 +42,82 @@ pub struct IntegrationOut {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// How delivery to it is going: given when one integration is read (`GET`), null in
+    /// lists and in answers to writes.
+    pub health: Option<IntegrationHealth>,
+}
+
+/// How delivery to an integration is going, as the workers last recorded it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationHealth {
+    /// Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+    pub in_flight: i32,
+    /// The current pause, if any: no attempt starts before it ends.
+    pub pause: Option<IntegrationPause>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// When the last successful attempt started.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// When the last failed attempt started.
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// Since when every attempt has failed (null while the last one succeeded); the
+    /// integration is disabled once this is older than `settings.autoDisableAfter`.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The circuit breaker: `closed` (attempts flow), `open` (none until the pause ends), or
+    /// `halfOpen` (one probe in flight).
+    pub circuit: CircuitState,
+    /// The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
+    /// answers 429 without Retry-After, and 1 while the circuit is not closed.
+    pub effective_max_concurrency: i32,
+    /// The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
+    /// receiver answers 429 without Retry-After; null without a rate limit.
+    pub effective_rate_per_second: Option<f64>,
+}
+
+/// The state of an integration's circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CircuitState {
+    /// Attempts flow.
+    Closed,
+    /// No attempt starts until the cool-down ends.
+    Open,
+    /// One probe is in flight; its success closes the circuit.
+    HalfOpen,
+}
+
+/// A pause of an integration's deliveries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationPause {
+    /// When attempts may start again.
+    pub until: DateTime<Utc>,
+    /// Why (e.g. `Retry-After on HTTP 429`).
+    pub reason: String,
+}
+
+impl From<ricochet_store::lanes::Health> for IntegrationHealth {
+    fn from(h: ricochet_store::lanes::Health) -> Self {
+        IntegrationHealth {
+            in_flight: h.in_flight,
+            pause: h.paused_until.map(|until| IntegrationPause {
+                until,
+                reason: h.pause_reason.unwrap_or_default(),
+            }),
+            consecutive_failures: h.consecutive_failures,
+            last_success_at: h.last_success_at,
+            last_failure_at: h.last_failure_at,
+            failing_since: h.failing_since,
+            circuit: match h.circuit.as_str() {
+                "open" => CircuitState::Open,
+                "half_open" => CircuitState::HalfOpen,
+                _ => CircuitState::Closed,
+            },
+            effective_max_concurrency: h.effective_max_concurrency,
+            effective_rate_per_second: h.effective_rate_per_second,
+        }
+    }
 }
 
 impl From<store::Integration> for IntegrationOut {
@@ -55,6 +131,7 @@ impl From<store::Integration> for IntegrationOut {
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,
+            health: None,
         }
     }
 }
@@ -71,9 +148,20 @@ pub struct IntegrationList {
 
 /// The integration with its version as an `ETag`.
 fn with_etag(status: StatusCode, integration: store::Integration) -> Response {
+    with_etag_and_health(status, integration, None)
+}
+
+/// [`with_etag`], with the integration's health.
+fn with_etag_and_health(
+    status: StatusCode,
+    integration: store::Integration,
+    health: Option<IntegrationHealth>,
+) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", integration.version)).ok();
     let location = HeaderValue::from_str(&format!("/api/v2/integrations/{}", integration.id)).ok();
-    let mut response = (status, Json(IntegrationOut::from(integration))).into_response();
+    let mut out = IntegrationOut::from(integration);
+    out.health = health;
+    let mut response = (status, Json(out)).into_response();
     if let Some(etag) = etag {
         response.headers_mut().insert(header::ETAG, etag);
     }
@@ -211,7 +299,10 @@ pub async fn get_integration(
     let integration = store::get_integration(&state.pool, auth.tenant, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
-    Ok(with_etag(StatusCode::OK, integration))
+    let health = ricochet_store::lanes::get_health(&state.pool, auth.tenant, id)
+        .await?
+        .map(IntegrationHealth::from);
+    Ok(with_etag_and_health(StatusCode::OK, integration, health))
 }
 
 /// Replace an integration (fields left out take their defaults).
@@ -266,6 +357,17 @@ async fn apply_update(
     if updated.enabled != current.enabled {
         ricochet_store::deliveries::set_integration_paused(&mut tx, tenant, id, !updated.enabled)
             .await?;
+        // Enabled again by a person: its circuit, pause and failures start afresh.
+        if updated.enabled {
+            ricochet_store::lanes::reset(&mut tx, id).await?;
+        }
+    }
+    // No longer in order per key: the deliveries waiting for their key go as they are.
+    if current.settings.ordering == Ordering::PerKey
+        && updated.settings.ordering != Ordering::PerKey
+    {
+        ricochet_store::ordering::release_all(&mut *tx, id.0).await?;
+        ricochet_store::events::wake_workers(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(updated)

@@ -229,6 +229,9 @@ pub enum DeliveryStatus {
     Cancelled,
     /// Removed from the dead-letter queue.
     Purged,
+    /// Waiting for an earlier delivery with the same ordering key (an integration with
+    /// `settings.ordering: perKey`).
+    Blocked,
 }
 
 impl LogQuery {
@@ -315,7 +318,8 @@ pub struct DeliveryOut {
     pub event_id: String,
     /// Its integration.
     pub integration_id: IntegrationId,
-    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`.
+    /// `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+    /// or `blocked` (waiting for an earlier delivery with the same ordering key).
     #[schema(value_type = DeliveryStatus, example = "succeeded")]
     pub status: String,
     /// Attempts made.
@@ -338,6 +342,8 @@ pub struct DeliveryOut {
     pub updated_at: DateTime<Utc>,
     /// When it succeeded or was dead-lettered.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its event's ordering key, if any.
+    pub ordering_key: Option<String>,
     /// Its attempts, first to last.
     pub attempts: Vec<AttemptOut>,
 }
@@ -358,6 +364,7 @@ impl DeliveryOut {
             created_at: d.created_at,
             updated_at: d.updated_at,
             completed_at: d.completed_at,
+            ordering_key: d.ordering_key,
             attempts: attempts.into_iter().map(Into::into).collect(),
         }
     }

@@ -33,6 +33,8 @@ pub struct Publication {
     pub data: Value,
     /// The binding patterns that match its type.
     pub patterns: Vec<String>,
+    /// Its ordering key.
+    pub ordering_key: Option<String>,
 }
 
 struct Job {
@@ -211,6 +213,7 @@ async fn publish_together(
                     kind: &p.kind,
                     occurred_at: p.occurred_at,
                     data: &p.data,
+                    ordering_key: p.ordering_key.as_deref(),
                     traceparent: job.traceparent.as_deref(),
                 },
                 patterns: &p.patterns,

@@ -9,7 +9,7 @@ import { retrySchedule } from "./schedule.js";
 
 const enc = encodeURIComponent;
 
-const statusKinds = { succeeded: "ok", dead_lettered: "bad", pending: "warn", in_flight: "warn", paused: "warn" };
+const statusKinds = { succeeded: "ok", dead_lettered: "bad", pending: "warn", in_flight: "warn", paused: "warn", blocked: "warn" };
 
 function deliveryStatus(status) {
   return badge(status.replace("_", " "), statusKinds[status] || "");
@@ -43,7 +43,7 @@ export async function deliveryPage(view, id) {
     h("dt", {}, "Created"), h("dd", {}, fmtTime(d.createdAt)),
     h("dt", {}, "Completed"), h("dd", {}, fmtTime(d.completedAt)))));
   view.append(timeline(d, integration?.settings?.retryPolicy));
-  if (["pending", "in_flight"].includes(d.status)) {
+  if (["pending", "in_flight", "blocked"].includes(d.status)) {
     const timer = setInterval(() => window.dispatchEvent(new HashChangeEvent("hashchange")), 2000);
     onLeave(() => clearInterval(timer));
   }
@@ -310,7 +310,7 @@ export async function eventsList(view) {
 async function deliveriesPanel(view) {
   const integrations = await all("/api/v2/integrations");
   const names = new Map(integrations.map((i) => [i.id, i.name]));
-  const status = h("select", { id: "deliveries-status" }, ["", "pending", "in_flight", "succeeded", "dead_lettered", "paused", "cancelled"].map((s) => h("option", { value: s }, s || "any")));
+  const status = h("select", { id: "deliveries-status" }, ["", "pending", "in_flight", "blocked", "succeeded", "dead_lettered", "paused", "cancelled"].map((s) => h("option", { value: s }, s || "any")));
   const form = h("form", { class: "row", "aria-label": "Filter deliveries" }, field("Status", status), h("button", { type: "submit" }, "Show"));
   const body = h("div");
   view.append(h("section", { class: "panel", "aria-labelledby": "deliveries-h" }, h("h2", { id: "deliveries-h" }, "Recent deliveries"), form, body));

@@ -159,10 +159,24 @@ impl TenantSession {
         url: &str,
         retry: FixedRetry,
     ) -> anyhow::Result<Uuid> {
+        // The highest in-flight cap: throughput scenarios measure the delivery path, not the
+        // receiver protection an integration opts into (default 10).
+        self.create_capped_integration(url, retry, 256).await
+    }
+
+    /// Creates an integration posting to `url` with at most `max_concurrency` attempts in
+    /// flight; returns its id.
+    pub(crate) async fn create_capped_integration(
+        &self,
+        url: &str,
+        retry: FixedRetry,
+        max_concurrency: u32,
+    ) -> anyhow::Result<Uuid> {
         let body = json!({
             "name": format!("bench-{}", Uuid::now_v7().simple()),
             "settings": {
                 "url": url,
+                "maxConcurrency": max_concurrency,
                 "retryPolicy": {
                     "retryPolicyType": "fixed",
                     "retryDelay": retry.delay_ms,

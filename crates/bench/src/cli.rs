@@ -73,6 +73,10 @@ pub(crate) enum Scenario {
     Selftest,
     /// The stats API over a million stored attempts of one integration.
     Stats,
+    /// A quiet tenant's delivery latency at 10 events/s, alone and then behind another
+    /// tenant's 5,000 deliveries to a receiver taking 3 s (not in the default list: the lead
+    /// measures it on a quiet machine).
+    NoisyNeighbour,
 }
 
 impl Scenario {
@@ -89,6 +93,7 @@ impl Scenario {
             Scenario::Pgbench => "pgbench",
             Scenario::Selftest => "selftest",
             Scenario::Stats => "stats",
+            Scenario::NoisyNeighbour => "noisy-neighbour",
         }
     }
 

@@ -24,6 +24,8 @@ pub(crate) struct Behaviour {
     pub(crate) fail_first: u32,
     /// `Retry-After` (seconds) sent with each 503.
     pub(crate) retry_after_secs: Option<u32>,
+    /// How long to hold each request before answering (a slow receiver), in ms.
+    pub(crate) hold_ms: u32,
 }
 
 /// Index of a registered path, as stored in each [`Arrival`].
@@ -194,6 +196,9 @@ async fn answer(
             at,
             accepted,
         });
+    if behaviour.hold_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(u64::from(behaviour.hold_ms))).await;
+    }
     if accepted {
         state.accepted.fetch_add(1, Ordering::Relaxed);
         Ok(respond(StatusCode::OK, None))

@@ -102,6 +102,7 @@ pub(crate) fn write_table(
 fn latency_label(prefix: &str) -> &'static str {
     match prefix {
         "latency_ms" => "receipt",
+        "loaded_latency_ms" => "receipt, noisy",
         "publish_ms" => "publish",
         "lateness_ms" => "retry late",
         "request_ms" => "request",

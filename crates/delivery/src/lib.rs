@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod backend;
 pub mod guard;
 pub mod observe;
+mod protect;
 pub mod reachability;
 mod receiver_auth;
 mod recorder;

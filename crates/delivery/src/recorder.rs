@@ -9,9 +9,14 @@ use chrono::Utc;
 use ricochet_domain::TenantId;
 use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
+use ricochet_domain::integration::Ordering;
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
+use ricochet_store::lanes::{self, Settled};
+use ricochet_store::ordering;
+
+use crate::protect;
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 
@@ -145,7 +150,7 @@ async fn write(
     // Dead letters publish their alert in the same transaction; otherwise the recording is one
     // statement, atomic on its own, with no BEGIN and COMMIT round trips around it.
     let alerting = jobs.iter().any(|j| alert_reason(j).is_some());
-    let (moved, alerted) = if alerting {
+    let (moved, alerted, mut conn) = if alerting {
         let mut tx = pool.begin().await?;
         let moved = deliveries::record_attempts(&mut tx, worker, &finished).await?;
         let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
@@ -164,19 +169,83 @@ async fn write(
                     attempts: job.claimed.attempt_count + 1,
                     last_status: job.record.status_code,
                     reason,
+                    ordering_key: job.claimed.ordering_key.as_deref(),
                 };
                 alerted |= publish_failure(&mut tx, &failed).await?;
             }
         }
         tx.commit().await?;
-        (moved, alerted)
+        (moved, alerted, pool.acquire().await?)
     } else {
         let mut conn = pool.acquire().await?;
         let moved = deliveries::record_attempts(&mut conn, worker, &finished).await?;
-        (moved, false)
+        (moved, false, conn)
     };
     let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
-    if alerted || moved.iter().any(|r| r.status == "pending") {
+    // Committed: the slots go back to the lanes, with the integrations' health. A failure
+    // here only leaves a lane's count high until the audit (the attempts stay recorded).
+    let settled: Vec<Settled> = jobs
+        .iter()
+        .filter(|j| recorded.contains(&j.claimed.id))
+        .map(|j| Settled {
+            integration_id: j.claimed.integration_id,
+            started_at: j.record.started_at,
+            ok: matches!(j.transition, Transition::Succeeded),
+            status_code: j.record.status_code,
+            retry_after_ms: j.record.retry_after_ms,
+        })
+        .collect();
+    let changes = match lanes::settle(&mut conn, &settled).await {
+        Ok(changes) => changes,
+        Err(e) => {
+            tracing::error!(error = %e, "giving lane slots back after recording attempts");
+            Vec::new()
+        }
+    };
+    // A finished head of a key kept in order lets the next delivery of its key go.
+    let heads_done: Vec<(Uuid, &str)> = moved
+        .iter()
+        .filter(|r| r.status != "pending" && r.status != "paused")
+        .filter_map(|r| {
+            let job = jobs.iter().find(|j| j.claimed.id == r.id)?;
+            let per_key = job.claimed.settings.ordering == Ordering::PerKey;
+            r.ordering_key
+                .as_deref()
+                .filter(|_| per_key)
+                .map(|k| (r.integration_id, k))
+        })
+        .collect();
+    let promoted = match ordering::promote(&mut conn, &heads_done).await {
+        Ok(n) => n > 0,
+        Err(e) => {
+            tracing::error!(error = %e, "promoting the next deliveries of finished keys; the sweep promotes them");
+            false
+        }
+    };
+    drop(conn);
+    let freed = changes.iter().any(|c| c.was_full);
+    for change in changes
+        .iter()
+        .filter(|c| c.opened || c.closed || c.failing_too_long)
+    {
+        let Some(job) = jobs
+            .iter()
+            .find(|j| j.claimed.integration_id == change.integration_id)
+        else {
+            continue;
+        };
+        let subject = protect::Subject {
+            tenant: job.claimed.tenant_id,
+            integration: job.claimed.integration_id,
+            name: &job.claimed.integration_name,
+        };
+        if let Err(e) = protect::act(pool, change, subject).await {
+            tracing::error!(integration = %change.integration_id, error = %e, "announcing a change of the integration's circuit or state");
+        }
+    }
+    // A retry is due later, and a freed slot of an integration at its cap lets its due
+    // deliveries go: the workers look again.
+    if alerted || freed || promoted || moved.iter().any(|r| r.status == "pending") {
         waker.wake();
     }
     Ok(recorded)
@@ -203,6 +272,8 @@ struct Failed<'a> {
     attempts: i32,
     last_status: Option<i32>,
     reason: &'a str,
+    /// The event's ordering key: the next delivery of the key is released.
+    ordering_key: Option<&'a str>,
 }
 
 /// Publishes `integration.message.failed` for a dead-lettered delivery into its tenant's own
@@ -217,6 +288,7 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         "reason": failed.reason,
         "lastStatusCode": failed.last_status,
         "attemptCount": failed.attempts,
+        "orderingKey": failed.ordering_key,
     });
     let id = if failed.reason == deliveries::WORKER_LOST {
         format!("lost-{}-{}", failed.delivery, failed.attempts)
@@ -228,6 +300,7 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         kind: MESSAGE_FAILED,
         occurred_at: Utc::now(),
         data: &data,
+        ordering_key: None,
         traceparent: None,
     };
     let patterns = matching_patterns(MESSAGE_FAILED);
@@ -244,6 +317,10 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         .any(|p| p.created && !p.deliveries.is_empty()))
 }
 
+/// How long a lane's count must be left alone before the audit recounts it: longer than any
+/// reservation takes to be used or given back.
+const LANE_AUDIT_QUIET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What a pass of the lease reaper did.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Reaping {
@@ -257,6 +334,21 @@ pub(crate) struct Reaping {
 /// same transaction) the deliveries whose lease expired `max_lost` times without a recorded
 /// attempt: a delivery that kills or stalls every worker that takes it ends instead of looping.
 pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreError> {
+    // Counts a crash left too high are brought back to the truth (see the lanes migration).
+    let fixed = lanes::audit(pool, LANE_AUDIT_QUIET).await?;
+    if fixed > 0 {
+        tracing::warn!(
+            lanes = fixed,
+            "recounted the in-flight deliveries of lanes left with a wrong count"
+        );
+    }
+    let swept = sweep_keys(pool).await?;
+    if swept > 0 {
+        tracing::warn!(
+            deliveries = swept,
+            "promoted deliveries of keys left without a delivery under way"
+        );
+    }
     let mut tx = pool.begin().await?;
     let reaped = deliveries::reap_expired_leases(&mut tx, max_lost).await?;
     if reaped.is_empty() {
@@ -282,11 +374,38 @@ pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreE
                 attempts: delivery.attempt_count,
                 last_status: delivery.last_status_code,
                 reason: deliveries::WORKER_LOST,
+                ordering_key: delivery.ordering_key.as_deref(),
             };
             publish_failure(&mut tx, &failed).await?;
         }
     }
     events::wake_workers(&mut tx).await?;
     tx.commit().await?;
+    // A head dead-lettered here releases the next delivery of its key.
+    let lost_heads: Vec<(uuid::Uuid, &str)> = reaped
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::DeadLettered)
+        .filter_map(|d| d.ordering_key.as_deref().map(|k| (d.integration_id, k)))
+        .collect();
+    if !lost_heads.is_empty() {
+        let mut conn = pool.acquire().await?;
+        if ordering::promote(&mut conn, &lost_heads).await? > 0 {
+            events::wake_workers(&mut conn).await?;
+        }
+    }
     Ok(outcome)
+}
+
+/// Most keys one pass of the sweep promotes.
+const SWEEP_KEYS: i64 = 1000;
+
+/// Promotes the keys left without a head (a crash between a head's record and the promotion
+/// after it, or a delivery dead-lettered by the reaper); wakes the workers if any moved.
+pub(crate) async fn sweep_keys(pool: &PgPool) -> Result<u64, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let promoted = ordering::sweep(&mut conn, SWEEP_KEYS).await?;
+    if promoted > 0 {
+        events::wake_workers(&mut conn).await?;
+    }
+    Ok(promoted)
 }

@@ -394,7 +394,7 @@ async fn attempt(
     )
     .await;
     let policy = &claimed.settings.0.retry_policy;
-    let decision = match result.refused.take() {
+    let mut decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),
         None => schedule::decide(
             policy,
@@ -404,6 +404,34 @@ async fn attempt(
             &mut rand::rng(),
         ),
     };
+    // A receiver that says it is gone disables the integration at once; this delivery waits
+    // with the others (paused) until the integration is enabled again.
+    if matches!(result.outcome, Outcome::Status(410)) && claimed.settings.0.disable_on_gone {
+        let subject = crate::protect::Subject {
+            tenant: claimed.tenant_id,
+            integration: claimed.integration_id,
+            name: &claimed.integration_name,
+        };
+        match crate::protect::disable(
+            &shared.pool,
+            subject,
+            crate::protect::GONE,
+            "the receiver answered 410 Gone",
+        )
+        .await
+        {
+            Ok(_) => {
+                decision = Decision::Retry {
+                    delay: std::time::Duration::ZERO,
+                    retry_after: None,
+                };
+            }
+            // The attempt stands as the policy decides; the next 410 tries again.
+            Err(e) => {
+                tracing::error!(integration = %claimed.integration_id, error = %e, "disabling an integration whose receiver is gone");
+            }
+        }
+    }
     if let Some(RetryAfter::Unparseable) = result.retry_after
         && matches!(result.outcome, Outcome::Status(429 | 503))
     {
@@ -492,6 +520,7 @@ mod tests {
             event_type: "order.created".into(),
             occurred_at: now,
             data: Json(serde_json::json!({})),
+            ordering_key: None,
             traceparent: None,
         }
     }

@@ -22,10 +22,13 @@ pub enum DeliveryStatus {
     Cancelled,
     /// A dead letter the tenant removed from the queue (its log stays).
     Purged,
+    /// Waiting behind an earlier delivery with the same ordering key (an integration with
+    /// `ordering: perKey`); promoted to pending once that one succeeds or is dead-lettered.
+    Blocked,
 }
 
 /// Every status, in the order of the column's `CHECK` constraint.
-pub const ALL: [DeliveryStatus; 7] = [
+pub const ALL: [DeliveryStatus; 8] = [
     DeliveryStatus::Pending,
     DeliveryStatus::InFlight,
     DeliveryStatus::Succeeded,
@@ -33,6 +36,7 @@ pub const ALL: [DeliveryStatus; 7] = [
     DeliveryStatus::Paused,
     DeliveryStatus::Cancelled,
     DeliveryStatus::Purged,
+    DeliveryStatus::Blocked,
 ];
 
 impl DeliveryStatus {
@@ -46,6 +50,7 @@ impl DeliveryStatus {
             DeliveryStatus::Paused => "paused",
             DeliveryStatus::Cancelled => "cancelled",
             DeliveryStatus::Purged => "purged",
+            DeliveryStatus::Blocked => "blocked",
         }
     }
 
@@ -128,6 +133,8 @@ pub enum Step {
     Replay,
     /// A dead letter purged.
     Purge,
+    /// A blocked delivery becomes its key's head (the one before it finished).
+    Promote,
 }
 
 /// A step that does not apply to a delivery in that state.
@@ -161,6 +168,10 @@ pub fn next(
         (S::InFlight, Step::Retry) => waiting,
         (S::InFlight, Step::LeaseExpired { lost, max }) if lost >= max.max(1) => S::DeadLettered,
         (S::InFlight, Step::LeaseExpired { .. } | Step::Release) => S::Pending,
+        (S::Blocked, Step::Promote) => waiting,
+        // A blocked delivery waits for its key whatever its integration does, unless deleted.
+        (S::Blocked, Step::Integration(IntegrationState::Deleted)) => S::Cancelled,
+        (S::Blocked, Step::Integration(_)) => S::Blocked,
         (S::Pending | S::Paused, Step::Integration(state)) => match state {
             IntegrationState::Enabled => S::Pending,
             IntegrationState::Disabled => S::Paused,
@@ -168,6 +179,8 @@ pub fn next(
         },
         // An attempt in flight finishes and is recorded; then the step above applies.
         (S::InFlight, Step::Integration(_)) => S::InFlight,
+        // A replayed keyed delivery of a `perKey` integration goes back to `blocked` and is
+        // promoted at once when its key has no head (the store does both in one go).
         (S::DeadLettered, Step::Replay) => waiting,
         (S::DeadLettered, Step::Purge) => S::Purged,
         _ => return Err(InvalidStep { from, step }),
@@ -204,6 +217,7 @@ mod tests {
             integration().prop_map(Step::Integration),
             Just(Step::Replay),
             Just(Step::Purge),
+            Just(Step::Promote),
         ]
     }
 
@@ -219,7 +233,8 @@ mod tests {
                 "dead_lettered",
                 "paused",
                 "cancelled",
-                "purged"
+                "purged",
+                "blocked"
             ]
         );
         for s in ALL {

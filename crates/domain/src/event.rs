@@ -11,10 +11,19 @@ use crate::validation::ValidationErrors;
 pub const MAX_EVENT_TYPE_LEN: usize = 255;
 /// Longest client-chosen event id.
 pub const MAX_EVENT_ID_LEN: usize = 255;
+/// Longest ordering key, in bytes.
+pub const MAX_ORDERING_KEY_LEN: usize = 256;
 /// Most patterns in one binding request.
 pub const MAX_BINDINGS_PER_REQUEST: usize = 100;
 /// The event Ricochet publishes into a tenant's stream when a delivery is dead-lettered.
 pub const MESSAGE_FAILED: &str = "integration.message.failed";
+/// The event Ricochet publishes into a tenant's stream when an integration's circuit opens.
+pub const CIRCUIT_OPENED: &str = "integration.circuit.opened";
+/// The event Ricochet publishes into a tenant's stream when an integration's circuit closes.
+pub const CIRCUIT_CLOSED: &str = "integration.circuit.closed";
+/// The event Ricochet publishes into a tenant's stream when it disables an integration (a
+/// `410 Gone`, or failing for longer than its `autoDisableAfter`).
+pub const INTEGRATION_DISABLED: &str = "integration.disabled";
 
 /// An event as a client publishes it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -32,6 +41,11 @@ pub struct EventIn {
     /// The event's payload: a JSON object.
     #[schema(value_type = std::collections::BTreeMap<String, Value>)]
     pub data: Value,
+    /// Events with the same key (a conversation id, say) are delivered one at a time, in
+    /// publish order, to integrations with `settings.ordering: perKey`. 1 to 256 bytes, no
+    /// control characters.
+    #[schema(example = "conversation-8841", min_length = 1, max_length = 256)]
+    pub ordering_key: Option<String>,
 }
 
 impl EventIn {
@@ -59,10 +73,25 @@ impl EventIn {
         {
             errors.add("occurredAt", "must be a time between the years 1 and 9999");
         }
+        if let Some(key) = &self.ordering_key
+            && let Err(message) = check_ordering_key(key)
+        {
+            errors.add("orderingKey", message);
+        }
         crate::validation::check_depth(&mut errors, "data", &self.data);
         crate::validation::check_no_nul(&mut errors, &self.data, "data");
         errors.finish(())
     }
+}
+
+/// Checks an ordering key: 1 to [`MAX_ORDERING_KEY_LEN`] bytes without control characters.
+pub fn check_ordering_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || key.len() > MAX_ORDERING_KEY_LEN || key.chars().any(char::is_control) {
+        return Err(format!(
+            "must be 1 to {MAX_ORDERING_KEY_LEN} bytes without control characters"
+        ));
+    }
+    Ok(())
 }
 
 /// Event types to bind to an integration.

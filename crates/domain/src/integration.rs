@@ -91,6 +91,32 @@ pub struct IntegrationSettings {
     #[serde(default = "default_request_timeout")]
     #[schema(example = 10_000, minimum = 1, maximum = 300_000)]
     pub request_timeout: i64,
+    /// Most attempts to this integration in flight at once, across every worker process.
+    /// Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256.
+    #[serde(default = "default_max_concurrency")]
+    #[schema(example = 10, minimum = 1, maximum = 256)]
+    pub max_concurrency: i64,
+    /// `perKey`: deliveries of events with the same `orderingKey` are attempted one at a time,
+    /// in publish order (a retrying one holds back the ones behind it; a dead-lettered one
+    /// releases them). `none` (the default): no order is kept.
+    #[serde(default)]
+    pub ordering: Ordering,
+    /// Most attempts started per second or minute, across every worker process (none by
+    /// default). First attempts and retries share it; deliveries over it wait (neither
+    /// failed nor spending a retry).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// When consecutive failures stop attempts for a cool-down, then let one probe through.
+    #[serde(default)]
+    pub circuit_breaker: CircuitBreaker,
+    /// Whether a receiver answering `410 Gone` disables the integration at once.
+    #[serde(default = "default_true")]
+    pub disable_on_gone: bool,
+    /// How long, in milliseconds, an integration may fail without a single success before it
+    /// is disabled (default 5 days). 1000 to 31536000000 (a year).
+    #[serde(default = "default_auto_disable_after")]
+    #[schema(example = 432_000_000, minimum = 1000, maximum = 31_536_000_000_i64)]
+    pub auto_disable_after: i64,
     /// What the request body holds.
     #[serde(default)]
     pub payload_format: PayloadFormat,
@@ -135,6 +161,103 @@ impl HttpMethod {
             HttpMethod::Get => "GET",
         }
     }
+}
+
+/// Whether an integration keeps the order of events with the same ordering key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Ordering {
+    /// No order is kept (the default): every delivery runs as soon as it can.
+    #[default]
+    None,
+    /// Deliveries with the same `orderingKey` run one at a time, in publish order.
+    PerKey,
+}
+
+impl Ordering {
+    /// The name stored in the settings and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ordering::None => "none",
+            Ordering::PerKey => "perKey",
+        }
+    }
+}
+
+/// A rate limit: at most `requests` attempts started per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimit {
+    /// Attempts started per period. 1 to 100000.
+    #[schema(example = 100, minimum = 1, maximum = 100_000)]
+    pub requests: i64,
+    /// The period.
+    pub per: RatePeriod,
+}
+
+impl RateLimit {
+    /// The time between two starts, in milliseconds.
+    pub fn emission_ms(&self) -> f64 {
+        let period: f64 = match self.per {
+            RatePeriod::Second => 1_000.0,
+            RatePeriod::Minute => 60_000.0,
+        };
+        // requests is validated to 1..=100000 at save; never divide by zero regardless.
+        period / f64::from(u32::try_from(self.requests.max(1)).unwrap_or(u32::MAX))
+    }
+}
+
+/// The period of a rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RatePeriod {
+    /// Per second.
+    Second,
+    /// Per minute.
+    Minute,
+}
+
+/// The circuit breaker of an integration: after `failureThreshold` consecutive failed attempts
+/// no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+/// probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Consecutive failed attempts that open the circuit. 1 to 10000.
+    #[serde(default = "default_failure_threshold")]
+    #[schema(example = 10, minimum = 1, maximum = 10_000)]
+    pub failure_threshold: i64,
+    /// The first cool-down, in milliseconds. 10 to 3600000.
+    #[serde(default = "default_cool_down")]
+    #[schema(example = 30_000, minimum = 10, maximum = 3_600_000)]
+    pub cool_down: i64,
+    /// The longest cool-down, in milliseconds (at least `coolDown`). Up to 86400000.
+    #[serde(default = "default_max_cool_down")]
+    #[schema(example = 600_000, minimum = 10, maximum = 86_400_000)]
+    pub max_cool_down: i64,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> Self {
+        CircuitBreaker {
+            failure_threshold: default_failure_threshold(),
+            cool_down: default_cool_down(),
+            max_cool_down: default_max_cool_down(),
+        }
+    }
+}
+
+fn default_failure_threshold() -> i64 {
+    10
+}
+fn default_cool_down() -> i64 {
+    30_000
+}
+fn default_max_cool_down() -> i64 {
+    600_000
+}
+fn default_auto_disable_after() -> i64 {
+    5 * 24 * 3_600_000
 }
 
 /// What the request body holds.
@@ -183,6 +306,13 @@ fn default_true() -> bool {
 }
 fn default_content_type() -> String {
     "application/json".to_owned()
+}
+/// The in-flight cap of an integration that sets none (the claim's SQL says the same).
+pub const DEFAULT_MAX_CONCURRENCY: i64 = 10;
+/// The highest in-flight cap an integration may set.
+pub const MAX_MAX_CONCURRENCY: i64 = 256;
+fn default_max_concurrency() -> i64 {
+    DEFAULT_MAX_CONCURRENCY
 }
 fn default_request_timeout() -> i64 {
     DEFAULT_REQUEST_TIMEOUT_MS
@@ -240,6 +370,40 @@ impl IntegrationSettings {
             self.request_timeout,
             1,
             MAX_REQUEST_TIMEOUT_MS,
+        );
+        errors.check_range(
+            "settings.maxConcurrency",
+            self.max_concurrency,
+            1,
+            MAX_MAX_CONCURRENCY,
+        );
+        if let Some(limit) = &self.rate_limit {
+            errors.check_range("settings.rateLimit.requests", limit.requests, 1, 100_000);
+        }
+        let breaker = &self.circuit_breaker;
+        errors.check_range(
+            "settings.circuitBreaker.failureThreshold",
+            breaker.failure_threshold,
+            1,
+            10_000,
+        );
+        errors.check_range(
+            "settings.circuitBreaker.coolDown",
+            breaker.cool_down,
+            10,
+            3_600_000,
+        );
+        errors.check_range(
+            "settings.circuitBreaker.maxCoolDown",
+            breaker.max_cool_down,
+            breaker.cool_down.clamp(10, 3_600_000),
+            86_400_000,
+        );
+        errors.check_range(
+            "settings.autoDisableAfter",
+            self.auto_disable_after,
+            1_000,
+            31_536_000_000,
         );
         if self.transformations.len() > MAX_TRANSFORMATIONS {
             errors.add(

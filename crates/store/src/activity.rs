@@ -109,6 +109,8 @@ pub struct EventDetail {
     pub data: Json<Value>,
     /// Its deliveries.
     pub delivery_ids: Vec<Uuid>,
+    /// Its ordering key.
+    pub ordering_key: Option<String>,
 }
 
 /// One event of `tenant`.
@@ -118,7 +120,7 @@ pub async fn get_event(
     id: &str,
 ) -> StoreResult<Option<EventDetail>> {
     let row = sqlx::query_as(
-        "SELECT id, event_type, occurred_at, received_at, data, delivery_ids
+        "SELECT id, event_type, occurred_at, received_at, data, delivery_ids, ordering_key
          FROM events WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.0)
@@ -131,7 +133,7 @@ pub async fn get_event(
 macro_rules! delivery_columns {
     () => {
         "id, event_id, integration_id, status, attempt_count, next_attempt_at, last_status_code, reason,
-         replay_count, created_at, updated_at, completed_at"
+         replay_count, created_at, updated_at, completed_at, ordering_key"
     };
 }
 

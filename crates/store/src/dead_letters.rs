@@ -48,7 +48,7 @@ pub async fn list_dead_letters(
 ) -> StoreResult<Page<Delivery>> {
     let rows = sqlx::query_as(concat!(
         "SELECT id, event_id, integration_id, status, attempt_count, next_attempt_at, last_status_code, reason,
-                replay_count, created_at, updated_at, completed_at
+                replay_count, created_at, updated_at, completed_at, ordering_key
          FROM deliveries WHERE ",
         matching!(),
         " AND ($7::uuid IS NULL OR id < $7) ORDER BY id DESC LIMIT $8"
@@ -78,10 +78,14 @@ pub enum ReplayOutcome {
 }
 
 /// The `SET` of a replay: a new series from now. A deleted integration's delivery is
-/// cancelled instead, a disabled one's parked.
+/// cancelled instead, a disabled one's parked. A keyed delivery of an integration keeping the
+/// order per key goes back in line (`blocked`, then promoted by [`promote_replayed`]): it is
+/// the oldest of its key, so it goes next, once the key's current head is done.
 macro_rules! replay_set {
     () => {
-        "SET status = (SELECT CASE WHEN i.deleted_at IS NOT NULL THEN 'cancelled' WHEN NOT i.enabled THEN 'paused' ELSE 'pending' END
+        "SET status = (SELECT CASE WHEN i.deleted_at IS NOT NULL THEN 'cancelled'
+                           WHEN deliveries.ordering_key IS NOT NULL AND i.settings->>'ordering' = 'perKey' THEN 'blocked'
+                           WHEN NOT i.enabled THEN 'paused' ELSE 'pending' END
                        FROM integrations i WHERE i.id = deliveries.integration_id),
              series_base = attempt_count, replay_count = replay_count + 1, next_attempt_at = now(), lost_leases = 0,
              reason = NULL, completed_at = NULL, updated_at = now()"
@@ -94,16 +98,18 @@ pub async fn replay_one(
     tenant: TenantId,
     id: Uuid,
 ) -> StoreResult<ReplayOutcome> {
-    let done = sqlx::query(concat!(
+    let done: Vec<(Uuid, String, Option<String>)> = sqlx::query_as(concat!(
         "UPDATE deliveries ",
         replay_set!(),
-        " WHERE tenant_id = $1 AND id = $2 AND status = 'dead_lettered'"
+        " WHERE tenant_id = $1 AND id = $2 AND status = 'dead_lettered'
+         RETURNING integration_id, status, ordering_key"
     ))
     .bind(tenant.0)
     .bind(id)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if done.rows_affected() == 1 {
+    if !done.is_empty() {
+        promote_replayed(conn, &done).await?;
         crate::events::wake_workers(conn).await?;
         return Ok(ReplayOutcome::Replayed);
     }
@@ -124,12 +130,13 @@ pub async fn replay_matching(
     filter: &DeadLetterFilter,
     limit: i64,
 ) -> StoreResult<u64> {
-    let done = sqlx::query(concat!(
+    let done: Vec<(Uuid, String, Option<String>)> = sqlx::query_as(concat!(
         "UPDATE deliveries ",
         replay_set!(),
         " WHERE id IN (SELECT id FROM deliveries WHERE ",
         matching!(),
-        " ORDER BY id LIMIT $7 FOR UPDATE SKIP LOCKED)"
+        " ORDER BY id LIMIT $7 FOR UPDATE SKIP LOCKED)
+         RETURNING integration_id, status, ordering_key"
     ))
     .bind(tenant.0)
     .bind(filter.integration_id)
@@ -138,12 +145,28 @@ pub async fn replay_matching(
     .bind(filter.from)
     .bind(filter.to)
     .bind(limit)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    if done.rows_affected() > 0 {
+    if !done.is_empty() {
+        promote_replayed(conn, &done).await?;
         crate::events::wake_workers(conn).await?;
     }
-    Ok(done.rows_affected())
+    Ok(u64::try_from(done.len()).unwrap_or(u64::MAX))
+}
+
+/// Promotes the keys of replayed deliveries that went back in line (in the replay's
+/// transaction: the key locks are held until it commits).
+async fn promote_replayed(
+    conn: &mut PgConnection,
+    replayed: &[(Uuid, String, Option<String>)],
+) -> StoreResult<()> {
+    let keys: Vec<(Uuid, &str)> = replayed
+        .iter()
+        .filter(|(_, status, _)| status == "blocked")
+        .filter_map(|(integration, _, key)| key.as_deref().map(|k| (*integration, k)))
+        .collect();
+    crate::ordering::promote(conn, &keys).await?;
+    Ok(())
 }
 
 /// Removes a dead letter from the queue; its attempts stay in the log. Whether it was one.

@@ -46,18 +46,42 @@ pub struct Claimed {
     pub occurred_at: DateTime<Utc>,
     /// The event's data.
     pub data: Json<Value>,
+    /// The event's ordering key (`None` from a query that does not select it).
+    #[sqlx(default)]
+    pub ordering_key: Option<String>,
     /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
     /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
     #[sqlx(default)]
     pub traceparent: Option<String>,
 }
 
-/// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, earliest first. A
-/// lease lasts from the due time (or now, if later) for the integration's request timeout plus
+use crate::lanes::{cap_sql, emission_sql};
+
+/// For a CTE `$src` of moved deliveries with `integration_id`: how many left in_flight per lane,
+/// with the lanes locked in id order (so statements that free lanes never wait in a cycle).
+macro_rules! lane_free_sql {
+    ($src:literal) => {
+        concat!(
+            "SELECT l.integration_id, c.n FROM delivery_lanes l
+             JOIN (SELECT integration_id, count(*)::int AS n FROM ",
+            $src,
+            " GROUP BY integration_id) c
+                 ON c.integration_id = l.integration_id
+             ORDER BY l.integration_id FOR UPDATE OF l"
+        )
+    };
+}
+
+/// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
+/// the integrations with due work: lanes served longest ago come first, and each gets an equal
+/// share of the batch (at least `min_share`), never more than its room under
+/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first. A lease
+/// lasts from the due time (or now, if later) for the integration's request timeout plus
 /// `grace_ms`; one that expires (a killed worker) is returned to pending. Claiming ahead lets a
-/// worker start each attempt at its time rather than a round trip after it. One statement;
-/// a claim lost in a database crash only leaves its deliveries pending, so it may be committed
-/// without waiting for the disk (the worker's lease pool does).
+/// worker start each attempt at its time rather than a round trip after it. One statement,
+/// which never waits for a lock (lanes and rows another claim holds are skipped); a claim lost
+/// in a database crash only leaves its deliveries pending, so it may be committed without
+/// waiting for the disk (the worker's lease pool does).
 pub async fn claim(
     db: impl PgExecutor<'_>,
     worker: &str,
@@ -65,35 +89,87 @@ pub async fn claim(
     grace_ms: i64,
     lookahead_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    let rows = sqlx::query_as(
-        "WITH due AS (
-             SELECT id FROM deliveries
-             WHERE status = 'pending' AND next_attempt_at <= now() + make_interval(secs => $4 / 1000.0)
-             ORDER BY next_attempt_at
+    let rows = sqlx::query_as(concat!(
+        "WITH lane AS MATERIALIZED (
+             SELECT l.integration_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat
+             FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+             CROSS JOIN LATERAL (SELECT ", emission_sql!(), " AS ms) em
+             WHERE l.in_flight < ", cap_sql!(), "
+               AND (l.paused_until IS NULL OR l.paused_until <= now())
+               AND (em.ms IS NULL OR l.tat IS NULL OR l.tat <= now() + make_interval(secs => $6 / 1000.0))
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.integration_id = l.integration_id
+                   AND d.status = 'pending' AND d.next_attempt_at <= now()
+                       + CASE WHEN em.ms IS NULL THEN make_interval(secs => $4 / 1000.0) ELSE interval '0' END)
+             ORDER BY l.served_at
              LIMIT $2
-             FOR UPDATE SKIP LOCKED
+             FOR UPDATE OF l SKIP LOCKED
+         ), allow AS (
+             -- A rate-limited lane gets the starts that fit in the pacing window from its next
+             -- allowed start (tat) on, one emission interval apart.
+             SELECT integration_id, emission_ms, greatest(now(), coalesce(tat, now())) AS base,
+                 least(room, greatest($5, $2 / count(*) OVER ()),
+                     CASE WHEN emission_ms IS NULL THEN room
+                         ELSE 1 + floor(extract(epoch FROM now() + make_interval(secs => $6 / 1000.0)
+                             - greatest(now(), coalesce(tat, now()))) * 1000.0 / emission_ms)::int END) AS n
+             FROM lane
+         ), picked AS (
+             SELECT p.id, p.next_attempt_at, a.integration_id, a.emission_ms, a.base,
+                 row_number() OVER (PARTITION BY a.integration_id ORDER BY p.next_attempt_at, p.id) - 1 AS rn
+             FROM allow a CROSS JOIN LATERAL (
+                 SELECT d.id, d.next_attempt_at FROM deliveries d
+                 WHERE d.integration_id = a.integration_id AND d.status = 'pending'
+                   AND d.next_attempt_at <= now()
+                       + CASE WHEN a.emission_ms IS NULL THEN make_interval(secs => $4 / 1000.0) ELSE interval '0' END
+                 ORDER BY d.next_attempt_at
+                 LIMIT a.n
+                 FOR UPDATE SKIP LOCKED
+             ) p
+         ), due AS MATERIALIZED (
+             SELECT id, integration_id, emission_ms,
+                 CASE WHEN emission_ms IS NULL THEN next_attempt_at
+                     ELSE base + make_interval(secs => rn * emission_ms / 1000.0) END AS start_at
+             FROM picked
          ), claimed AS (
              UPDATE deliveries d
              SET status = 'in_flight', leased_by = $1, updated_at = now(), lease_token = d.lease_token + 1,
-                 lease_expires_at = greatest(now(), d.next_attempt_at)
+                 next_attempt_at = due.start_at,
+                 lease_expires_at = greatest(now(), due.start_at)
                      + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
              FROM due, integrations i
              WHERE d.id = due.id AND i.id = d.integration_id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
-                       i.name AS integration_name, i.settings
+                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key
+         ), counted AS (
+             -- The probe of an open circuit makes it half open: no other attempt until it ends.
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now(),
+                 tat = CASE WHEN c.emission_ms IS NULL THEN l.tat
+                     ELSE c.last_start + make_interval(secs => c.emission_ms / 1000.0) END,
+                 circuit = CASE WHEN l.circuit = 'open' THEN 'half_open' ELSE l.circuit END
+             FROM (SELECT integration_id, count(*)::int AS n, max(due_at) AS last_start, max(emission_ms) AS emission_ms
+                   FROM claimed GROUP BY integration_id) c
+             WHERE l.integration_id = c.integration_id
          )
          SELECT c.*, e.event_type, e.occurred_at, e.data, e.traceparent
          FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
-    )
+    ))
     .bind(worker)
     .bind(limit)
     .bind(grace_ms)
     .bind(lookahead_ms)
+    .bind(MIN_SHARE)
+    .bind(PACE_WINDOW_MS)
     .fetch_all(db)
     .await?;
     Ok(rows)
 }
+
+/// How far ahead a claim gives a rate-limited lane its paced starts, in milliseconds.
+const PACE_WINDOW_MS: f64 = 1_000.0;
+
+/// The fewest deliveries a claim gives a lane with due work and room (the share grows when few
+/// lanes have due work, so capacity is not wasted).
+const MIN_SHARE: i64 = 4;
 
 /// The reason of a delivery dead-lettered because its lease expired too often.
 pub const WORKER_LOST: &str = "worker_lost";
@@ -120,6 +196,8 @@ pub struct Reaped {
     pub attempt_count: i32,
     /// The last status a receiver answered.
     pub last_status_code: Option<i32>,
+    /// Its event's ordering key.
+    pub ordering_key: Option<String>,
 }
 
 /// Returns deliveries whose lease expired to pending, counting the lost lease; one whose
@@ -129,7 +207,7 @@ pub async fn reap_expired_leases(
     conn: &mut PgConnection,
     max_lost: i32,
 ) -> StoreResult<Vec<Reaped>> {
-    let rows = sqlx::query_as(
+    let rows = sqlx::query_as(concat!(
         "WITH expired AS (
              SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_expires_at < now()
              ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED
@@ -142,13 +220,18 @@ pub async fn reap_expired_leases(
                  leased_by = NULL, lease_expires_at = NULL, updated_at = now()
              FROM expired WHERE d.id = expired.id
              RETURNING d.id, d.status, d.tenant_id, d.event_id, d.integration_id, d.attempt_count,
-                 d.last_status_code
+                 d.last_status_code, d.ordering_key
+         ), freed AS (
+             UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
+             FROM (",
+        lane_free_sql!("reaped"),
+        ") f WHERE l.integration_id = f.integration_id
          )
          SELECT r.*, e.event_type, i.name AS integration_name
          FROM reaped r
          JOIN events e ON e.tenant_id = r.tenant_id AND e.id = r.event_id
          JOIN integrations i ON i.id = r.integration_id",
-    )
+    ))
     .bind(max_lost.max(1))
     .bind(WORKER_LOST)
     .fetch_all(&mut *conn)
@@ -156,16 +239,24 @@ pub async fn reap_expired_leases(
     Ok(rows)
 }
 
-/// The earliest time a worker has something to do: the next due pending delivery or the next
-/// lease to expire.
+/// The earliest time a worker has something to do: the next due pending delivery of a lane
+/// with room (after its pause, if paused) or the next lease to expire. Lanes at their cap are
+/// left out: the record that frees one wakes the workers.
 pub async fn next_wake_at(db: impl PgExecutor<'_>) -> StoreResult<Option<DateTime<Utc>>> {
-    let at = sqlx::query_scalar(
+    let at = sqlx::query_scalar(concat!(
         "SELECT min(t) FROM (
-             (SELECT next_attempt_at AS t FROM deliveries WHERE status = 'pending' ORDER BY next_attempt_at LIMIT 1)
+             (SELECT greatest(d.next_attempt_at, l.paused_until,
+                      CASE WHEN ", emission_sql!(), " IS NOT NULL THEN l.tat - make_interval(secs => $1 / 1000.0) END) AS t
+              FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+              CROSS JOIN LATERAL (SELECT next_attempt_at FROM deliveries d
+                  WHERE d.integration_id = l.integration_id AND d.status = 'pending'
+                  ORDER BY next_attempt_at LIMIT 1) d
+              WHERE l.in_flight < ", cap_sql!(), ")
              UNION ALL
              (SELECT lease_expires_at FROM deliveries WHERE status = 'in_flight' ORDER BY lease_expires_at LIMIT 1)
          ) s",
-    )
+    ))
+    .bind(PACE_WINDOW_MS)
     .fetch_one(db)
     .await?;
     Ok(at)
@@ -243,6 +334,9 @@ pub struct Recorded {
     /// Its state now: a retry lands as `pending`, or `paused`/`cancelled` if its integration
     /// was disabled or deleted meanwhile.
     pub status: String,
+    /// Its ordering key (for an integration keeping the order per key, the caller promotes
+    /// the next delivery of the key once this one is done).
+    pub ordering_key: Option<String>,
 }
 
 /// Records a batch of attempts and moves their deliveries on, in one statement (atomic on its
@@ -305,7 +399,8 @@ pub async fn record_attempts(
                  input.attempt_id, input.started_at, input.duration_ms, input.status AS outcome_status,
                  input.status_code, input.error_kind, input.error_message, input.request_method,
                  input.request_url, input.request_headers, input.response_content_type,
-                 input.response_body, input.retry_after_ms, input.retry_after_note, input.next_at
+                 input.response_body, input.retry_after_ms, input.retry_after_note, input.next_at,
+                 d.ordering_key
          ), logged AS (
              INSERT INTO attempts (id, delivery_id, tenant_id, integration_id, event_id, attempt_number, started_at,
                  duration_ms, outcome, status_code, error_kind, error_message, request_method, request_url,
@@ -317,7 +412,8 @@ pub async fn record_attempts(
                  CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
              FROM moved m
          )
-         SELECT id, attempt_count, tenant_id, event_id, integration_id, status FROM moved",
+         SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status, m.ordering_key
+         FROM moved m",
     )
     .bind(worker)
     .bind(finished.iter().map(|f| f.delivery).collect::<Vec<_>>())
@@ -370,6 +466,8 @@ pub struct Delivery {
     pub updated_at: DateTime<Utc>,
     /// When it succeeded or was dead-lettered.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its event's ordering key.
+    pub ordering_key: Option<String>,
 }
 
 /// One delivery of `tenant`.
@@ -380,7 +478,7 @@ pub async fn get_delivery(
 ) -> StoreResult<Option<Delivery>> {
     let row = sqlx::query_as(
         "SELECT id, event_id, integration_id, status, attempt_count, next_attempt_at, last_status_code, reason,
-                replay_count, created_at, updated_at, completed_at
+                replay_count, created_at, updated_at, completed_at, ordering_key
          FROM deliveries WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.0)
@@ -418,7 +516,7 @@ pub async fn set_integration_paused(
     Ok(done.rows_affected())
 }
 
-/// Cancels an integration's deliveries that wait (it was deleted). Attempts in flight finish
+/// Cancels an integration's deliveries that wait (it was deleted), blocked ones too. Attempts in flight finish
 /// and are recorded, then stop.
 pub async fn cancel_for_integration(
     db: impl PgExecutor<'_>,
@@ -427,7 +525,7 @@ pub async fn cancel_for_integration(
 ) -> StoreResult<u64> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'cancelled', updated_at = now(), completed_at = now()
-         WHERE tenant_id = $1 AND integration_id = $2 AND status IN ('pending', 'paused')",
+         WHERE tenant_id = $1 AND integration_id = $2 AND status IN ('pending', 'paused', 'blocked')",
     )
     .bind(tenant.0)
     .bind(integration.0)
@@ -438,16 +536,24 @@ pub async fn cancel_for_integration(
 
 /// Returns deliveries a stopping worker had claimed but not started to pending.
 pub async fn release(conn: &mut PgConnection, worker: &str, ids: &[Uuid]) -> StoreResult<u64> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
-         WHERE id = ANY($1) AND leased_by = $2 AND status = 'in_flight'",
-    )
+    let released: i64 = sqlx::query_scalar(concat!(
+        "WITH released AS (
+             UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
+             WHERE id = ANY($1) AND leased_by = $2 AND status = 'in_flight'
+             RETURNING integration_id
+         ), freed AS (
+             UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
+             FROM (", lane_free_sql!("released"), ") f WHERE l.integration_id = f.integration_id
+         )
+         SELECT count(*) FROM released",
+    ))
     .bind(ids)
     .bind(worker)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    if done.rows_affected() > 0 {
+    let released = u64::try_from(released).unwrap_or(0);
+    if released > 0 {
         crate::events::wake_workers(conn).await?;
     }
-    Ok(done.rows_affected())
+    Ok(released)
 }

@@ -27,6 +27,9 @@ pub struct NewEvent<'a> {
     pub occurred_at: DateTime<Utc>,
     /// Its data.
     pub data: &'a Value,
+    /// Its ordering key: its deliveries to `perKey` integrations wait for the earlier ones
+    /// with the same key.
+    pub ordering_key: Option<&'a str>,
     /// The W3C `traceparent` of the span that published it (only when traces are exported),
     /// which its delivery attempts continue.
     pub traceparent: Option<&'a str>,
@@ -157,7 +160,8 @@ pub async fn publish_batch(
     // The settings are read only when deliveries may be handed over (they carry them).
     let targets: Vec<Target> = sqlx::query_as(
         "SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id,
-                CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings
+                CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings,
+                i.settings->>'ordering' = 'perKey' AS per_key
          FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
          JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
          JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
@@ -177,11 +181,24 @@ pub async fn publish_batch(
         handed: Vec::new(),
     };
     let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+    // A keyed delivery to a `perKey` integration waits its turn (written `blocked`, then
+    // promoted): it is never handed over.
+    let keys: Vec<Option<&str>> = targets
+        .iter()
+        .map(|t| {
+            let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
+            batch
+                .get(ord)
+                .and_then(|b| b.event.ordering_key)
+                .filter(|_| t.per_key.unwrap_or(false))
+        })
+        .collect();
     let lease_ms: Vec<Option<i64>> = targets
         .iter()
+        .zip(&keys)
         .enumerate()
-        .map(|(i, t)| match (&t.settings, offer) {
-            (Some(settings), Some(h)) if i < reservation.reserved => Some(
+        .map(|(i, (t, key))| match (&t.settings, offer) {
+            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => Some(
                 settings
                     .0
                     .request_timeout
@@ -201,32 +218,58 @@ pub async fn publish_batch(
             });
         }
     }
-    let created: Vec<(Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+    // The hand-over takes lane slots like a claim (within each integration's maxConcurrency
+    // across every worker, none while it is paused), before the publish and apart from it:
+    // the publish waits for the disk, and a lane locked through that would stall the lane.
+    let mut wants: std::collections::HashMap<Uuid, i32> = std::collections::HashMap::new();
+    for (t, lease) in targets.iter().zip(&lease_ms) {
+        if lease.is_some() {
+            *wants.entry(t.integration_id).or_default() += 1;
+        }
+    }
+    let wants: Vec<(Uuid, i32)> = wants.into_iter().collect();
+    let slots = crate::lanes::reserve(conn, &wants).await?;
+    let (slot_ids, slot_counts): (Vec<Uuid>, Vec<i32>) =
+        slots.iter().map(|(k, v)| (*k, *v)).unzip();
+    let published = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>)>(
         "WITH input AS (
-             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[])
-                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent)
+             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[], $15::text[])
+                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent, ordering_key)
          ), targets AS (
-             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[]) AS t(ord, id, integration_id, lease_ms)
+             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[], $16::text[])
+                 AS t(ord, id, integration_id, lease_ms, blocked_key)
          ), created AS (
-             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, traceparent)
-             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.traceparent
+             INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, traceparent, ordering_key)
+             SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.traceparent, w.ordering_key
              FROM input w
              LEFT JOIN (SELECT ord, array_agg(id ORDER BY id) AS ids FROM targets GROUP BY ord) g ON g.ord = w.ord
              -- In key order (the first of a repeated id first): batches committed side by side
              -- take their row locks in the same order and cannot deadlock on a repeated id.
              ORDER BY w.tenant_id, w.id, w.ord
              ON CONFLICT (tenant_id, id) DO NOTHING
-             RETURNING tenant_id, id, delivery_ids
+             RETURNING tenant_id, id, delivery_ids, ordering_key
+         ), offered AS (
+             SELECT t.*, c.tenant_id, c.id AS event_id, c.ordering_key,
+                 row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
+             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
+         ), granted AS (
+             SELECT * FROM unnest($13::uuid[], $14::int[]) AS t(integration_id, granted)
          ), made AS (
              -- A delivery handed over is written leased to the worker, as a claim would lease it.
-             INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at)
-             SELECT t.id, c.tenant_id, c.id, t.integration_id,
-                 CASE WHEN t.lease_ms IS NULL THEN 'pending' ELSE 'in_flight' END,
-                 CASE WHEN t.lease_ms IS NOT NULL THEN $11::text END,
-                 now() + make_interval(secs => t.lease_ms / 1000.0)
-             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
+             -- A keyed one of a perKey integration waits its turn (promoted after the commit).
+             INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at, ordering_key)
+             SELECT o.id, o.tenant_id, o.event_id, o.integration_id,
+                 CASE WHEN o.leased THEN 'in_flight' WHEN o.blocked_key IS NOT NULL THEN 'blocked' ELSE 'pending' END,
+                 CASE WHEN o.leased THEN $11::text END,
+                 CASE WHEN o.leased THEN now() + make_interval(secs => o.lease_ms / 1000.0) END,
+                 o.ordering_key
+             FROM (SELECT o.*, o.lease_ms IS NOT NULL AND o.rn <= coalesce(g.granted, 0) AS leased
+                   FROM offered o LEFT JOIN granted g ON g.integration_id = o.integration_id) o
+             RETURNING id, status
+         ), leased AS (
+             SELECT coalesce(array_agg(id), '{}') AS ids FROM made WHERE status = 'in_flight'
          )
-         SELECT tenant_id, id, now() FROM created",
+         SELECT tenant_id, id, now(), (SELECT ids FROM leased) FROM created",
     )
     .bind(&ords)
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
@@ -240,11 +283,39 @@ pub async fn publish_batch(
     .bind(&lease_ms)
     .bind(offer.map(Handoff::worker))
     .bind(batch.iter().map(|b| b.event.traceparent).collect::<Vec<_>>())
+    .bind(&slot_ids)
+    .bind(&slot_counts)
+    .bind(batch.iter().map(|b| b.event.ordering_key).collect::<Vec<_>>())
+    .bind(&keys)
     .fetch_all(&mut *conn)
-    .await?;
-    let made_at = created.first().map(|(_, _, at)| *at);
-    let mut fresh: std::collections::HashSet<(Uuid, &str)> =
-        created.iter().map(|(t, id, _)| (*t, id.as_str())).collect();
+    .await;
+    // Slots not used (a repeated event, or a failed publish) go back to their lanes.
+    let mut unused = slots;
+    // The deliveries written leased: those the integration's in-flight cap had room for.
+    let granted: std::collections::HashSet<Uuid> = match &published {
+        Ok(created) => created
+            .first()
+            .map(|(_, _, _, ids)| ids.iter().copied().collect())
+            .unwrap_or_default(),
+        Err(_) => std::collections::HashSet::new(),
+    };
+    for (t, id) in targets.iter().zip(&ids) {
+        if granted.contains(id)
+            && let Some(n) = unused.get_mut(&t.integration_id)
+        {
+            *n -= 1;
+        }
+    }
+    let unused: Vec<(Uuid, i32)> = unused.into_iter().filter(|(_, n)| *n > 0).collect();
+    if let Err(e) = crate::lanes::give_back(conn, &unused).await {
+        tracing::error!(error = %e, "giving back unused lane slots; the lane audit recounts them");
+    }
+    let created = published?;
+    let made_at = created.first().map(|(_, _, at, _)| *at);
+    let mut fresh: std::collections::HashSet<(Uuid, &str)> = created
+        .iter()
+        .map(|(t, id, _, _)| (*t, id.as_str()))
+        .collect();
     // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
     let mut results: Vec<Published> = batch
         .iter()
@@ -258,11 +329,26 @@ pub async fn publish_batch(
             }
         })
         .collect();
+    // The keys written blocked (those of events created).
+    let blocked: Vec<(Uuid, &str)> = targets
+        .iter()
+        .zip(&keys)
+        .filter_map(|(t, key)| {
+            let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
+            let created = results.get(ord).is_some_and(|r| r.created);
+            key.filter(|_| created).map(|k| (t.integration_id, k))
+        })
+        .collect();
     // Committed (the statement stands alone): the leased deliveries go to the worker.
     if let Some(at) = made_at {
-        reservation.handed = leased(batch, &mut results, targets, &ids, &lease_ms, at);
+        reservation.handed = leased(batch, &mut results, targets, &ids, &granted, &lease_ms, at);
     }
     drop(reservation);
+    // Committed: each key written blocked gets its head, unless it has one.
+    // A failure leaves the keys to the sweep (the publish itself is committed).
+    if let Err(e) = crate::ordering::promote(conn, &blocked).await {
+        tracing::error!(error = %e, "promoting the deliveries just published; the sweep promotes them");
+    }
     for i in 0..batch.len() {
         if !results[i].created {
             let b = &batch[i];
@@ -280,11 +366,15 @@ fn leased(
     results: &mut [Published],
     targets: Vec<Target>,
     ids: &[Uuid],
+    granted: &std::collections::HashSet<Uuid>,
     lease_ms: &[Option<i64>],
     at: DateTime<Utc>,
 ) -> Vec<Claimed> {
     let mut handed = Vec::new();
     for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
+        if !granted.contains(id) {
+            continue;
+        }
         let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
         let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
         else {
@@ -313,6 +403,7 @@ fn leased(
             event_type: b.event.kind.to_owned(),
             occurred_at: b.event.occurred_at,
             data: Json(b.event.data.clone()),
+            ordering_key: b.event.ordering_key.map(str::to_owned),
             traceparent: b.event.traceparent.map(str::to_owned),
         });
     }
@@ -324,6 +415,8 @@ fn leased(
 struct Target {
     ord: i32,
     integration_id: Uuid,
+    /// Whether the integration keeps the order per key.
+    per_key: Option<bool>,
     /// With `settings`, read when deliveries may be handed over.
     name: Option<String>,
     settings: Option<Json<IntegrationSettings>>,

@@ -170,6 +170,7 @@ mod tests {
             event_type: "order.created".into(),
             occurred_at: now,
             data: Json(serde_json::json!({})),
+            ordering_key: None,
             traceparent: None,
         }
     }

@@ -14,6 +14,8 @@ pub mod events;
 pub mod handoff;
 pub mod health;
 pub mod integrations;
+pub mod lanes;
+pub mod ordering;
 pub mod overview;
 pub mod retention;
 pub mod secrets;

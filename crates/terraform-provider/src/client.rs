@@ -340,6 +340,18 @@ pub(crate) struct Settings {
     pub(crate) headers: std::collections::BTreeMap<String, String>,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) request_timeout: i64,
+    #[serde(default = "default_max_concurrency")]
+    pub(crate) max_concurrency: i64,
+    #[serde(default = "default_ordering")]
+    pub(crate) ordering: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub(crate) circuit_breaker: CircuitBreaker,
+    #[serde(default = "default_true")]
+    pub(crate) disable_on_gone: bool,
+    #[serde(default = "default_auto_disable_after")]
+    pub(crate) auto_disable_after: i64,
     pub(crate) payload_format: String,
     pub(crate) transformations: Vec<Json>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,6 +359,55 @@ pub(crate) struct Settings {
     /// `settings.auth` as the API writes it (`null` when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) auth: Option<Json>,
+}
+
+/// The server's default ordering of an integration (none kept).
+fn default_ordering() -> String {
+    "none".into()
+}
+
+/// The server's default in-flight cap of an integration.
+fn default_max_concurrency() -> i64 {
+    10
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The server's default of how long an integration may fail before it is disabled (5 days).
+pub(crate) const DEFAULT_AUTO_DISABLE_AFTER: i64 = 432_000_000;
+
+fn default_auto_disable_after() -> i64 {
+    DEFAULT_AUTO_DISABLE_AFTER
+}
+
+/// A rate limit: at most `requests` attempts started per `per` (`second` or `minute`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RateLimit {
+    pub(crate) requests: i64,
+    pub(crate) per: String,
+}
+
+/// A circuit breaker, every field (durations in ms).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CircuitBreaker {
+    pub(crate) failure_threshold: i64,
+    pub(crate) cool_down: i64,
+    pub(crate) max_cool_down: i64,
+}
+
+impl Default for CircuitBreaker {
+    /// The server's defaults.
+    fn default() -> Self {
+        CircuitBreaker {
+            failure_threshold: 10,
+            cool_down: 30_000,
+            max_cool_down: 600_000,
+        }
+    }
 }
 
 /// A retry policy, every field.

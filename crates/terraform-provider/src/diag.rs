@@ -82,6 +82,14 @@ fn split_field(field: &str) -> Vec<Step> {
 }
 
 fn snake(name: &str) -> String {
+    // Durations whose attribute names say their unit.
+    if matches!(name, "coolDown" | "maxCoolDown" | "autoDisableAfter") {
+        return format!("{}_ms", snake_case(name));
+    }
+    snake_case(name)
+}
+
+fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for c in name.chars() {
         if c.is_ascii_uppercase() {
@@ -163,6 +171,18 @@ mod tests {
             Some(AttributePath::new("headers").key("X-Genesys-Event-Id"))
         );
         assert_eq!(field_path("name"), Some(AttributePath::new("name")));
+        assert_eq!(
+            field_path("settings.circuitBreaker.maxCoolDown"),
+            Some(AttributePath::new("circuit_breaker").attribute("max_cool_down_ms"))
+        );
+        assert_eq!(
+            field_path("settings.autoDisableAfter"),
+            Some(AttributePath::new("auto_disable_after_ms"))
+        );
+        assert_eq!(
+            field_path("settings.rateLimit.requests"),
+            Some(AttributePath::new("rate_limit").attribute("requests"))
+        );
     }
 
     #[test]

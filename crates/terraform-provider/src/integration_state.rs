@@ -9,7 +9,9 @@ use tf_provider::schema::{Attribute, AttributeConstraint as C, AttributeType as 
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
-use crate::client::{Integration, RetryPolicy, Settings};
+use crate::client::{
+    CircuitBreaker, DEFAULT_AUTO_DISABLE_AFTER, Integration, RateLimit, RetryPolicy, Settings,
+};
 use crate::integration_auth::{AUTH_TYPES, AuthState};
 use crate::schema::{Num, attr, or_default};
 
@@ -19,6 +21,7 @@ pub(crate) const PAYLOAD_FORMATS: &[&str] = &["envelope", "data"];
 pub(crate) const RETRY_POLICY_TYPES: &[&str] = &["exponential", "linear", "fixed", "none"];
 pub(crate) const JITTER_MODES: &[&str] = &["ratio", "full"];
 pub(crate) const TRANSFORMATION_TYPES: &[&str] = &["fieldMapping", "remove", "set"];
+pub(crate) const RATE_PERIODS: &[&str] = &["second", "minute"];
 
 /// The integration's state: its settings flattened to the top level.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -36,6 +39,12 @@ pub(crate) struct IntegrationState {
     pub(crate) headers: Value<BTreeMap<String, Value<String>>>,
     pub(crate) retry_policy: Value<RetryPolicyState>,
     pub(crate) request_timeout: Value<i64>,
+    pub(crate) max_concurrency: Value<i64>,
+    pub(crate) ordering: Value<String>,
+    pub(crate) rate_limit: Value<RateLimitState>,
+    pub(crate) circuit_breaker: Value<CircuitBreakerState>,
+    pub(crate) disable_on_gone: Value<bool>,
+    pub(crate) auto_disable_after_ms: Value<i64>,
     pub(crate) payload_format: Value<String>,
     pub(crate) transformations: Value<Vec<TransformationState>>,
     pub(crate) body_template: Value<String>,
@@ -58,6 +67,23 @@ pub(crate) struct RetryPolicyState {
     pub(crate) retry_on_timeout: Value<bool>,
     pub(crate) respect_retry_after: Value<bool>,
     pub(crate) max_retry_after: Value<i64>,
+}
+
+/// `rate_limit`, a nested attribute (none by default).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct RateLimitState {
+    pub(crate) requests: Value<i64>,
+    pub(crate) per: Value<String>,
+}
+
+/// `circuit_breaker`, a nested attribute.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct CircuitBreakerState {
+    pub(crate) failure_threshold: Value<i64>,
+    pub(crate) cool_down_ms: Value<i64>,
+    pub(crate) max_cool_down_ms: Value<i64>,
 }
 
 /// One entry of `transformations`.
@@ -134,6 +160,37 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         ),
     ] {
         retry.insert(name.to_owned(), attr(ty, c(C::OptionalComputed), doc));
+    }
+    let mut rate_limit = HashMap::new();
+    for (name, ty, doc) in [
+        (
+            "requests",
+            T::Number,
+            "Attempts started per period (1 to 100000).",
+        ),
+        ("per", T::String, "The period: `second` or `minute`."),
+    ] {
+        rate_limit.insert(name.to_owned(), attr(ty, c(C::Required), doc));
+    }
+    let mut breaker = HashMap::new();
+    for (name, doc) in [
+        (
+            "failure_threshold",
+            "Consecutive failed attempts that open the circuit (1 to 10000, default 10).",
+        ),
+        (
+            "cool_down_ms",
+            "The first cool-down in ms, doubling on each re-open (10 to 3600000, default 30000).",
+        ),
+        (
+            "max_cool_down_ms",
+            "The longest cool-down in ms, at least `cool_down_ms` (up to 86400000, default 600000).",
+        ),
+    ] {
+        breaker.insert(
+            name.to_owned(),
+            attr(T::Number, c(C::OptionalComputed), doc),
+        );
     }
     let mut transformation = HashMap::new();
     for (name, constraint, doc) in [
@@ -250,6 +307,54 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
         ),
     );
     add(
+        "max_concurrency",
+        attr(
+            T::Number,
+            c(C::OptionalComputed),
+            "Attempts in flight at once to this integration, across every worker (1 to 256, default 10).",
+        ),
+    );
+    add(
+        "ordering",
+        attr(
+            T::String,
+            c(C::OptionalComputed),
+            "`perKey`: events with the same ordering key are delivered one at a time, in publish order; `none` (default).",
+        ),
+    );
+    add(
+        "rate_limit",
+        attr(
+            T::AttributeSingle(rate_limit),
+            c(C::Optional),
+            "Most attempts started per second or minute, across every worker (none by default).",
+        ),
+    );
+    add(
+        "circuit_breaker",
+        attr(
+            T::AttributeSingle(breaker),
+            c(C::OptionalComputed),
+            "When consecutive failures pause attempts for a cool-down; unset fields take the server's defaults.",
+        ),
+    );
+    add(
+        "disable_on_gone",
+        attr(
+            T::Bool,
+            c(C::OptionalComputed),
+            "Whether a `410 Gone` answer disables the integration at once (default true).",
+        ),
+    );
+    add(
+        "auto_disable_after_ms",
+        attr(
+            T::Number,
+            c(C::OptionalComputed),
+            "How long in ms the integration may fail without a success before it is disabled (1000 to 31536000000, default 432000000: 5 days).",
+        ),
+    );
+    add(
         "payload_format",
         attr(
             T::String,
@@ -324,6 +429,24 @@ impl RetryPolicyState {
     }
 }
 
+impl CircuitBreakerState {
+    /// The configured breaker with the server's defaults in its unset fields.
+    fn planned(config: &Value<CircuitBreakerState>) -> Value<CircuitBreakerState> {
+        let d = CircuitBreaker::default();
+        let empty = CircuitBreakerState::default();
+        let c = match config {
+            Value::Unknown => return Value::Unknown,
+            Value::Null => &empty,
+            Value::Value(c) => c,
+        };
+        Value::Value(CircuitBreakerState {
+            failure_threshold: or_default(&c.failure_threshold, d.failure_threshold),
+            cool_down_ms: or_default(&c.cool_down_ms, d.cool_down),
+            max_cool_down_ms: or_default(&c.max_cool_down_ms, d.max_cool_down),
+        })
+    }
+}
+
 impl IntegrationState {
     /// The plan: the configuration with the server's defaults for what it leaves unset, so
     /// the state read after apply equals it. `id` and `version` come from `prior`; the
@@ -341,6 +464,15 @@ impl IntegrationState {
             headers: config.headers.clone(),
             retry_policy: RetryPolicyState::planned(&config.retry_policy),
             request_timeout: or_default(&config.request_timeout, 10_000),
+            max_concurrency: or_default(&config.max_concurrency, 10),
+            ordering: or_default(&config.ordering, "none".into()),
+            rate_limit: config.rate_limit.clone(),
+            circuit_breaker: CircuitBreakerState::planned(&config.circuit_breaker),
+            disable_on_gone: or_default(&config.disable_on_gone, true),
+            auto_disable_after_ms: or_default(
+                &config.auto_disable_after_ms,
+                DEFAULT_AUTO_DISABLE_AFTER,
+            ),
             payload_format: or_default(&config.payload_format, "envelope".into()),
             transformations: config.transformations.clone(),
             body_template: config.body_template.clone(),
@@ -379,6 +511,14 @@ impl IntegrationState {
                 at("retry_policy_type"),
             );
             one_of(diags, &policy.jitter_mode, JITTER_MODES, at("jitter_mode"));
+        }
+        if let Value::Value(limit) = &self.rate_limit {
+            one_of(
+                diags,
+                &limit.per,
+                RATE_PERIODS,
+                AttributePath::new("rate_limit").attribute("per"),
+            );
         }
         if let Value::Value(auth) = &self.auth {
             one_of(
@@ -463,6 +603,36 @@ impl IntegrationState {
                     .as_ref_option()
                     .copied()
                     .unwrap_or(10_000),
+                max_concurrency: self.max_concurrency.as_ref_option().copied().unwrap_or(10),
+                ordering: s(&self.ordering, "none"),
+                rate_limit: self.rate_limit.as_ref_option().map(|limit| RateLimit {
+                    // Both are required, so known at apply; 0 and "" are for the API to refuse.
+                    requests: limit.requests.as_ref_option().copied().unwrap_or(0),
+                    per: s(&limit.per, ""),
+                }),
+                circuit_breaker: {
+                    let d = CircuitBreaker::default();
+                    let b = self.circuit_breaker.as_ref_option();
+                    let n = |pick: fn(&CircuitBreakerState) -> &Value<i64>, default: i64| {
+                        b.and_then(|b| pick(b).as_ref_option().copied())
+                            .unwrap_or(default)
+                    };
+                    CircuitBreaker {
+                        failure_threshold: n(|b| &b.failure_threshold, d.failure_threshold),
+                        cool_down: n(|b| &b.cool_down_ms, d.cool_down),
+                        max_cool_down: n(|b| &b.max_cool_down_ms, d.max_cool_down),
+                    }
+                },
+                disable_on_gone: self
+                    .disable_on_gone
+                    .as_ref_option()
+                    .copied()
+                    .unwrap_or(true),
+                auto_disable_after: self
+                    .auto_disable_after_ms
+                    .as_ref_option()
+                    .copied()
+                    .unwrap_or(DEFAULT_AUTO_DISABLE_AFTER),
                 payload_format: s(&self.payload_format, "envelope"),
                 transformations: self
                     .transformations
@@ -517,6 +687,22 @@ impl IntegrationState {
                 max_retry_after: Value::Value(p.max_retry_after),
             }),
             request_timeout: Value::Value(s.request_timeout),
+            max_concurrency: Value::Value(s.max_concurrency),
+            ordering: Value::Value(s.ordering),
+            rate_limit: s
+                .rate_limit
+                .map(|limit| RateLimitState {
+                    requests: Value::Value(limit.requests),
+                    per: Value::Value(limit.per),
+                })
+                .into(),
+            circuit_breaker: Value::Value(CircuitBreakerState {
+                failure_threshold: Value::Value(s.circuit_breaker.failure_threshold),
+                cool_down_ms: Value::Value(s.circuit_breaker.cool_down),
+                max_cool_down_ms: Value::Value(s.circuit_breaker.max_cool_down),
+            }),
+            disable_on_gone: Value::Value(s.disable_on_gone),
+            auto_disable_after_ms: Value::Value(s.auto_disable_after),
             payload_format: Value::Value(s.payload_format),
             transformations: if s.transformations.is_empty() && prior_steps.is_none() {
                 Value::Null
@@ -639,13 +825,66 @@ mod tests {
                     "jitterMode": "ratio", "retryOnStatus": [], "retryOnTimeout": true,
                     "respectRetryAfter": true, "maxRetryAfter": 3600000
                 },
-                "requestTimeout": 10000, "payloadFormat": "envelope",
+                "requestTimeout": 10000, "maxConcurrency": 10, "ordering": "none", "payloadFormat": "envelope",
+                "requestTimeout": 10000, "maxConcurrency": 10, "rateLimit": null,
+                "circuitBreaker": {"failureThreshold": 10, "coolDown": 30000, "maxCoolDown": 600000},
+                "disableOnGone": true, "autoDisableAfter": 432000000, "payloadFormat": "envelope",
                 "transformations": [{"type": "set", "path": "source", "value": {"a": [true], "b": 1}}]
             }
         }))
         .expect("an integration");
         wire.id = "0193".into();
         let read = IntegrationState::from_wire(wire, Some(&planned));
+        let mut expected = planned;
+        expected.id = Value::Value("0193".into());
+        expected.version = Value::Value(1);
+        assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn resilience_settings_plan_as_configured_with_the_servers_defaults_and_go_out_as_the_api_names_them()
+     {
+        let mut configured = config();
+        configured.rate_limit = Value::Value(RateLimitState {
+            requests: Value::Value(50),
+            per: Value::Value("second".into()),
+        });
+        configured.circuit_breaker = Value::Value(CircuitBreakerState {
+            failure_threshold: Value::Value(3),
+            ..Default::default()
+        });
+        configured.disable_on_gone = Value::Value(false);
+        let planned = IntegrationState::planned(&configured, None);
+        assert_eq!(
+            planned.circuit_breaker,
+            Value::Value(CircuitBreakerState {
+                failure_threshold: Value::Value(3),
+                cool_down_ms: Value::Value(30_000),
+                max_cool_down_ms: Value::Value(600_000),
+            })
+        );
+        assert_eq!(planned.auto_disable_after_ms, Value::Value(432_000_000));
+        let wire = serde_json::to_value(planned.to_wire()).expect("json");
+        let settings = &wire["settings"];
+        assert_eq!(
+            settings["rateLimit"],
+            json!({"requests": 50, "per": "second"})
+        );
+        assert_eq!(
+            settings["circuitBreaker"],
+            json!({"failureThreshold": 3, "coolDown": 30000, "maxCoolDown": 600000})
+        );
+        assert_eq!(settings["disableOnGone"], false);
+        assert_eq!(settings["autoDisableAfter"], 432_000_000);
+        // No rate limit goes out as none at all.
+        let unlimited = IntegrationState::planned(&config(), None).to_wire();
+        let unlimited = serde_json::to_value(unlimited).expect("json");
+        assert_eq!(unlimited["settings"].get("rateLimit"), None);
+        // What the server answers for it reads back as the plan.
+        let mut answer: Integration = serde_json::from_value(wire).expect("an integration");
+        answer.id = "0193".into();
+        answer.version = 1;
+        let read = IntegrationState::from_wire(answer, Some(&planned));
         let mut expected = planned;
         expected.id = Value::Value("0193".into());
         expected.version = Value::Value(1);

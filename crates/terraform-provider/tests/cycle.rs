@@ -1,6 +1,8 @@
 //! The real `terraform` runs `examples/terraform/` through the provider against the real
 //! Ricochet: apply, an empty second plan, drift and its repair, re-creation after an
-//! out-of-band delete, import (CLI and `import {}`), a secret rotation that the next delivery
+//! out-of-band delete, the resilience settings (rate limit, circuit breaker, disable on `410`,
+//! auto-disable) applied, read back, changed and imported, import (CLI and `import {}`), a
+//! secret rotation that the next delivery
 //! carries without any value reaching a file, a plan-time diagnostic on a bad retry policy,
 //! and a destroy that empties the tenant.
 
@@ -119,6 +121,25 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
     found
 }
 
+/// An override of the integration's resilience settings, with its rate limit's period.
+fn resilience_override(per: &str) -> String {
+    format!(
+        "resource \"ricochet_integration\" \"crm\" {{
+  rate_limit = {{
+    requests = 50
+    per      = \"{per}\"
+  }}
+  circuit_breaker = {{
+    failure_threshold = 3
+    cool_down_ms      = 5000
+  }}
+  disable_on_gone       = false
+  auto_disable_after_ms = 86400000
+}}
+"
+    )
+}
+
 /// Resource changes of a saved plan other than no-ops: `(address, actions)`.
 fn planned_changes(workspace: &Workspace) -> Vec<(String, Value, Value, Value)> {
     workspace.expect(2, &["plan", "-detailed-exitcode", "-out", "import.plan"]);
@@ -185,14 +206,55 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     // A second plan is empty.
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
-    // Drift: an out-of-band PATCH shows in the plan, and apply restores the configuration.
+    // The resilience settings: applied, read back through the API, an empty plan; one of them
+    // changed and re-applied. They stay configured for the rest of the cycle (drift, import).
     let id = tf.output("integration_id");
     let path = format!("/api/v2/integrations/{id}");
+    let resilience = tf.work().join("resilience_override.tf");
+    std::fs::write(&resilience, resilience_override("second")).expect("writing the override");
+    tf.expect(0, &["apply", "-auto-approve"]);
+    let (status, read) = rest.call(get.clone(), &path, &token, None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        read["settings"]["rateLimit"],
+        json!({"requests": 50, "per": "second"})
+    );
+    assert_eq!(
+        read["settings"]["circuitBreaker"],
+        json!({"failureThreshold": 3, "coolDown": 5000, "maxCoolDown": 600_000})
+    );
+    assert_eq!(read["settings"]["disableOnGone"], false);
+    assert_eq!(read["settings"]["autoDisableAfter"], 86_400_000);
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+    std::fs::write(&resilience, resilience_override("minute")).expect("writing the override");
+    let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
+    assert!(plan.contains("\"second\" -> \"minute\""), "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    tf.expect(0, &["apply", "-auto-approve"]);
+    let (_, read) = rest.call(get.clone(), &path, &token, None);
+    assert_eq!(
+        read["settings"]["rateLimit"],
+        json!({"requests": 50, "per": "minute"})
+    );
+    assert_eq!(read["settings"]["circuitBreaker"]["failureThreshold"], 3);
+    assert_eq!(read["settings"]["disableOnGone"], false);
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+
+    lap("resilience settings");
+    // Drift: an out-of-band PATCH shows in the plan, and apply restores the configuration.
     let (status, _) = rest.call(
         reqwest::Method::PATCH,
         &path,
         &token,
-        Some(json!({"settings": {"url": "https://elsewhere.example.com/hook", "retryPolicy": {"maxRetries": 9}}})),
+        Some(json!({"settings": {
+            "url": "https://elsewhere.example.com/hook",
+            "retryPolicy": {"maxRetries": 9},
+            "circuitBreaker": {"failureThreshold": 20},
+            "rateLimit": null,
+        }})),
     );
     assert_eq!(status, 200);
     let plan = tf.expect(2, &["plan", "-detailed-exitcode", "-out", "drift.plan"]);
@@ -204,6 +266,11 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         plan.contains("max_retries") && plan.contains("9 -> 5"),
         "{plan}"
     );
+    assert!(
+        plan.contains("failure_threshold") && plan.contains("20 -> 3"),
+        "{plan}"
+    );
+    assert!(plan.contains("+ rate_limit"), "{plan}");
     // Another change after that plan: applying it is refused (If-Match with the version the
     // plan read), with a diagnostic saying what to do.
     let (status, _) = rest.call(
@@ -225,6 +292,14 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     assert_eq!(restored["settings"]["url"], receiver.url.as_str());
     assert_eq!(restored["settings"]["retryPolicy"]["maxRetries"], 5);
     assert_eq!(restored["settings"]["requestTimeout"], 10_000);
+    assert_eq!(
+        restored["settings"]["circuitBreaker"]["failureThreshold"],
+        3
+    );
+    assert_eq!(
+        restored["settings"]["rateLimit"],
+        json!({"requests": 50, "per": "minute"})
+    );
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
     lap("drift repaired");
@@ -371,6 +446,38 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
         "{stderr}"
     );
     std::fs::remove_file(&override_file).expect("removing the override");
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+    // The same for the resilience settings: a period checked at plan, a cool-down range that
+    // only the server checks, each on its attribute.
+    std::fs::write(
+        &resilience,
+        "resource \"ricochet_integration\" \"crm\" {\n  rate_limit = {\n    requests = 5\n    per      = \"hour\"\n  }\n}\n",
+    )
+    .expect("writing the override");
+    let output = tf.run(&["plan", "-detailed-exitcode"]);
+    let stderr = flat(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("rate_limit.per: `hour` is not one of `second`, `minute`"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &resilience,
+        "resource \"ricochet_integration\" \"crm\" {\n  circuit_breaker = {\n    cool_down_ms     = 60000\n    max_cool_down_ms = 1000\n  }\n}\n",
+    )
+    .expect("writing the override");
+    let output = tf.run(&["apply", "-auto-approve"]);
+    let stderr = flat(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("circuit_breaker.max_cool_down_ms: must be between 60000 and"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Ricochet's field `settings.circuitBreaker.maxCoolDown`"),
+        "{stderr}"
+    );
+    std::fs::write(&resilience, resilience_override("minute")).expect("writing the override");
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
     lap("diagnostics");

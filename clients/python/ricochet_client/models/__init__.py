@@ -18,6 +18,10 @@ from .binding_out import BindingOut
 from .bindings_in import BindingsIn
 from .bucket_out import BucketOut
 from .bulk_replayed_out import BulkReplayedOut
+from .circuit_breaker import CircuitBreaker
+from .circuit_breaker_out import CircuitBreakerOut
+from .circuit_breaker_patch import CircuitBreakerPatch
+from .circuit_state import CircuitState
 from .created_batch_event_result import CreatedBatchEventResult
 from .created_batch_event_result_outcome import CreatedBatchEventResultOutcome
 from .dead_letter_list import DeadLetterList
@@ -46,11 +50,13 @@ from .field_mapping_transformation_type import FieldMappingTransformationType
 from .grant_type import GrantType
 from .health import Health
 from .http_method import HttpMethod
+from .integration_health import IntegrationHealth
 from .integration_health_out import IntegrationHealthOut
 from .integration_in import IntegrationIn
 from .integration_list import IntegrationList
 from .integration_out import IntegrationOut
 from .integration_patch import IntegrationPatch
+from .integration_pause import IntegrationPause
 from .integration_settings import IntegrationSettings
 from .integration_settings_headers import IntegrationSettingsHeaders
 from .integration_settings_out import IntegrationSettingsOut
@@ -63,6 +69,7 @@ from .oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsRec
 from .oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
 from .oauth_2_client_credentials_receiver_auth_out_type import Oauth2ClientCredentialsReceiverAuthOutType
 from .oauth_2_client_credentials_receiver_auth_type import Oauth2ClientCredentialsReceiverAuthType
+from .ordering import Ordering
 from .overview_out import OverviewOut
 from .payload_format import PayloadFormat
 from .permission import Permission
@@ -72,6 +79,8 @@ from .preview_out_headers import PreviewOutHeaders
 from .problem import Problem
 from .published_out import PublishedOut
 from .queue_out import QueueOut
+from .rate_limit import RateLimit
+from .rate_period import RatePeriod
 from .remove_transformation import RemoveTransformation
 from .remove_transformation_type import RemoveTransformationType
 from .replayed_out import ReplayedOut
@@ -118,6 +127,10 @@ __all__ = (
     "BindingsIn",
     "BucketOut",
     "BulkReplayedOut",
+    "CircuitBreaker",
+    "CircuitBreakerOut",
+    "CircuitBreakerPatch",
+    "CircuitState",
     "CreatedBatchEventResult",
     "CreatedBatchEventResultOutcome",
     "DeadLetterList",
@@ -146,11 +159,13 @@ __all__ = (
     "GrantType",
     "Health",
     "HttpMethod",
+    "IntegrationHealth",
     "IntegrationHealthOut",
     "IntegrationIn",
     "IntegrationList",
     "IntegrationOut",
     "IntegrationPatch",
+    "IntegrationPause",
     "IntegrationSettings",
     "IntegrationSettingsHeaders",
     "IntegrationSettingsOut",
@@ -163,6 +178,7 @@ __all__ = (
     "Oauth2ClientCredentialsReceiverAuthOutType",
     "Oauth2ClientCredentialsReceiverAuthType",
     "OAuthError",
+    "Ordering",
     "OverviewOut",
     "PayloadFormat",
     "Permission",
@@ -172,6 +188,8 @@ __all__ = (
     "Problem",
     "PublishedOut",
     "QueueOut",
+    "RateLimit",
+    "RatePeriod",
     "RemoveTransformation",
     "RemoveTransformationType",
     "ReplayedOut",

@@ -23,6 +23,9 @@ class DeadLetterOut:
         event_id (str): Its event.
         integration_id (UUID): An integration: one target endpoint of a tenant.
         last_status_code (int | None): The status code of the last attempt, if the receiver answered.
+        ordering_key (None | str): Its event's ordering key, if any. Replaying a keyed delivery of an integration with
+            `settings.ordering: perKey` puts it back in line: it goes next, once the delivery of
+            its key under way (if any) is done, before the later ones of its key still waiting.
         reason (None | str): Why no further attempt is made: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
             `non_retryable_status:401`), `timeout` (a timeout that does not retry),
             `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
@@ -38,6 +41,7 @@ class DeadLetterOut:
     event_id: str
     integration_id: UUID
     last_status_code: int | None
+    ordering_key: None | str
     reason: None | str
     replay_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -62,6 +66,9 @@ class DeadLetterOut:
         last_status_code: int | None
         last_status_code = self.last_status_code
 
+        ordering_key: None | str
+        ordering_key = self.ordering_key
+
         reason: None | str
         reason = self.reason
 
@@ -78,6 +85,7 @@ class DeadLetterOut:
                 "eventId": event_id,
                 "integrationId": integration_id,
                 "lastStatusCode": last_status_code,
+                "orderingKey": ordering_key,
                 "reason": reason,
                 "replayCount": replay_count,
             }
@@ -120,6 +128,13 @@ class DeadLetterOut:
 
         last_status_code = _parse_last_status_code(d.pop("lastStatusCode"))
 
+        def _parse_ordering_key(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        ordering_key = _parse_ordering_key(d.pop("orderingKey"))
+
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
@@ -137,6 +152,7 @@ class DeadLetterOut:
             event_id=event_id,
             integration_id=integration_id,
             last_status_code=last_status_code,
+            ordering_key=ordering_key,
             reason=reason,
             replay_count=replay_count,
         )

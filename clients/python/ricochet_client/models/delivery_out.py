@@ -31,6 +31,7 @@ class DeliveryOut:
         integration_id (UUID): An integration: one target endpoint of a tenant.
         last_status_code (int | None): The last status code a receiver answered.
         next_attempt_at (datetime.datetime | None): When the next attempt is due, while one is.
+        ordering_key (None | str): Its event's ordering key, if any.
         reason (None | str): Why it was dead-lettered: `retries_exhausted`, `non_retryable_status:<code>` (e.g.
             `non_retryable_status:401`), `timeout` (a timeout that does not retry),
             `payload_too_large`, `missing_secret:<name>` (a template names a deleted secret),
@@ -50,6 +51,7 @@ class DeliveryOut:
     integration_id: UUID
     last_status_code: int | None
     next_attempt_at: datetime.datetime | None
+    ordering_key: None | str
     reason: None | str
     replay_count: int
     status: DeliveryStatus
@@ -87,6 +89,9 @@ class DeliveryOut:
         else:
             next_attempt_at = self.next_attempt_at
 
+        ordering_key: None | str
+        ordering_key = self.ordering_key
+
         reason: None | str
         reason = self.reason
 
@@ -109,6 +114,7 @@ class DeliveryOut:
                 "integrationId": integration_id,
                 "lastStatusCode": last_status_code,
                 "nextAttemptAt": next_attempt_at,
+                "orderingKey": ordering_key,
                 "reason": reason,
                 "replayCount": replay_count,
                 "status": status,
@@ -177,6 +183,13 @@ class DeliveryOut:
 
         next_attempt_at = _parse_next_attempt_at(d.pop("nextAttemptAt"))
 
+        def _parse_ordering_key(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        ordering_key = _parse_ordering_key(d.pop("orderingKey"))
+
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
@@ -200,6 +213,7 @@ class DeliveryOut:
             integration_id=integration_id,
             last_status_code=last_status_code,
             next_attempt_at=next_attempt_at,
+            ordering_key=ordering_key,
             reason=reason,
             replay_count=replay_count,
             status=status,

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class DeliveryStatus(StrEnum):
+    BLOCKED = "blocked"
     CANCELLED = "cancelled"
     DEAD_LETTERED = "dead_lettered"
     IN_FLIGHT = "in_flight"

@@ -24,9 +24,10 @@ class DeliverySummary:
         integration_id (UUID): An integration: one target endpoint of a tenant.
         last_status_code (int | None): The last status code a receiver answered.
         next_attempt_at (datetime.datetime | None): When the next attempt is due, while one is.
+        ordering_key (None | str): Its event's ordering key, if any.
         reason (None | str): Why it was dead-lettered.
-        status (str): `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled` or `purged`. Example:
-            succeeded.
+        status (str): `pending`, `in_flight`, `succeeded`, `dead_lettered`, `paused`, `cancelled`, `purged`
+            or `blocked` (waiting for an earlier delivery with the same ordering key). Example: succeeded.
         updated_at (datetime.datetime): When it last changed.
     """
 
@@ -38,6 +39,7 @@ class DeliverySummary:
     integration_id: UUID
     last_status_code: int | None
     next_attempt_at: datetime.datetime | None
+    ordering_key: None | str
     reason: None | str
     status: str
     updated_at: datetime.datetime
@@ -69,6 +71,9 @@ class DeliverySummary:
         else:
             next_attempt_at = self.next_attempt_at
 
+        ordering_key: None | str
+        ordering_key = self.ordering_key
+
         reason: None | str
         reason = self.reason
 
@@ -88,6 +93,7 @@ class DeliverySummary:
                 "integrationId": integration_id,
                 "lastStatusCode": last_status_code,
                 "nextAttemptAt": next_attempt_at,
+                "orderingKey": ordering_key,
                 "reason": reason,
                 "status": status,
                 "updatedAt": updated_at,
@@ -146,6 +152,13 @@ class DeliverySummary:
 
         next_attempt_at = _parse_next_attempt_at(d.pop("nextAttemptAt"))
 
+        def _parse_ordering_key(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        ordering_key = _parse_ordering_key(d.pop("orderingKey"))
+
         def _parse_reason(data: object) -> None | str:
             if data is None:
                 return data
@@ -166,6 +179,7 @@ class DeliverySummary:
             integration_id=integration_id,
             last_status_code=last_status_code,
             next_attempt_at=next_attempt_at,
+            ordering_key=ordering_key,
             reason=reason,
             status=status,
             updated_at=updated_at,

@@ -25,12 +25,17 @@ class EventIn:
         id (None | str | Unset): The client's id for the event: publishing the same id again is a no-op. Generated when
             absent. Example: evt_01HF3.
         occurred_at (datetime.datetime | None | Unset): When the event happened; the time it was received when absent.
+        ordering_key (None | str | Unset): Events with the same key (a conversation id, say) are delivered one at a
+            time, in
+            publish order, to integrations with `settings.ordering: perKey`. 1 to 256 bytes, no
+            control characters. Example: conversation-8841.
     """
 
     data: EventInData
     type_: str
     id: None | str | Unset = UNSET
     occurred_at: datetime.datetime | None | Unset = UNSET
+    ordering_key: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         data = self.data.to_dict()
@@ -51,6 +56,12 @@ class EventIn:
         else:
             occurred_at = self.occurred_at
 
+        ordering_key: None | str | Unset
+        if isinstance(self.ordering_key, Unset):
+            ordering_key = UNSET
+        else:
+            ordering_key = self.ordering_key
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -63,6 +74,8 @@ class EventIn:
             field_dict["id"] = id
         if occurred_at is not UNSET:
             field_dict["occurredAt"] = occurred_at
+        if ordering_key is not UNSET:
+            field_dict["orderingKey"] = ordering_key
 
         return field_dict
 
@@ -101,11 +114,21 @@ class EventIn:
 
         occurred_at = _parse_occurred_at(d.pop("occurredAt", UNSET))
 
+        def _parse_ordering_key(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        ordering_key = _parse_ordering_key(d.pop("orderingKey", UNSET))
+
         event_in = cls(
             data=data,
             type_=type_,
             id=id,
             occurred_at=occurred_at,
+            ordering_key=ordering_key,
         )
 
         return event_in

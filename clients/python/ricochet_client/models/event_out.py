@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -24,6 +24,7 @@ class EventOut:
         deliveries (list[DeliverySummary]): Its deliveries, one per integration it went to, and where each stands.
         id (str): Its id.
         occurred_at (datetime.datetime): When it happened, as the publisher said.
+        ordering_key (None | str): Its ordering key, if it was published with one.
         received_at (datetime.datetime): When Ricochet accepted it.
         type_ (str): Its type.
     """
@@ -32,6 +33,7 @@ class EventOut:
     deliveries: list[DeliverySummary]
     id: str
     occurred_at: datetime.datetime
+    ordering_key: None | str
     received_at: datetime.datetime
     type_: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -48,6 +50,9 @@ class EventOut:
 
         occurred_at = self.occurred_at.isoformat()
 
+        ordering_key: None | str
+        ordering_key = self.ordering_key
+
         received_at = self.received_at.isoformat()
 
         type_ = self.type_
@@ -60,6 +65,7 @@ class EventOut:
                 "deliveries": deliveries,
                 "id": id,
                 "occurredAt": occurred_at,
+                "orderingKey": ordering_key,
                 "receivedAt": received_at,
                 "type": type_,
             }
@@ -86,6 +92,13 @@ class EventOut:
 
         occurred_at = datetime.datetime.fromisoformat(d.pop("occurredAt"))
 
+        def _parse_ordering_key(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        ordering_key = _parse_ordering_key(d.pop("orderingKey"))
+
         received_at = datetime.datetime.fromisoformat(d.pop("receivedAt"))
 
         type_ = d.pop("type")
@@ -95,6 +108,7 @@ class EventOut:
             deliveries=deliveries,
             id=id,
             occurred_at=occurred_at,
+            ordering_key=ordering_key,
             received_at=received_at,
             type_=type_,
         )

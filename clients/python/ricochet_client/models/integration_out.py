@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
+    from ..models.integration_health import IntegrationHealth
     from ..models.integration_settings_out import IntegrationSettingsOut
 
 
@@ -22,6 +23,7 @@ class IntegrationOut:
     Attributes:
         created_at (datetime.datetime): When it was created.
         enabled (bool): Whether it gets new deliveries.
+        health (IntegrationHealth | None):
         id (UUID): An integration: one target endpoint of a tenant.
         name (str): Unique name within the tenant.
         settings (IntegrationSettingsOut): Where and how an integration delivers.
@@ -32,6 +34,7 @@ class IntegrationOut:
 
     created_at: datetime.datetime
     enabled: bool
+    health: IntegrationHealth | None
     id: UUID
     name: str
     settings: IntegrationSettingsOut
@@ -41,9 +44,17 @@ class IntegrationOut:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.integration_health import IntegrationHealth  # noqa: PLC0415
+
         created_at = self.created_at.isoformat()
 
         enabled = self.enabled
+
+        health: dict[str, Any] | None
+        if isinstance(self.health, IntegrationHealth):
+            health = self.health.to_dict()
+        else:
+            health = self.health
 
         id = str(self.id)
 
@@ -63,6 +74,7 @@ class IntegrationOut:
             {
                 "createdAt": created_at,
                 "enabled": enabled,
+                "health": health,
                 "id": id,
                 "name": name,
                 "settings": settings,
@@ -76,12 +88,28 @@ class IntegrationOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.integration_health import IntegrationHealth  # noqa: PLC0415
         from ..models.integration_settings_out import IntegrationSettingsOut  # noqa: PLC0415
 
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
         enabled = d.pop("enabled")
+
+        def _parse_health(data: object) -> IntegrationHealth | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                health_type_0 = IntegrationHealth.from_dict(data)
+
+                return health_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(IntegrationHealth | None, data)
+
+        health = _parse_health(d.pop("health"))
 
         id = UUID(d.pop("id"))
 
@@ -98,6 +126,7 @@ class IntegrationOut:
         integration_out = cls(
             created_at=created_at,
             enabled=enabled,
+            health=health,
             id=id,
             name=name,
             settings=settings,

@@ -6,14 +6,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.http_method import HttpMethod
+from ..models.ordering import Ordering
 from ..models.payload_format import PayloadFormat
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.basic_receiver_auth import BasicReceiverAuth
+    from ..models.circuit_breaker import CircuitBreaker
     from ..models.field_mapping_transformation import FieldMappingTransformation
     from ..models.integration_settings_headers import IntegrationSettingsHeaders
     from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
+    from ..models.rate_limit import RateLimit
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy import RetryPolicy
     from ..models.set_transformation import SetTransformation
@@ -30,13 +33,25 @@ class IntegrationSettings:
         url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
             https://api.your-crm.com/v1/genesys-events.
         auth (BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset):
+        auto_disable_after (int | Unset): How long, in milliseconds, an integration may fail without a single success
+            before it
+            is disabled (default 5 days). 1000 to 31536000000 (a year). Example: 432000000.
         body_template (None | str | Unset): A body of your own instead of the JSON payload, with templates such as
             `{"text": "{{eventType}} for {{data.customer.name}}"}`. Values are inserted as they are.
+        circuit_breaker (CircuitBreaker | Unset): The circuit breaker of an integration: after `failureThreshold`
+            consecutive failed attempts
+            no attempt starts for `coolDown` (doubling on each re-open, up to `maxCoolDown`), then one
+            probe runs; its success closes the circuit. Deliveries waiting meanwhile keep their retries.
         content_type (str | Unset): `Content-Type` of the request body. Example: application/json.
+        disable_on_gone (bool | Unset): Whether a receiver answering `410 Gone` disables the integration at once.
         headers (IntegrationSettingsHeaders | Unset): Extra request headers; values may hold templates such as `Bearer
             {{secret:crm_api_token}}`.
         http_method (HttpMethod | Unset): Request method of an integration.
+        max_concurrency (int | Unset): Most attempts to this integration in flight at once, across every worker process.
+            Deliveries beyond it wait (neither failed nor spending a retry). 1 to 256. Example: 10.
+        ordering (Ordering | Unset): Whether an integration keeps the order of events with the same ordering key.
         payload_format (PayloadFormat | Unset): What the request body holds.
+        rate_limit (None | RateLimit | Unset):
         request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicy | Unset): When and how often a failed delivery is tried again.
         transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset): Reshaping
@@ -45,11 +60,17 @@ class IntegrationSettings:
 
     url: str
     auth: BasicReceiverAuth | None | Oauth2ClientCredentialsReceiverAuth | Unset = UNSET
+    auto_disable_after: int | Unset = UNSET
     body_template: None | str | Unset = UNSET
+    circuit_breaker: CircuitBreaker | Unset = UNSET
     content_type: str | Unset = UNSET
+    disable_on_gone: bool | Unset = UNSET
     headers: IntegrationSettingsHeaders | Unset = UNSET
     http_method: HttpMethod | Unset = UNSET
+    max_concurrency: int | Unset = UNSET
+    ordering: Ordering | Unset = UNSET
     payload_format: PayloadFormat | Unset = UNSET
+    rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | Unset = UNSET
     retry_policy: RetryPolicy | Unset = UNSET
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
@@ -58,6 +79,7 @@ class IntegrationSettings:
         from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         url = self.url
@@ -72,13 +94,21 @@ class IntegrationSettings:
         else:
             auth = self.auth
 
+        auto_disable_after = self.auto_disable_after
+
         body_template: None | str | Unset
         if isinstance(self.body_template, Unset):
             body_template = UNSET
         else:
             body_template = self.body_template
 
+        circuit_breaker: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.circuit_breaker, Unset):
+            circuit_breaker = self.circuit_breaker.to_dict()
+
         content_type = self.content_type
+
+        disable_on_gone = self.disable_on_gone
 
         headers: dict[str, Any] | Unset = UNSET
         if not isinstance(self.headers, Unset):
@@ -88,9 +118,23 @@ class IntegrationSettings:
         if not isinstance(self.http_method, Unset):
             http_method = self.http_method.value
 
+        max_concurrency = self.max_concurrency
+
+        ordering: str | Unset = UNSET
+        if not isinstance(self.ordering, Unset):
+            ordering = self.ordering.value
+
         payload_format: str | Unset = UNSET
         if not isinstance(self.payload_format, Unset):
             payload_format = self.payload_format.value
+
+        rate_limit: dict[str, Any] | None | Unset
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        elif isinstance(self.rate_limit, RateLimit):
+            rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         request_timeout = self.request_timeout
 
@@ -121,16 +165,28 @@ class IntegrationSettings:
         )
         if auth is not UNSET:
             field_dict["auth"] = auth
+        if auto_disable_after is not UNSET:
+            field_dict["autoDisableAfter"] = auto_disable_after
         if body_template is not UNSET:
             field_dict["bodyTemplate"] = body_template
+        if circuit_breaker is not UNSET:
+            field_dict["circuitBreaker"] = circuit_breaker
         if content_type is not UNSET:
             field_dict["contentType"] = content_type
+        if disable_on_gone is not UNSET:
+            field_dict["disableOnGone"] = disable_on_gone
         if headers is not UNSET:
             field_dict["headers"] = headers
         if http_method is not UNSET:
             field_dict["httpMethod"] = http_method
+        if max_concurrency is not UNSET:
+            field_dict["maxConcurrency"] = max_concurrency
+        if ordering is not UNSET:
+            field_dict["ordering"] = ordering
         if payload_format is not UNSET:
             field_dict["payloadFormat"] = payload_format
+        if rate_limit is not UNSET:
+            field_dict["rateLimit"] = rate_limit
         if request_timeout is not UNSET:
             field_dict["requestTimeout"] = request_timeout
         if retry_policy is not UNSET:
@@ -143,9 +199,11 @@ class IntegrationSettings:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.basic_receiver_auth import BasicReceiverAuth  # noqa: PLC0415
+        from ..models.circuit_breaker import CircuitBreaker  # noqa: PLC0415
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
+        from ..models.rate_limit import RateLimit  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
@@ -178,6 +236,8 @@ class IntegrationSettings:
 
         auth = _parse_auth(d.pop("auth", UNSET))
 
+        auto_disable_after = d.pop("autoDisableAfter", UNSET)
+
         def _parse_body_template(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -187,7 +247,16 @@ class IntegrationSettings:
 
         body_template = _parse_body_template(d.pop("bodyTemplate", UNSET))
 
+        _circuit_breaker = d.pop("circuitBreaker", UNSET)
+        circuit_breaker: CircuitBreaker | Unset
+        if isinstance(_circuit_breaker, Unset):
+            circuit_breaker = UNSET
+        else:
+            circuit_breaker = CircuitBreaker.from_dict(_circuit_breaker)
+
         content_type = d.pop("contentType", UNSET)
+
+        disable_on_gone = d.pop("disableOnGone", UNSET)
 
         _headers = d.pop("headers", UNSET)
         headers: IntegrationSettingsHeaders | Unset
@@ -203,12 +272,38 @@ class IntegrationSettings:
         else:
             http_method = HttpMethod(_http_method)
 
+        max_concurrency = d.pop("maxConcurrency", UNSET)
+
+        _ordering = d.pop("ordering", UNSET)
+        ordering: Ordering | Unset
+        if isinstance(_ordering, Unset):
+            ordering = UNSET
+        else:
+            ordering = Ordering(_ordering)
+
         _payload_format = d.pop("payloadFormat", UNSET)
         payload_format: PayloadFormat | Unset
         if isinstance(_payload_format, Unset):
             payload_format = UNSET
         else:
             payload_format = PayloadFormat(_payload_format)
+
+        def _parse_rate_limit(data: object) -> None | RateLimit | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rate_limit_type_0 = RateLimit.from_dict(data)
+
+                return rate_limit_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RateLimit | Unset, data)
+
+        rate_limit = _parse_rate_limit(d.pop("rateLimit", UNSET))
 
         request_timeout = d.pop("requestTimeout", UNSET)
 
@@ -257,11 +352,17 @@ class IntegrationSettings:
         integration_settings = cls(
             url=url,
             auth=auth,
+            auto_disable_after=auto_disable_after,
             body_template=body_template,
+            circuit_breaker=circuit_breaker,
             content_type=content_type,
+            disable_on_gone=disable_on_gone,
             headers=headers,
             http_method=http_method,
+            max_concurrency=max_concurrency,
+            ordering=ordering,
             payload_format=payload_format,
+            rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
             transformations=transformations,

@@ -6,6 +6,7 @@ mod backlog;
 mod batch_publish;
 mod e2e;
 mod ingest;
+mod noisy_neighbour;
 mod pgbench;
 mod retry_timing;
 mod selftest;
@@ -218,6 +219,7 @@ pub(crate) async fn run(
         Scenario::Pgbench => pgbench::run(bench, run).await,
         Scenario::Selftest => selftest::run(bench, run, earlier).await,
         Scenario::Stats => stats::run(bench, run).await,
+        Scenario::NoisyNeighbour => noisy_neighbour::run(bench, run).await,
     };
     bench.receiver.reset(0);
     outcome.unwrap_or_else(|e| {

@@ -40,6 +40,7 @@ pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<S
         let behaviour = Behaviour {
             fail_first: FAILED_ATTEMPTS,
             retry_after_secs: None,
+            hold_ms: 0,
         };
         bench
             .integrations(&session, &tag, 1, behaviour, RETRY, EVENT_TYPE)

@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Session, TestApp, problem};
+use crate::harness::{PLAIN_FAILURES, Session, TestApp, problem};
 use crate::receiver::{Receiver, Reply};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -104,7 +104,9 @@ async fn an_event_shows_its_data_and_each_delivery_with_its_state() {
     let refusing = Receiver::scripted(|_, _| Reply::status(400)).await;
     let ok_id = s.integration("ok", &ok.url, json!({})).await;
     s.bind(&ok_id, &["order.created"]).await;
-    let refusing_id = s.integration("refusing", &refusing.url, json!({})).await;
+    let refusing_id = s
+        .integration("refusing", &refusing.url, PLAIN_FAILURES.clone())
+        .await;
     s.bind(&refusing_id, &["order.created"]).await;
 
     let (status, published) = s
@@ -155,7 +157,9 @@ async fn deliveries_filter_by_status_integration_event_and_time() {
     let refusing = Receiver::scripted(|_, _| Reply::status(410)).await;
     let ok_id = s.integration("ok", &ok.url, json!({})).await;
     s.bind(&ok_id, &["order.created"]).await;
-    let refusing_id = s.integration("refusing", &refusing.url, json!({})).await;
+    let refusing_id = s
+        .integration("refusing", &refusing.url, PLAIN_FAILURES.clone())
+        .await;
     s.bind(&refusing_id, &["order.created"]).await;
 
     let before = chrono::Utc::now();

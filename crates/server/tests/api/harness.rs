@@ -430,6 +430,13 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Settings for an integration a test makes fail, about something else than receiver
+/// protection: its circuit never opens and a `410 Gone` does not disable it (it is just a
+/// status that is not retried).
+pub(crate) static PLAIN_FAILURES: std::sync::LazyLock<Value> = std::sync::LazyLock::new(
+    || json!({ "circuitBreaker": { "failureThreshold": 10000 }, "disableOnGone": false }),
+);
+
 /// The guide's integration payload, verbatim.
 pub(crate) fn guide_integration() -> Value {
     serde_json::from_str(include_str!("guide_integration.json")).expect("the fixture is JSON")

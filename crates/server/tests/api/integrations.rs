@@ -31,6 +31,25 @@ async fn the_guides_payload_is_created_verbatim_and_returned_with_every_default(
         .json()
         .await
         .expect("json");
+    // Read alone, it also carries its delivery health: nothing sent yet.
+    let mut fetched = fetched;
+    let health = fetched
+        .as_object_mut()
+        .and_then(|o| o.remove("health"))
+        .expect("health");
+    assert_eq!(
+        health,
+        json!({ "inFlight": 0, "pause": null, "consecutiveFailures": 0,
+                "lastSuccessAt": null, "lastFailureAt": null, "failingSince": null,
+                "circuit": "closed", "effectiveMaxConcurrency": 10, "effectiveRatePerSecond": null })
+    );
+    let mut created = created;
+    let written = created.as_object_mut().and_then(|o| o.remove("health"));
+    assert_eq!(
+        written,
+        Some(Value::Null),
+        "a write's answer carries no health"
+    );
     assert_eq!(fetched, created);
     let guide = guide_integration();
     assert_eq!(fetched["name"], guide["name"]);

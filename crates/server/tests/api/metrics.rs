@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{Session, TestApp};
+use crate::harness::{PLAIN_FAILURES, Session, TestApp};
 use crate::receiver::{Receiver, Reply};
 
 /// Samples by metric name and its labels (sorted `k="v"` pairs joined by commas).
@@ -132,7 +132,9 @@ async fn metrics_count_what_was_published_delivered_and_dead_lettered_and_the_la
     let refusing = Receiver::scripted(|_, _| Reply::status(410)).await;
     let ok_id = s.integration("ok", &ok.url, json!({})).await;
     s.bind(&ok_id, &["order.created"]).await;
-    let refusing_id = s.integration("refusing", &refusing.url, json!({})).await;
+    let refusing_id = s
+        .integration("refusing", &refusing.url, PLAIN_FAILURES.clone())
+        .await;
     s.bind(&refusing_id, &["order.created"]).await;
 
     const N: usize = 4;

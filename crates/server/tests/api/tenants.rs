@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Session, TestApp, problem};
+use crate::harness::{PLAIN_FAILURES, Session, TestApp, problem};
 
 #[tokio::test]
 async fn the_admin_creates_lists_gets_and_deletes_tenants() {
@@ -192,7 +192,9 @@ async fn the_admin_overview_shows_the_queue_every_tenant_and_the_integrations_fa
     let o = Session::new(&app, &other).await;
     let refusing = Receiver::scripted(|_, _| Reply::status(410)).await;
     let ok = Receiver::start().await;
-    let broken = a.integration("broken", &refusing.url, json!({})).await;
+    let broken = a
+        .integration("broken", &refusing.url, PLAIN_FAILURES.clone())
+        .await;
     a.bind(&broken, &["order.created"]).await;
     let healthy = o.integration("healthy", &ok.url, json!({})).await;
     o.bind(&healthy, &["order.created"]).await;

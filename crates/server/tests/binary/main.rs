@@ -11,5 +11,6 @@ mod outage;
 #[path = "../api/receiver.rs"]
 #[expect(dead_code, reason = "shared with the api tests, which use all of it")]
 mod receiver;
+mod scheduling;
 mod secrets;
 mod traces;

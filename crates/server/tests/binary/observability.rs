@@ -153,7 +153,12 @@ async fn the_operator_commands_show_tenants_integration_health_and_the_failing_i
     let server = Server::start(&dir);
     let api = Api::provision(&server, &dir).await;
     let broken = api
-        .hook("broken", &refusing.url, "order.created", json!({}))
+        .hook(
+            "broken",
+            &refusing.url,
+            "order.created",
+            json!({ "circuitBreaker": { "failureThreshold": 10000 }, "disableOnGone": false }),
+        )
         .await;
     api.hook("healthy", &ok.url, "order.created", json!({}))
         .await;

@@ -1,0 +1,405 @@
+//! Receiver protection through the real worker: a rate limit paces attempts across worker
+//! processes, the circuit breaker stops a flood to a receiver that is down and keeps the
+//! retries of the deliveries waiting behind it, a `410 Gone` or failing too long disables the
+//! integration (announced in the tenant's stream), and a 429 without Retry-After lowers the
+//! integration's effective concurrency.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Session, TestApp, fields, problem};
+use crate::receiver::{Hit, Receiver, Reply};
+
+const WAIT: Duration = Duration::from_secs(90);
+
+/// Publishes `n` events of `kind` with up to 16 requests at a time.
+async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
+    let accepted: Vec<StatusCode> = futures::stream::iter(0..n)
+        .map(|i| async move {
+            s.publish(&json!({ "type": kind, "data": { "i": i } }))
+                .await
+                .0
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(accepted.iter().all(|s| *s == StatusCode::ACCEPTED));
+}
+
+/// The most requests that arrived within any `window`.
+fn most_within(hits: &[Hit], window: Duration) -> usize {
+    let mut at: Vec<Instant> = hits.iter().map(|h| h.at).collect();
+    at.sort();
+    let mut most = 0;
+    let mut first = 0;
+    for (last, t) in at.iter().enumerate() {
+        while t.duration_since(at[first]) >= window {
+            first += 1;
+        }
+        most = most.max(last + 1 - first);
+    }
+    most
+}
+
+/// Polls the integration until `done` holds for it.
+async fn wait_integration(s: &Session<'_>, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+        if done(&got) {
+            return got;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the integration did not get there: {got}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The event types an alert receiver got, in order.
+fn types(hits: &[Hit]) -> Vec<String> {
+    hits.iter()
+        .map(|h| h.json()["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_holds_across_two_worker_processes_and_every_delivery_arrives() {
+    let app = TestApp::spawn().await;
+    app.start_worker();
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration(
+            "limited",
+            &receiver.url,
+            json!({ "rateLimit": { "requests": 50, "per": "second" }, "maxConcurrency": 50 }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+    assert_eq!(
+        got["settings"]["rateLimit"],
+        json!({ "requests": 50, "per": "second" })
+    );
+    assert_eq!(got["health"]["effectiveRatePerSecond"], 50.0, "{got}");
+
+    publish_many(&s, "order.created", 1000).await;
+
+    let hits = receiver.wait_for(1000, WAIT).await;
+    receiver
+        .assert_stays_at(1000, Duration::from_millis(300))
+        .await;
+    let most = most_within(&hits, Duration::from_secs(1));
+    let first = hits.iter().map(|h| h.at).min().expect("hits");
+    let mut offsets: Vec<u128> = hits
+        .iter()
+        .map(|h| h.at.duration_since(first).as_millis())
+        .collect();
+    offsets.sort_unstable();
+    assert!(
+        most <= 55,
+        "{most} requests arrived within one second: {offsets:?}"
+    );
+    // Paced, not starved: 1,000 at 50 a second take about 20 s.
+    let first = hits.iter().map(|h| h.at).min().expect("hits");
+    let last = hits.iter().map(|h| h.at).max().expect("hits");
+    let took = last.duration_since(first);
+    assert!(
+        took < Duration::from_secs(30),
+        "1,000 deliveries took {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_circuit_gets_one_probe_per_cool_down_keeps_the_retries_and_is_announced() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    // Down (500) for 1.5 s from the first request on, then up.
+    let mut down_since: Option<Instant> = None;
+    let receiver = Receiver::scripted(move |_, _| {
+        let since = *down_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < Duration::from_millis(1500) {
+            Reply::status(500)
+        } else {
+            Reply::status(200)
+        }
+    })
+    .await;
+    let alerts = Receiver::start().await;
+    let id = s
+        .integration(
+            "flaky",
+            &receiver.url,
+            json!({
+                "maxConcurrency": 2,
+                // Without the breaker, 20 ms retries would spend 6 attempts in ~120 ms and
+                // dead-letter everything long before the receiver is back.
+                "retryPolicy": { "retryPolicyType": "fixed", "retryDelay": 20, "maxRetries": 5, "jitter": false },
+                "circuitBreaker": { "failureThreshold": 4, "coolDown": 300, "maxCoolDown": 300 }
+            }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let alert = s.integration("alerts", &alerts.url, json!({})).await;
+    s.bind(&alert, &["integration.circuit.*"]).await;
+
+    publish_many(&s, "order.created", 20).await;
+
+    let opened = wait_integration(&s, &id, |g| g["health"]["circuit"] != "closed").await;
+    assert!(
+        opened["health"]["consecutiveFailures"].as_i64() >= Some(4),
+        "{opened}"
+    );
+    let announced = alerts.wait_for(1, WAIT).await;
+    assert_eq!(types(&announced)[0], "integration.circuit.opened");
+    assert_eq!(announced[0].json()["data"]["integrationId"], id.as_str());
+
+    // Every delivery arrives: none spent its retries on the open circuit.
+    let start = Instant::now();
+    loop {
+        let body: Value = s
+            .get_json(&format!("/api/v2/deliveries?integrationId={id}&limit=100"))
+            .await;
+        let statuses: Vec<&str> = body["data"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .map(|d| d["status"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(statuses.len(), 20, "{body}");
+        assert!(!statuses.contains(&"dead_lettered"), "{statuses:?}");
+        if statuses.iter().all(|s| *s == "succeeded") {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "not all delivered: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_integration(&s, &id, |g| {
+        g["health"]["circuit"] == "closed" && g["health"]["inFlight"] == 0
+    })
+    .await;
+    // While down (1.5 s): the first failures, then about one probe per 300 ms cool-down, each
+    // alone: nowhere near the 20 deliveries x 6 attempts a flood would send.
+    let hits = receiver.hits();
+    let first = hits.iter().map(|h| h.at).min().expect("hits");
+    let while_down = hits
+        .iter()
+        .filter(|h| h.at.duration_since(first) < Duration::from_millis(1450))
+        .count();
+    assert!(
+        while_down <= 4 + 2 + 7,
+        "{while_down} requests while the receiver was down"
+    );
+    let announced = alerts.wait_for(2, WAIT).await;
+    let kinds = types(&announced);
+    assert!(
+        kinds.contains(&"integration.circuit.closed".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_410_disables_the_integration_announces_it_and_enabling_it_delivers_what_waited() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let mut gone_sent = false;
+    let receiver = Receiver::scripted(move |_, _| {
+        if gone_sent {
+            Reply {
+                hold: Some(Duration::from_millis(20)),
+                ..Reply::status(200)
+            }
+        } else {
+            gone_sent = true;
+            Reply {
+                hold: Some(Duration::from_millis(100)),
+                ..Reply::status(410)
+            }
+        }
+    })
+    .await;
+    let alerts = Receiver::start().await;
+    let id = s
+        .integration(
+            "gone",
+            &receiver.url,
+            json!({ "maxConcurrency": 1, "retryPolicy": { "retryDelay": 20 } }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let alert = s.integration("alerts", &alerts.url, json!({})).await;
+    s.bind(&alert, &["integration.disabled"]).await;
+
+    publish_many(&s, "order.created", 5).await;
+
+    let announced = alerts.wait_for(1, WAIT).await;
+    let data = &announced[0].json()["data"];
+    assert_eq!(announced[0].json()["type"], "integration.disabled");
+    assert_eq!(data["integrationId"], id.as_str());
+    assert_eq!(data["reason"], "gone");
+    let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+    assert_eq!(got["enabled"], false, "{got}");
+    // The others wait while it is disabled.
+    receiver
+        .assert_stays_at(1, Duration::from_millis(500))
+        .await;
+
+    let response = s
+        .req(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/integrations/{id}"),
+        )
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({ "enabled": true }).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    // All five arrive: the one that got the 410 and the four that waited.
+    let hits = receiver.wait_for(6, WAIT).await;
+    let mut delivered: Vec<u64> = hits[1..]
+        .iter()
+        .filter_map(|h| h.json()["data"]["i"].as_u64())
+        .collect();
+    delivered.sort_unstable();
+    assert_eq!(delivered, vec![0, 1, 2, 3, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_failing_longer_than_auto_disable_after_is_disabled_and_announced() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::scripted(|_, _| Reply::status(500)).await;
+    let alerts = Receiver::start().await;
+    let id = s
+        .integration(
+            "failing",
+            &receiver.url,
+            json!({
+                "autoDisableAfter": 1000,
+                "retryPolicy": { "retryPolicyType": "fixed", "retryDelay": 50, "maxRetries": 50, "jitter": false },
+                "circuitBreaker": { "failureThreshold": 10000 }
+            }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let alert = s.integration("alerts", &alerts.url, json!({})).await;
+    s.bind(&alert, &["integration.disabled"]).await;
+
+    let started = Instant::now();
+    s.publish(&json!({ "type": "order.created", "data": {} }))
+        .await;
+
+    let announced = alerts.wait_for(1, WAIT).await;
+    assert!(started.elapsed() >= Duration::from_millis(1000));
+    assert_eq!(announced[0].json()["data"]["reason"], "failing");
+    let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+    assert_eq!(got["enabled"], false, "{got}");
+    assert!(got["health"]["failingSince"].is_string(), "{got}");
+    // Disabled: the delivery waits (paused), its retries kept.
+    let attempts_then = receiver.hits().len();
+    receiver
+        .assert_stays_at(attempts_then, Duration::from_millis(300))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_without_retry_after_lowers_the_effective_concurrency_and_successes_restore_it() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    // Only the very first request is throttled.
+    let mut throttled = false;
+    let receiver = Receiver::scripted(move |_, _| {
+        if throttled {
+            Reply::status(200)
+        } else {
+            throttled = true;
+            Reply::status(429)
+        }
+    })
+    .await;
+    let id = s
+        .integration(
+            "throttled",
+            &receiver.url,
+            json!({ "maxConcurrency": 8, "retryPolicy": { "retryDelay": 20, "jitter": false } }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    s.publish(&json!({ "type": "order.created", "data": {} }))
+        .await;
+    let lowered = wait_integration(&s, &id, |g| {
+        g["health"]["effectiveMaxConcurrency"].as_i64() < Some(8)
+    })
+    .await;
+    assert_eq!(lowered["health"]["effectiveMaxConcurrency"], 4, "{lowered}");
+    receiver.wait_for(2, WAIT).await;
+    // Successes raise it back step by step.
+    for _ in 0..4 {
+        publish_many(&s, "order.created", 5).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_integration(&s, &id, |g| g["health"]["effectiveMaxConcurrency"] == 8).await;
+}
+
+#[tokio::test]
+async fn rate_limit_and_circuit_breaker_settings_out_of_range_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    for (settings, field) in [
+        (
+            json!({ "rateLimit": { "requests": 0, "per": "second" } }),
+            "settings.rateLimit.requests",
+        ),
+        (
+            json!({ "circuitBreaker": { "failureThreshold": 0 } }),
+            "settings.circuitBreaker.failureThreshold",
+        ),
+        (
+            json!({ "circuitBreaker": { "coolDown": 5 } }),
+            "settings.circuitBreaker.coolDown",
+        ),
+        (
+            json!({ "circuitBreaker": { "coolDown": 1000, "maxCoolDown": 500 } }),
+            "settings.circuitBreaker.maxCoolDown",
+        ),
+        (
+            json!({ "autoDisableAfter": 10 }),
+            "settings.autoDisableAfter",
+        ),
+    ] {
+        let mut body = json!({ "name": "bad", "settings": { "url": "https://example.com/hook" } });
+        if let (Some(target), Value::Object(extra)) = (body["settings"].as_object_mut(), settings) {
+            target.extend(extra);
+        }
+        let response = s.create_integration(&body).await;
+        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&problem), vec![field]);
+    }
+    let response = s
+        .create_integration(&json!({ "name": "bad", "settings": {
+            "url": "https://example.com/hook", "rateLimit": { "requests": 5, "per": "hour" } } }))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let created: Value = s
+        .create_integration(
+            &json!({ "name": "defaults", "settings": { "url": "https://example.com/hook" } }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(created["settings"]["rateLimit"], Value::Null);
+    assert_eq!(
+        created["settings"]["circuitBreaker"],
+        json!({ "failureThreshold": 10, "coolDown": 30000, "maxCoolDown": 600000 })
+    );
+    assert_eq!(created["settings"]["disableOnGone"], true);
+    assert_eq!(created["settings"]["autoDisableAfter"], 432_000_000);
+}

@@ -1,0 +1,318 @@
+//! Delivery lanes: each integration's scheduling state (in-flight count, Retry-After pause)
+//! and the health the worker keeps there (consecutive failures, last success and failure).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ricochet_domain::{IntegrationId, TenantId};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::error::StoreResult;
+
+/// The in-flight cap in force on lane `l` of integration `i`, in SQL: settings.maxConcurrency
+/// scaled by the lane's rate factor (at least 1), and 1 while the circuit is not closed (the
+/// probe).
+macro_rules! cap_sql {
+    () => {
+        "(CASE WHEN l.circuit <> 'closed' THEN 1
+              ELSE greatest(1, floor(coalesce((i.settings->>'maxConcurrency')::int, 10) * l.rate_factor))::int END)"
+    };
+}
+pub(crate) use cap_sql;
+
+/// The time between two starts on lane `l` of integration `i` under its rate limit (scaled by
+/// the lane's rate factor), in milliseconds, in SQL; NULL without a rate limit.
+macro_rules! emission_sql {
+    () => {
+        "(CASE i.settings->'rateLimit'->>'per' WHEN 'second' THEN 1000.0 WHEN 'minute' THEN 60000.0 END
+              / nullif((i.settings->'rateLimit'->>'requests')::numeric, 0) / l.rate_factor)::float8"
+    };
+}
+pub(crate) use emission_sql;
+
+/// Makes the statement's transaction commit without waiting for the disk, in SQL (a `FROM`
+/// item): lane counts are not worth a flush, and a lane lock held through one would make every
+/// statement of the integration wait in line for the disk. See the lanes migration for why a
+/// count lost in a crash is safe.
+macro_rules! no_flush_sql {
+    () => {
+        "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
+    };
+}
+
+/// An integration's delivery health, as the worker last recorded it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Health {
+    /// Attempts in flight now (claimed, handed over or running), across every worker.
+    pub in_flight: i32,
+    /// Until when no attempt starts (a receiver's Retry-After), while that is in the future.
+    pub paused_until: Option<DateTime<Utc>>,
+    /// Why it is paused, while it is.
+    pub pause_reason: Option<String>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// When the last successful attempt started.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// When the last failed attempt started.
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// Since when every attempt has failed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// The circuit: `closed`, `open` or `half_open`.
+    pub circuit: String,
+    /// The in-flight cap in force.
+    pub effective_max_concurrency: i32,
+    /// The rate limit in force, per second (none without a rate limit).
+    pub effective_rate_per_second: Option<f64>,
+}
+
+/// The health of `tenant`'s live integration `id`.
+pub async fn get_health(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<Option<Health>> {
+    let row = sqlx::query_as(concat!(
+        "SELECT l.in_flight,
+                CASE WHEN l.paused_until > now() THEN l.paused_until END AS paused_until,
+                CASE WHEN l.paused_until > now() THEN l.pause_reason END AS pause_reason,
+                l.consecutive_failures, l.last_success_at, l.last_failure_at, l.failing_since, l.circuit,
+                ", cap_sql!(), " AS effective_max_concurrency,
+                1000.0 / ", emission_sql!(), " AS effective_rate_per_second
+         FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+         WHERE i.tenant_id = $1 AND i.id = $2 AND i.deleted_at IS NULL",
+    ))
+    .bind(tenant.0)
+    .bind(id.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// Takes slots on the lanes of `wants` (integration, deliveries it would like to hand over)
+/// for deliveries the publisher is about to write leased: as many as each integration's
+/// `maxConcurrency` leaves room for, none while it is paused. Returns the slots granted per
+/// integration (integrations without a lane, deleted meanwhile, get none). Slots not used
+/// must be given back with [`give_back`].
+pub async fn reserve(
+    conn: &mut PgConnection,
+    wants: &[(Uuid, i32)],
+) -> StoreResult<HashMap<Uuid, i32>> {
+    if wants.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (ids, counts): (Vec<Uuid>, Vec<i32>) = wants.iter().copied().unzip();
+    let rows: Vec<(Uuid, i32)> = sqlx::query_as(concat!(
+        "WITH want AS (
+             SELECT integration_id, sum(n)::int AS n FROM unnest($1::uuid[], $2::int[]) AS t(integration_id, n)
+             GROUP BY integration_id
+         ), locked AS MATERIALIZED (
+             -- In id order, like every statement that waits for lanes: none waits in a cycle.
+             SELECT l.integration_id,
+                 -- A rate-limited lane paces its starts in the claim; a lane whose circuit is
+                 -- not closed lets only its probe through: neither takes a hand-over.
+                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' OR ", emission_sql!(), " IS NOT NULL THEN 0
+                     ELSE least(w.n, greatest(0, ", cap_sql!(), " - l.in_flight)) END AS granted
+             FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
+             JOIN integrations i ON i.id = l.integration_id, ", no_flush_sql!(), "
+             ORDER BY l.integration_id FOR UPDATE OF l
+         )
+         UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now()
+         FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
+         RETURNING l.integration_id, k.granted",
+    ))
+    .bind(&ids)
+    .bind(&counts)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Gives back slots taken by [`reserve`] and not used (integration, slots).
+pub async fn give_back(conn: &mut PgConnection, slots: &[(Uuid, i32)]) -> StoreResult<()> {
+    let slots: Vec<(Uuid, i32)> = slots.iter().copied().filter(|(_, n)| *n > 0).collect();
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let (ids, counts): (Vec<Uuid>, Vec<i32>) = slots.into_iter().unzip();
+    sqlx::query(concat!(
+        "WITH back AS (
+             SELECT integration_id, sum(n)::int AS n FROM unnest($1::uuid[], $2::int[]) AS t(integration_id, n)
+             GROUP BY integration_id
+         ), locked AS MATERIALIZED (
+             SELECT l.integration_id, b.n FROM delivery_lanes l JOIN back b ON b.integration_id = l.integration_id, ",
+        no_flush_sql!(),
+        "
+             ORDER BY l.integration_id FOR UPDATE OF l
+         )
+         UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - k.n), touched_at = now()
+         FROM locked k WHERE l.integration_id = k.integration_id",
+    ))
+    .bind(&ids)
+    .bind(&counts)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One recorded attempt, as its lane counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct Settled {
+    /// Its integration.
+    pub integration_id: Uuid,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Whether it succeeded.
+    pub ok: bool,
+    /// The receiver's status code, if it answered.
+    pub status_code: Option<i32>,
+    /// The receiver's Retry-After, in milliseconds (capped where it is parsed).
+    pub retry_after_ms: Option<i64>,
+}
+
+/// What a [`settle`] changed on one lane that the caller acts on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LaneChange {
+    /// The integration.
+    pub integration_id: Uuid,
+    /// It was at its in-flight cap before (its due deliveries may go now: wake the workers).
+    pub was_full: bool,
+    /// Its circuit opened (publish `integration.circuit.opened`).
+    pub opened: bool,
+    /// Its circuit closed (publish `integration.circuit.closed`).
+    pub closed: bool,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i32,
+    /// The cool-down of the circuit that opened, in milliseconds.
+    pub cool_down_ms: Option<i64>,
+    /// It has failed without a success for longer than its `autoDisableAfter`: disable it.
+    pub failing_too_long: bool,
+}
+
+/// After attempts' records committed: gives their slots back to their lanes and keeps the
+/// integrations' health and protection state: consecutive failures, last success and
+/// failure, a pause on a 429 or 503 with Retry-After (which never shrinks), the circuit
+/// breaker (opened at the threshold of consecutive failures, re-opened for twice as long by a
+/// failed probe, closed by a success), the rate factor (halved by a 429 without Retry-After at
+/// most once a second, raised by a tenth by each batch with successes), and since when it
+/// fails. Returns the lanes whose change the caller acts on (woken, opened, closed, failing
+/// too long).
+pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResult<Vec<LaneChange>> {
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let changes: Vec<LaneChange> = sqlx::query_as(concat!(
+        "WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bool[], $4::int[], $5::bigint[])
+                 AS t(integration_id, started_at, ok, status_code, retry_after_ms)
+         ), outcome AS (
+             SELECT integration_id, started_at, ok, status_code, retry_after_ms,
+                 max(started_at) FILTER (WHERE ok) OVER (PARTITION BY integration_id) AS last_ok_at
+             FROM input
+         ), health AS (
+             SELECT integration_id, count(*)::int AS n, max(last_ok_at) AS last_ok_at,
+                 max(started_at) FILTER (WHERE NOT ok) AS last_fail_at,
+                 (count(*) FILTER (WHERE NOT ok AND (last_ok_at IS NULL OR started_at > last_ok_at)))::int AS fails_after,
+                 min(started_at) FILTER (WHERE NOT ok AND (last_ok_at IS NULL OR started_at > last_ok_at)) AS first_fail_after,
+                 max(retry_after_ms) FILTER (WHERE status_code IN (429, 503)) AS pause_ms,
+                 max(status_code) FILTER (WHERE status_code IN (429, 503) AND retry_after_ms IS NOT NULL) AS pause_code,
+                 bool_or(status_code = 429 AND retry_after_ms IS NULL) AS throttled
+             FROM outcome GROUP BY integration_id
+         ), locked AS MATERIALIZED (
+             -- In id order, like every statement that waits for lanes: none waits in a cycle.
+             SELECT l.integration_id, l.in_flight >= ", cap_sql!(), " AS was_full, l.circuit AS old_circuit,
+                 l.circuit_opens, l.consecutive_failures AS old_failures, l.failing_since AS old_failing_since,
+                 coalesce((i.settings->'circuitBreaker'->>'failureThreshold')::int, 10) AS threshold,
+                 coalesce((i.settings->'circuitBreaker'->>'coolDown')::bigint, 30000) AS cool_down,
+                 coalesce((i.settings->'circuitBreaker'->>'maxCoolDown')::bigint, 600000) AS max_cool_down,
+                 coalesce((i.settings->>'autoDisableAfter')::bigint, 432000000) AS disable_after
+             FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id, ", no_flush_sql!(), "
+             WHERE l.integration_id IN (SELECT integration_id FROM health)
+             ORDER BY l.integration_id FOR UPDATE OF l
+         ), counted AS (
+             SELECT k.*, h.n, h.last_ok_at, h.last_fail_at, h.fails_after, h.pause_ms, h.pause_code, h.throttled,
+                 CASE WHEN h.last_ok_at IS NOT NULL THEN h.fails_after ELSE k.old_failures + h.fails_after END AS failures,
+                 CASE WHEN h.last_ok_at IS NOT NULL THEN h.first_fail_after
+                     ELSE coalesce(k.old_failing_since, h.first_fail_after) END AS failing_since
+             FROM locked k JOIN health h ON h.integration_id = k.integration_id
+         ), decided AS (
+             SELECT c.*,
+                 (c.old_circuit = 'half_open' AND c.fails_after > 0)
+                     OR (c.old_circuit = 'closed' AND c.failures >= c.threshold) AS opened
+             FROM counted c
+         ), next AS (
+             SELECT d.*,
+                 NOT d.opened AND d.old_circuit <> 'closed' AND d.last_ok_at IS NOT NULL AS closed,
+                 CASE WHEN d.opened THEN least(d.max_cool_down,
+                     d.cool_down * power(2, least(d.circuit_opens, 30))::bigint) END AS cool_down_ms
+             FROM decided d
+         )
+         UPDATE delivery_lanes l
+         SET in_flight = greatest(0, l.in_flight - x.n), touched_at = now(),
+             consecutive_failures = x.failures,
+             last_success_at = greatest(l.last_success_at, x.last_ok_at),
+             last_failure_at = greatest(l.last_failure_at, x.last_fail_at),
+             failing_since = x.failing_since,
+             circuit = CASE WHEN x.opened THEN 'open' WHEN x.closed THEN 'closed' ELSE l.circuit END,
+             circuit_opens = CASE WHEN x.opened THEN l.circuit_opens + 1 WHEN x.closed THEN 0 ELSE l.circuit_opens END,
+             pause_reason = CASE
+                 WHEN x.opened THEN 'circuit open after ' || x.failures || ' consecutive failures'
+                 WHEN x.pause_code IS NOT NULL
+                     AND (l.paused_until IS NULL OR l.paused_until < now() + make_interval(secs => x.pause_ms / 1000.0))
+                 THEN 'Retry-After on HTTP ' || x.pause_code
+                 ELSE l.pause_reason END,
+             paused_until = greatest(l.paused_until,
+                 CASE WHEN x.opened THEN now() + make_interval(secs => x.cool_down_ms / 1000.0) END,
+                 CASE WHEN x.pause_code IS NOT NULL THEN now() + make_interval(secs => x.pause_ms / 1000.0) END),
+             rate_factor = CASE
+                 WHEN x.throttled AND (l.rate_cut_at IS NULL OR l.rate_cut_at < now() - interval '1 second')
+                     THEN greatest(1.0 / 64, l.rate_factor / 2)
+                 WHEN x.throttled THEN l.rate_factor
+                 WHEN x.last_ok_at IS NOT NULL THEN least(1.0, l.rate_factor * 1.1)
+                 ELSE l.rate_factor END,
+             rate_cut_at = CASE
+                 WHEN x.throttled AND (l.rate_cut_at IS NULL OR l.rate_cut_at < now() - interval '1 second')
+                     THEN now() ELSE l.rate_cut_at END
+         FROM next x
+         WHERE l.integration_id = x.integration_id
+         RETURNING l.integration_id, x.was_full, x.opened, x.closed, x.failures AS consecutive_failures,
+             x.cool_down_ms, coalesce(x.failing_since < now() - make_interval(secs => x.disable_after / 1000.0), false)
+                 AS failing_too_long",
+    ))
+    .bind(attempts.iter().map(|a| a.integration_id).collect::<Vec<_>>())
+    .bind(attempts.iter().map(|a| a.started_at).collect::<Vec<_>>())
+    .bind(attempts.iter().map(|a| a.ok).collect::<Vec<_>>())
+    .bind(attempts.iter().map(|a| a.status_code).collect::<Vec<_>>())
+    .bind(attempts.iter().map(|a| a.retry_after_ms).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(changes
+        .into_iter()
+        .filter(|c| c.was_full || c.opened || c.closed || c.failing_too_long)
+        .collect())
+}
+
+/// Clears an integration's protection state when it is enabled again: its circuit closes,
+/// its failures, pause and rate factor are forgotten, so its waiting deliveries go at once.
+pub async fn reset(conn: &mut PgConnection, integration: IntegrationId) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE delivery_lanes SET circuit = 'closed', circuit_opens = 0, consecutive_failures = 0,
+             failing_since = NULL, paused_until = NULL, pause_reason = NULL, rate_factor = 1, rate_cut_at = NULL,
+             touched_at = now()
+         WHERE integration_id = $1",
+    )
+    .bind(integration.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Recounts lanes whose count was left alone for `quiet` (see the lanes migration); returns
+/// how many were wrong.
+pub async fn audit(db: impl PgExecutor<'_>, quiet: std::time::Duration) -> StoreResult<i32> {
+    let fixed: i32 = sqlx::query_scalar("SELECT delivery_lanes_audit(make_interval(secs => $1))")
+        .bind(quiet.as_secs_f64())
+        .fetch_one(db)
+        .await?;
+    Ok(fixed)
+}
