@@ -6,43 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, fields, problem};
 use crate::receiver::{Hit, Receiver, Reply};
+use crate::scheduling::{most_within, publish_many};
 
 const WAIT: Duration = Duration::from_secs(90);
-
-/// Publishes `n` events of `kind` with up to 16 requests at a time.
-async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
-    let accepted: Vec<StatusCode> = futures::stream::iter(0..n)
-        .map(|i| async move {
-            s.publish(&json!({ "type": kind, "data": { "i": i } }))
-                .await
-                .0
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
-    assert!(accepted.iter().all(|s| *s == StatusCode::ACCEPTED));
-}
-
-/// The most requests that arrived within any `window`.
-fn most_within(hits: &[Hit], window: Duration) -> usize {
-    let mut at: Vec<Instant> = hits.iter().map(|h| h.at).collect();
-    at.sort();
-    let mut most = 0;
-    let mut first = 0;
-    for (last, t) in at.iter().enumerate() {
-        while t.duration_since(at[first]) >= window {
-            first += 1;
-        }
-        most = most.max(last + 1 - first);
-    }
-    most
-}
 
 /// Polls the integration until `done` holds for it.
 async fn wait_integration(s: &Session<'_>, id: &str, done: impl Fn(&Value) -> bool) -> Value {

@@ -14,7 +14,7 @@ use crate::receiver::{Receiver, Reply};
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Publishes `n` events of `kind` with up to 16 requests at a time.
-async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
+pub(crate) async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
     let accepted: Vec<StatusCode> = futures::stream::iter(0..n)
         .map(|i| async move {
             s.publish(&json!({ "type": kind, "data": { "i": i } }))
@@ -29,7 +29,7 @@ async fn publish_many(s: &Session<'_>, kind: &str, n: usize) {
 
 /// The most requests that arrived within any `window` (requests held longer than `window`
 /// were all in flight together at the last one's arrival).
-fn most_within(hits: &[crate::receiver::Hit], window: Duration) -> usize {
+pub(crate) fn most_within(hits: &[crate::receiver::Hit], window: Duration) -> usize {
     let mut at: Vec<Instant> = hits.iter().map(|h| h.at).collect();
     at.sort();
     let mut most = 0;
