@@ -8,9 +8,9 @@ use ricochet_domain::event::{
 };
 use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::StoreError;
-use ricochet_store::deliveries;
 use ricochet_store::events::{self, BatchEvent, NewEvent};
 use ricochet_store::lanes::LaneChange;
+use ricochet_store::{deliveries, integrations};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -87,16 +87,13 @@ pub(crate) async fn disable(
     detail: &str,
 ) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
-    let disabled: Option<Uuid> = sqlx::query_scalar(
-        "UPDATE integrations SET enabled = false, version = version + 1, updated_at = now()
-         WHERE id = $1 AND tenant_id = $2 AND enabled AND deleted_at IS NULL
-         RETURNING id",
+    let disabled = integrations::disable(
+        &mut *tx,
+        TenantId(subject.tenant),
+        IntegrationId(subject.integration),
     )
-    .bind(subject.integration)
-    .bind(subject.tenant)
-    .fetch_optional(&mut *tx)
     .await?;
-    if disabled.is_none() {
+    if !disabled {
         return Ok(false);
     }
     deliveries::set_integration_paused(

@@ -175,11 +175,20 @@ async fn write(
             }
         }
         tx.commit().await?;
-        (moved, alerted, pool.acquire().await?)
+        // Committed: what follows is best effort, so a connection that cannot be had now
+        // must not report these recorded attempts as failed.
+        let conn = match pool.acquire().await {
+            Ok(conn) => Some(conn),
+            Err(e) => {
+                tracing::error!(error = %e, "no connection to give lane slots back after recording attempts; the lane audit and the key sweep catch up");
+                None
+            }
+        };
+        (moved, alerted, conn)
     } else {
         let mut conn = pool.acquire().await?;
         let moved = deliveries::record_attempts(&mut conn, worker, &finished).await?;
-        (moved, false, conn)
+        (moved, false, Some(conn))
     };
     let recorded: HashSet<Uuid> = moved.iter().map(|r| r.id).collect();
     // Committed: the slots go back to the lanes, with the integrations' health. A failure
@@ -195,17 +204,20 @@ async fn write(
             retry_after_ms: j.record.retry_after_ms,
         })
         .collect();
-    let changes = match lanes::settle(&mut conn, &settled).await {
-        Ok(changes) => changes,
-        Err(e) => {
-            tracing::error!(error = %e, "giving lane slots back after recording attempts");
-            Vec::new()
-        }
+    let changes = match conn.as_mut() {
+        None => Vec::new(),
+        Some(conn) => match lanes::settle(conn, &settled).await {
+            Ok(changes) => changes,
+            Err(e) => {
+                tracing::error!(error = %e, "giving lane slots back after recording attempts");
+                Vec::new()
+            }
+        },
     };
     // A finished head of a key kept in order lets the next delivery of its key go.
     let heads_done: Vec<(Uuid, &str)> = moved
         .iter()
-        .filter(|r| r.status != "pending" && r.status != "paused")
+        .filter(|r| r.ordering_key.is_some() && r.status != "pending" && r.status != "paused")
         .filter_map(|r| {
             let job = jobs.iter().find(|j| j.claimed.id == r.id)?;
             let per_key = job.claimed.settings.ordering == Ordering::PerKey;
@@ -215,12 +227,15 @@ async fn write(
                 .map(|k| (r.integration_id, k))
         })
         .collect();
-    let promoted = match ordering::promote(&mut conn, &heads_done).await {
-        Ok(n) => n > 0,
-        Err(e) => {
-            tracing::error!(error = %e, "promoting the next deliveries of finished keys; the sweep promotes them");
-            false
-        }
+    let promoted = match conn.as_mut() {
+        None => false,
+        Some(conn) => match ordering::promote(conn, &heads_done).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::error!(error = %e, "promoting the next deliveries of finished keys; the sweep promotes them");
+                false
+            }
+        },
     };
     drop(conn);
     let freed = changes.iter().any(|c| c.was_full);

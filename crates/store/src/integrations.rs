@@ -175,6 +175,24 @@ pub async fn update_integration(
     }
 }
 
+/// Disables a live, enabled integration on Ricochet's own decision (its receiver is gone, or
+/// it has failed too long), as a new version; whether it was enabled before.
+pub async fn disable(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: IntegrationId,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE integrations SET enabled = false, version = version + 1, updated_at = now()
+         WHERE tenant_id = $1 AND id = $2 AND enabled AND deleted_at IS NULL",
+    )
+    .bind(tenant.0)
+    .bind(id.0)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Marks an integration deleted, if its version is `expected` (any version when `None`).
 pub async fn delete_integration(
     db: &mut PgConnection,
