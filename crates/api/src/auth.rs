@@ -129,7 +129,7 @@ impl AuthKeys {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.encoding.0.clone());
         jsonwebtoken::encode(&header, &claims, &self.encoding.1)
-            .map_err(|e| ApiError::Internal(format!("signing a token: {e}")))
+            .map_err(|e| ApiError::internal_from("signing a token", e))
     }
 
     fn verify(&self, token: &str) -> Result<Claims, ApiError> {
@@ -388,11 +388,11 @@ pub fn argon2_hash(secret: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt =
-        SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(format!("salt: {e}")))?;
+        SaltString::encode_b64(&salt).map_err(|e| ApiError::internal_from("making a salt", e))?;
     argon2::Argon2::default()
         .hash_password(secret.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing a secret: {e}")))
+        .map_err(|e| ApiError::internal_from("hashing a secret", e))
 }
 
 #[cfg(test)]

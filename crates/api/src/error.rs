@@ -1,6 +1,10 @@
 //! `ApiError`: every failure a handler can answer, rendered as RFC 9457 problem+json.
 //! Internal errors are logged here, once, and reach the client only as an opaque 500.
 
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ricochet_domain::{FieldError, Permission, ValidationErrors};
@@ -71,10 +75,19 @@ pub enum ApiError {
     /// The database is out of reach for now; the client should retry after [`RETRY_AFTER_SECS`].
     #[error("database unavailable")]
     Unavailable(#[source] StoreError),
-    /// Anything unexpected; logged, never shown.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Anything unexpected; logged with its causes, never shown.
+    #[error("internal error: {context}")]
+    Internal {
+        /// What was being done.
+        context: Cow<'static, str>,
+        /// What failed, when another error says.
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+/// Any error, as the cause of an internal one.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
@@ -98,12 +111,31 @@ impl From<StoreError> for ApiError {
                 ApiError::Unauthorized("the token's tenant no longer exists".into())
             }
             other if other.is_unavailable() => ApiError::Unavailable(other),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::internal_from("a database call failed", other),
         }
     }
 }
 
 impl ApiError {
+    /// An internal error with no other error behind it (a broken invariant).
+    pub fn internal(context: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// An internal error caused by `source` while doing `context`.
+    pub fn internal_from(
+        context: impl Into<Cow<'static, str>>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        ApiError::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
     /// A field-level validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError {
@@ -187,7 +219,7 @@ impl ApiError {
                 "Service unavailable",
                 Some("the database is unavailable; retry shortly".into()),
             ),
-            Internal(_) => (
+            Internal { .. } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal server error",
@@ -202,9 +234,11 @@ impl ApiError {
     /// database) is logged here, once.
     pub fn into_problem(self) -> (StatusCode, Problem) {
         match &self {
-            ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
-            ApiError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "request refused: database unavailable");
+            ApiError::Internal { .. } => {
+                tracing::error!(error = %Chain(&self), "request failed");
+            }
+            ApiError::Unavailable(_) => {
+                tracing::warn!(error = %Chain(&self), "request refused: database unavailable");
             }
             _ => {}
         }
@@ -243,6 +277,22 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// An error followed by each of its causes (`outer: cause: root cause`), for the log.
+#[derive(Debug)]
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 

@@ -403,7 +403,7 @@ pub async fn patch_integration(
     }
     let updated = apply_update(&state, auth.tenant, id, expected, |current| {
         let mut document = serde_json::to_value(current.to_input())
-            .map_err(|e| ApiError::Internal(format!("serializing an integration: {e}")))?;
+            .map_err(|e| ApiError::internal_from("serializing an integration", e))?;
         merge_patch(&mut document, patch);
         let input: IntegrationIn = from_value(document)?;
         input.validate()?;

@@ -223,7 +223,7 @@ pub fn router(state: AppState) -> axum::Router {
         ))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
-                ApiError::Internal("a handler panicked".into()).into_response()
+                ApiError::internal("a handler panicked").into_response()
             },
         ))
         .layer(TraceLayer::new_for_http())

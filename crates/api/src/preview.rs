@@ -78,7 +78,7 @@ async fn render(
     // Every secret "exists" here, so the only failure is a stored template that no longer
     // parses, which validation on save rules out.
     let request = prepare(settings, &ctx, &|_| Some(String::new()))
-        .map_err(|e| ApiError::Internal(format!("previewing: {e}")))?;
+        .map_err(|e| ApiError::internal_from("previewing", e))?;
     let names: Vec<String> = settings
         .secret_references()
         .into_iter()

@@ -162,7 +162,7 @@ fn seal(
     state
         .keyring
         .seal(&aad(tenant, name), value.expose_secret().as_bytes())
-        .map_err(|e| ApiError::Internal(format!("sealing a secret: {e}")))
+        .map_err(|e| ApiError::internal_from("sealing a secret", e))
 }
 
 /// Create a secret.

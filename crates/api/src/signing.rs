@@ -76,7 +76,7 @@ pub async fn get_signing_secret(
     let current = keys
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::Internal("an integration without a signing key".into()))?;
+        .ok_or_else(|| ApiError::internal("an integration without a signing key"))?;
     Ok(Json(SigningSecretOut {
         key: current.key.to_text(),
         created_at: current.created_at,
@@ -127,7 +127,7 @@ pub async fn rotate_signing_secret(
         );
     }
     let key = errors.finish(key)?;
-    let key = key.ok_or_else(|| ApiError::Internal("no key after validation".into()))?;
+    let key = key.ok_or_else(|| ApiError::internal("no key after validation"))?;
     let id = integration(&state, auth.tenant, &id).await?;
     match store::rotate(
         &state.pool,

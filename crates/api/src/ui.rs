@@ -105,14 +105,15 @@ async fn serve(name: String) -> Response {
         return ApiError::NotFound("console file").into_response();
     };
     let body = match std::env::var_os(DEV_DIR_ENV) {
-        Some(dir) => match tokio::fs::read_to_string(std::path::Path::new(&dir).join(asset.name))
-            .await
-        {
-            Ok(text) => Cow::Owned(text),
-            Err(e) => {
-                return ApiError::Internal(format!("reading {}: {e}", asset.name)).into_response();
+        Some(dir) => {
+            match tokio::fs::read_to_string(std::path::Path::new(&dir).join(asset.name)).await {
+                Ok(text) => Cow::Owned(text),
+                Err(e) => {
+                    return ApiError::internal_from(format!("reading {}", asset.name), e)
+                        .into_response();
+                }
             }
-        },
+        }
         None => Cow::Borrowed(asset.body),
     };
     let mut response = body.into_response();
