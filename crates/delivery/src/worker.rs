@@ -77,17 +77,16 @@ pub async fn run(
 ) -> Result<(), WorkerRunError> {
     let handoff = match handoff {
         Some(h) if h.worker() != config.name => {
-            return Err(WorkerRunError(format!(
-                "the hand-over is for worker {}, not {}",
-                h.worker(),
-                config.name
-            )));
+            return Err(WorkerRunError::ForeignHandoff {
+                handoff: h.worker().to_owned(),
+                worker: config.name,
+            });
         }
         Some(h) => h,
         None => config.handoff(),
     };
     let http = crate::guard::client(config.targets.clone(), config.lookup.clone())
-        .map_err(|e| WorkerRunError(format!("building the HTTP client: {e}")))?;
+        .map_err(WorkerRunError::HttpClient)?;
     let wake = Arc::new(Notify::new());
     let listener = tokio::spawn(listen(pool.clone(), wake.clone()));
     // Claims and leases commit without waiting for the disk; attempt records do wait: a record
@@ -142,7 +141,7 @@ pub async fn run(
     };
     let mut run = Box::pin(worker.run_until(signal));
     let result = tokio::select! {
-        result = &mut run => result.map_err(|e| WorkerRunError(e.to_string())),
+        result = &mut run => result.map_err(WorkerRunError::Run),
         () = async {
             stopping.notified().await;
             tokio::time::sleep(deadline).await;
@@ -207,8 +206,22 @@ fn session_pool(pool: &PgPool, connections: usize, setting: &'static str) -> PgP
 
 /// A worker that could not run.
 #[derive(Debug, thiserror::Error)]
-#[error("delivery worker: {0}")]
-pub struct WorkerRunError(String);
+pub enum WorkerRunError {
+    /// The hand-over given was made for another worker.
+    #[error("delivery worker: the hand-over is for worker {handoff}, not {worker}")]
+    ForeignHandoff {
+        /// The worker the hand-over was made for.
+        handoff: String,
+        /// This worker.
+        worker: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("delivery worker: building the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The worker stopped on an error.
+    #[error("delivery worker: running")]
+    Run(#[source] WorkerError),
+}
 
 /// Wakes the backend on every NOTIFY of the wake channel, and once after each (re)connection
 /// since notifications sent while disconnected are lost.
