@@ -4,8 +4,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -181,4 +181,23 @@ pub fn parse_id<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, ApiErr
             "path parameter `{name}` must be a UUID, got `{raw}`"
         ))
     })
+}
+
+/// The version `If-Match` requires, `None` when absent or `*`. A value that names no version
+/// can match nothing, so it fails the precondition.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i32>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::PreconditionFailed)?
+        .trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
+    tag.parse()
+        .map(Some)
+        .map_err(|_| ApiError::PreconditionFailed)
 }

@@ -16,10 +16,10 @@ use serde_json::Value;
 use crate::AppState;
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{JsonBody, Path, Query, from_value, parse_id};
+use crate::extract::{JsonBody, Path, Query, from_value, if_match, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
 use crate::permit::{self, Authorized};
-use crate::secrets::check_secret_references;
+use crate::references::check_secret_references;
 
 /// An integration, every default filled in.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -169,25 +169,6 @@ fn with_etag_and_health(
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
-}
-
-/// The version `If-Match` requires, `None` when absent or `*`. A value that names no version
-/// can match nothing, so it fails the precondition.
-pub(crate) fn if_match(headers: &HeaderMap) -> ApiResult<Option<i32>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::PreconditionFailed)?
-        .trim();
-    if value == "*" {
-        return Ok(None);
-    }
-    let tag = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
-    tag.parse()
-        .map(Some)
-        .map_err(|_| ApiError::PreconditionFailed)
 }
 
 /// 422 naming `settings.url` (or `settings.auth.tokenUrl`) when its host is an address (in any spelling) or a name that

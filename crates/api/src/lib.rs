@@ -20,6 +20,7 @@ pub mod permit;
 pub mod preview;
 pub mod publisher;
 pub mod rate_limit;
+pub mod references;
 pub mod secrets;
 pub mod signing;
 pub mod spec;

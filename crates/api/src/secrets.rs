@@ -16,8 +16,7 @@ use sqlx::PgPool;
 use crate::AppState;
 use crate::auth::TenantAuth;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{JsonBody, Path, Query};
-use crate::integrations::if_match;
+use crate::extract::{JsonBody, Path, Query, if_match};
 use crate::pagination::{ListQuery, encode_cursor};
 use crate::permit::{self, Authorized};
 
@@ -308,30 +307,4 @@ pub async fn delete_secret(
     } else {
         Err(ApiError::NotFound("secret"))
     }
-}
-
-/// 422 naming each field whose template references a secret the tenant does not have.
-pub async fn check_secret_references(
-    pool: &PgPool,
-    tenant: TenantId,
-    settings: &ricochet_domain::integration::IntegrationSettings,
-) -> ApiResult<()> {
-    let references = settings.secret_references();
-    if references.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = references.iter().map(|(name, _)| name.clone()).collect();
-    let existing = store::existing_names(pool, tenant, &names).await?;
-    let mut errors = ValidationErrors::default();
-    for (name, field) in references {
-        if !existing.contains(&name) {
-            errors.add(
-                field,
-                format!(
-                    "secret `{name}` does not exist: create it first with POST /api/v2/secrets"
-                ),
-            );
-        }
-    }
-    Ok(errors.finish(())?)
 }
