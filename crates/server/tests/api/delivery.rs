@@ -525,3 +525,46 @@ async fn a_delivery_handed_to_a_worker_that_died_is_delivered_by_another_once_it
         .assert_stays_at(1, Duration::from_millis(300))
         .await;
 }
+
+#[tokio::test]
+async fn a_lane_slot_reserved_for_a_hand_over_that_the_publish_did_not_use_is_given_back() {
+    // A worker that opened its hand-over (so every publish reserves a slot of the lane for it)
+    // and then died.
+    let gone = Arc::new(Handoff::new("worker-gone", 8, 100));
+    gone.set_open(true);
+    let app = TestApp::spawn_api_handing_to(gone.clone()).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration("hook", &receiver.url, json!({ "requestTimeout": 200 }))
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let in_flight = || async {
+        s.get_json(&format!("/api/v2/integrations/{id}")).await["health"]["inFlight"].clone()
+    };
+    let event = json!({ "type": "order.created", "id": "order-1", "data": {} });
+
+    let (status, _) = s.publish(&event).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        in_flight().await,
+        1,
+        "the delivery handed over holds a slot"
+    );
+
+    // The repeat reserves a slot before its statement finds the event already there, and
+    // makes no delivery to use it.
+    let (status, repeat) = s.publish(&event).await;
+    assert_eq!(status, StatusCode::OK, "a repeat: {repeat}");
+    assert_eq!(repeat["deliveries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(in_flight().await, 1, "the unused slot was given back");
+
+    // Once the dead worker's lease expires another worker delivers it, and the lane is empty.
+    app.start_worker();
+    receiver.wait_for(1, WAIT).await;
+    let start = std::time::Instant::now();
+    while in_flight().await != 0 {
+        assert!(start.elapsed() < WAIT, "the lane kept a slot");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -1,5 +1,6 @@
 //! The API while its database does not answer: liveness stays up, readiness and every
-//! database-backed route answer 503 with `Retry-After` at once.
+//! database-backed route answer 503 with `Retry-After` at once. The worker while it does not:
+//! it starts no attempt it could not record.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,9 +9,14 @@ use reqwest::StatusCode;
 use ricochet_server::{ApiSettings, Application};
 use ricochet_store::crypto::{Keyring, SharedKeyring};
 use secrecy::SecretString;
+use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
 
-use crate::harness::{ADMIN_KEY, JWT_SECRET, loopback_allowed};
+use crate::harness::{
+    ADMIN_KEY, JWT_SECRET, Session, TestApp, loopback_allowed, test_worker_config,
+};
+use crate::receiver::{Receiver, Reply};
 
 /// The real API on a pool whose server is not there (a socket directory with no socket).
 async fn api_without_database() -> String {
@@ -105,4 +111,115 @@ async fn without_its_database_the_api_stays_live_and_answers_503_with_retry_afte
     assert!(token.headers().contains_key("retry-after"));
     let body: serde_json::Value = token.json().await.expect("oauth error");
     assert_eq!(body["error"], "temporarily_unavailable");
+}
+
+/// Makes database `name` unreachable, as an outage does: new connections are refused and
+/// open ones are ended. `keeper` is a connection to another database of the cluster.
+async fn take_database_down(keeper: &mut PgConnection, name: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+    )))
+    .execute(&mut *keeper)
+    .await
+    .expect("refusing new connections");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(&mut *keeper)
+        .await
+        .expect("ending the open connections");
+}
+
+/// Ends the outage [`take_database_down`] began.
+async fn bring_database_back(keeper: &mut PgConnection, name: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
+    )))
+    .execute(&mut *keeper)
+    .await
+    .expect("accepting connections again");
+}
+
+#[tokio::test]
+async fn while_the_database_is_down_the_worker_starts_no_attempt_it_claimed_before_and_sends_them_once_it_is_back()
+ {
+    const WAIT: Duration = Duration::from_secs(60);
+    // Retries are claimed as soon as they are due within 6 s: they wait in the worker, claimed,
+    // when the database goes away.
+    let retry_delay = Duration::from_secs(4);
+    let mut config = test_worker_config();
+    config.prefetch = Duration::from_secs(6);
+    let app = TestApp::spawn_with_worker(config).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::first_then_ok(|| Reply::status(503)).await;
+    let policy = json!({ "retryPolicyType": "fixed", "retryDelay": retry_delay.as_millis(),
+                         "maxRetries": 3, "jitter": false });
+    let id = s
+        .integration(
+            "hook",
+            &receiver.url,
+            json!({ "requestTimeout": 1000, "retryPolicy": policy }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    let mut deliveries = Vec::new();
+    for i in 0..3 {
+        let (status, published) = s
+            .publish(&json!({ "type": "order.created", "id": format!("o-{i}"), "data": {} }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        deliveries.push(
+            published["deliveries"][0]["deliveryId"]
+                .as_str()
+                .expect("a delivery")
+                .to_owned(),
+        );
+    }
+    let first_tries = receiver.wait_for(3, WAIT).await;
+    let retries_due = first_tries
+        .iter()
+        .map(|hit| hit.at + retry_delay)
+        .min()
+        .expect("three hits");
+    // Each retry is claimed ahead of its time: in flight, its first attempt recorded.
+    for delivery in &deliveries {
+        s.wait_delivery(delivery, WAIT, |d| {
+            d["status"] == "in_flight" && d["attemptCount"] == 1
+        })
+        .await;
+    }
+
+    let options = app.pool.connect_options();
+    let name = options
+        .get_database()
+        .expect("the test database")
+        .to_owned();
+    let mut keeper = PgConnection::connect_with(&(*options).clone().database("postgres"))
+        .await
+        .expect("a connection beside the application's");
+    take_database_down(&mut keeper, &name).await;
+    assert!(
+        Instant::now() + Duration::from_secs(1) < retries_due,
+        "the outage began too late to test anything (the machine is slow): retries were due"
+    );
+    // Well past the time the retries were due (and past their leases): none was sent, since
+    // none could be recorded.
+    let quiet = retries_due + Duration::from_secs(3) - Instant::now();
+    receiver.assert_stays_at(3, quiet).await;
+
+    bring_database_back(&mut keeper, &name).await;
+    let hits = receiver.wait_for(6, WAIT).await;
+    for delivery in &deliveries {
+        s.wait_delivery(delivery, WAIT, |d| d["status"] == "succeeded")
+            .await;
+    }
+    let retried = hits
+        .iter()
+        .filter(|hit| hit.at > retries_due)
+        .map(|hit| hit.header("x-ricochet-delivery-id"))
+        .collect::<std::collections::HashSet<_>>();
+    assert_eq!(
+        retried.len(),
+        3,
+        "each delivery was retried once it was back"
+    );
 }
