@@ -348,7 +348,7 @@ async fn apply_update(
         && updated.settings.ordering != Ordering::PerKey
     {
         ricochet_store::ordering::release_all(&mut *tx, id.0).await?;
-        ricochet_store::events::wake_workers(&mut tx).await?;
+        ricochet_store::wake::wake_workers(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(updated)

@@ -6,9 +6,10 @@
 use chrono::{DateTime, Utc};
 use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
+use ricochet_runtime::publish::publish_batch;
+use ricochet_runtime::{Handoff, Waker};
 use ricochet_store::StoreError;
-use ricochet_store::events::{self, BatchEvent, NewEvent, Published, Waker};
-use ricochet_store::handoff::Handoff;
+use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -222,7 +223,7 @@ async fn publish_together(
         .collect();
     // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
     let mut conn = pool.acquire().await?;
-    let results = events::publish_batch(&mut conn, &batch, handoff).await?;
+    let results = publish_batch(&mut conn, &batch, handoff).await?;
     crate::metrics::published(&results);
     if results
         .iter()

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ricochet_domain::target::TargetPolicy;
-use ricochet_store::handoff::Handoff;
+use ricochet_runtime::Handoff;
 
 pub use worker::run;
 

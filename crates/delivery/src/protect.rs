@@ -8,7 +8,7 @@ use ricochet_domain::event::{
 };
 use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::StoreError;
-use ricochet_store::events::{self, BatchEvent, NewEvent};
+use ricochet_store::events::{BatchEvent, NewEvent};
 use ricochet_store::lanes::LaneChange;
 use ricochet_store::{deliveries, integrations};
 use serde_json::{Value, json};
@@ -159,12 +159,12 @@ async fn publish(
         },
         patterns: &patterns,
     }];
-    let published = events::publish_batch(conn, &batch, None).await?;
+    let published = ricochet_runtime::publish::publish_batch(conn, &batch, None).await?;
     if published
         .iter()
         .any(|p| p.created && !p.deliveries.is_empty())
     {
-        events::wake_workers(conn).await?;
+        ricochet_store::wake::wake_workers(&mut *conn).await?;
     }
     Ok(())
 }

@@ -10,11 +10,14 @@ use ricochet_domain::TenantId;
 use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::integration::Ordering;
+use ricochet_runtime::Waker;
+use ricochet_runtime::publish::publish_batch;
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
-use ricochet_store::events::{self, BatchEvent, NewEvent, Waker};
+use ricochet_store::events::{BatchEvent, NewEvent};
 use ricochet_store::lanes::{self, Settled};
 use ricochet_store::ordering;
+use ricochet_store::wake::wake_workers;
 
 use crate::protect;
 use sqlx::{PgConnection, PgPool};
@@ -325,7 +328,7 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
         patterns: &patterns,
     }];
     // Inside the recording transaction: nothing is handed over before it commits.
-    let published = events::publish_batch(conn, &batch, None).await?;
+    let published = publish_batch(conn, &batch, None).await?;
     // Whether the alert made deliveries, so the caller wakes the workers after its commit.
     Ok(published
         .iter()
@@ -394,7 +397,7 @@ pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreE
             publish_failure(&mut tx, &failed).await?;
         }
     }
-    events::wake_workers(&mut tx).await?;
+    wake_workers(&mut *tx).await?;
     tx.commit().await?;
     // A head dead-lettered here releases the next delivery of its key.
     let lost_heads: Vec<(uuid::Uuid, &str)> = reaped
@@ -405,7 +408,7 @@ pub(crate) async fn reap(pool: &PgPool, max_lost: i32) -> Result<Reaping, StoreE
     if !lost_heads.is_empty() {
         let mut conn = pool.acquire().await?;
         if ordering::promote(&mut conn, &lost_heads).await? > 0 {
-            events::wake_workers(&mut conn).await?;
+            wake_workers(&mut *conn).await?;
         }
     }
     Ok(outcome)
@@ -420,7 +423,7 @@ pub(crate) async fn sweep_keys(pool: &PgPool) -> Result<u64, StoreError> {
     let mut conn = pool.acquire().await?;
     let promoted = ordering::sweep(&mut conn, SWEEP_KEYS).await?;
     if promoted > 0 {
-        events::wake_workers(&mut conn).await?;
+        wake_workers(&mut *conn).await?;
     }
     Ok(promoted)
 }

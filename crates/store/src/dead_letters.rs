@@ -110,7 +110,7 @@ pub async fn replay_one(
     .await?;
     if !done.is_empty() {
         promote_replayed(conn, &done).await?;
-        crate::events::wake_workers(conn).await?;
+        crate::wake::wake_workers(&mut *conn).await?;
         return Ok(ReplayOutcome::Replayed);
     }
     let status: Option<String> =
@@ -149,7 +149,7 @@ pub async fn replay_matching(
     .await?;
     if !done.is_empty() {
         promote_replayed(conn, &done).await?;
-        crate::events::wake_workers(conn).await?;
+        crate::wake::wake_workers(&mut *conn).await?;
     }
     Ok(u64::try_from(done.len()).unwrap_or(u64::MAX))
 }

@@ -511,7 +511,7 @@ pub async fn set_integration_paused(
     .execute(&mut *conn)
     .await?;
     if !paused && done.rows_affected() > 0 {
-        crate::events::wake_workers(conn).await?;
+        crate::wake::wake_workers(&mut *conn).await?;
     }
     Ok(done.rows_affected())
 }
@@ -553,7 +553,7 @@ pub async fn release(conn: &mut PgConnection, worker: &str, ids: &[Uuid]) -> Sto
     .await?;
     let released = u64::try_from(released).unwrap_or(0);
     if released > 0 {
-        crate::events::wake_workers(conn).await?;
+        crate::wake::wake_workers(&mut *conn).await?;
     }
     Ok(released)
 }

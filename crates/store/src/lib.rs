@@ -11,7 +11,6 @@ pub mod deliveries;
 pub mod error;
 pub mod event_bindings;
 pub mod events;
-pub mod handoff;
 pub mod health;
 pub mod integrations;
 pub mod lanes;
@@ -22,6 +21,7 @@ pub mod secrets;
 pub mod signing_keys;
 pub mod stats;
 pub mod tenants;
+pub mod wake;
 
 pub use error::StoreError;
 pub use sqlx::PgPool;

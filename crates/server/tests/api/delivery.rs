@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use reqwest::StatusCode;
-use ricochet_store::handoff::Handoff;
+use ricochet_runtime::Handoff;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, problem};

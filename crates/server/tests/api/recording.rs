@@ -124,8 +124,8 @@ async fn a_binary_answer_with_nul_is_recorded_and_its_batch_mates_are_recorded_o
 
 #[tokio::test]
 async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_worker() {
+    use ricochet_runtime::Handoff;
     use ricochet_store::deliveries::{self, Finished, Transition};
-    use ricochet_store::handoff::Handoff;
     use std::sync::Arc;
 
     // The API alone: nothing claims but this test, as worker `w`.

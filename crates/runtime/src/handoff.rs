@@ -13,7 +13,7 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
-use crate::deliveries::Claimed;
+use ricochet_store::deliveries::Claimed;
 
 /// The meeting point of a process's publisher and its worker.
 #[derive(Debug)]
@@ -145,7 +145,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::Handoff;
-    use crate::deliveries::Claimed;
+    use ricochet_store::deliveries::Claimed;
 
     fn claimed() -> Claimed {
         let now = Utc::now();

@@ -1,0 +1,257 @@
+//! Publishing a batch of events, and handing its new deliveries over to the worker of this
+//! process when it has room: which deliveries are written leased (lane slots reserved, within
+//! the hand-over's room), the statements in their order, the give-back of what was not used.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use ricochet_domain::TenantId;
+use ricochet_store::deliveries::Claimed;
+use ricochet_store::error::StoreResult;
+use ricochet_store::events::{self, BatchEvent, DeliveryRef, Planned, Published, Target};
+use ricochet_store::{lanes, ordering};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::handoff::Handoff;
+
+/// Publishes events (one, or many for group commit) in a few statements and no transaction:
+/// the integrations bound to each event's type, then one statement, atomic on its own, writing
+/// each event with the list of its deliveries and one delivery per enabled, live integration
+/// bound by one of its patterns (see [`events::write`]). A repeated id makes nothing new and
+/// returns the original deliveries. It does not wake the workers: the caller does, after the
+/// commit, with a [`crate::wake::Waker`] (a NOTIFY inside the transaction would hold a
+/// cluster-wide lock until the commit is flushed and serialize concurrent commits), for the
+/// deliveries not handed over.
+///
+/// With a `handoff` whose worker has room, new deliveries are written already leased to it and
+/// handed over once the statement has committed; so it must run outside a transaction.
+pub async fn publish_batch(
+    conn: &mut PgConnection,
+    batch: &[BatchEvent<'_>],
+    handoff: Option<&Handoff>,
+) -> StoreResult<Vec<Published>> {
+    let offer = handoff.filter(|h| h.is_open());
+    // The settings are read only when deliveries may be handed over (they carry them).
+    let targets = events::targets(conn, batch, offer.is_some()).await?;
+    // Slots the worker keeps for the first deliveries; given back (those unused too) when the
+    // reservation drops, after the hand-over or on an error.
+    let mut reservation = Reservation {
+        handoff: offer,
+        reserved: offer.map_or(0, |h| h.reserve(targets.len())),
+        handed: Vec::new(),
+    };
+    let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+    // A keyed delivery to a `perKey` integration waits its turn (written `blocked`, then
+    // promoted): it is never handed over.
+    let keys: Vec<Option<&str>> = targets
+        .iter()
+        .map(|t| {
+            let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
+            batch
+                .get(ord)
+                .and_then(|b| b.event.ordering_key)
+                .filter(|_| t.per_key.unwrap_or(false))
+        })
+        .collect();
+    let lease_ms: Vec<Option<i64>> = targets
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (t, key))| match (&t.settings, offer) {
+            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => Some(
+                settings
+                    .0
+                    .request_timeout
+                    .saturating_add(h.lease_grace_ms()),
+            ),
+            _ => None,
+        })
+        .collect();
+    // Every event's would-be deliveries, in (event, integration) order; only those of the
+    // events actually created are written.
+    let mut planned: Vec<Vec<DeliveryRef>> = vec![Vec::new(); batch.len()];
+    for (t, id) in targets.iter().zip(&ids) {
+        if let Some(list) = planned.get_mut(usize::try_from(t.ord).unwrap_or(usize::MAX)) {
+            list.push(DeliveryRef {
+                id: *id,
+                integration_id: t.integration_id,
+            });
+        }
+    }
+    // The hand-over takes lane slots like a claim (within each integration's maxConcurrency
+    // across every worker, none while it is paused), before the publish and apart from it:
+    // the publish waits for the disk, and a lane locked through that would stall the lane.
+    let mut wants: HashMap<Uuid, i32> = HashMap::new();
+    for (t, lease) in targets.iter().zip(&lease_ms) {
+        if lease.is_some() {
+            *wants.entry(t.integration_id).or_default() += 1;
+        }
+    }
+    let wants: Vec<(Uuid, i32)> = wants.into_iter().collect();
+    let slots = lanes::reserve(conn, &wants).await?;
+    let written = events::write(
+        conn,
+        batch,
+        &Planned {
+            targets: &targets,
+            ids: &ids,
+            lease_ms: &lease_ms,
+            blocked_keys: &keys,
+            worker: offer.map(Handoff::worker),
+            slots: &slots,
+        },
+    )
+    .await;
+    // Slots not used (a repeated event, or a failed publish) go back to their lanes.
+    let mut unused = slots;
+    // The deliveries written leased: those the integration's in-flight cap had room for.
+    let granted: HashSet<Uuid> = match &written {
+        Ok(written) => written.leased.clone(),
+        Err(_) => HashSet::new(),
+    };
+    for (t, id) in targets.iter().zip(&ids) {
+        if granted.contains(id)
+            && let Some(n) = unused.get_mut(&t.integration_id)
+        {
+            *n -= 1;
+        }
+    }
+    let unused: Vec<(Uuid, i32)> = unused.into_iter().filter(|(_, n)| *n > 0).collect();
+    if let Err(e) = lanes::give_back(conn, &unused).await {
+        tracing::error!(error = %e, "giving back unused lane slots; the lane audit recounts them");
+    }
+    let written = written?;
+    let mut fresh: HashSet<(Uuid, &str)> = written
+        .created
+        .iter()
+        .map(|(t, id)| (*t, id.as_str()))
+        .collect();
+    // The first of the batch with a new (tenant, id) created it; every other one is a repeat.
+    let mut results: Vec<Published> = batch
+        .iter()
+        .zip(planned)
+        .map(|(b, deliveries)| {
+            let created = fresh.remove(&(b.tenant.0, b.event.id));
+            Published {
+                created,
+                deliveries: if created { deliveries } else { Vec::new() },
+                handed_over: 0,
+            }
+        })
+        .collect();
+    // The keys written blocked (those of events created).
+    let blocked: Vec<(Uuid, &str)> = targets
+        .iter()
+        .zip(&keys)
+        .filter_map(|(t, key)| {
+            let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
+            let created = results.get(ord).is_some_and(|r| r.created);
+            key.filter(|_| created).map(|k| (t.integration_id, k))
+        })
+        .collect();
+    // Committed (the statement stands alone): the leased deliveries go to the worker.
+    if let Some(at) = written.at {
+        reservation.handed = leased(batch, &mut results, targets, &ids, &granted, &lease_ms, at);
+    }
+    drop(reservation);
+    // Committed: each key written blocked gets its head, unless it has one.
+    // A failure leaves the keys to the sweep (the publish itself is committed).
+    if let Err(e) = ordering::promote(conn, &blocked).await {
+        tracing::error!(error = %e, "promoting the deliveries just published; the sweep promotes them");
+    }
+    for i in 0..batch.len() {
+        if !results[i].created {
+            let b = &batch[i];
+            results[i].deliveries =
+                repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
+        }
+    }
+    Ok(results)
+}
+
+/// The deliveries written leased (those of created events with a lease), as the worker takes
+/// them; each is counted in its event's `handed_over`.
+fn leased(
+    batch: &[BatchEvent<'_>],
+    results: &mut [Published],
+    targets: Vec<Target>,
+    ids: &[Uuid],
+    granted: &HashSet<Uuid>,
+    lease_ms: &[Option<i64>],
+    at: DateTime<Utc>,
+) -> Vec<Claimed> {
+    let mut handed = Vec::new();
+    for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
+        if !granted.contains(id) {
+            continue;
+        }
+        let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
+        let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
+        else {
+            continue;
+        };
+        // A lease is only given with the settings read (see `publish_batch`).
+        let (true, Some(settings), Some(name)) = (result.created, target.settings, target.name)
+        else {
+            continue;
+        };
+        result.handed_over += 1;
+        handed.push(Claimed {
+            id: *id,
+            tenant_id: b.tenant.0,
+            event_id: b.event.id.to_owned(),
+            integration_id: target.integration_id,
+            attempt_count: 0,
+            series_base: 0,
+            created_at: at,
+            due_at: at,
+            // The first lease (a claim increments the token).
+            lease_token: 0,
+            lease_expires_at: at + chrono::Duration::milliseconds(*lease),
+            integration_name: name,
+            settings,
+            event_type: b.event.kind.to_owned(),
+            occurred_at: b.event.occurred_at,
+            data: Json(b.event.data.clone()),
+            ordering_key: b.event.ordering_key.map(str::to_owned),
+            traceparent: b.event.traceparent.map(str::to_owned),
+        });
+    }
+    handed
+}
+
+/// Slots reserved in a hand-over; dropping it hands over `handed` and gives back the rest.
+struct Reservation<'a> {
+    handoff: Option<&'a Handoff>,
+    reserved: usize,
+    handed: Vec<Claimed>,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(handoff) = self.handoff {
+            handoff.hand_over(self.reserved, std::mem::take(&mut self.handed));
+        }
+    }
+}
+
+/// The deliveries of an event published before: made earlier in this batch, or stored.
+async fn repeat_deliveries(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: &str,
+    batch: &[BatchEvent<'_>],
+    results: &[Published],
+    upto: usize,
+) -> StoreResult<Vec<DeliveryRef>> {
+    let original = batch[..upto]
+        .iter()
+        .zip(results)
+        .position(|(b, r)| r.created && b.tenant == tenant && b.event.id == id);
+    match original {
+        Some(first) => Ok(results[first].deliveries.clone()),
+        None => events::deliveries_of(conn, tenant, id).await,
+    }
+}
