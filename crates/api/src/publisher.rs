@@ -7,14 +7,12 @@ use chrono::{DateTime, Utc};
 use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
 use ricochet_runtime::publish::publish_batch;
-use ricochet_runtime::{Handoff, Waker};
+use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Waker};
 use ricochet_store::StoreError;
 use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
-
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
@@ -42,13 +40,15 @@ struct Job {
     publication: Publication,
     /// The publish span's context, stored with the event (traces exported only).
     traceparent: Option<String>,
-    reply: oneshot::Sender<Result<Published, StoreError>>,
 }
+
+/// What a publish is answered.
+type Answer = Result<Published, StoreError>;
 
 /// The handle handlers publish through.
 #[derive(Debug, Clone)]
 pub struct Publisher {
-    jobs: mpsc::Sender<Job>,
+    jobs: Batcher<Job, Answer>,
     /// Makes a span per publish when traces are exported.
     tracer: Option<SdkTracer>,
 }
@@ -58,17 +58,14 @@ impl Publisher {
     /// handing new deliveries over to the worker of this process through `handoff` when it
     /// has room (the others are claimed after a NOTIFY).
     pub fn spawn(pool: &PgPool, writers: usize, handoff: Option<&Arc<Handoff>>) -> Publisher {
-        let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
-        let rx = Arc::new(Mutex::new(rx));
-        let waker = Waker::spawn(pool.clone());
-        for _ in 0..writers.max(1) {
-            tokio::spawn(run(
-                pool.clone(),
-                rx.clone(),
-                waker.clone(),
-                handoff.cloned(),
-            ));
-        }
+        let publish = Publish {
+            pool: pool.clone(),
+            waker: Waker::spawn(pool.clone()),
+            handoff: handoff.cloned(),
+        };
+        let (jobs, mut tasks) = Batcher::spawn(publish, writers, MAX_BATCH, MAX_BATCH * 4);
+        // They end with the last handle.
+        tasks.detach_all();
         Publisher { jobs, tracer: None }
     }
 
@@ -94,17 +91,14 @@ impl Publisher {
         publication: Publication,
         traceparent: Option<String>,
     ) -> Result<Published, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        let job = Job {
+            publication,
+            traceparent,
+        };
         self.jobs
-            .send(Job {
-                publication,
-                traceparent,
-                reply,
-            })
+            .submit(job)
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .unwrap_or_else(|| Err(stopped()))
     }
 
     /// Publishes many events and waits for all their commits: one result per publication, in
@@ -116,7 +110,6 @@ impl Publisher {
         &self,
         publications: Vec<Publication>,
     ) -> Vec<Result<Published, StoreError>> {
-        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
         let mut answers = Vec::with_capacity(publications.len());
         // One publish span per event when traces are exported; never allocated otherwise.
         let mut spans = Vec::new();
@@ -126,14 +119,11 @@ impl Publisher {
                 spans.push(span);
                 traceparent
             });
-            let (reply, answer) = oneshot::channel();
             let job = Job {
                 publication,
                 traceparent,
-                reply,
             };
-            let queued = self.jobs.send(job).await.is_ok();
-            answers.push(queued.then_some(answer));
+            answers.push(self.jobs.queue(job).await);
         }
         let mut results = Vec::with_capacity(answers.len());
         for answer in answers {
@@ -149,49 +139,50 @@ impl Publisher {
     }
 }
 
-async fn run(
+/// The answer when the publishers have stopped.
+fn stopped() -> StoreError {
+    StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+/// Publishes batches, handing new deliveries over to the worker of this process.
+struct Publish {
     pool: PgPool,
-    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
     waker: Waker,
     handoff: Option<Arc<Handoff>>,
-) {
-    let handoff = handoff.as_deref();
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    // Whoever holds the lock takes the next batch; the others commit theirs meanwhile.
-    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        match publish_together(&pool, &waker, handoff, &jobs).await {
-            Ok(results) => {
-                for (job, result) in jobs.drain(..).zip(results) {
-                    let _ = job.reply.send(Ok(result));
-                }
-            }
+}
+
+impl Flush for Publish {
+    type Item = Job;
+    type Output = Answer;
+
+    async fn flush(&self, jobs: &mut [Job]) -> Flushed<Answer> {
+        let handoff = self.handoff.as_deref();
+        match publish_together(&self.pool, &self.waker, handoff, jobs).await {
+            Ok(results) => Flushed::Each(results.into_iter().map(Ok).collect()),
             // The database is out of reach: every event of the batch is refused at once (503),
-            // rather than each published alone, waiting for a connection in turn.
-            // So are the events that queued up while it waited for a connection: each would
-            // otherwise wait for one more in turn.
+            // rather than each published alone, waiting for a connection in turn; so are the
+            // events that queued up while it waited for a connection.
             Err(e) if e.is_unavailable() => {
-                if let Ok(mut queue) = rx.try_lock() {
-                    while let Ok(job) = queue.try_recv() {
-                        jobs.push(job);
-                    }
-                }
                 tracing::warn!(error = %e, events = jobs.len(), "publishing refused: database unavailable");
-                for job in jobs.drain(..) {
-                    let unavailable = StoreError::Database(sqlx::Error::PoolTimedOut);
-                    let _ = job.reply.send(Err(unavailable));
-                }
+                Flushed::Unreachable(|| Err(StoreError::Database(sqlx::Error::PoolTimedOut)))
             }
             Err(e) => {
                 if jobs.len() > 1 {
                     tracing::warn!(error = %e, events = jobs.len(), "a publishing batch failed; publishing its events one by one");
                 }
-                for job in jobs.drain(..) {
-                    let result =
-                        publish_together(&pool, &waker, handoff, std::slice::from_ref(&job))
-                            .await
-                            .map(|mut r| r.remove(0));
-                    let _ = job.reply.send(result);
+                let mut each = Vec::with_capacity(jobs.len());
+                for job in jobs.iter() {
+                    let result = publish_together(
+                        &self.pool,
+                        &self.waker,
+                        handoff,
+                        std::slice::from_ref(job),
+                    )
+                    .await
+                    .map(|mut r| r.remove(0));
+                    each.push(result);
                 }
+                Flushed::Each(each)
             }
         }
     }

@@ -10,8 +10,8 @@ use ricochet_domain::TenantId;
 use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::integration::Ordering;
-use ricochet_runtime::Waker;
 use ricochet_runtime::publish::publish_batch;
+use ricochet_runtime::{Batcher, Flush, Flushed, Waker};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{BatchEvent, NewEvent};
@@ -21,9 +21,7 @@ use ricochet_store::wake::wake_workers;
 
 use crate::protect;
 use sqlx::{PgConnection, PgPool};
-use std::sync::Arc;
 
-use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -38,44 +36,48 @@ pub(crate) struct Job {
     pub(crate) record: AttemptRecord,
     /// Where the delivery goes next.
     pub(crate) transition: Transition,
-    /// Told whether the attempt was recorded (false: the lease was lost, or writing failed).
-    pub(crate) done: oneshot::Sender<bool>,
 }
 
+/// The recorder's handle: each job is answered whether its attempt was recorded (false: the
+/// lease was lost, or writing failed).
+pub(crate) type Recorder = Batcher<Job, bool>;
+
 /// Starts the recorder of `worker` with `writers` tasks writing batches side by side (so the
-/// database can use more than one core); it stops once every sender is dropped and the queue
+/// database can use more than one core); it stops once every handle is dropped and the queue
 /// is written.
 pub(crate) fn spawn(
     pool: &PgPool,
     worker: &str,
     capacity: usize,
     writers: usize,
-) -> (mpsc::Sender<Job>, JoinSet<()>) {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
-    let rx = Arc::new(Mutex::new(rx));
-    let waker = Waker::spawn(pool.clone());
-    let mut tasks = JoinSet::new();
-    for _ in 0..writers.max(1) {
-        tasks.spawn(run(
-            pool.clone(),
-            worker.to_owned(),
-            rx.clone(),
-            waker.clone(),
-        ));
-    }
-    (tx, tasks)
+) -> (Recorder, JoinSet<()>) {
+    let record = Record {
+        pool: pool.clone(),
+        worker: worker.to_owned(),
+        waker: Waker::spawn(pool.clone()),
+    };
+    Batcher::spawn(record, writers, MAX_BATCH, capacity)
 }
 
-async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, waker: Waker) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
-    while rx.lock().await.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+/// Writes batches of attempts for one worker.
+struct Record {
+    pool: PgPool,
+    worker: String,
+    waker: Waker,
+}
+
+impl Flush for Record {
+    type Item = Job;
+    type Output = bool;
+
+    async fn flush(&self, jobs: &mut [Job]) -> Flushed<bool> {
+        let (pool, worker, waker) = (&self.pool, self.worker.as_str(), &self.waker);
         crate::observe::record_batch(jobs.len());
-        let recorded = match write(&pool, &worker, &waker, &jobs).await {
+        let recorded = match write(pool, worker, waker, jobs).await {
             Ok(recorded) => recorded,
             Err(e) if refused_data(&e) => {
                 tracing::error!(error = %e, attempts = jobs.len(), "recording a batch of attempts failed; recording them one by one");
-                one_by_one(&pool, &worker, &waker, &mut jobs).await
+                one_by_one(pool, worker, waker, jobs).await
             }
             Err(e) => {
                 // The leases expire and the attempts run again: at least once, never lost.
@@ -83,9 +85,11 @@ async fn run(pool: PgPool, worker: String, rx: Arc<Mutex<mpsc::Receiver<Job>>>, 
                 HashSet::new()
             }
         };
-        for job in jobs.drain(..) {
-            let _ = job.done.send(recorded.contains(&job.claimed.id));
-        }
+        Flushed::Each(
+            jobs.iter()
+                .map(|job| recorded.contains(&job.claimed.id))
+                .collect(),
+        )
     }
 }
 

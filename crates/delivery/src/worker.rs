@@ -14,15 +14,15 @@ use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter};
 use ricochet_domain::schedule::{self, Decision};
 use ricochet_domain::target::TargetPolicy;
 use ricochet_domain::{IntegrationId, TenantId};
+use ricochet_runtime::Handoff;
 use ricochet_store::StoreError;
 use ricochet_store::crypto::SharedKeyring;
 use ricochet_store::deliveries::{AttemptRecord, Claimed, Transition};
-use ricochet_store::wake::WAKE_CHANNEL;
-use ricochet_runtime::Handoff;
 use ricochet_store::secrets;
+use ricochet_store::wake::WAKE_CHANNEL;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::Notify;
 
 use crate::WorkerConfig;
 use crate::attempt;
@@ -30,7 +30,7 @@ use crate::backend::DeliveryBackend;
 use crate::observe;
 use crate::reachability::Reachability;
 use crate::receiver_auth::TokenCache;
-use crate::recorder::{self, Job};
+use crate::recorder::{self, Job, Recorder};
 use crate::signing::SigningCache;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
@@ -48,7 +48,7 @@ struct Shared {
     name: String,
     pool: PgPool,
     handoff: Arc<Handoff>,
-    recorder: mpsc::Sender<Job>,
+    recorder: Recorder,
     http: reqwest::Client,
     keyring: Arc<SharedKeyring>,
     targets: Arc<TargetPolicy>,
@@ -475,19 +475,17 @@ async fn record_attempt(
         }
         Decision::DeadLetter(reason) => Transition::DeadLetter(reason.clone()),
     };
-    let (done, recorded) = oneshot::channel();
     let id = claimed.id;
     let report = observe::Recorded::new(&claimed, number, &record, &transition);
-    shared
+    let recorded = shared
         .recorder
-        .send(Job {
+        .queue(Job {
             claimed,
             record,
             transition,
-            done,
         })
         .await
-        .map_err(|_| "the recorder has stopped")?;
+        .ok_or("the recorder has stopped")?;
     let recorded = recorded.await.unwrap_or(false);
     if recorded {
         observe::attempt_recorded(&report);
