@@ -892,8 +892,10 @@ export type IntegrationHealth = {
      */
     effectiveMaxConcurrency: number;
     /**
-     * The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
-     * receiver answers 429 without Retry-After; null without a rate limit.
+     * The rate limit in force, in attempts per second: the lower of `settings.rateLimit` and
+     * the rate Ricochet learned from the receiver (a slow start after the circuit closes, half
+     * the rate the receiver got when 429s without Retry-After repeat, 8% more each second it
+     * keeps up); null when neither holds.
      */
     effectiveRatePerSecond: number | null;
     /**

@@ -70,8 +70,10 @@ pub struct IntegrationHealth {
     /// The in-flight cap in force: `settings.maxConcurrency`, lowered while the receiver
     /// answers 429 without Retry-After, and 1 while the circuit is not closed.
     pub effective_max_concurrency: i32,
-    /// The rate limit in force, in attempts per second: `settings.rateLimit`, lowered while the
-    /// receiver answers 429 without Retry-After; null without a rate limit.
+    /// The rate limit in force, in attempts per second: the lower of `settings.rateLimit` and
+    /// the rate Ricochet learned from the receiver (a slow start after the circuit closes, half
+    /// the rate the receiver got when 429s without Retry-After repeat, 8% more each second it
+    /// keeps up); null when neither holds.
     pub effective_rate_per_second: Option<f64>,
 }
 

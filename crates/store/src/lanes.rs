@@ -21,12 +21,26 @@ macro_rules! cap_sql {
 }
 pub(crate) use cap_sql;
 
-/// The time between two starts on lane `l` of integration `i` under its rate limit (scaled by
-/// the lane's rate factor), in milliseconds, in SQL; NULL without a rate limit.
+/// The configured rate limit of integration `i`, in requests per second, in SQL; NULL without one.
+macro_rules! configured_rate_sql {
+    () => {
+        "((i.settings->'rateLimit'->>'requests')::numeric
+              / CASE i.settings->'rateLimit'->>'per' WHEN 'second' THEN 1 WHEN 'minute' THEN 60 END)::float8"
+    };
+}
+
+pub(crate) use configured_rate_sql;
+
+/// The time between two starts on lane `l` of integration `i`, in milliseconds, in SQL: under
+/// the lower of its configured rate limit and the rate learned from its receiver; NULL without
+/// either.
 macro_rules! emission_sql {
     () => {
-        "(CASE i.settings->'rateLimit'->>'per' WHEN 'second' THEN 1000.0 WHEN 'minute' THEN 60000.0 END
-              / nullif((i.settings->'rateLimit'->>'requests')::numeric, 0) / l.rate_factor)::float8"
+        concat!(
+            "greatest(1000.0 / nullif(",
+            $crate::lanes::configured_rate_sql!(),
+            ", 0), 1000.0 / l.learned_rate)::float8"
+        )
     };
 }
 pub(crate) use emission_sql;
@@ -194,8 +208,10 @@ pub struct LaneChange {
 /// failure, a pause on a 429 or 503 with Retry-After (which never shrinks), the circuit
 /// breaker (opened at the threshold of consecutive failures, re-opened for twice as long by a
 /// failed probe, closed by a success), the rate factor (halved by a 429 without Retry-After at
-/// most once a second, raised by a tenth by each batch with successes), and since when it
-/// fails. Returns the lanes whose change the caller acts on (woken, opened, closed, failing
+/// most once a second, raised by a tenth by each batch with successes), the rate learned from
+/// the receiver (see the learned-rate migration: a slow start when the circuit closes, half
+/// the rate the receiver got when 429s repeat, 8% more each second it keeps up), and since when
+/// it fails. Returns the lanes whose change the caller acts on (woken, opened, closed, failing
 /// too long).
 pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResult<Vec<LaneChange>> {
     if attempts.is_empty() {
@@ -222,6 +238,13 @@ pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResul
              -- In id order, like every statement that waits for lanes: none waits in a cycle.
              SELECT l.integration_id, l.in_flight >= ", cap_sql!(), " AS was_full, l.circuit AS old_circuit,
                  l.circuit_opens, l.consecutive_failures AS old_failures, l.failing_since AS old_failing_since,
+                 l.learned_rate AS old_learned, l.learned_at AS old_learned_at, l.rate_cut_at AS old_rate_cut_at,
+                 l.window_at IS NULL OR l.window_at <= now() - interval '1 second' AS new_window,
+                 CASE WHEN l.window_at > now() - interval '1 second' THEN l.last_window_n
+                     WHEN l.window_at > now() - interval '2 seconds' THEN l.window_n ELSE 0 END AS prev_n,
+                 CASE WHEN l.window_at > now() - interval '1 second' THEN l.window_n ELSE 0 END AS cur_n,
+                 ", configured_rate_sql!(), " AS configured_rate,
+                 greatest(1, coalesce((i.settings->>'maxConcurrency')::int, 10))::float8 AS slow_start_rate,
                  coalesce((i.settings->'circuitBreaker'->>'failureThreshold')::int, 10) AS threshold,
                  coalesce((i.settings->'circuitBreaker'->>'coolDown')::bigint, 30000) AS cool_down,
                  coalesce((i.settings->'circuitBreaker'->>'maxCoolDown')::bigint, 600000) AS max_cool_down,
@@ -244,8 +267,26 @@ pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResul
              SELECT d.*,
                  NOT d.opened AND d.old_circuit <> 'closed' AND d.last_ok_at IS NOT NULL AS closed,
                  CASE WHEN d.opened THEN least(d.max_cool_down,
-                     d.cool_down * power(2, least(d.circuit_opens, 30))::bigint) END AS cool_down_ms
+                     d.cool_down * power(2, least(d.circuit_opens, 30))::bigint) END AS cool_down_ms,
+                 -- The rate the receiver is getting: the last whole window, or this one if more.
+                 greatest(d.prev_n, d.cur_n + d.n) AS observed
              FROM decided d
+         ), learned AS (
+             SELECT x.*,
+                 CASE
+                     -- Slow start: a receiver back from an outage gets maxConcurrency a second.
+                     WHEN x.closed THEN 1
+                     -- 429s without Retry-After that repeat (a rate was learned already, or the
+                     -- rate factor was cut lately): half what the receiver was getting, at most
+                     -- once a second (like the rate factor's cut).
+                     WHEN x.throttled AND (x.old_rate_cut_at IS NULL OR x.old_rate_cut_at < now() - interval '1 second')
+                         AND (x.old_learned IS NOT NULL OR x.old_rate_cut_at > now() - interval '3 seconds') THEN 2
+                     -- The receiver kept up while the learned rate held deliveries back: raise it.
+                     WHEN NOT x.throttled AND x.last_ok_at IS NOT NULL AND x.old_learned IS NOT NULL
+                         AND (x.old_learned_at IS NULL OR x.old_learned_at < now() - interval '1 second')
+                         AND x.prev_n >= floor(0.8 * x.old_learned) THEN 3
+                 END AS step
+             FROM next x
          )
          UPDATE delivery_lanes l
          SET in_flight = greatest(0, l.in_flight - x.n), touched_at = now(),
@@ -272,8 +313,18 @@ pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResul
                  ELSE l.rate_factor END,
              rate_cut_at = CASE
                  WHEN x.throttled AND (l.rate_cut_at IS NULL OR l.rate_cut_at < now() - interval '1 second')
-                     THEN now() ELSE l.rate_cut_at END
-         FROM next x
+                     THEN now() ELSE l.rate_cut_at END,
+             learned_rate = CASE x.step
+                 WHEN 1 THEN least(coalesce(l.learned_rate, x.slow_start_rate), x.slow_start_rate)
+                 WHEN 2 THEN greatest(1.0, least(coalesce(l.learned_rate, x.observed), x.observed) / 2.0)
+                 WHEN 3 THEN CASE WHEN l.learned_rate * 1.08 >= x.configured_rate THEN NULL
+                     ELSE l.learned_rate * 1.08 END
+                 ELSE l.learned_rate END,
+             learned_at = CASE WHEN x.step IS NOT NULL THEN now() ELSE l.learned_at END,
+             window_at = CASE WHEN x.new_window THEN now() ELSE l.window_at END,
+             window_n = x.cur_n + x.n,
+             last_window_n = x.prev_n
+         FROM learned x
          WHERE l.integration_id = x.integration_id
          RETURNING l.integration_id, x.was_full, x.opened, x.closed, x.failures AS consecutive_failures,
              x.cool_down_ms, coalesce(x.failing_since < now() - make_interval(secs => x.disable_after / 1000.0), false)
@@ -298,6 +349,7 @@ pub async fn reset(conn: &mut PgConnection, integration: IntegrationId) -> Store
     sqlx::query(
         "UPDATE delivery_lanes SET circuit = 'closed', circuit_opens = 0, consecutive_failures = 0,
              failing_since = NULL, paused_until = NULL, pause_reason = NULL, rate_factor = 1, rate_cut_at = NULL,
+             learned_rate = NULL, learned_at = NULL,
              touched_at = now()
          WHERE integration_id = $1",
     )

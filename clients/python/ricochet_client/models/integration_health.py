@@ -26,9 +26,11 @@ class IntegrationHealth:
         effective_max_concurrency (int): The in-flight cap in force: `settings.maxConcurrency`, lowered while the
             receiver
             answers 429 without Retry-After, and 1 while the circuit is not closed.
-        effective_rate_per_second (float | None): The rate limit in force, in attempts per second: `settings.rateLimit`,
-            lowered while the
-            receiver answers 429 without Retry-After; null without a rate limit.
+        effective_rate_per_second (float | None): The rate limit in force, in attempts per second: the lower of
+            `settings.rateLimit` and
+            the rate Ricochet learned from the receiver (a slow start after the circuit closes, half
+            the rate the receiver got when 429s without Retry-After repeat, 8% more each second it
+            keeps up); null when neither holds.
         failing_since (datetime.datetime | None): Since when every attempt has failed (null while the last one
             succeeded); the
             integration is disabled once this is older than `settings.autoDisableAfter`.

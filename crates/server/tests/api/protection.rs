@@ -319,6 +319,103 @@ async fn a_429_without_retry_after_lowers_the_effective_concurrency_and_successe
     wait_integration(&s, &id, |g| g["health"]["effectiveMaxConcurrency"] == 8).await;
 }
 
+/// Requests per receiver second (seconds counted from the first request) from `from` on.
+fn per_second(hits: &[Hit], from: u64) -> Vec<(u64, usize)> {
+    let first = hits.iter().map(|h| h.at).min().expect("hits");
+    let mut seconds = std::collections::BTreeMap::new();
+    for h in hits {
+        let second = h.at.duration_since(first).as_secs();
+        if second >= from {
+            *seconds.entry(second).or_insert(0) += 1;
+        }
+    }
+    seconds.into_iter().collect()
+}
+
+/// The guide's storm: a receiver that is down (503) for its first 10 s and then answers 429 to
+/// whatever goes past 100 requests in one of its seconds. No rate limit is configured: the
+/// circuit breaker stops the flood while it is down, and when it is back Ricochet starts slowly
+/// and learns its limit from the 429s, so it is never hit by the whole backlog at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_storm_after_an_outage_the_receiver_is_never_flooded_and_everything_arrives() {
+    const DOWN_FOR: u64 = 10;
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let mut first: Option<Instant> = None;
+    let mut second = (0, 0);
+    let receiver = Receiver::scripted(move |_, _| {
+        let elapsed = first.get_or_insert_with(Instant::now).elapsed();
+        if elapsed.as_secs() != second.0 {
+            second = (elapsed.as_secs(), 0);
+        }
+        second.1 += 1;
+        if elapsed < Duration::from_secs(DOWN_FOR) {
+            Reply::status(503)
+        } else if second.1 > 100 {
+            Reply::status(429)
+        } else {
+            Reply::status(200)
+        }
+    })
+    .await;
+    let id = s
+        .integration(
+            "stormy",
+            &receiver.url,
+            json!({
+                "maxConcurrency": 100,
+                "retryPolicy": { "retryDelay": 1000, "jitter": true },
+                // Short cool-downs keep the test short; the defaults (30 s, up to 10 min) only
+                // wait longer.
+                "circuitBreaker": { "coolDown": 1000, "maxCoolDown": 2000 }
+            }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    publish_many(&s, "order.created", 500).await;
+
+    // Everything arrives and nothing is dead-lettered.
+    let start = Instant::now();
+    loop {
+        let statuses: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status::text, count(*) FROM deliveries WHERE integration_id = $1::uuid
+             GROUP BY status ORDER BY status",
+        )
+        .bind(&id)
+        .fetch_all(&app.pool)
+        .await
+        .expect("delivery statuses");
+        assert!(
+            !statuses.iter().any(|(status, _)| status == "dead_lettered"),
+            "{statuses:?}"
+        );
+        if statuses == [("succeeded".to_owned(), 500)] {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "not all delivered: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hits = receiver.hits();
+    let seconds = per_second(&hits, DOWN_FOR);
+    assert!(
+        seconds.iter().all(|(_, n)| *n <= 110),
+        "requests per second after the receiver came back: {seconds:?}"
+    );
+    // The backlog was paced, not dribbled: 500 at about 100 a second.
+    assert!(seconds.len() <= 20, "{seconds:?}");
+    // While it was down, the circuit kept it from the flood: 500 deliveries sent at once would
+    // have been 500 requests.
+    let while_down: usize = per_second(&hits, 0)
+        .iter()
+        .filter(|(second, _)| *second < DOWN_FOR)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(while_down < 250, "{while_down} requests while it was down");
+    let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
+    assert_eq!(got["health"]["circuit"], "closed", "{got}");
+}
+
 #[tokio::test]
 async fn rate_limit_and_circuit_breaker_settings_out_of_range_are_refused_naming_the_field() {
     let app = TestApp::spawn().await;
