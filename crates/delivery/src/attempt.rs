@@ -12,7 +12,7 @@ use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after
 use ricochet_domain::payload::EventView;
 use ricochet_domain::request::{Rendered, RequestContext, prepare};
 
-use ricochet_domain::signature::SigningKey;
+use ricochet_domain::signature::Signer;
 use ricochet_domain::target::TargetPolicy;
 use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
@@ -54,7 +54,7 @@ pub(crate) async fn perform(
     outbound: Outbound<'_>,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
-    signing: &[SigningKey],
+    signing: &[Signer],
     max_body: usize,
     traceparent: Option<&str>,
 ) -> AttemptResult {

@@ -358,6 +358,7 @@ async fn attempt(
             &shared.keyring,
             TenantId(claimed.tenant_id),
             IntegrationId(claimed.integration_id),
+            claimed.settings.0.signature.scheme,
         )
         .await
     {

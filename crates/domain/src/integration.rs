@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::receiver_auth::ReceiverAuth;
 use crate::retry::RetryPolicy;
+use crate::signature::SignatureSettings;
 use crate::template::{Segment, Template};
 use crate::validation::{ValidationErrors, check_name};
 
@@ -131,6 +132,10 @@ pub struct IntegrationSettings {
     /// token. Passwords and client secrets are `{{secret:NAME}}` references.
     #[serde(default)]
     pub auth: Option<ReceiverAuth>,
+    /// Which Standard Webhooks signatures requests carry: `v1` (HMAC with the `whsec_` secret,
+    /// the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+    #[serde(default)]
+    pub signature: SignatureSettings,
 }
 
 /// Request method of an integration.

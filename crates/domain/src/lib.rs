@@ -2,6 +2,7 @@
 //! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
 
 pub mod delivery;
+pub mod ed25519;
 pub mod encode;
 pub mod event;
 pub mod ids;

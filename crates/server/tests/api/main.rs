@@ -25,6 +25,7 @@ mod robustness;
 mod scheduling;
 mod secrets;
 mod signatures;
+mod signatures_v1a;
 mod standard_webhooks;
 mod stats;
 mod tenants;
