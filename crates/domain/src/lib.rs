@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod payload;
 pub mod permission;
 pub mod receiver_auth;
+pub mod receiver_tls;
 pub mod request;
 pub mod retry;
 pub mod schedule;

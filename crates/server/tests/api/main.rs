@@ -10,6 +10,7 @@ mod injection;
 mod integrations;
 mod jwt_rotation;
 mod metrics;
+mod mutual_tls;
 mod openapi;
 mod ordering;
 mod outage;
