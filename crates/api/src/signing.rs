@@ -54,14 +54,33 @@ pub struct SigningSecretRotation {
     /// Generated when absent.
     #[schema(value_type = Option<String>, format = Password, write_only)]
     pub key: Option<SecretString>,
-    /// Which kind of key to rotate, `v1` or `v1a`. Default: the kind of the given `key`, or
-    /// else every kind the integration signs with.
-    #[schema(value_type = Option<String>, example = "v1a")]
-    pub scheme: Option<String>,
+    /// Which kind of key to rotate. Default: the kind of the given `key`, or else every kind
+    /// the integration signs with.
+    pub scheme: Option<KeyScheme>,
     /// Seconds the replaced key keeps signing alongside the new one (0 to 604800; default
     /// 86400), so receivers can switch without rejecting a request.
     #[schema(minimum = 0, maximum = 604_800)]
     pub grace_period_seconds: Option<i64>,
+}
+
+/// A kind of signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum KeyScheme {
+    /// The HMAC `whsec_` key.
+    #[serde(rename = "v1")]
+    V1,
+    /// The Ed25519 `whsk_` key.
+    #[serde(rename = "v1a")]
+    V1a,
+}
+
+impl From<KeyScheme> for KeyKind {
+    fn from(scheme: KeyScheme) -> KeyKind {
+        match scheme {
+            KeyScheme::V1 => KeyKind::V1,
+            KeyScheme::V1a => KeyKind::V1a,
+        }
+    }
 }
 
 async fn integration(
@@ -176,16 +195,7 @@ pub async fn rotate_signing_secret(
         parse_json(&body.bytes)?
     };
     let mut errors = ValidationErrors::default();
-    let scheme = match rotation.scheme.as_deref() {
-        None => None,
-        Some(text) => match KeyKind::parse(text) {
-            Some(kind) => Some(kind),
-            None => {
-                errors.add("scheme", "must be `v1` or `v1a`");
-                None
-            }
-        },
-    };
+    let scheme = rotation.scheme.map(KeyKind::from);
     let key = match &rotation.key {
         None => None,
         Some(text) => {
