@@ -283,7 +283,8 @@ export const getSigningSecret = <ThrowOnError extends boolean = false>(options: 
 
 /**
  * Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
- * signing alongside it for the grace period.
+ * signing alongside it for the grace period. Without `key` or `scheme`, every kind of key the
+ * integration signs with is rotated.
  */
 export const rotateSigningSecret = <ThrowOnError extends boolean = false>(options: Options<RotateSigningSecretData, ThrowOnError>) => (options.client ?? client).post<RotateSigningSecretResponses, RotateSigningSecretErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

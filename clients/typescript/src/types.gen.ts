@@ -693,7 +693,7 @@ export type DuplicateBatchEventResult = {
 /**
  * Why an attempt failed.
  */
-export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
+export type ErrorKind = 'timeout' | 'connect' | 'dns' | 'tls' | 'body' | 'request' | 'status' | 'blocked_target' | 'auth' | 'tls_config' | 'internal_error' | 'secret_unreadable' | 'signing_key_unreadable';
 
 /**
  * An event as a client publishes it.
@@ -1142,6 +1142,12 @@ export type IntegrationSettings = {
      */
     retryPolicy?: RetryPolicy;
     /**
+     * Which Standard Webhooks signatures requests carry: `v1` (HMAC with the `whsec_` secret,
+     * the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+     */
+    signature?: SignatureSettings;
+    tls?: ReceiverTls | null;
+    /**
      * Reshaping of the event's data, applied in order before sending.
      */
     transformations?: Array<Transformation>;
@@ -1212,6 +1218,12 @@ export type IntegrationSettingsOut = {
      * When and how often a failed delivery is retried.
      */
     retryPolicy: RetryPolicyOut;
+    /**
+     * Which Standard Webhooks signatures requests carry: `v1` (HMAC with the `whsec_` secret,
+     * the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+     */
+    signature: SignatureSettingsOut;
+    tls: ReceiverTlsOut | null;
     /**
      * Reshaping of the event's data, applied in order before sending.
      */
@@ -1284,6 +1296,12 @@ export type IntegrationSettingsPatch = {
      */
     retryPolicy?: null | RetryPolicyPatch;
     /**
+     * Which Standard Webhooks signatures requests carry: `v1` (HMAC with the `whsec_` secret,
+     * the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+     */
+    signature?: null | SignatureSettingsPatch;
+    tls?: null | ReceiverTls;
+    /**
      * Reshaping of the event's data, applied in order before sending.
      */
     transformations?: Array<Transformation> | null;
@@ -1297,6 +1315,11 @@ export type IntegrationSettingsPatch = {
  * How jitter spreads a delay.
  */
 export type JitterMode = 'ratio' | 'full';
+
+/**
+ * A kind of signing key.
+ */
+export type KeyScheme = 'v1' | 'v1a';
 
 /**
  * An RFC 6749 §5.2 error response.
@@ -1552,6 +1575,48 @@ export type ReceiverAuthOut = ({
 } & Oauth2ClientCredentialsReceiverAuthOut);
 
 /**
+ * Client certificate, key and extra trusted CA for connections to the receiver.
+ */
+export type ReceiverTls = {
+    /**
+     * A CA certificate (PEM, one or more) trusted for this receiver on top of the public
+     * roots: a `{{secret:NAME}}` reference.
+     */
+    caCertificate?: string | null;
+    /**
+     * The client certificate (PEM, may hold its chain): a `{{secret:NAME}}` reference.
+     * Given with `clientKey`.
+     */
+    clientCertificate?: string | null;
+    /**
+     * The client certificate's private key (PEM: PKCS#8, RSA or SEC1): a `{{secret:NAME}}`
+     * reference. Given with `clientCertificate`.
+     */
+    clientKey?: string | null;
+};
+
+/**
+ * Client certificate, key and extra trusted CA for connections to the receiver.
+ */
+export type ReceiverTlsOut = {
+    /**
+     * A CA certificate (PEM, one or more) trusted for this receiver on top of the public
+     * roots: a `{{secret:NAME}}` reference.
+     */
+    caCertificate: string | null;
+    /**
+     * The client certificate (PEM, may hold its chain): a `{{secret:NAME}}` reference.
+     * Given with `clientKey`.
+     */
+    clientCertificate: string | null;
+    /**
+     * The client certificate's private key (PEM: PKCS#8, RSA or SEC1): a `{{secret:NAME}}`
+     * reference. Given with `clientCertificate`.
+     */
+    clientKey: string | null;
+};
+
+/**
  * Remove the field at `path` from the body.
  */
 export type RemoveTransformation = {
@@ -1778,7 +1843,8 @@ export type SecretIn = {
      */
     name: string;
     /**
-     * The value. Write-only: no response ever contains it.
+     * The value. Write-only: no response ever contains it. No line breaks, except in PEM text
+     * (a certificate or key for `settings.tls`).
      */
     value: string;
 };
@@ -1871,21 +1937,67 @@ export type SetTransformation = {
 };
 
 /**
- * An integration's current signing secret.
+ * Which Standard Webhooks signatures an integration's deliveries carry.
+ */
+export type SignatureScheme = 'v1' | 'v1a' | 'both';
+
+/**
+ * `settings.signature`: how deliveries are signed.
+ */
+export type SignatureSettings = {
+    /**
+     * `v1` (HMAC, the default), `v1a` (Ed25519) or `both`.
+     */
+    scheme?: SignatureScheme;
+};
+
+/**
+ * `settings.signature`: how deliveries are signed.
+ */
+export type SignatureSettingsOut = {
+    /**
+     * `v1` (HMAC, the default), `v1a` (Ed25519) or `both`.
+     */
+    scheme: SignatureScheme;
+};
+
+/**
+ * A JSON merge patch (RFC 7386) of SignatureSettings: fields present replace, `null` resets a field to its default, fields left out stay.
+ */
+export type SignatureSettingsPatch = {
+    /**
+     * `v1` (HMAC, the default), `v1a` (Ed25519) or `both`.
+     */
+    scheme?: null | SignatureScheme;
+};
+
+/**
+ * An integration's current signing secret, and its public key when it signs with `v1a`.
  */
 export type SigningSecretOut = {
     /**
-     * When it was made.
+     * When the current key was made (the newest, if both kinds sign).
      */
     createdAt: string;
     /**
-     * `whsec_` + base64 of the key: what a receiver gives its Standard Webhooks library.
+     * `whsec_` + base64 of the `v1` (HMAC) key: what a receiver gives its Standard Webhooks
+     * library. It signs when `settings.signature.scheme` is `v1` (the default) or `both`.
      */
     key: string;
     /**
      * After a rotation, when the replaced key stops signing.
      */
     previousKeyRetiresAt: string | null;
+    /**
+     * `whpk_` + base64 of the current `v1a` (Ed25519) public key, when the scheme is `v1a` or
+     * `both`: receivers verify `v1a` entries with it and hold no secret. The private key is
+     * never shown.
+     */
+    publicKey: string | null;
+    /**
+     * Which signatures requests carry (`settings.signature.scheme`).
+     */
+    scheme: SignatureScheme;
 };
 
 /**
@@ -1897,6 +2009,7 @@ export type SigningSecretRotation = {
      * 86400), so receivers can switch without rejecting a request.
      */
     gracePeriodSeconds?: number | null;
+    scheme?: KeyScheme | null;
 };
 
 /**
@@ -2124,9 +2237,12 @@ export type SigningSecretRotationWritable = {
      */
     gracePeriodSeconds?: number | null;
     /**
-     * The new key (`whsec_` + standard base64 of 24 to 64 random bytes); generated when absent.
+     * The new key: `whsec_` + standard base64 of 24 to 64 random bytes (`v1`), or `whsk_` +
+     * standard base64 of an Ed25519 seed, alone or followed by its public key (`v1a`).
+     * Generated when absent.
      */
     key?: string | null;
+    scheme?: KeyScheme | null;
 };
 
 export type GetOverviewData = {

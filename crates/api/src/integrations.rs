@@ -20,6 +20,7 @@ use crate::extract::{JsonBody, Path, Query, from_value, if_match, parse_id};
 use crate::pagination::{ListQuery, encode_cursor};
 use crate::permit::{self, Authorized};
 use crate::references::check_secret_references;
+use ricochet_domain::signature::KeyKind;
 
 /// An integration, every default filled in.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -237,11 +238,17 @@ pub async fn create_integration(
     let created = store::create_integration(&mut *tx, auth.tenant, IntegrationId::new(), &input)
         .await
         .map_err(name_taken)?;
-    ricochet_store::signing_keys::ensure_key(
+    // The `v1` key always exists (the signing-secret route shows it); a `v1a` one when the
+    // scheme uses it, so its public key can be read before the first delivery.
+    let mut kinds = vec![KeyKind::V1];
+    kinds.extend_from_slice(input.settings.signature.scheme.kinds());
+    kinds.dedup();
+    ricochet_store::signing_keys::ensure_keys(
         &mut tx,
         &state.keyring,
         auth.tenant,
         IntegrationId(created.id),
+        &kinds,
     )
     .await?;
     tx.commit().await?;

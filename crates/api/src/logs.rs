@@ -67,7 +67,8 @@ pub struct AttemptOut {
     /// The receiver's status code, if it answered.
     pub status_code: Option<i32>,
     /// Why it failed: `timeout`, `connect`, `dns`, `tls`, `body`, `request`, `status`,
-    /// `blocked_target`, `auth` (the OAuth 2.0 token endpoint failed), ...
+    /// `blocked_target`, `auth` (the OAuth 2.0 token endpoint failed), `tls_config`
+    /// (`settings.tls` cannot be used), ...
     #[schema(value_type = Option<ErrorKind>)]
     pub error_kind: Option<String>,
     /// Details of the failure.
@@ -183,6 +184,9 @@ pub enum ErrorKind {
     BlockedTarget,
     /// The receiver's credentials could not be had: the OAuth 2.0 token endpoint failed.
     Auth,
+    /// The integration's `settings.tls` cannot be used (a missing secret, a PEM that is not a
+    /// certificate or key).
+    TlsConfig,
     /// Ricochet failed while making the attempt (a caught bug).
     InternalError,
     /// A secret the integration uses cannot be opened.

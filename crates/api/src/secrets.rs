@@ -32,7 +32,8 @@ pub struct SecretIn {
     /// Name, unique in the tenant: 1 to 64 letters, digits, `_`, `-` or `.`.
     #[schema(example = "crm_api_token")]
     pub name: String,
-    /// The value. Write-only: no response ever contains it.
+    /// The value. Write-only: no response ever contains it. No line breaks, except in PEM text
+    /// (a certificate or key for `settings.tls`).
     #[schema(value_type = String, format = Password)]
     pub value: SecretString,
     /// What it is for.
@@ -58,12 +59,22 @@ fn check_value(errors: &mut ValidationErrors, value: &SecretString) {
             "value",
             format!("must be 1 to {MAX_SECRET_VALUE_LEN} bytes"),
         );
-    } else if value.chars().any(|c| c.is_control() && c != '\t') {
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && c != '\t' && !(is_pem(value) && matches!(c, '\n' | '\r')))
+    {
         errors.add(
             "value",
-            "must not contain control characters such as line breaks",
+            "must not contain control characters such as line breaks (except a PEM certificate or key)",
         );
     }
+}
+
+/// Whether `value` is PEM text (a certificate or key for `settings.tls`), whose lines are kept:
+/// other values refuse line breaks, so a stray newline is caught at save, not in a header at
+/// send time.
+fn is_pem(value: &str) -> bool {
+    value.trim_start().starts_with("-----BEGIN ")
 }
 
 fn check_description(errors: &mut ValidationErrors, description: &str) {

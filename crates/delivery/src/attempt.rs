@@ -12,7 +12,7 @@ use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after
 use ricochet_domain::payload::EventView;
 use ricochet_domain::request::{Rendered, RequestContext, prepare};
 
-use ricochet_domain::signature::SigningKey;
+use ricochet_domain::signature::Signer;
 use ricochet_domain::target::TargetPolicy;
 use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::receiver_auth::{AuthFailure, Token, TokenCache};
+use crate::tls::TlsClients;
 
 /// How much of a response body is kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4 * 1024;
@@ -37,12 +38,13 @@ pub struct AttemptResult {
     pub refused: Option<String>,
 }
 
-/// How attempts reach receivers: the guarded client, where it may connect, and the receivers'
-/// OAuth 2.0 tokens.
+/// How attempts reach receivers: the guarded client, where it may connect, the receivers'
+/// OAuth 2.0 tokens, and the clients of receivers that ask for mutual TLS.
 pub(crate) struct Outbound<'a> {
     pub(crate) client: &'a reqwest::Client,
     pub(crate) targets: &'a TargetPolicy,
     pub(crate) tokens: &'a TokenCache,
+    pub(crate) tls: &'a TlsClients,
 }
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery through `outbound`,
@@ -54,7 +56,7 @@ pub(crate) async fn perform(
     outbound: Outbound<'_>,
     claimed: &Claimed,
     secrets: &HashMap<String, String>,
-    signing: &[SigningKey],
+    signing: &[Signer],
     max_body: usize,
     traceparent: Option<&str>,
 ) -> AttemptResult {
@@ -62,6 +64,7 @@ pub(crate) async fn perform(
         client,
         targets,
         tokens,
+        tls,
     } = outbound;
     let settings = &claimed.settings.0;
     let clock = Instant::now();
@@ -170,6 +173,35 @@ pub(crate) async fn perform(
         Some(Err(name)) => return refuse(record, format!("missing_secret:{name}")),
         None => None,
     };
+    // A receiver asking for mutual TLS gets a client with the identity (the token endpoint,
+    // another server, keeps the default one). Material that cannot be used is a configuration
+    // error: no attempt can succeed until it changes, so none is retried.
+    let receiver_client = match &settings.tls {
+        None => client.clone(),
+        Some(config) => {
+            let failed = |record, message: String| {
+                refuse_as(
+                    ErrorKind::TlsConfig,
+                    record,
+                    ErrorKind::TlsConfig.as_str().to_owned(),
+                    message,
+                )
+            };
+            let material = match config.material(&|name| secrets.get(name).cloned()) {
+                Ok(material) => material,
+                Err(name) => {
+                    return failed(
+                        record,
+                        format!("settings.tls: secret {name} does not exist"),
+                    );
+                }
+            };
+            match tls.client(claimed.tenant_id, &material) {
+                Ok(client) => client,
+                Err(e) => return failed(record, e.to_string()),
+            }
+        }
+    };
     let body = prepared.body.map(|b| b.wire);
     let build = |bearer: Option<&Token>| {
         let mut headers = headers.clone();
@@ -178,7 +210,7 @@ pub(crate) async fn perform(
         {
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
-        let request = client
+        let request = receiver_client
             .request(method.clone(), &prepared.url.wire)
             .headers(headers)
             .timeout(left());

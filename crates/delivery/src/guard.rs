@@ -96,12 +96,16 @@ impl Resolve for GuardedResolver {
 /// The client attempts are sent with: names resolved through the guard, no proxy from the
 /// environment (a proxy would resolve the target itself), no redirects.
 pub fn client(policy: Arc<TargetPolicy>, lookup: HostLookup) -> reqwest::Result<reqwest::Client> {
+    builder(policy, lookup).build()
+}
+
+/// A builder for a client like [`client`]'s, for one with more settings (a TLS identity).
+pub(crate) fn builder(policy: Arc<TargetPolicy>, lookup: HostLookup) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .dns_resolver(Arc::new(GuardedResolver { policy, lookup }))
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(Duration::from_secs(90))
-        .build()
 }
 
 /// Whether `err` (or a cause of it) is the guard refusing a name.

@@ -13,6 +13,7 @@ mod receiver_auth;
 mod recorder;
 pub mod retention;
 mod signing;
+mod tls;
 mod trace;
 pub mod worker;
 

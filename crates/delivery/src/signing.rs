@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ricochet_domain::signature::SigningKey;
+use ricochet_domain::signature::{SignatureScheme, Signer};
 use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::StoreError;
 use ricochet_store::crypto::SharedKeyring;
@@ -21,30 +21,33 @@ pub(crate) const KEYS_TTL: Duration = Duration::from_secs(5);
 /// Entries beyond which expired ones are dropped.
 const PRUNE_AT: usize = 10_000;
 
-type Entry = (Instant, Arc<Vec<SigningKey>>);
+type Entry = (Instant, Arc<Vec<Signer>>);
 
 /// Signing keys by integration.
 #[derive(Debug, Default)]
 pub(crate) struct SigningCache {
-    entries: Mutex<HashMap<Uuid, Entry>>,
+    entries: Mutex<HashMap<(Uuid, SignatureScheme), Entry>>,
 }
 
 impl SigningCache {
-    /// The keys that sign the integration's attempts now, current key first.
+    /// The keys that sign the integration's attempts now under `scheme`, current keys first.
     pub(crate) async fn keys(
         &self,
         pool: &PgPool,
         keyring: &SharedKeyring,
         tenant: TenantId,
         integration: IntegrationId,
-    ) -> Result<Arc<Vec<SigningKey>>, StoreError> {
+        scheme: SignatureScheme,
+    ) -> Result<Arc<Vec<Signer>>, StoreError> {
         let now = Instant::now();
-        if let Some((until, keys)) = self.lock().get(&integration.0)
+        let cache_key = (integration.0, scheme);
+        if let Some((until, keys)) = self.lock().get(&cache_key)
             && *until > now
         {
             return Ok(keys.clone());
         }
-        let keys = signing_keys::signing_keys(pool, keyring, tenant, integration).await?;
+        let keys =
+            signing_keys::signing_keys(pool, keyring, tenant, integration, scheme.kinds()).await?;
         let first_retirement = keys
             .iter()
             .filter_map(|k| k.retires_at)
@@ -56,11 +59,11 @@ impl SigningCache {
         if entries.len() >= PRUNE_AT {
             entries.retain(|_, (until, _)| *until > now);
         }
-        entries.insert(integration.0, (until, keys.clone()));
+        entries.insert(cache_key, (until, keys.clone()));
         Ok(keys)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Uuid, SignatureScheme), Entry>> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -32,6 +32,7 @@ use crate::reachability::Reachability;
 use crate::receiver_auth::TokenCache;
 use crate::recorder::{self, Job, Recorder};
 use crate::signing::SigningCache;
+use crate::tls::TlsClients;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
 /// letter's reason is `secret_unreadable:NAME`.
@@ -55,6 +56,8 @@ struct Shared {
     signing: Arc<SigningCache>,
     /// OAuth 2.0 access tokens for receivers, shared by every attempt of this worker.
     tokens: Arc<TokenCache>,
+    /// Clients of receivers that ask for mutual TLS.
+    tls: Arc<TlsClients>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -110,6 +113,10 @@ pub async fn run(
         targets: config.targets.clone(),
         signing: Arc::new(SigningCache::default()),
         tokens: Arc::new(TokenCache::default()),
+        tls: Arc::new(TlsClients::new(
+            config.targets.clone(),
+            config.lookup.clone(),
+        )),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -371,6 +378,7 @@ async fn attempt(
             &shared.keyring,
             TenantId(claimed.tenant_id),
             IntegrationId(claimed.integration_id),
+            claimed.settings.0.signature.scheme,
         )
         .await
     {
@@ -396,6 +404,7 @@ async fn attempt(
         client: &shared.http,
         targets: &shared.targets,
         tokens: &shared.tokens,
+        tls: &shared.tls,
     };
     let mut result = attempt::perform(
         outbound,

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::receiver_auth::ReceiverAuth;
+use crate::receiver_tls::ReceiverTls;
 use crate::retry::RetryPolicy;
+use crate::signature::SignatureSettings;
 use crate::template::{Segment, Template};
 use crate::validation::{ValidationErrors, check_name};
 
@@ -131,6 +133,14 @@ pub struct IntegrationSettings {
     /// token. Passwords and client secrets are `{{secret:NAME}}` references.
     #[serde(default)]
     pub auth: Option<ReceiverAuth>,
+    /// Mutual TLS toward the receiver: a client certificate and key, and a CA trusted on top of
+    /// the public roots, each a `{{secret:NAME}}` reference to a secret holding the PEM.
+    #[serde(default)]
+    pub tls: Option<ReceiverTls>,
+    /// Which Standard Webhooks signatures requests carry: `v1` (HMAC with the `whsec_` secret,
+    /// the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+    #[serde(default)]
+    pub signature: SignatureSettings,
 }
 
 /// Request method of an integration.
@@ -364,6 +374,9 @@ impl IntegrationSettings {
                 );
             }
         }
+        if let Some(tls) = &self.tls {
+            tls.validate(errors);
+        }
         self.retry_policy.validate("settings.retryPolicy", errors);
         errors.check_range(
             "settings.requestTimeout",
@@ -506,7 +519,7 @@ impl IntegrationSettings {
     }
 
     /// Every templated field of the settings with its JSON path: the URL, header values, the
-    /// body template and the receiver credentials.
+    /// body template, the receiver credentials and the TLS client identity.
     pub fn template_fields(&self) -> Vec<(String, &str)> {
         let mut fields = vec![("settings.url".to_owned(), self.url.as_str())];
         fields.extend(
@@ -519,6 +532,9 @@ impl IntegrationSettings {
         }
         if let Some(auth) = &self.auth {
             fields.extend(auth.template_fields());
+        }
+        if let Some(tls) = &self.tls {
+            fields.extend(tls.template_fields());
         }
         fields
     }

@@ -2,6 +2,7 @@
 //! validation, the retry policy and templates. No I/O, no HTTP framework, no database.
 
 pub mod delivery;
+pub mod ed25519;
 pub mod encode;
 pub mod event;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod outcome;
 pub mod payload;
 pub mod permission;
 pub mod receiver_auth;
+pub mod receiver_tls;
 pub mod request;
 pub mod retry;
 pub mod schedule;

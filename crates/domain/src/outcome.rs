@@ -27,6 +27,9 @@ pub enum ErrorKind {
     /// The receiver's credentials could not be obtained (the OAuth 2.0 token endpoint failed or
     /// refused): retried like a network error.
     Auth,
+    /// The integration's `settings.tls` cannot be used: a referenced secret is missing, or its
+    /// PEM is not a certificate or key. Never retried: the configuration must change.
+    TlsConfig,
     /// Ricochet failed while making the attempt (a bug, caught): retried like a network error,
     /// so a delivery that keeps hitting it ends dead-lettered when its retries run out.
     Internal,
@@ -44,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Request => "request",
             ErrorKind::BlockedTarget => "blocked_target",
             ErrorKind::Auth => "auth",
+            ErrorKind::TlsConfig => "tls_config",
             ErrorKind::Internal => "internal_error",
         }
     }
@@ -86,6 +90,7 @@ pub fn classify(policy: &RetryPolicy, outcome: &Outcome) -> Verdict {
         }
         Outcome::Error(ErrorKind::Request) => Verdict::Permanent("request".into()),
         Outcome::Error(ErrorKind::BlockedTarget) => Verdict::Permanent("blocked_target".into()),
+        Outcome::Error(ErrorKind::TlsConfig) => Verdict::Permanent("tls_config".into()),
         Outcome::Error(_) => Verdict::Retryable,
     }
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::integration::{HttpMethod, IntegrationSettings};
 use crate::payload::{self, EventView};
 use crate::receiver_auth::ReceiverAuth;
-use crate::signature::{SigningKey, signature_header};
+use crate::signature::{Signer, signature_header};
 use crate::template::{Segment, Template, Variable};
 
 /// How the `Authorization` header of an OAuth 2.0 receiver is shown (the token is fetched at
@@ -178,7 +178,7 @@ fn webhook_id(ctx: &RequestContext<'_>) -> String {
 impl PreparedRequest {
     /// Adds `webhook-signature` over the `webhook-id`, `webhook-timestamp` and body as they are
     /// sent, with each of `keys` (none: no header).
-    pub fn sign(&mut self, keys: &[SigningKey]) {
+    pub fn sign(&mut self, keys: &[Signer]) {
         if keys.is_empty() {
             return;
         }

@@ -1,12 +1,16 @@
 //! Standard Webhooks signatures (standardwebhooks.com): `whsec_` signing keys and the
 //! `webhook-signature` value, `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one entry per
 //! key that still signs (the current one, and those in their grace period after a rotation).
+//! An integration may sign with Ed25519 (`v1a`, see [`crate::ed25519`]) instead or as well.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+
+use crate::ed25519::Ed25519Key;
 
 /// The prefix of a signing key's text form.
 pub const KEY_PREFIX: &str = "whsec_";
@@ -81,8 +85,125 @@ impl SigningKey {
     }
 }
 
-/// The `webhook-signature` value: one `v1` entry per key, space-separated, in the given order.
-pub fn signature_header(keys: &[SigningKey], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+/// Which Standard Webhooks signatures an integration's deliveries carry.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
+pub enum SignatureScheme {
+    /// `v1`: HMAC-SHA256 with a shared `whsec_` secret (the default: every Standard Webhooks
+    /// library verifies it).
+    #[default]
+    #[serde(rename = "v1")]
+    V1,
+    /// `v1a`: Ed25519; receivers verify with the public `whpk_` key and hold no secret.
+    #[serde(rename = "v1a")]
+    V1a,
+    /// Both entries on every request, so receivers can move from one to the other.
+    #[serde(rename = "both")]
+    Both,
+}
+
+impl SignatureScheme {
+    /// The kinds of key that sign under this scheme.
+    pub fn kinds(self) -> &'static [KeyKind] {
+        match self {
+            SignatureScheme::V1 => &[KeyKind::V1],
+            SignatureScheme::V1a => &[KeyKind::V1a],
+            SignatureScheme::Both => &[KeyKind::V1, KeyKind::V1a],
+        }
+    }
+}
+
+/// `settings.signature`: how deliveries are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignatureSettings {
+    /// `v1` (HMAC, the default), `v1a` (Ed25519) or `both`.
+    #[serde(default)]
+    pub scheme: SignatureScheme,
+}
+
+/// The kind of a signing key, as stored (`v1` or `v1a`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// An HMAC `whsec_` key.
+    V1,
+    /// An Ed25519 `whsk_` key.
+    V1a,
+}
+
+impl KeyKind {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::V1 => "v1",
+            KeyKind::V1a => "v1a",
+        }
+    }
+
+    /// The kind named `text`.
+    pub fn parse(text: &str) -> Option<KeyKind> {
+        match text {
+            "v1" => Some(KeyKind::V1),
+            "v1a" => Some(KeyKind::V1a),
+            _ => None,
+        }
+    }
+}
+
+/// A key that signs: HMAC (`v1`) or Ed25519 (`v1a`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signer {
+    /// `v1`.
+    V1(SigningKey),
+    /// `v1a`.
+    V1a(Ed25519Key),
+}
+
+impl Signer {
+    /// Which kind of key it is.
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            Signer::V1(_) => KeyKind::V1,
+            Signer::V1a(_) => KeyKind::V1a,
+        }
+    }
+
+    /// A new random key of `kind`.
+    pub fn generate(kind: KeyKind) -> Signer {
+        match kind {
+            KeyKind::V1 => Signer::V1(SigningKey::generate()),
+            KeyKind::V1a => Signer::V1a(Ed25519Key::generate()),
+        }
+    }
+
+    /// The bytes sealed at rest: the HMAC key, or the Ed25519 seed.
+    pub fn secret_bytes(&self) -> &[u8] {
+        match self {
+            Signer::V1(key) => key.as_bytes(),
+            Signer::V1a(key) => key.seed(),
+        }
+    }
+
+    /// The key of `kind` from its sealed bytes.
+    pub fn from_bytes(kind: KeyKind, bytes: Vec<u8>) -> Option<Signer> {
+        match kind {
+            KeyKind::V1 => SigningKey::from_bytes(bytes).ok().map(Signer::V1),
+            KeyKind::V1a => Ed25519Key::from_seed(&bytes).ok().map(Signer::V1a),
+        }
+    }
+
+    /// One `webhook-signature` entry for a message.
+    pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+        match self {
+            Signer::V1(key) => key.sign(msg_id, timestamp, body),
+            Signer::V1a(key) => key.sign(msg_id, timestamp, body),
+        }
+    }
+}
+
+/// The `webhook-signature` value: one entry per key, space-separated, in the given order.
+pub fn signature_header(keys: &[Signer], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     keys.iter()
         .map(|key| key.sign(msg_id, timestamp, body))
         .collect::<Vec<_>>()
@@ -132,10 +253,34 @@ mod tests {
     #[test]
     fn every_key_signs_one_entry_separated_by_spaces() {
         let (a, b) = (SigningKey::generate(), SigningKey::generate());
-        let header = signature_header(&[a.clone(), b.clone()], "m", 1, b"{}");
+        let header = signature_header(
+            &[Signer::V1(a.clone()), Signer::V1(b.clone())],
+            "m",
+            1,
+            b"{}",
+        );
         assert_eq!(
             header,
             format!("{} {}", a.sign("m", 1, b"{}"), b.sign("m", 1, b"{}"))
+        );
+    }
+
+    #[test]
+    fn v1_and_v1a_keys_sign_side_by_side_and_round_trip_through_their_sealed_bytes() {
+        let (v1, v1a) = (
+            Signer::generate(KeyKind::V1),
+            Signer::generate(KeyKind::V1a),
+        );
+        let header = signature_header(&[v1.clone(), v1a.clone()], "m", 1, b"{}");
+        let entries: Vec<&str> = header.split(' ').collect();
+        assert!(entries[0].starts_with("v1,") && entries[1].starts_with("v1a,"));
+        for key in [v1, v1a] {
+            let back = Signer::from_bytes(key.kind(), key.secret_bytes().to_vec());
+            assert_eq!(back, Some(key));
+        }
+        assert_eq!(
+            SignatureScheme::Both.kinds(),
+            &[KeyKind::V1, KeyKind::V1a][..]
         );
     }
 }

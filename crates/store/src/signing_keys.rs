@@ -1,9 +1,10 @@
-//! Signing keys: each integration's Standard Webhooks keys, sealed with the master keyring. One
-//! is current; a rotation makes a new current key and leaves the old one signing until its
-//! grace period ends. An integration made before keys existed gets one at its first use.
+//! Signing keys: each integration's Standard Webhooks keys, sealed with the master keyring, of
+//! two kinds: `v1` (HMAC) and `v1a` (Ed25519). Of each kind one is current; a rotation makes a
+//! new current key and leaves the old one signing until its grace period ends. An integration
+//! made before keys existed, or that starts using a kind, gets a key of it at its first use.
 
 use chrono::{DateTime, Utc};
-use ricochet_domain::signature::SigningKey;
+use ricochet_domain::signature::{KeyKind, Signer};
 use ricochet_domain::{IntegrationId, TenantId};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -11,13 +12,14 @@ use uuid::Uuid;
 use crate::crypto::{Sealed, SharedKeyring};
 use crate::error::{StoreError, StoreResult};
 
-/// Most replaced keys still in their grace period at once: each adds a signature to every
-/// request.
+/// Most replaced keys of one kind still in their grace period at once: each adds a signature
+/// to every request.
 pub const MAX_KEYS_IN_GRACE: i64 = 4;
 
 #[derive(Debug, sqlx::FromRow)]
 struct Row {
     id: Uuid,
+    scheme: String,
     key_id: String,
     nonce: Vec<u8>,
     ciphertext: Vec<u8>,
@@ -29,15 +31,22 @@ struct Row {
 #[derive(Debug, Clone)]
 pub struct Key {
     /// The key.
-    pub key: SigningKey,
+    pub key: Signer,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it stops signing (`None` for the current key).
     pub retires_at: Option<DateTime<Utc>>,
 }
 
-fn aad(tenant: TenantId, integration: IntegrationId, id: Uuid) -> Vec<u8> {
-    format!("signing/{tenant}/{}/{id}", integration.0).into_bytes()
+/// The associated data a key is sealed with; it names the kind (`v1` keys, made before kinds
+/// existed, keep their original form), so a row's kind cannot be changed without the seal
+/// failing.
+fn aad(tenant: TenantId, integration: IntegrationId, id: Uuid, kind: KeyKind) -> Vec<u8> {
+    match kind {
+        KeyKind::V1 => format!("signing/{tenant}/{}/{id}", integration.0),
+        KeyKind::V1a => format!("signing-v1a/{tenant}/{}/{id}", integration.0),
+    }
+    .into_bytes()
 }
 
 fn open(
@@ -46,9 +55,11 @@ fn open(
     integration: IntegrationId,
     row: Row,
 ) -> StoreResult<Key> {
+    let corrupt = || StoreError::Crypto(crate::crypto::CryptoError::Corrupt);
+    let kind = KeyKind::parse(&row.scheme).ok_or_else(corrupt)?;
     let plain = keyring
         .open(
-            &aad(tenant, integration, row.id),
+            &aad(tenant, integration, row.id, kind),
             &Sealed {
                 key_id: row.key_id,
                 nonce: row.nonce,
@@ -56,8 +67,7 @@ fn open(
             },
         )
         .map_err(StoreError::Crypto)?;
-    let key = SigningKey::from_bytes(plain)
-        .map_err(|_| StoreError::Crypto(crate::crypto::CryptoError::Corrupt))?;
+    let key = Signer::from_bytes(kind, plain).ok_or_else(corrupt)?;
     Ok(Key {
         key,
         created_at: row.created_at,
@@ -70,16 +80,19 @@ async fn insert(
     keyring: &SharedKeyring,
     tenant: TenantId,
     integration: IntegrationId,
-    key: &SigningKey,
+    key: &Signer,
 ) -> StoreResult<u64> {
     let id = Uuid::now_v7();
     let sealed = keyring
-        .seal(&aad(tenant, integration, id), key.as_bytes())
+        .seal(
+            &aad(tenant, integration, id, key.kind()),
+            key.secret_bytes(),
+        )
         .map_err(StoreError::Crypto)?;
     let done = sqlx::query(
-        "INSERT INTO signing_keys (id, tenant_id, integration_id, key_id, nonce, ciphertext)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (integration_id) WHERE retires_at IS NULL DO NOTHING",
+        "INSERT INTO signing_keys (id, tenant_id, integration_id, key_id, nonce, ciphertext, scheme)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (integration_id, scheme) WHERE retires_at IS NULL DO NOTHING",
     )
     .bind(id)
     .bind(tenant.0)
@@ -87,45 +100,62 @@ async fn insert(
     .bind(&sealed.key_id)
     .bind(&sealed.nonce)
     .bind(&sealed.ciphertext)
+    .bind(key.kind().as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Gives the integration a current key if it has none (a new integration, or one made before
-/// keys existed).
-pub async fn ensure_key(
+/// Gives the integration a current key of each of `kinds` it has none of (a new integration,
+/// one made before keys existed, or one that starts signing with a kind).
+pub async fn ensure_keys(
     conn: &mut PgConnection,
     keyring: &SharedKeyring,
     tenant: TenantId,
     integration: IntegrationId,
+    kinds: &[KeyKind],
 ) -> StoreResult<()> {
-    insert(conn, keyring, tenant, integration, &SigningKey::generate()).await?;
+    for kind in kinds {
+        insert(conn, keyring, tenant, integration, &Signer::generate(*kind)).await?;
+    }
     Ok(())
 }
 
-/// The keys that sign the integration's requests now: the current one first, then the
-/// replaced ones still in their grace period, newest first. Makes a current key if there is
-/// none.
+/// The keys of `kinds` that sign the integration's requests now: the current ones first
+/// (`v1` before `v1a`), then the replaced ones still in their grace period, newest first.
+/// Makes a current key of each kind that has none.
 pub async fn signing_keys(
     pool: &PgPool,
     keyring: &SharedKeyring,
     tenant: TenantId,
     integration: IntegrationId,
+    kinds: &[KeyKind],
 ) -> StoreResult<Vec<Key>> {
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let select = || {
         sqlx::query_as::<_, Row>(
-            "SELECT id, key_id, nonce, ciphertext, created_at, retires_at FROM signing_keys
-             WHERE tenant_id = $1 AND integration_id = $2 AND (retires_at IS NULL OR retires_at > now())
-             ORDER BY retires_at IS NOT NULL, created_at DESC",
+            "SELECT id, scheme, key_id, nonce, ciphertext, created_at, retires_at FROM signing_keys
+             WHERE tenant_id = $1 AND integration_id = $2 AND scheme = ANY($3)
+               AND (retires_at IS NULL OR retires_at > now())
+             ORDER BY retires_at IS NOT NULL, scheme, created_at DESC",
         )
         .bind(tenant.0)
         .bind(integration.0)
+        .bind(&names)
     };
     let mut rows = select().fetch_all(pool).await?;
-    if rows.is_empty() {
+    let lacking: Vec<KeyKind> = kinds
+        .iter()
+        .copied()
+        .filter(|kind| {
+            !rows
+                .iter()
+                .any(|r| r.retires_at.is_none() && r.scheme == kind.as_str())
+        })
+        .collect();
+    if !lacking.is_empty() {
         let mut conn = pool.acquire().await?;
-        ensure_key(&mut conn, keyring, tenant, integration).await?;
+        ensure_keys(&mut conn, keyring, tenant, integration, &lacking).await?;
         rows = select().fetch_all(&mut *conn).await?;
     }
     rows.into_iter()
@@ -136,25 +166,26 @@ pub async fn signing_keys(
 /// What a rotation did.
 #[derive(Debug)]
 pub enum Rotated {
-    /// The new key is current; the old one signs until `old_retires_at`.
+    /// The new keys are current; the old ones sign until `old_retires_at`.
     Done {
-        /// The new current key.
-        key: Key,
-        /// When the replaced key stops signing.
+        /// The new current keys, one per kind rotated.
+        keys: Vec<Key>,
+        /// When the replaced keys stop signing.
         old_retires_at: DateTime<Utc>,
     },
-    /// Already [`MAX_KEYS_IN_GRACE`] replaced keys are in their grace period.
-    TooManyInGrace,
+    /// Already [`MAX_KEYS_IN_GRACE`] replaced keys of this kind are in their grace period.
+    TooManyInGrace(KeyKind),
 }
 
-/// Makes `key` the integration's current key; the replaced one keeps signing for `grace`.
-/// Keys whose grace period ended are removed.
+/// Makes each of `keys` (one per kind) the integration's current key of its kind, in one
+/// transaction; the replaced ones keep signing for `grace`. Keys whose grace period ended are
+/// removed.
 pub async fn rotate(
     pool: &PgPool,
     keyring: &SharedKeyring,
     tenant: TenantId,
     integration: IntegrationId,
-    key: SigningKey,
+    keys: Vec<Signer>,
     grace: chrono::Duration,
 ) -> StoreResult<Rotated> {
     let mut tx = pool.begin().await?;
@@ -171,40 +202,53 @@ pub async fn rotate(
     .bind(integration.0)
     .execute(&mut *tx)
     .await?;
-    let in_grace: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM signing_keys WHERE tenant_id = $1 AND integration_id = $2 AND retires_at IS NOT NULL",
-    )
-    .bind(tenant.0)
-    .bind(integration.0)
-    .fetch_one(&mut *tx)
-    .await?;
-    if in_grace >= MAX_KEYS_IN_GRACE {
-        return Ok(Rotated::TooManyInGrace);
-    }
-    let old_retires_at: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "UPDATE signing_keys SET retires_at = now() + make_interval(secs => $3::double precision)
-         WHERE tenant_id = $1 AND integration_id = $2 AND retires_at IS NULL RETURNING retires_at",
-    )
-    .bind(tenant.0)
-    .bind(integration.0)
-    .bind(grace.as_seconds_f64())
-    .fetch_optional(&mut *tx)
-    .await?;
-    insert(&mut tx, keyring, tenant, integration, &key).await?;
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "SELECT created_at FROM signing_keys WHERE tenant_id = $1 AND integration_id = $2 AND retires_at IS NULL",
-    )
-    .bind(tenant.0)
-    .bind(integration.0)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Rotated::Done {
-        key: Key {
+    let mut rotated = Vec::with_capacity(keys.len());
+    let mut old_retires_at = None;
+    for key in keys {
+        let kind = key.kind().as_str();
+        let in_grace: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM signing_keys
+             WHERE tenant_id = $1 AND integration_id = $2 AND scheme = $3 AND retires_at IS NOT NULL",
+        )
+        .bind(tenant.0)
+        .bind(integration.0)
+        .bind(kind)
+        .fetch_one(&mut *tx)
+        .await?;
+        if in_grace >= MAX_KEYS_IN_GRACE {
+            return Ok(Rotated::TooManyInGrace(key.kind()));
+        }
+        let retires_at: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "UPDATE signing_keys SET retires_at = now() + make_interval(secs => $4::double precision)
+             WHERE tenant_id = $1 AND integration_id = $2 AND scheme = $3 AND retires_at IS NULL
+             RETURNING retires_at",
+        )
+        .bind(tenant.0)
+        .bind(integration.0)
+        .bind(kind)
+        .bind(grace.as_seconds_f64())
+        .fetch_optional(&mut *tx)
+        .await?;
+        old_retires_at = old_retires_at.or(retires_at);
+        insert(&mut tx, keyring, tenant, integration, &key).await?;
+        let created_at: DateTime<Utc> = sqlx::query_scalar(
+            "SELECT created_at FROM signing_keys
+             WHERE tenant_id = $1 AND integration_id = $2 AND scheme = $3 AND retires_at IS NULL",
+        )
+        .bind(tenant.0)
+        .bind(integration.0)
+        .bind(kind)
+        .fetch_one(&mut *tx)
+        .await?;
+        rotated.push(Key {
             key,
             created_at,
             retires_at: None,
-        },
+        });
+    }
+    tx.commit().await?;
+    Ok(Rotated::Done {
+        keys: rotated,
         old_retires_at: old_retires_at.unwrap_or_else(Utc::now),
     })
 }

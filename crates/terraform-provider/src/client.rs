@@ -359,6 +359,12 @@ pub(crate) struct Settings {
     /// `settings.auth` as the API writes it (`null` when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) auth: Option<Json>,
+    /// `settings.tls` as the API writes it (`null` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) tls: Option<Json>,
+    /// `settings.signature` (`{"scheme": ...}`); absent from servers that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) signature: Option<Json>,
 }
 
 /// The server's default ordering of an integration (none kept).

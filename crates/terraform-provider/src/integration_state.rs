@@ -13,6 +13,7 @@ use crate::client::{
     CircuitBreaker, DEFAULT_AUTO_DISABLE_AFTER, Integration, RateLimit, RetryPolicy, Settings,
 };
 use crate::integration_auth::{AUTH_TYPES, AuthState};
+use crate::integration_tls::{SIGNATURE_SCHEMES, TlsState, signature_from_wire, signature_to_wire};
 use crate::schema::{Num, attr, or_default};
 
 /// Values the API accepts for the enumerated settings (checked at plan time too).
@@ -49,6 +50,8 @@ pub(crate) struct IntegrationState {
     pub(crate) transformations: Value<Vec<TransformationState>>,
     pub(crate) body_template: Value<String>,
     pub(crate) auth: Value<AuthState>,
+    pub(crate) tls: Value<TlsState>,
+    pub(crate) signature_scheme: Value<String>,
 }
 
 /// `retry_policy`, a nested attribute.
@@ -382,6 +385,22 @@ pub(crate) fn attributes(computed_only: bool) -> HashMap<String, Attribute> {
             "How Ricochet authenticates to the receiver: `basic` (username, password) or `oauth2ClientCredentials` (token_url, client_id, client_secret, scope, audience). Passwords and client secrets are `{{secret:NAME}}` references.",
         ),
     );
+    add(
+        "tls",
+        attr(
+            T::AttributeSingle(crate::integration_tls::attributes(computed_only)),
+            c(C::Optional),
+            "Mutual TLS toward the receiver: client_certificate with client_key, and/or ca_certificate, each a `{{secret:NAME}}` reference to a secret holding the PEM.",
+        ),
+    );
+    add(
+        "signature_scheme",
+        attr(
+            T::String,
+            c(C::OptionalComputed),
+            "Standard Webhooks signatures sent: `v1` (HMAC, default), `v1a` (Ed25519, verified with the public key) or `both`.",
+        ),
+    );
     attrs
 }
 
@@ -477,6 +496,8 @@ impl IntegrationState {
             transformations: config.transformations.clone(),
             body_template: config.body_template.clone(),
             auth: config.auth.clone(),
+            tls: config.tls.clone(),
+            signature_scheme: or_default(&config.signature_scheme, "v1".into()),
         };
         if let Some(prior) = prior {
             let mut same = planned.clone();
@@ -528,6 +549,12 @@ impl IntegrationState {
                 AttributePath::new("auth").attribute("type"),
             );
         }
+        one_of(
+            diags,
+            &self.signature_scheme,
+            SIGNATURE_SCHEMES,
+            AttributePath::new("signature_scheme"),
+        );
         if let Value::Value(steps) = &self.transformations {
             for (i, step) in steps.iter().enumerate() {
                 let at = |name: &'static str| {
@@ -641,6 +668,8 @@ impl IntegrationState {
                     .unwrap_or_default(),
                 body_template: self.body_template.as_ref_option().cloned(),
                 auth: self.auth.as_ref_option().map(AuthState::to_wire),
+                tls: self.tls.as_ref_option().map(TlsState::to_wire),
+                signature: Some(signature_to_wire(&s(&self.signature_scheme, "v1"))),
             },
         }
     }
@@ -719,6 +748,8 @@ impl IntegrationState {
             },
             body_template: s.body_template.into(),
             auth: s.auth.as_ref().map(AuthState::from_wire).into(),
+            tls: s.tls.as_ref().map(TlsState::from_wire).into(),
+            signature_scheme: Value::Value(signature_from_wire(s.signature.as_ref())),
         }
     }
 }

@@ -10,6 +10,7 @@ mod diag;
 mod integration;
 mod integration_auth;
 mod integration_state;
+mod integration_tls;
 mod provider;
 mod schema;
 mod secret;

@@ -1,7 +1,9 @@
 //! The real `terraform` runs `examples/terraform/` through the provider against the real
 //! Ricochet: apply, an empty second plan, drift and its repair, re-creation after an
 //! out-of-band delete, the resilience settings (rate limit, circuit breaker, disable on `410`,
-//! auto-disable) applied, read back, changed and imported, import (CLI and `import {}`), a
+//! auto-disable) applied, read back, changed and imported, the trust settings (receiver auth,
+//! mutual TLS, the signature scheme) applied, imported, drifted and removed, import (CLI and
+//! `import {}`), a
 //! secret rotation that the next delivery
 //! carries without any value reaching a file, a plan-time diagnostic on a bad retry policy,
 //! and a destroy that empties the tenant.
@@ -161,6 +163,98 @@ fn planned_changes(workspace: &Workspace) -> Vec<(String, Value, Value, Value)> 
         .collect()
 }
 
+/// An override with the trust settings: HTTP Basic to the receiver (in place of the guide's
+/// Authorization header), mutual TLS material and both signature schemes. The references
+/// name the one secret the example has; whether its value is a PEM matters only at send.
+const TRUST_OVERRIDE: &str = "resource \"ricochet_integration\" \"crm\" {
+  headers = {
+    \"X-Genesys-Event-Id\" = \"{{eventId}}\"
+  }
+  auth = {
+    type     = \"basic\"
+    username = \"ricochet\"
+    password = \"{{secret:crm_api_token}}\"
+  }
+  tls = {
+    client_certificate = \"{{secret:crm_api_token}}\"
+    client_key         = \"{{secret:crm_api_token}}\"
+    ca_certificate     = \"{{secret:crm_api_token}}\"
+  }
+  signature_scheme = \"both\"
+}
+";
+
+/// `auth`, `tls` and `signature_scheme` through apply, read-back, an empty plan, state rm and
+/// import, drift and its repair, and removal (back to the example's settings).
+fn trust_settings(tf: &Workspace, rest: &Rest, token: &str, path: &str) {
+    let get = reqwest::Method::GET;
+    let trust = tf.work().join("trust_override.tf");
+    std::fs::write(&trust, TRUST_OVERRIDE).expect("writing the override");
+    tf.expect(0, &["apply", "-auto-approve"]);
+    let (_, read) = rest.call(get.clone(), path, token, None);
+    let secret = "{{secret:crm_api_token}}";
+    assert_eq!(
+        read["settings"]["auth"],
+        json!({"type": "basic", "username": "ricochet", "password": secret})
+    );
+    assert_eq!(
+        read["settings"]["tls"],
+        json!({"clientCertificate": secret, "clientKey": secret, "caCertificate": secret})
+    );
+    assert_eq!(read["settings"]["signature"], json!({"scheme": "both"}));
+    let (status, signing) = rest.call(get.clone(), &format!("{path}/signing-secret"), token, None);
+    assert_eq!(status, 200);
+    assert!(
+        signing["publicKey"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("whpk_")),
+        "{signing}"
+    );
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+
+    // Imported, the three read back as configured.
+    let id = tf.output("integration_id");
+    tf.expect(0, &["state", "rm", "ricochet_integration.crm"]);
+    tf.expect(0, &["import", "ricochet_integration.crm", id.as_str()]);
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+
+    // Drift of each shows in the plan; apply restores them.
+    let (status, _) = rest.call(
+        reqwest::Method::PATCH,
+        path,
+        token,
+        Some(json!({"settings": {
+            "signature": {"scheme": "v1"},
+            "tls": {"clientCertificate": null, "clientKey": null},
+            "auth": {"type": "basic", "username": "someone-else", "password": secret},
+        }})),
+    );
+    assert_eq!(status, 200);
+    let plan = tf.expect(2, &["plan", "-detailed-exitcode"]);
+    for change in [
+        "\"v1\" -> \"both\"",
+        "\"someone-else\" -> \"ricochet\"",
+        "+ client_certificate",
+    ] {
+        assert!(plan.contains(change), "{change} missing from {plan}");
+    }
+    tf.expect(0, &["apply", "-auto-approve"]);
+    let (_, restored) = rest.call(get.clone(), path, token, None);
+    assert_eq!(restored["settings"]["signature"], json!({"scheme": "both"}));
+    assert_eq!(restored["settings"]["auth"]["username"], "ricochet");
+    assert_eq!(restored["settings"]["tls"]["clientKey"], secret);
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+
+    // Removed from the configuration, they are removed from the integration.
+    std::fs::remove_file(&trust).expect("removing the override");
+    tf.expect(0, &["apply", "-auto-approve"]);
+    let (_, removed) = rest.call(get, path, token, None);
+    assert_eq!(removed["settings"]["auth"], Value::Null);
+    assert_eq!(removed["settings"]["tls"], Value::Null);
+    assert_eq!(removed["settings"]["signature"], json!({"scheme": "v1"}));
+    tf.expect(0, &["plan", "-detailed-exitcode"]);
+}
+
 #[test]
 fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     let Some(terraform) = support::terraform_or_skip() else {
@@ -244,6 +338,8 @@ fn terraform_manages_a_tenant_end_to_end_through_the_provider() {
     tf.expect(0, &["plan", "-detailed-exitcode"]);
 
     lap("resilience settings");
+    trust_settings(&tf, &rest, &token, &path);
+    lap("trust settings");
     // Drift: an out-of-band PATCH shows in the plan, and apply restores the configuration.
     let (status, _) = rest.call(
         reqwest::Method::PATCH,

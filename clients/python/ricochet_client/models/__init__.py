@@ -64,6 +64,7 @@ from .integration_settings_out_headers import IntegrationSettingsOutHeaders
 from .integration_settings_patch import IntegrationSettingsPatch
 from .integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
 from .jitter_mode import JitterMode
+from .key_scheme import KeyScheme
 from .o_auth_error import OAuthError
 from .oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
 from .oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
@@ -81,6 +82,8 @@ from .published_out import PublishedOut
 from .queue_out import QueueOut
 from .rate_limit import RateLimit
 from .rate_period import RatePeriod
+from .receiver_tls import ReceiverTls
+from .receiver_tls_out import ReceiverTlsOut
 from .remove_transformation import RemoveTransformation
 from .remove_transformation_type import RemoveTransformationType
 from .replayed_out import ReplayedOut
@@ -96,6 +99,10 @@ from .secret_update import SecretUpdate
 from .secret_user import SecretUser
 from .set_transformation import SetTransformation
 from .set_transformation_type import SetTransformationType
+from .signature_scheme import SignatureScheme
+from .signature_settings import SignatureSettings
+from .signature_settings_out import SignatureSettingsOut
+from .signature_settings_patch import SignatureSettingsPatch
 from .signing_secret_out import SigningSecretOut
 from .signing_secret_rotation import SigningSecretRotation
 from .stats_out import StatsOut
@@ -173,6 +180,7 @@ __all__ = (
     "IntegrationSettingsPatch",
     "IntegrationSettingsPatchHeadersType0",
     "JitterMode",
+    "KeyScheme",
     "Oauth2ClientCredentialsReceiverAuth",
     "Oauth2ClientCredentialsReceiverAuthOut",
     "Oauth2ClientCredentialsReceiverAuthOutType",
@@ -190,6 +198,8 @@ __all__ = (
     "QueueOut",
     "RateLimit",
     "RatePeriod",
+    "ReceiverTls",
+    "ReceiverTlsOut",
     "RemoveTransformation",
     "RemoveTransformationType",
     "ReplayedOut",
@@ -205,6 +215,10 @@ __all__ = (
     "SecretUser",
     "SetTransformation",
     "SetTransformationType",
+    "SignatureScheme",
+    "SignatureSettings",
+    "SignatureSettingsOut",
+    "SignatureSettingsPatch",
     "SigningSecretOut",
     "SigningSecretRotation",
     "StatsOut",

@@ -14,6 +14,7 @@ class ErrorKind(StrEnum):
     STATUS = "status"
     TIMEOUT = "timeout"
     TLS = "tls"
+    TLS_CONFIG = "tls_config"
 
     def __str__(self) -> str:
         return str(self.value)

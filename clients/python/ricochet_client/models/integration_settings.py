@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from ..models.integration_settings_headers import IntegrationSettingsHeaders
     from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.rate_limit import RateLimit
+    from ..models.receiver_tls import ReceiverTls
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy import RetryPolicy
     from ..models.set_transformation import SetTransformation
+    from ..models.signature_settings import SignatureSettings
 
 
 T = TypeVar("T", bound="IntegrationSettings")
@@ -54,6 +56,8 @@ class IntegrationSettings:
         rate_limit (None | RateLimit | Unset):
         request_timeout (int | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicy | Unset): When and how often a failed delivery is tried again.
+        signature (SignatureSettings | Unset): `settings.signature`: how deliveries are signed.
+        tls (None | ReceiverTls | Unset):
         transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset): Reshaping
             of the event's data, applied in order before sending.
     """
@@ -73,6 +77,8 @@ class IntegrationSettings:
     rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | Unset = UNSET
     retry_policy: RetryPolicy | Unset = UNSET
+    signature: SignatureSettings | Unset = UNSET
+    tls: None | ReceiverTls | Unset = UNSET
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +86,7 @@ class IntegrationSettings:
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls import ReceiverTls  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         url = self.url
@@ -142,6 +149,18 @@ class IntegrationSettings:
         if not isinstance(self.retry_policy, Unset):
             retry_policy = self.retry_policy.to_dict()
 
+        signature: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.signature, Unset):
+            signature = self.signature.to_dict()
+
+        tls: dict[str, Any] | None | Unset
+        if isinstance(self.tls, Unset):
+            tls = UNSET
+        elif isinstance(self.tls, ReceiverTls):
+            tls = self.tls.to_dict()
+        else:
+            tls = self.tls
+
         transformations: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.transformations, Unset):
             transformations = []
@@ -191,6 +210,10 @@ class IntegrationSettings:
             field_dict["requestTimeout"] = request_timeout
         if retry_policy is not UNSET:
             field_dict["retryPolicy"] = retry_policy
+        if signature is not UNSET:
+            field_dict["signature"] = signature
+        if tls is not UNSET:
+            field_dict["tls"] = tls
         if transformations is not UNSET:
             field_dict["transformations"] = transformations
 
@@ -204,9 +227,11 @@ class IntegrationSettings:
         from ..models.integration_settings_headers import IntegrationSettingsHeaders  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls import ReceiverTls  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy import RetryPolicy  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
+        from ..models.signature_settings import SignatureSettings  # noqa: PLC0415
 
         d = dict(src_dict)
         url = d.pop("url")
@@ -314,6 +339,30 @@ class IntegrationSettings:
         else:
             retry_policy = RetryPolicy.from_dict(_retry_policy)
 
+        _signature = d.pop("signature", UNSET)
+        signature: SignatureSettings | Unset
+        if isinstance(_signature, Unset):
+            signature = UNSET
+        else:
+            signature = SignatureSettings.from_dict(_signature)
+
+        def _parse_tls(data: object) -> None | ReceiverTls | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                tls_type_0 = ReceiverTls.from_dict(data)
+
+                return tls_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ReceiverTls | Unset, data)
+
+        tls = _parse_tls(d.pop("tls", UNSET))
+
         _transformations = d.pop("transformations", UNSET)
         transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | Unset = UNSET
         if _transformations is not UNSET:
@@ -365,6 +414,8 @@ class IntegrationSettings:
             rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
+            signature=signature,
+            tls=tls,
             transformations=transformations,
         )
 

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders
     from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut
     from ..models.rate_limit import RateLimit
+    from ..models.receiver_tls_out import ReceiverTlsOut
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_out import RetryPolicyOut
     from ..models.set_transformation import SetTransformation
+    from ..models.signature_settings_out import SignatureSettingsOut
 
 
 T = TypeVar("T", bound="IntegrationSettingsOut")
@@ -50,6 +52,8 @@ class IntegrationSettingsOut:
         rate_limit (None | RateLimit):
         request_timeout (int): How long one attempt may take, in milliseconds. 1 to 300000. Example: 10000.
         retry_policy (RetryPolicyOut): When and how often a failed delivery is tried again.
+        signature (SignatureSettingsOut): `settings.signature`: how deliveries are signed.
+        tls (None | ReceiverTlsOut):
         transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation]): Reshaping of the
             event's data, applied in order before sending.
         url (str): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
@@ -70,6 +74,8 @@ class IntegrationSettingsOut:
     rate_limit: None | RateLimit
     request_timeout: int
     retry_policy: RetryPolicyOut
+    signature: SignatureSettingsOut
+    tls: None | ReceiverTlsOut
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation]
     url: str
 
@@ -78,6 +84,7 @@ class IntegrationSettingsOut:
         from ..models.field_mapping_transformation import FieldMappingTransformation  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls_out import ReceiverTlsOut  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
 
         auth: dict[str, Any] | None
@@ -119,6 +126,14 @@ class IntegrationSettingsOut:
 
         retry_policy = self.retry_policy.to_dict()
 
+        signature = self.signature.to_dict()
+
+        tls: dict[str, Any] | None
+        if isinstance(self.tls, ReceiverTlsOut):
+            tls = self.tls.to_dict()
+        else:
+            tls = self.tls
+
         transformations = []
         for transformations_item_data in self.transformations:
             transformations_item: dict[str, Any]
@@ -151,6 +166,8 @@ class IntegrationSettingsOut:
                 "rateLimit": rate_limit,
                 "requestTimeout": request_timeout,
                 "retryPolicy": retry_policy,
+                "signature": signature,
+                "tls": tls,
                 "transformations": transformations,
                 "url": url,
             }
@@ -166,9 +183,11 @@ class IntegrationSettingsOut:
         from ..models.integration_settings_out_headers import IntegrationSettingsOutHeaders  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth_out import Oauth2ClientCredentialsReceiverAuthOut  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls_out import ReceiverTlsOut  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_out import RetryPolicyOut  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
+        from ..models.signature_settings_out import SignatureSettingsOut  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -239,6 +258,23 @@ class IntegrationSettingsOut:
 
         retry_policy = RetryPolicyOut.from_dict(d.pop("retryPolicy"))
 
+        signature = SignatureSettingsOut.from_dict(d.pop("signature"))
+
+        def _parse_tls(data: object) -> None | ReceiverTlsOut:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                tls_type_0 = ReceiverTlsOut.from_dict(data)
+
+                return tls_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ReceiverTlsOut, data)
+
+        tls = _parse_tls(d.pop("tls"))
+
         transformations = []
         _transformations = d.pop("transformations")
         for transformations_item_data in _transformations:
@@ -289,6 +325,8 @@ class IntegrationSettingsOut:
             rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
+            signature=signature,
+            tls=tls,
             transformations=transformations,
             url=url,
         )

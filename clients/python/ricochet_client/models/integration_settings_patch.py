@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0
     from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth
     from ..models.rate_limit import RateLimit
+    from ..models.receiver_tls import ReceiverTls
     from ..models.remove_transformation import RemoveTransformation
     from ..models.retry_policy_patch import RetryPolicyPatch
     from ..models.set_transformation import SetTransformation
+    from ..models.signature_settings_patch import SignatureSettingsPatch
 
 
 T = TypeVar("T", bound="IntegrationSettingsPatch")
@@ -56,6 +58,10 @@ class IntegrationSettingsPatch:
             request_timeout (int | None | Unset): How long one attempt may take, in milliseconds. 1 to 300000. Example:
                 10000.
             retry_policy (None | RetryPolicyPatch | Unset): When and how often a failed delivery is retried.
+            signature (None | SignatureSettingsPatch | Unset): Which Standard Webhooks signatures requests carry: `v1` (HMAC
+                with the `whsec_` secret,
+                the default), `v1a` (Ed25519, verified with the public `whpk_` key) or `both`.
+            tls (None | ReceiverTls | Unset):
             transformations (list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | None | Unset):
                 Reshaping of the event's data, applied in order before sending.
             url (None | str | Unset): Target URL (http or https); may hold templates such as `{{data.customerId}}`. Example:
@@ -76,6 +82,8 @@ class IntegrationSettingsPatch:
     rate_limit: None | RateLimit | Unset = UNSET
     request_timeout: int | None | Unset = UNSET
     retry_policy: None | RetryPolicyPatch | Unset = UNSET
+    signature: None | SignatureSettingsPatch | Unset = UNSET
+    tls: None | ReceiverTls | Unset = UNSET
     transformations: list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | None | Unset = UNSET
     url: None | str | Unset = UNSET
 
@@ -86,8 +94,10 @@ class IntegrationSettingsPatch:
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls import ReceiverTls  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
+        from ..models.signature_settings_patch import SignatureSettingsPatch  # noqa: PLC0415
 
         auth: dict[str, Any] | None | Unset
         if isinstance(self.auth, Unset):
@@ -191,6 +201,22 @@ class IntegrationSettingsPatch:
         else:
             retry_policy = self.retry_policy
 
+        signature: dict[str, Any] | None | Unset
+        if isinstance(self.signature, Unset):
+            signature = UNSET
+        elif isinstance(self.signature, SignatureSettingsPatch):
+            signature = self.signature.to_dict()
+        else:
+            signature = self.signature
+
+        tls: dict[str, Any] | None | Unset
+        if isinstance(self.tls, Unset):
+            tls = UNSET
+        elif isinstance(self.tls, ReceiverTls):
+            tls = self.tls.to_dict()
+        else:
+            tls = self.tls
+
         transformations: list[dict[str, Any]] | None | Unset
         if isinstance(self.transformations, Unset):
             transformations = UNSET
@@ -247,6 +273,10 @@ class IntegrationSettingsPatch:
             field_dict["requestTimeout"] = request_timeout
         if retry_policy is not UNSET:
             field_dict["retryPolicy"] = retry_policy
+        if signature is not UNSET:
+            field_dict["signature"] = signature
+        if tls is not UNSET:
+            field_dict["tls"] = tls
         if transformations is not UNSET:
             field_dict["transformations"] = transformations
         if url is not UNSET:
@@ -262,9 +292,11 @@ class IntegrationSettingsPatch:
         from ..models.integration_settings_patch_headers_type_0 import IntegrationSettingsPatchHeadersType0  # noqa: PLC0415
         from ..models.oauth_2_client_credentials_receiver_auth import Oauth2ClientCredentialsReceiverAuth  # noqa: PLC0415
         from ..models.rate_limit import RateLimit  # noqa: PLC0415
+        from ..models.receiver_tls import ReceiverTls  # noqa: PLC0415
         from ..models.remove_transformation import RemoveTransformation  # noqa: PLC0415
         from ..models.retry_policy_patch import RetryPolicyPatch  # noqa: PLC0415
         from ..models.set_transformation import SetTransformation  # noqa: PLC0415
+        from ..models.signature_settings_patch import SignatureSettingsPatch  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -466,6 +498,40 @@ class IntegrationSettingsPatch:
 
         retry_policy = _parse_retry_policy(d.pop("retryPolicy", UNSET))
 
+        def _parse_signature(data: object) -> None | SignatureSettingsPatch | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                signature_type_1 = SignatureSettingsPatch.from_dict(data)
+
+                return signature_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SignatureSettingsPatch | Unset, data)
+
+        signature = _parse_signature(d.pop("signature", UNSET))
+
+        def _parse_tls(data: object) -> None | ReceiverTls | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                tls_type_1_type_0 = ReceiverTls.from_dict(data)
+
+                return tls_type_1_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ReceiverTls | Unset, data)
+
+        tls = _parse_tls(d.pop("tls", UNSET))
+
         def _parse_transformations(
             data: object,
         ) -> list[FieldMappingTransformation | RemoveTransformation | SetTransformation] | None | Unset:
@@ -542,6 +608,8 @@ class IntegrationSettingsPatch:
             rate_limit=rate_limit,
             request_timeout=request_timeout,
             retry_policy=retry_policy,
+            signature=signature,
+            tls=tls,
             transformations=transformations,
             url=url,
         )

@@ -16,7 +16,8 @@ class SecretIn:
 
     Attributes:
         name (str): Name, unique in the tenant: 1 to 64 letters, digits, `_`, `-` or `.`. Example: crm_api_token.
-        value (str): The value. Write-only: no response ever contains it.
+        value (str): The value. Write-only: no response ever contains it. No line breaks, except in PEM text
+            (a certificate or key for `settings.tls`).
         description (str | Unset): What it is for.
     """
 

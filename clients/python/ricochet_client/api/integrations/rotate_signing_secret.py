@@ -110,7 +110,8 @@ def sync_detailed(
     body: None | SigningSecretRotation | Unset = UNSET,
 ) -> Response[Problem | SigningSecretOut]:
     """Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
-    signing alongside it for the grace period.
+    signing alongside it for the grace period. Without `key` or `scheme`, every kind of key the
+    integration signs with is rotated.
 
     Args:
         integration_id (UUID):
@@ -143,7 +144,8 @@ def sync(
     body: None | SigningSecretRotation | Unset = UNSET,
 ) -> Problem | SigningSecretOut | None:
     """Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
-    signing alongside it for the grace period.
+    signing alongside it for the grace period. Without `key` or `scheme`, every kind of key the
+    integration signs with is rotated.
 
     Args:
         integration_id (UUID):
@@ -171,7 +173,8 @@ async def asyncio_detailed(
     body: None | SigningSecretRotation | Unset = UNSET,
 ) -> Response[Problem | SigningSecretOut]:
     """Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
-    signing alongside it for the grace period.
+    signing alongside it for the grace period. Without `key` or `scheme`, every kind of key the
+    integration signs with is rotated.
 
     Args:
         integration_id (UUID):
@@ -202,7 +205,8 @@ async def asyncio(
     body: None | SigningSecretRotation | Unset = UNSET,
 ) -> Problem | SigningSecretOut | None:
     """Rotate an integration's signing secret: the new key signs at once; the replaced one keeps
-    signing alongside it for the grace period.
+    signing alongside it for the grace period. Without `key` or `scheme`, every kind of key the
+    integration signs with is rotated.
 
     Args:
         integration_id (UUID):
