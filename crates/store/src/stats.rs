@@ -213,6 +213,8 @@ pub struct QueueDepth {
     pub lag_seconds: f64,
     /// Deliveries parked because their integration is disabled.
     pub paused: i64,
+    /// Deliveries waiting behind an earlier one of their ordering key (`perKey` ordering).
+    pub blocked: i64,
 }
 
 /// The queue's depth and lag, from the partial indexes on pending and in-flight deliveries.
@@ -225,7 +227,8 @@ pub async fn queue_depth(db: impl sqlx::PgExecutor<'_>) -> StoreResult<QueueDept
              (SELECT count(*) FROM deliveries WHERE status = 'in_flight') AS in_flight,
              COALESCE(extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE next_attempt_at <= now())), 0)::float8
                  AS lag_seconds,
-             (SELECT count(*) FROM deliveries WHERE status = 'paused') AS paused
+             (SELECT count(*) FROM deliveries WHERE status = 'paused') AS paused,
+             (SELECT count(*) FROM deliveries WHERE status = 'blocked') AS blocked
          FROM deliveries WHERE status = 'pending'",
     )
     .fetch_one(db)
