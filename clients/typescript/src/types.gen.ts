@@ -770,6 +770,12 @@ export type EventOut = {
      */
     receivedAt: string;
     /**
+     * The W3C trace context of the span that published it, which its attempts continue (and
+     * forward to receivers): in the trace of the `traceparent` the publish request carried,
+     * or of a new one. Null unless Ricochet exports traces (`--otlp-endpoint`).
+     */
+    traceparent: string | null;
+    /**
      * Its type.
      */
     type: string;
@@ -1490,6 +1496,10 @@ export type PublishedOut = {
  * How much work waits, across every tenant.
  */
 export type QueueOut = {
+    /**
+     * Deliveries waiting behind an earlier one of their ordering key (`perKey` ordering).
+     */
+    blocked: number;
     /**
      * Pending deliveries due now.
      */
@@ -2512,6 +2522,12 @@ export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
 
 export type PublishEventData = {
     body: EventIn;
+    headers?: {
+        /**
+         * W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.
+         */
+        traceparent?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v2/events';
@@ -2565,6 +2581,12 @@ export type PublishEventResponse = PublishEventResponses[keyof PublishEventRespo
 
 export type PublishEventsBatchData = {
     body: EventsBatchIn;
+    headers?: {
+        /**
+         * W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.
+         */
+        traceparent?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v2/events/batch';
