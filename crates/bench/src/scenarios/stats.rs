@@ -1,6 +1,7 @@
 //! `stats`: `GET /api/v2/integrations/{id}/stats` (and the tenant's `GET /api/v2/stats`) over
 //! an integration with a million stored attempts, inserted straight into the database within
 //! the last hour so that every window (1h, 24h, 7d) aggregates all of them: the worst case.
+//! `--stats-attempts` sets their number (10,000,000 for the figure).
 
 use std::time::Instant;
 
@@ -21,7 +22,10 @@ const CALLS: usize = 20;
 
 /// Runs the scenario on a fresh Ricochet.
 pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<String, Value>>> {
-    let attempts = bench.cli.scaled(ATTEMPTS, 1_000);
+    let attempts = match bench.cli.stats_attempts {
+        Some(n) => usize::try_from(n).context("--stats-attempts")?,
+        None => bench.cli.scaled(ATTEMPTS, 1_000),
+    };
     eprintln!("stats run {run}: {attempts} attempts of one integration, {CALLS} calls per window");
     let instance = bench.instance().await?;
     let process = instance
@@ -73,13 +77,27 @@ pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<S
                 false,
             );
         }
-        let mut millis = Vec::with_capacity(CALLS);
-        for _ in 0..CALLS {
-            let started = Instant::now();
-            session.get("/api/v2/stats?window=24h").await?;
-            millis.push(crate::stats::ms(started.elapsed()));
+        for window in ["1h", "24h", "7d"] {
+            let mut millis = Vec::with_capacity(CALLS);
+            for _ in 0..CALLS {
+                let started = Instant::now();
+                let stats = session
+                    .get(&format!("/api/v2/stats?window={window}"))
+                    .await?;
+                millis.push(crate::stats::ms(started.elapsed()));
+                anyhow::ensure!(
+                    stats["attempts"].as_u64() == Some(attempts as u64),
+                    "the tenant's {window} stats counted {} attempts",
+                    stats["attempts"]
+                );
+            }
+            crate::stats::insert_percentiles_ms(
+                &mut outcome,
+                &format!("tenant_stats_{window}_ms"),
+                millis,
+                false,
+            );
         }
-        crate::stats::insert_percentiles_ms(&mut outcome, "tenant_stats_24h_ms", millis, false);
         pool.close().await;
         anyhow::Ok(())
     }
