@@ -92,6 +92,15 @@ fn describe() {
         "ricochet_queue_held_back",
         "Due deliveries held back to protect their receiver, by reason: circuit (not closed), paused (Retry-After), concurrency (maxConcurrency reached), rate_limit."
     );
+    describe_counter!(
+        "ricochet_rate_limit_waits_total",
+        "Attempts whose start their integration's rate limit put later (paced in the claim)."
+    );
+    describe_histogram!(
+        "ricochet_rate_limit_wait_seconds",
+        Unit::Seconds,
+        "How much later the rate limit put those starts."
+    );
     describe_gauge!(
         "ricochet_circuits",
         "Enabled integrations by circuit-breaker state: closed, open or half_open."
