@@ -20,6 +20,22 @@ pub fn spawn_sampler(pool: PgPool, every: Duration) -> JoinHandle<()> {
     })
 }
 
+/// Compacts the stats rollups every `every` until the task is aborted (one process at a time
+/// does the work; see `ricochet_store::stats::compact_rollups`).
+pub fn spawn_rollup_compactor(pool: PgPool, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = ricochet_store::stats::compact_rollups(&pool, chrono::Utc::now()).await
+            {
+                tracing::warn!(error = %e, "compacting the stats rollups failed");
+            }
+        }
+    })
+}
+
 async fn sample(pool: &PgPool) {
     match ricochet_store::stats::queue_depth(pool).await {
         Ok(depth) => {
