@@ -1585,7 +1585,9 @@ export type ReplayedOut = {
 };
 
 /**
- * Response times of the attempts a receiver answered, in ms.
+ * Response times of the attempts a receiver answered, in ms. The mean is exact; the
+ * percentiles are read from a histogram of 4%-wide buckets: at or above the true value, by
+ * at most 4%.
  */
 export type ResponseTimes = {
     /**
@@ -1932,7 +1934,8 @@ export type StatsOut = {
      */
     failed: number;
     /**
-     * Start of the window.
+     * Start of the window: its length before `to`, at the start of that minute (`1h`) or
+     * hour (`24h`, `7d`).
      */
     from: string;
     /**

@@ -1,7 +1,7 @@
 //! Metrics that are sampled rather than counted: the queue's depth and lag, the integrations'
 //! circuits and pauses with the due deliveries they hold back, and the database pool's use,
 //! read by periodic queries of each process (never per request), and the upkeep of the
-//! Prometheus recorder.
+//! Prometheus recorder; and the periodic compaction of the stats rollups.
 
 use std::time::Duration;
 
