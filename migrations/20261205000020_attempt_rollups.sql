@@ -37,6 +37,8 @@ CREATE TABLE attempt_rollups (
     counts          integer[] NOT NULL
 );
 CREATE INDEX attempt_rollups_idx ON attempt_rollups (integration_id, period_start);
+-- The compaction: the rows of recent minutes and hours across integrations, and the expired.
+CREATE INDEX attempt_rollups_period_idx ON attempt_rollups (period_start);
 
 -- The trigger: the rows of the statement's attempts, one per integration, minute and status.
 CREATE FUNCTION attempts_roll_up() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -79,10 +81,13 @@ CREATE TRIGGER attempts_roll_up AFTER INSERT ON attempts
     FOR EACH STATEMENT EXECUTE FUNCTION attempts_roll_up();
 
 -- Merges rollup rows (called every 30 s by one process at a time; safe to call concurrently:
--- a row is merged by the call whose DELETE took it). As of `at`: the rows of each finished
--- minute into one; minutes before the hour that began an hour before `at` into one row per
--- hour; rows older than 8 days are deleted. Rows the trigger appends meanwhile (an attempt
--- recorded late) are merged by a later call. Returns the rows removed.
+-- a row is merged by the call whose DELETE took it). As of `at`, with `cut` the start of the
+-- hour an hour before `at`: the rows of each minute finished in the last 10 minutes (and after
+-- `cut`) into one; the rows of the two hours before `cut` into one per hour; rows older than 8
+-- days are deleted. Each step reads only its recent range (attempt_rollups_period_idx), so a
+-- call costs the same however long the history. Rows the trigger appends meanwhile (an attempt
+-- recorded late) are merged by a later call; rows left out of every range (compaction stopped
+-- for hours) stay as they are: still counted, only less compact. Returns the rows removed.
 CREATE FUNCTION attempt_rollups_compact(at timestamptz) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     removed integer;
@@ -95,13 +100,13 @@ BEGIN
     WITH cut AS (SELECT date_bin('1 hour', at - interval '1 hour', 'epoch') AS t),
     picked AS (
         SELECT integration_id, date_bin('1 hour', period_start, 'epoch') AS period, status_code
-        FROM attempt_rollups, cut WHERE period_start < cut.t
+        FROM attempt_rollups, cut WHERE period_start >= cut.t - interval '2 hours' AND period_start < cut.t
         GROUP BY 1, 2, 3 HAVING count(*) > 1 OR bool_or(NOT hourly)
     ), gone AS (
         DELETE FROM attempt_rollups r USING picked p
         WHERE r.integration_id = p.integration_id AND r.status_code = p.status_code
           AND date_bin('1 hour', r.period_start, 'epoch') = p.period
-          AND r.period_start < (SELECT t FROM cut)
+          AND r.period_start >= (SELECT t FROM cut) - interval '2 hours' AND r.period_start < (SELECT t FROM cut)
         RETURNING r.integration_id, p.period, r.status_code, r.attempts, r.succeeded, r.duration_ms_sum,
             r.last_success_at, r.last_failure_at, r.buckets, r.counts
     ), merged AS (
@@ -123,12 +128,13 @@ BEGIN
     )
     SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM merged) INTO removed;
     total := total + removed;
-    -- Minutes: the rows of each finished minute since the cut into one.
+    -- Minutes: the rows of each minute finished in the last 10 minutes into one.
     WITH cut AS (SELECT date_bin('1 hour', at - interval '1 hour', 'epoch') AS t),
     picked AS (
         SELECT integration_id, period_start AS period, status_code
         FROM attempt_rollups, cut
-        WHERE NOT hourly AND period_start >= cut.t AND period_start < date_bin('1 minute', at, 'epoch')
+        WHERE NOT hourly AND period_start >= greatest(cut.t, date_bin('1 minute', at, 'epoch') - interval '10 minutes')
+          AND period_start < date_bin('1 minute', at, 'epoch')
         GROUP BY 1, 2, 3 HAVING count(*) > 1
     ), gone AS (
         DELETE FROM attempt_rollups r USING picked p
