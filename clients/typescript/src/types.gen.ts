@@ -770,6 +770,12 @@ export type EventOut = {
      */
     receivedAt: string;
     /**
+     * The W3C trace context of the span that published it, which its attempts continue (and
+     * forward to receivers): in the trace of the `traceparent` the publish request carried,
+     * or of a new one. Null unless Ricochet exports traces (`--otlp-endpoint`).
+     */
+    traceparent: string | null;
+    /**
      * Its type.
      */
     type: string;
@@ -1516,6 +1522,10 @@ export type PublishedOut = {
  */
 export type QueueOut = {
     /**
+     * Deliveries waiting behind an earlier one of their ordering key (`perKey` ordering).
+     */
+    blocked: number;
+    /**
      * Pending deliveries due now.
      */
     due: number;
@@ -1642,7 +1652,9 @@ export type ReplayedOut = {
 };
 
 /**
- * Response times of the attempts a receiver answered, in ms.
+ * Response times of the attempts a receiver answered, in ms. The mean is exact; the
+ * percentiles are read from a histogram of 4%-wide buckets: at or above the true value, by
+ * at most 4%.
  */
 export type ResponseTimes = {
     /**
@@ -2037,7 +2049,8 @@ export type StatsOut = {
      */
     failed: number;
     /**
-     * Start of the window.
+     * Start of the window: its length before `to`, at the start of that minute (`1h`) or
+     * hour (`24h`, `7d`).
      */
     from: string;
     /**
@@ -2630,6 +2643,12 @@ export type ListEventsResponse = ListEventsResponses[keyof ListEventsResponses];
 
 export type PublishEventData = {
     body: EventIn;
+    headers?: {
+        /**
+         * W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.
+         */
+        traceparent?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v2/events';
@@ -2683,6 +2702,12 @@ export type PublishEventResponse = PublishEventResponses[keyof PublishEventRespo
 
 export type PublishEventsBatchData = {
     body: EventsBatchIn;
+    headers?: {
+        /**
+         * W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.
+         */
+        traceparent?: string;
+    };
     path?: never;
     query?: never;
     url: '/api/v2/events/batch';

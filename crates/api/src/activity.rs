@@ -146,6 +146,11 @@ pub struct EventOut {
     pub data: Value,
     /// Its ordering key, if it was published with one.
     pub ordering_key: Option<String>,
+    /// The W3C trace context of the span that published it, which its attempts continue (and
+    /// forward to receivers): in the trace of the `traceparent` the publish request carried,
+    /// or of a new one. Null unless Ricochet exports traces (`--otlp-endpoint`).
+    #[schema(example = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    pub traceparent: Option<String>,
     /// Its deliveries, one per integration it went to, and where each stands.
     pub deliveries: Vec<DeliverySummary>,
 }
@@ -190,6 +195,7 @@ async fn event_by_id(auth: TenantAuth, state: AppState, id: String) -> ApiResult
         received_at: event.received_at,
         data: event.data.0,
         ordering_key: event.ordering_key,
+        traceparent: event.traceparent,
         deliveries: deliveries.into_iter().map(Into::into).collect(),
     }))
 }

@@ -115,6 +115,7 @@ enum Item {
 /// nothing and does not fail the others. Events without an id get a generated one.
 #[utoipa::path(post, path = "/api/v2/events/batch", tag = "events", security(("bearer" = ["event:publish"])),
     request_body = EventsBatchIn,
+    params(("traceparent" = Option<String>, Header, description = "W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.", example = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
     responses(
         (status = 200, description = "Every event's result, in order", body = BatchPublishedOut),
         (status = 413, description = "Body over the configured batch limit; nothing was written", body = Problem, content_type = "application/problem+json"),

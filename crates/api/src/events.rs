@@ -40,6 +40,7 @@ pub struct PublishedOut {
 /// with the original deliveries and makes no new ones.
 #[utoipa::path(post, path = "/api/v2/events", tag = "events", security(("bearer" = ["event:publish"])),
     request_body = EventIn,
+    params(("traceparent" = Option<String>, Header, description = "W3C trace context of the caller's span. With traces exported (`--otlp-endpoint`) the publish span is its child, stored with the event (`traceparent` of `GET /api/v2/events/{eventId}`) and continued by every attempt; ignored otherwise, or if malformed.", example = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
     responses(
         (status = 202, description = "Accepted", body = PublishedOut),
         (status = 200, description = "This id was published before; nothing new was made", body = PublishedOut),

@@ -86,7 +86,32 @@ fn describe() {
     );
     describe_gauge!(
         "ricochet_queue_depth",
-        "Deliveries waiting: pending and due now, pending and scheduled later, in flight."
+        "Deliveries waiting, by state: due (pending, due now), scheduled (pending, later), in_flight, paused (integration disabled), blocked (behind an earlier delivery of their ordering key)."
+    );
+    describe_gauge!(
+        "ricochet_queue_held_back",
+        "Due deliveries held back to protect their receiver, by reason: circuit (not closed), paused (Retry-After), concurrency (maxConcurrency reached), rate_limit."
+    );
+    describe_counter!(
+        "ricochet_rate_limit_waits_total",
+        "Attempts whose start their integration's rate limit put later (paced in the claim)."
+    );
+    describe_histogram!(
+        "ricochet_rate_limit_wait_seconds",
+        Unit::Seconds,
+        "How much later the rate limit put those starts."
+    );
+    describe_gauge!(
+        "ricochet_circuits",
+        "Enabled integrations by circuit-breaker state: closed, open or half_open."
+    );
+    describe_gauge!(
+        "ricochet_integrations_disabled",
+        "Integrations disabled (by a user, a 410 Gone or autoDisableAfter)."
+    );
+    describe_gauge!(
+        "ricochet_integrations_paused",
+        "Enabled integrations paused by a receiver's Retry-After (circuit closed)."
     );
     describe_gauge!(
         "ricochet_queue_lag_seconds",

@@ -28,6 +28,8 @@ pub struct QueueOut {
     pub in_flight: i64,
     /// Deliveries parked while their integration is disabled.
     pub paused: i64,
+    /// Deliveries waiting behind an earlier one of their ordering key (`perKey` ordering).
+    pub blocked: i64,
     /// Age of the oldest due delivery, seconds (0 when none is due).
     pub lag_seconds: f64,
 }
@@ -39,6 +41,7 @@ impl From<QueueDepth> for QueueOut {
             scheduled: q.scheduled,
             in_flight: q.in_flight,
             paused: q.paused,
+            blocked: q.blocked,
             lag_seconds: q.lag_seconds,
         }
     }

@@ -41,6 +41,9 @@ pub(crate) struct Cli {
     /// Extra argument for `ricochet serve` (repeatable), e.g. `--ricochet-arg=--worker-concurrency=128`.
     #[arg(long = "ricochet-arg", allow_hyphen_values = true)]
     pub(crate) ricochet_args: Vec<String>,
+    /// Attempts the `stats` scenario stores (default 1,000,000 × --scale).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub(crate) stats_attempts: Option<u64>,
     /// Preload `pg_stat_statements` in Ricochet's embedded cluster and report each scenario's
     /// busiest statements (a profile run; the extension costs a few percent).
     #[arg(long)]

@@ -106,6 +106,7 @@ fn latency_label(prefix: &str) -> &'static str {
         "publish_ms" => "publish",
         "lateness_ms" => "retry late",
         "request_ms" => "request",
+        "stats_7d_ms" => "stats 7d",
         _ => "-",
     }
 }

@@ -156,6 +156,12 @@ impl DeliveryBackend {
         self.handoff.claimed(rows.len());
         let now = Utc::now();
         for claimed in rows {
+            // A rate-limited lane is claimed without lookahead: a start later than now is one
+            // its rate limit paced.
+            if claimed.settings.0.rate_limit.is_some() && claimed.due_at > now {
+                let wait = (claimed.due_at - now).to_std().unwrap_or_default();
+                crate::observe::rate_limit_wait(&claimed, wait);
+            }
             if claimed.due_at <= now {
                 self.buffer.push_back(Self::task(claimed, worker));
             } else {

@@ -1,7 +1,7 @@
-//! What the worker tells operators about each recorded attempt: Prometheus counters and
-//! histograms, a `debug` line per attempt and an `info` line per dead letter, with the
-//! tenant, integration, event, delivery, status and reason (never URLs, headers or payloads,
-//! which may carry secrets).
+//! What the worker tells operators about each recorded attempt (and each start a rate limit
+//! paced): Prometheus counters and histograms, a `debug` line per attempt and an `info` line
+//! per dead letter, with the tenant, integration, event, delivery, status and reason (never
+//! URLs, headers or payloads, which may carry secrets).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -112,6 +112,24 @@ pub(crate) fn worker_lost(d: &ricochet_store::deliveries::Reaped) {
         delivery = %d.id, attempts = d.attempt_count, status = d.last_status_code, reason,
         "delivery dead-lettered"
     );
+}
+
+/// Counts an attempt of `claimed` whose start its integration's rate limit put `wait` later.
+pub(crate) fn rate_limit_wait(claimed: &Claimed, wait: std::time::Duration) {
+    let seconds = wait.as_secs_f64();
+    if PER_INTEGRATION.load(Ordering::Relaxed) {
+        let tenant = claimed.tenant_id.to_string();
+        let integration = claimed.integration_id.to_string();
+        metrics::counter!("ricochet_rate_limit_waits_total",
+            "tenant" => tenant.clone(), "integration" => integration.clone())
+        .increment(1);
+        metrics::histogram!("ricochet_rate_limit_wait_seconds",
+            "tenant" => tenant, "integration" => integration)
+        .record(seconds);
+    } else {
+        metrics::counter!("ricochet_rate_limit_waits_total").increment(1);
+        metrics::histogram!("ricochet_rate_limit_wait_seconds").record(seconds);
+    }
 }
 
 /// Records the size of a recording batch.

@@ -20,6 +20,9 @@ use crate::data_dir::{self, DataDirLock};
 use crate::database::Database;
 use crate::keys::{self, Origin};
 
+/// How often the stats rollups are compacted.
+const ROLLUP_COMPACTION: Duration = Duration::from_secs(30);
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -183,6 +186,7 @@ async fn run_roles(
     };
     ricochet_api::metrics::install();
     ricochet_delivery::observe::set_per_integration(global.metrics_per_integration);
+    let compactor = crate::observe::spawn_rollup_compactor(db.pool.clone(), ROLLUP_COMPACTION);
     let sampler = crate::observe::spawn_sampler(
         db.pool.clone(),
         Duration::from_millis(global.metrics_sample_ms),
@@ -273,6 +277,7 @@ async fn run_roles(
     }
     signal.abort();
     sampler.abort();
+    compactor.abort();
     if let Some(task) = metrics_task {
         task.abort();
     }

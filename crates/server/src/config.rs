@@ -78,7 +78,8 @@ pub struct GlobalOpts {
     /// integration, so only where their number is small.
     #[arg(long, env = "RICOCHET_METRICS_PER_INTEGRATION", global = true)]
     pub metrics_per_integration: bool,
-    /// How often the queue's depth and lag are sampled for `/metrics`, in ms.
+    /// How often the queue's depth and lag and the integrations' circuits are sampled for
+    /// `/metrics`, in ms.
     #[arg(long, env = "RICOCHET_METRICS_SAMPLE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(100..=600_000), global = true)]
     pub metrics_sample_ms: u64,
     /// Address ranges (CIDR, comma-separated) deliveries may reach beyond public addresses,

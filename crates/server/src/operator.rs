@@ -154,8 +154,8 @@ pub async fn status(global: &GlobalOpts, json: bool) -> anyhow::Result<()> {
     let q = &overview.queue;
     writeln!(
         out,
-        "queue:    {} due, {} scheduled, {} in flight, {} paused",
-        q.due, q.scheduled, q.in_flight, q.paused
+        "queue:    {} due, {} scheduled, {} in flight, {} paused, {} blocked",
+        q.due, q.scheduled, q.in_flight, q.paused, q.blocked
     )?;
     writeln!(
         out,

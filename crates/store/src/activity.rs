@@ -111,6 +111,8 @@ pub struct EventDetail {
     pub delivery_ids: Vec<Uuid>,
     /// Its ordering key.
     pub ordering_key: Option<String>,
+    /// The W3C `traceparent` of the span that published it (only when traces were exported).
+    pub traceparent: Option<String>,
 }
 
 /// One event of `tenant`.
@@ -120,7 +122,7 @@ pub async fn get_event(
     id: &str,
 ) -> StoreResult<Option<EventDetail>> {
     let row = sqlx::query_as(
-        "SELECT id, event_type, occurred_at, received_at, data, delivery_ids, ordering_key
+        "SELECT id, event_type, occurred_at, received_at, data, delivery_ids, ordering_key, traceparent
          FROM events WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant.0)

@@ -368,3 +368,69 @@ pub async fn audit(db: impl PgExecutor<'_>, quiet: std::time::Duration) -> Store
         .await?;
     Ok(fixed)
 }
+
+/// The protection state of every live integration, across tenants, for the metrics sampler.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Protection {
+    /// Enabled integrations whose circuit is closed.
+    pub closed: i64,
+    /// Enabled integrations whose circuit is open (cooling down, or waiting for its probe).
+    pub open: i64,
+    /// Enabled integrations whose circuit is half open (its probe is under way).
+    pub half_open: i64,
+    /// Disabled integrations (by a user, a `410 Gone` or `autoDisableAfter`).
+    pub disabled: i64,
+    /// Enabled integrations with a closed circuit paused by a receiver's Retry-After.
+    pub paused: i64,
+    /// Due deliveries held back because their integration's circuit is not closed.
+    pub held_circuit: i64,
+    /// Due deliveries held back by a receiver's Retry-After pause.
+    pub held_paused: i64,
+    /// Due deliveries held back because their integration is at its in-flight cap.
+    pub held_concurrency: i64,
+    /// Due deliveries held back by their integration's rate limit.
+    pub held_rate_limit: i64,
+}
+
+/// Counts the live integrations by circuit and pause, and the due deliveries each gate holds
+/// back (one reason per delivery, the first that applies: circuit, pause, cap, rate limit).
+/// One pass over the lanes and one over the due pending rows (`deliveries_due_idx`), like the
+/// queue depth: meant for the periodic sampler, not for requests.
+pub async fn protection(db: impl PgExecutor<'_>) -> StoreResult<Protection> {
+    let row = sqlx::query_as(concat!(
+        "WITH lane AS MATERIALIZED (
+             SELECT l.integration_id, i.enabled, l.circuit, l.paused_until > now() AS paused,
+                 CASE WHEN NOT i.enabled THEN NULL
+                      WHEN l.circuit <> 'closed' THEN 'circuit'
+                      WHEN l.paused_until > now() THEN 'paused'
+                      WHEN l.in_flight >= ",
+        cap_sql!(),
+        " THEN 'concurrency'
+                      WHEN l.tat > now() AND ",
+        emission_sql!(),
+        " IS NOT NULL THEN 'rate_limit'
+                 END AS gate
+             FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
+             WHERE i.deleted_at IS NULL
+         ), held AS (
+             SELECT g.gate, count(*) AS n
+             FROM deliveries d JOIN lane g ON g.integration_id = d.integration_id
+             WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND g.gate IS NOT NULL
+             GROUP BY g.gate
+         )
+         SELECT
+             count(*) FILTER (WHERE enabled AND circuit = 'closed') AS closed,
+             count(*) FILTER (WHERE enabled AND circuit = 'open') AS open,
+             count(*) FILTER (WHERE enabled AND circuit = 'half_open') AS half_open,
+             count(*) FILTER (WHERE NOT enabled) AS disabled,
+             count(*) FILTER (WHERE enabled AND circuit = 'closed' AND paused) AS paused,
+             coalesce((SELECT n FROM held WHERE gate = 'circuit'), 0) AS held_circuit,
+             coalesce((SELECT n FROM held WHERE gate = 'paused'), 0) AS held_paused,
+             coalesce((SELECT n FROM held WHERE gate = 'concurrency'), 0) AS held_concurrency,
+             coalesce((SELECT n FROM held WHERE gate = 'rate_limit'), 0) AS held_rate_limit
+         FROM lane",
+    ))
+    .fetch_one(db)
+    .await?;
+    Ok(row)
+}

@@ -26,6 +26,10 @@ class EventOut:
         occurred_at (datetime.datetime): When it happened, as the publisher said.
         ordering_key (None | str): Its ordering key, if it was published with one.
         received_at (datetime.datetime): When Ricochet accepted it.
+        traceparent (None | str): The W3C trace context of the span that published it, which its attempts continue (and
+            forward to receivers): in the trace of the `traceparent` the publish request carried,
+            or of a new one. Null unless Ricochet exports traces (`--otlp-endpoint`). Example:
+            00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.
         type_ (str): Its type.
     """
 
@@ -35,6 +39,7 @@ class EventOut:
     occurred_at: datetime.datetime
     ordering_key: None | str
     received_at: datetime.datetime
+    traceparent: None | str
     type_: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -55,6 +60,9 @@ class EventOut:
 
         received_at = self.received_at.isoformat()
 
+        traceparent: None | str
+        traceparent = self.traceparent
+
         type_ = self.type_
 
         field_dict: dict[str, Any] = {}
@@ -67,6 +75,7 @@ class EventOut:
                 "occurredAt": occurred_at,
                 "orderingKey": ordering_key,
                 "receivedAt": received_at,
+                "traceparent": traceparent,
                 "type": type_,
             }
         )
@@ -101,6 +110,13 @@ class EventOut:
 
         received_at = datetime.datetime.fromisoformat(d.pop("receivedAt"))
 
+        def _parse_traceparent(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        traceparent = _parse_traceparent(d.pop("traceparent"))
+
         type_ = d.pop("type")
 
         event_out = cls(
@@ -110,6 +126,7 @@ class EventOut:
             occurred_at=occurred_at,
             ordering_key=ordering_key,
             received_at=received_at,
+            traceparent=traceparent,
             type_=type_,
         )
 

@@ -14,6 +14,7 @@ class QueueOut:
     """How much work waits, across every tenant.
 
     Attributes:
+        blocked (int): Deliveries waiting behind an earlier one of their ordering key (`perKey` ordering).
         due (int): Pending deliveries due now.
         in_flight (int): Deliveries a worker holds.
         lag_seconds (float): Age of the oldest due delivery, seconds (0 when none is due).
@@ -21,6 +22,7 @@ class QueueOut:
         scheduled (int): Pending deliveries scheduled later (retries, mostly).
     """
 
+    blocked: int
     due: int
     in_flight: int
     lag_seconds: float
@@ -29,6 +31,8 @@ class QueueOut:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        blocked = self.blocked
+
         due = self.due
 
         in_flight = self.in_flight
@@ -43,6 +47,7 @@ class QueueOut:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "blocked": blocked,
                 "due": due,
                 "inFlight": in_flight,
                 "lagSeconds": lag_seconds,
@@ -56,6 +61,8 @@ class QueueOut:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        blocked = d.pop("blocked")
+
         due = d.pop("due")
 
         in_flight = d.pop("inFlight")
@@ -67,6 +74,7 @@ class QueueOut:
         scheduled = d.pop("scheduled")
 
         queue_out = cls(
+            blocked=blocked,
             due=due,
             in_flight=in_flight,
             lag_seconds=lag_seconds,

@@ -11,13 +11,15 @@ T = TypeVar("T", bound="ResponseTimes")
 
 @_attrs_define
 class ResponseTimes:
-    """Response times of the attempts a receiver answered, in ms.
+    """Response times of the attempts a receiver answered, in ms. The mean is exact; the
+    percentiles are read from a histogram of 4%-wide buckets: at or above the true value, by
+    at most 4%.
 
-    Attributes:
-        avg (float | None): Mean.
-        p50 (float | None): Median.
-        p95 (float | None): 95th percentile.
-        p99 (float | None): 99th percentile.
+        Attributes:
+            avg (float | None): Mean.
+            p50 (float | None): Median.
+            p95 (float | None): 95th percentile.
+            p99 (float | None): 99th percentile.
     """
 
     avg: float | None

@@ -26,10 +26,14 @@ class StatsOut:
         by_status_code (list[StatusCount]): Attempts by status code, most frequent first.
         dead_letters (int): Deliveries dead-lettered in the window (and still dead-lettered).
         failed (int): Of which failed.
-        from_ (datetime.datetime): Start of the window.
+        from_ (datetime.datetime): Start of the window: its length before `to`, at the start of that minute (`1h`) or
+            hour (`24h`, `7d`).
         last_failure_at (datetime.datetime | None): Start of the last failed attempt in the window.
         last_success_at (datetime.datetime | None): Start of the last successful attempt in the window.
-        response_time_ms (ResponseTimes): Response times of the attempts a receiver answered, in ms.
+        response_time_ms (ResponseTimes): Response times of the attempts a receiver answered, in ms. The mean is exact;
+            the
+            percentiles are read from a histogram of 4%-wide buckets: at or above the true value, by
+            at most 4%.
         succeeded (int): Of which succeeded.
         success_rate (float | None): `succeeded / attempts`, 0 to 1; null without attempts.
         to (datetime.datetime): End of the window (now).

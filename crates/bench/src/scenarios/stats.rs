@@ -1,6 +1,8 @@
 //! `stats`: `GET /api/v2/integrations/{id}/stats` (and the tenant's `GET /api/v2/stats`) over
-//! an integration with a million stored attempts, inserted straight into the database within
-//! the last hour so that every window (1h, 24h, 7d) aggregates all of them: the worst case.
+//! an integration with a million stored attempts, inserted straight into the database (their
+//! rollups made by the same trigger as the worker's) within the last hour so that every window
+//! (1h, 24h, 7d) aggregates all of them: the worst case.
+//! `--stats-attempts` sets their number (10,000,000 for the figure).
 
 use std::time::Instant;
 
@@ -21,7 +23,10 @@ const CALLS: usize = 20;
 
 /// Runs the scenario on a fresh Ricochet.
 pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<String, Value>>> {
-    let attempts = bench.cli.scaled(ATTEMPTS, 1_000);
+    let attempts = match bench.cli.stats_attempts {
+        Some(n) => usize::try_from(n).context("--stats-attempts")?,
+        None => bench.cli.scaled(ATTEMPTS, 1_000),
+    };
     eprintln!("stats run {run}: {attempts} attempts of one integration, {CALLS} calls per window");
     let instance = bench.instance().await?;
     let process = instance
@@ -39,13 +44,15 @@ pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<S
             .await?;
         let insert_started = Instant::now();
         insert_attempts(&pool, integration, attempts).await?;
-        // Index-only scans need the visibility map, which VACUUM (or autovacuum, soon after a
-        // burst of inserts) sets.
-        sqlx::query("VACUUM ANALYZE attempts")
+        // The attempts' trigger wrote their rollups (what the stats read) as they went in;
+        // statistics on them let the planner see how few they are, as autovacuum soon would.
+        sqlx::query("ANALYZE attempt_rollups")
             .execute(&pool)
             .await
-            .context("vacuuming attempts")?;
+            .context("analyzing the rollups")?;
         outcome.insert("attempts".into(), json!(attempts));
+        // The table shows the widest window; every window's figures are in the JSON line.
+        outcome.insert("latency_of".into(), json!("stats_7d_ms"));
         outcome.insert(
             "insert_s".into(),
             json!(crate::stats::round3(insert_started.elapsed().as_secs_f64())),
@@ -73,13 +80,27 @@ pub(super) async fn run(bench: &Bench<'_>, run: u32) -> anyhow::Result<Vec<Map<S
                 false,
             );
         }
-        let mut millis = Vec::with_capacity(CALLS);
-        for _ in 0..CALLS {
-            let started = Instant::now();
-            session.get("/api/v2/stats?window=24h").await?;
-            millis.push(crate::stats::ms(started.elapsed()));
+        for window in ["1h", "24h", "7d"] {
+            let mut millis = Vec::with_capacity(CALLS);
+            for _ in 0..CALLS {
+                let started = Instant::now();
+                let stats = session
+                    .get(&format!("/api/v2/stats?window={window}"))
+                    .await?;
+                millis.push(crate::stats::ms(started.elapsed()));
+                anyhow::ensure!(
+                    stats["attempts"].as_u64() == Some(attempts as u64),
+                    "the tenant's {window} stats counted {} attempts",
+                    stats["attempts"]
+                );
+            }
+            crate::stats::insert_percentiles_ms(
+                &mut outcome,
+                &format!("tenant_stats_{window}_ms"),
+                millis,
+                false,
+            );
         }
-        crate::stats::insert_percentiles_ms(&mut outcome, "tenant_stats_24h_ms", millis, false);
         pool.close().await;
         anyhow::Ok(())
     }

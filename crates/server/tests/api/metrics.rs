@@ -241,6 +241,248 @@ async fn metrics_count_what_was_published_delivered_and_dead_lettered_and_the_la
     }
 }
 
+/// Scrapes until `done` holds for the samples (the sampler runs every 100 ms), and returns them.
+async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&Samples) -> bool) -> Samples {
+    let start = Instant::now();
+    loop {
+        let samples = scrape(app).await;
+        if done(&samples) {
+            return samples;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} never showed: {samples:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of the one series `name{label}` (a missing series fails the test).
+fn one(samples: &Samples, name: &str, label: &str) -> f64 {
+    samples
+        .get(&(name.to_owned(), label.to_owned()))
+        .copied()
+        .unwrap_or_else(|| panic!("no {name}{{{label}}} in {samples:?}"))
+}
+
+async fn publish_n(s: &Session<'_>, kind: &str, n: usize, key: Option<&str>) {
+    for i in 0..n {
+        let mut event = json!({ "type": kind, "data": { "i": i } });
+        if let Some(key) = key {
+            event["orderingKey"] = json!(key);
+        }
+        let (status, body) = s.publish(&event).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_circuit_shows_in_the_circuit_gauge_with_the_deliveries_it_holds_back() {
+    ricochet_api::metrics::install();
+    let app = TestApp::spawn().await;
+    let sampler =
+        ricochet_server::observe::spawn_sampler(app.pool.clone(), Duration::from_millis(100));
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let down = Receiver::scripted(|_, _| Reply::status(500)).await;
+    let up = Receiver::start().await;
+    let down_id = s
+        .integration(
+            "down",
+            &down.url,
+            json!({
+                "retryPolicy": { "retryPolicyType": "fixed", "retryDelay": 20, "maxRetries": 5, "jitter": false },
+                // Open after two failures, and stay open for the rest of the test.
+                "circuitBreaker": { "failureThreshold": 2, "coolDown": 600000, "maxCoolDown": 600000 }
+            }),
+        )
+        .await;
+    s.bind(&down_id, &["order.created"]).await;
+    s.integration("up", &up.url, json!({})).await;
+    let off = s.integration("off", &up.url, json!({})).await;
+    let response = s
+        .req(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/integrations/{off}"),
+        )
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({ "enabled": false }).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+
+    publish_n(&s, "order.created", 5, None).await;
+
+    // Two failures opened the circuit; all five wait, due, behind it.
+    let samples = scrape_until(&app, "the open circuit", |samples| {
+        sum(samples, "ricochet_circuits", &["state=\"open\""]) == 1.0
+            && sum(samples, "ricochet_queue_held_back", &["reason=\"circuit\""]) == 5.0
+    })
+    .await;
+    sampler.abort();
+    let circuit = |state: &str| one(&samples, "ricochet_circuits", &format!("state=\"{state}\""));
+    assert_eq!(circuit("closed"), 1.0, "only `up` (`off` is disabled)");
+    assert_eq!(circuit("half_open"), 0.0);
+    assert_eq!(one(&samples, "ricochet_integrations_disabled", ""), 1.0);
+    assert_eq!(
+        one(&samples, "ricochet_integrations_paused", ""),
+        0.0,
+        "an open circuit's cool-down is not a Retry-After pause"
+    );
+    assert_eq!(
+        one(&samples, "ricochet_queue_depth", "state=\"due\""),
+        5.0,
+        "held back, they are still due"
+    );
+    for reason in ["paused", "concurrency", "rate_limit"] {
+        let label = format!("reason=\"{reason}\"");
+        assert_eq!(one(&samples, "ricochet_queue_held_back", &label), 0.0);
+    }
+    // However many were under way when it opened, nothing more goes while it is open.
+    let sent = down.hits().len();
+    assert!(sent >= 2, "{sent} sent");
+    down.assert_stays_at(sent, Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_held_back_by_a_retry_after_pause_a_concurrency_cap_and_a_rate_limit_are_gauged_by_reason()
+ {
+    ricochet_api::metrics::install();
+    let app = TestApp::spawn().await;
+    let sampler =
+        ricochet_server::observe::spawn_sampler(app.pool.clone(), Duration::from_millis(100));
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let throttling = Receiver::scripted(|_, _| Reply::retry_after(429, "600")).await;
+    let slow = Receiver::scripted(|_, _| Reply {
+        hold: Some(Duration::from_secs(60)),
+        ..Reply::status(200)
+    })
+    .await;
+    let ok = Receiver::start().await;
+    for (name, url, settings) in [
+        (
+            "throttling",
+            &throttling.url,
+            json!({ "maxConcurrency": 1 }),
+        ),
+        (
+            "slow",
+            &slow.url,
+            json!({ "maxConcurrency": 1, "requestTimeout": 120000 }),
+        ),
+        (
+            "limited",
+            &ok.url,
+            json!({ "rateLimit": { "requests": 1, "per": "minute" } }),
+        ),
+    ] {
+        let id = s.integration(name, url, settings).await;
+        s.bind(&id, &[&format!("{name}.event")]).await;
+        publish_n(&s, &format!("{name}.event"), 3, None).await;
+    }
+
+    // Each sent one and holds the other two back.
+    let samples = scrape_until(&app, "two held back for each reason", |samples| {
+        ["paused", "concurrency", "rate_limit"]
+            .iter()
+            .all(|reason| {
+                sum(
+                    samples,
+                    "ricochet_queue_held_back",
+                    &[&format!("reason=\"{reason}\"")],
+                ) == 2.0
+            })
+    })
+    .await;
+    sampler.abort();
+    assert_eq!(one(&samples, "ricochet_integrations_paused", ""), 1.0);
+    assert_eq!(
+        one(&samples, "ricochet_queue_held_back", "reason=\"circuit\""),
+        0.0
+    );
+    assert_eq!(one(&samples, "ricochet_circuits", "state=\"closed\""), 3.0);
+    assert_eq!(
+        (throttling.hits().len(), slow.hits().len(), ok.hits().len()),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempts_a_rate_limit_paced_are_counted_with_how_long_they_waited() {
+    ricochet_api::metrics::install();
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration(
+            "limited",
+            &receiver.url,
+            json!({ "rateLimit": { "requests": 10, "per": "second" } }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    crate::scheduling::publish_many(&s, "order.created", 10).await;
+
+    receiver.wait_for(10, Duration::from_secs(30)).await;
+    let samples = scrape(&app).await;
+    // Ten starts 100 ms apart: all but the first claimed of each claim are held for their turn.
+    let waits = sum(&samples, "ricochet_rate_limit_waits_total", &[]);
+    assert!((5.0..=10.0).contains(&waits), "{waits} waits");
+    assert_eq!(
+        sum(&samples, "ricochet_rate_limit_wait_seconds_count", &[]),
+        waits
+    );
+    let waited = sum(&samples, "ricochet_rate_limit_wait_seconds_sum", &[]);
+    assert!(waited > 0.0 && waited < 10.0, "{waited} s waited in all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_waiting_behind_an_earlier_one_of_their_ordering_key_are_counted_as_blocked() {
+    ricochet_api::metrics::install();
+    let app = TestApp::spawn().await;
+    let sampler =
+        ricochet_server::observe::spawn_sampler(app.pool.clone(), Duration::from_millis(100));
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let failing = Receiver::scripted(|_, _| Reply::status(500)).await;
+    let id = s
+        .integration(
+            "ordered",
+            &failing.url,
+            json!({
+                "ordering": "perKey",
+                "retryPolicy": { "retryPolicyType": "fixed", "retryDelay": 600000, "maxRetries": 3, "jitter": false }
+            }),
+        )
+        .await;
+    s.bind(&id, &["conversation.message"]).await;
+
+    publish_n(&s, "conversation.message", 3, Some("conversation-7")).await;
+
+    // The first failed and waits for its retry; the two behind it are blocked.
+    let samples = scrape_until(&app, "the first attempt", |samples| {
+        sum(samples, "ricochet_attempts_total", &[]) == 1.0
+            && sum(samples, "ricochet_queue_depth", &["state=\"scheduled\""]) == 1.0
+    })
+    .await;
+    sampler.abort();
+    assert_eq!(
+        one(&samples, "ricochet_queue_depth", "state=\"blocked\""),
+        2.0
+    );
+    assert_eq!(one(&samples, "ricochet_queue_depth", "state=\"due\""), 0.0);
+    let blocked = s
+        .get_json(&format!(
+            "/api/v2/deliveries?status=blocked&integrationId={id}"
+        ))
+        .await;
+    assert_eq!(
+        blocked["data"].as_array().map(Vec::len),
+        Some(2),
+        "{blocked}"
+    );
+}
+
 #[test]
 fn the_strict_parser_refuses_what_prometheus_would_refuse() {
     for bad in [

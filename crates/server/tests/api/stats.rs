@@ -98,6 +98,102 @@ async fn a_receiver_answering_in_50_and_150_ms_alternately_averages_near_100_ms_
     );
 }
 
+/// The figures of a stats answer (not its bounds, which move with the clock), with the
+/// attempts of its buckets summed.
+fn figures(stats: &Value) -> Value {
+    let keys = [
+        "attempts",
+        "succeeded",
+        "failed",
+        "successRate",
+        "deadLetters",
+        "byStatusCode",
+        "responseTimeMs",
+        "lastSuccessAt",
+        "lastFailureAt",
+    ];
+    let mut figures: serde_json::Map<String, Value> = keys
+        .iter()
+        .map(|k| ((*k).to_owned(), stats[*k].clone()))
+        .collect();
+    let in_buckets: i64 = stats["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| b["attempts"].as_i64().expect("n"))
+        .sum();
+    figures.insert("inBuckets".into(), json!(in_buckets));
+    Value::Object(figures)
+}
+
+async fn rollup_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM attempt_rollups")
+        .fetch_one(&app.pool)
+        .await
+        .expect("counting rollups")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compacting_the_rollups_into_minutes_and_hours_changes_no_figure() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    // 200, 400 (dead-lettered at once), 200, ...
+    let turn = AtomicUsize::new(0);
+    let receiver = Receiver::scripted(move |_, _| {
+        Reply::status(if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
+            200
+        } else {
+            400
+        })
+    })
+    .await;
+    let id = s.integration("counted", &receiver.url, json!({})).await;
+    s.bind(&id, &["order.created"]).await;
+    for i in 0..12 {
+        let (status, _) = s
+            .publish(&json!({ "type": "order.created", "id": format!("evt-{i}"), "data": {} }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    receiver.wait_for(12, WAIT).await;
+    let path = |window: &str| format!("/api/v2/integrations/{id}/stats?window={window}");
+    let start = std::time::Instant::now();
+    let (hour, day) = loop {
+        let hour = s.get_json(&path("1h")).await;
+        if hour["attempts"] == 12 {
+            break (hour, s.get_json(&path("24h")).await);
+        }
+        assert!(start.elapsed() < WAIT, "not all recorded: {hour}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(day["attempts"], 12);
+    let before = rollup_rows(&app).await;
+
+    // Two minutes on: each finished minute's rows are merged into one per status code.
+    let now = chrono::Utc::now();
+    ricochet_store::stats::compact_rollups(&app.pool, now + chrono::Duration::minutes(2))
+        .await
+        .expect("compacting");
+    let minutes = rollup_rows(&app).await;
+    assert!(minutes <= 2 * 2, "{minutes} rows (from {before})");
+    assert_eq!(figures(&s.get_json(&path("1h")).await), figures(&hour));
+    assert_eq!(figures(&s.get_json(&path("24h")).await), figures(&day));
+
+    // Three hours on: the minutes are merged into their hour.
+    ricochet_store::stats::compact_rollups(&app.pool, now + chrono::Duration::hours(3))
+        .await
+        .expect("compacting");
+    let hours = rollup_rows(&app).await;
+    assert!(hours <= minutes && hours <= 2 * 2, "{hours} rows");
+    assert_eq!(figures(&s.get_json(&path("24h")).await), figures(&day));
+
+    // Nine days on: gone.
+    ricochet_store::stats::compact_rollups(&app.pool, now + chrono::Duration::days(9))
+        .await
+        .expect("compacting");
+    assert_eq!(rollup_rows(&app).await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_of_another_tenants_integration_are_404_and_a_bad_window_is_400() {
     let app = TestApp::spawn().await;

@@ -1,6 +1,7 @@
 //! OpenTelemetry traces from the real binary: with `--otlp-endpoint` on a loopback OTLP/HTTP
 //! collector, a publish and its attempts arrive as spans of the publisher's own trace, and the
-//! receiver gets the attempt's `traceparent`; without it, no `traceparent` is sent.
+//! receiver gets the attempt's `traceparent` (and `GET /api/v2/events/{id}` the publish's);
+//! without it, no `traceparent` is sent or stored.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -251,6 +252,29 @@ async fn a_publish_and_its_attempt_arrive_as_spans_of_the_publishers_trace_and_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_shows_the_traceparent_of_its_publish_span_in_the_publishers_trace() {
+    let dir = DataDir::new();
+    let collector = Collector::start().await;
+    let receiver = Receiver::start().await;
+    let server = traced(&dir, &collector);
+    let api = Api::provision(&server, &dir).await;
+    api.hook("traced", &receiver.url, "order.created", json!({}))
+        .await;
+    let incoming = format!("00-{TRACE}-{PUBLISHER_SPAN}-01");
+    publish(&api, "o-5", &[("traceparent", &incoming)]).await;
+
+    let spans = collector.wait_for(TRACE, "publish", 1).await;
+    let publish = named(&spans, "publish");
+    let event = api.get("/api/v2/events/o-5").await;
+    let stored = event["traceparent"].as_str().expect("a traceparent");
+    assert_eq!(ids(stored), (TRACE, publish[0].id.as_str()), "{event}");
+    assert!(
+        stored.starts_with("00-") && stored.ends_with("-01"),
+        "{stored}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_claimed_from_the_queue_later_still_joins_the_trace_the_event_stored() {
     let dir = DataDir::new();
     let collector = Collector::start().await;
@@ -390,4 +414,6 @@ async fn without_an_otlp_endpoint_no_traceparent_reaches_the_receiver() {
         "{:?}",
         hits[0].headers
     );
+    let event = api.get("/api/v2/events/o-3").await;
+    assert_eq!(event["traceparent"], Value::Null, "{event}");
 }

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.event_in import EventIn
 from ...models.problem import Problem
 from ...models.published_out import PublishedOut
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: EventIn,
+    traceparent: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(traceparent, Unset):
+        headers["traceparent"] = traceparent
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -97,12 +100,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EventIn,
+    traceparent: str | Unset = UNSET,
 ) -> Response[Problem | PublishedOut]:
     """Publish an event. It is stored with one delivery per enabled integration bound to its type
     in one transaction: a 202 means it will be delivered. Publishing an `id` again answers 200
     with the original deliveries and makes no new ones.
 
     Args:
+        traceparent (str | Unset):
         body (EventIn): An event as a client publishes it.
 
     Raises:
@@ -115,6 +120,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        traceparent=traceparent,
     )
 
     response = client.get_httpx_client().request(
@@ -128,12 +134,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: EventIn,
+    traceparent: str | Unset = UNSET,
 ) -> Problem | PublishedOut | None:
     """Publish an event. It is stored with one delivery per enabled integration bound to its type
     in one transaction: a 202 means it will be delivered. Publishing an `id` again answers 200
     with the original deliveries and makes no new ones.
 
     Args:
+        traceparent (str | Unset):
         body (EventIn): An event as a client publishes it.
 
     Raises:
@@ -147,6 +155,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        traceparent=traceparent,
     ).parsed
 
 
@@ -154,12 +163,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EventIn,
+    traceparent: str | Unset = UNSET,
 ) -> Response[Problem | PublishedOut]:
     """Publish an event. It is stored with one delivery per enabled integration bound to its type
     in one transaction: a 202 means it will be delivered. Publishing an `id` again answers 200
     with the original deliveries and makes no new ones.
 
     Args:
+        traceparent (str | Unset):
         body (EventIn): An event as a client publishes it.
 
     Raises:
@@ -172,6 +183,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        traceparent=traceparent,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -183,12 +195,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EventIn,
+    traceparent: str | Unset = UNSET,
 ) -> Problem | PublishedOut | None:
     """Publish an event. It is stored with one delivery per enabled integration bound to its type
     in one transaction: a 202 means it will be delivered. Publishing an `id` again answers 200
     with the original deliveries and makes no new ones.
 
     Args:
+        traceparent (str | Unset):
         body (EventIn): An event as a client publishes it.
 
     Raises:
@@ -203,5 +217,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            traceparent=traceparent,
         )
     ).parsed

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.batch_published_out import BatchPublishedOut
 from ...models.events_batch_in import EventsBatchIn
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: EventsBatchIn,
+    traceparent: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(traceparent, Unset):
+        headers["traceparent"] = traceparent
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -94,6 +97,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: EventsBatchIn,
+    traceparent: str | Unset = UNSET,
 ) -> Response[BatchPublishedOut | Problem]:
     """Publish up to 1,000 events. Each is checked, stored and made idempotent by id exactly as by
     `POST /api/v2/events`, and every stored one is durable when this answers. One result per
@@ -102,6 +106,7 @@ def sync_detailed(
     nothing and does not fail the others. Events without an id get a generated one.
 
     Args:
+        traceparent (str | Unset):
         body (EventsBatchIn): Events to publish together.
 
     Raises:
@@ -114,6 +119,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        traceparent=traceparent,
     )
 
     response = client.get_httpx_client().request(
@@ -127,6 +133,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: EventsBatchIn,
+    traceparent: str | Unset = UNSET,
 ) -> BatchPublishedOut | Problem | None:
     """Publish up to 1,000 events. Each is checked, stored and made idempotent by id exactly as by
     `POST /api/v2/events`, and every stored one is durable when this answers. One result per
@@ -135,6 +142,7 @@ def sync(
     nothing and does not fail the others. Events without an id get a generated one.
 
     Args:
+        traceparent (str | Unset):
         body (EventsBatchIn): Events to publish together.
 
     Raises:
@@ -148,6 +156,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        traceparent=traceparent,
     ).parsed
 
 
@@ -155,6 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: EventsBatchIn,
+    traceparent: str | Unset = UNSET,
 ) -> Response[BatchPublishedOut | Problem]:
     """Publish up to 1,000 events. Each is checked, stored and made idempotent by id exactly as by
     `POST /api/v2/events`, and every stored one is durable when this answers. One result per
@@ -163,6 +173,7 @@ async def asyncio_detailed(
     nothing and does not fail the others. Events without an id get a generated one.
 
     Args:
+        traceparent (str | Unset):
         body (EventsBatchIn): Events to publish together.
 
     Raises:
@@ -175,6 +186,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        traceparent=traceparent,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -186,6 +198,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: EventsBatchIn,
+    traceparent: str | Unset = UNSET,
 ) -> BatchPublishedOut | Problem | None:
     """Publish up to 1,000 events. Each is checked, stored and made idempotent by id exactly as by
     `POST /api/v2/events`, and every stored one is durable when this answers. One result per
@@ -194,6 +207,7 @@ async def asyncio(
     nothing and does not fail the others. Events without an id get a generated one.
 
     Args:
+        traceparent (str | Unset):
         body (EventsBatchIn): Events to publish together.
 
     Raises:
@@ -208,5 +222,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            traceparent=traceparent,
         )
     ).parsed
