@@ -158,6 +158,21 @@ fn full_tls() -> Value {
             "caCertificate": "{{secret:receiver_ca}}" })
 }
 
+/// A receiver requiring a client certificate, the tenant's secrets holding the certificate, key
+/// and CA, and integration `name` pointing at the receiver with them (bound to `a.b`).
+async fn mtls_integration(s: &Session<'_>, name: &str) -> (TlsReceiver, String) {
+    let pki = pki();
+    let receiver = TlsReceiver::start(&pki).await;
+    secret(s, "client_cert", &pki.client_cert).await;
+    secret(s, "client_key", &pki.client_key).await;
+    secret(s, "receiver_ca", &pki.ca).await;
+    let id = s
+        .integration(name, &receiver.url, json!({ "tls": full_tls() }))
+        .await;
+    s.bind(&id, &["a.b"]).await;
+    (receiver, id)
+}
+
 /// Publishes one event for the integration and returns its delivery id.
 async fn publish(s: &Session<'_>) -> String {
     let (status, published) = s.publish(&json!({ "type": "a.b", "data": {} })).await;
@@ -172,15 +187,7 @@ async fn publish(s: &Session<'_>) -> String {
 async fn a_receiver_requiring_a_client_certificate_gets_deliveries_made_with_the_configured_one() {
     let app = crate::harness::TestApp::spawn().await;
     let s = Session::new(&app, &app.tenant("acme").await).await;
-    let pki = pki();
-    let receiver = TlsReceiver::start(&pki).await;
-    secret(&s, "client_cert", &pki.client_cert).await;
-    secret(&s, "client_key", &pki.client_key).await;
-    secret(&s, "receiver_ca", &pki.ca).await;
-    let id = s
-        .integration("mtls", &receiver.url, json!({ "tls": full_tls() }))
-        .await;
-    s.bind(&id, &["a.b"]).await;
+    let (receiver, id) = mtls_integration(&s, "mtls").await;
     let shown = s.get_json(&format!("/api/v2/integrations/{id}")).await;
     assert_eq!(shown["settings"]["tls"], full_tls());
 
@@ -262,15 +269,7 @@ async fn material_that_is_not_pem_fails_as_tls_config_and_dead_letters_at_once()
 async fn a_deleted_secret_fails_as_tls_config() {
     let app = crate::harness::TestApp::spawn().await;
     let s = Session::new(&app, &app.tenant("acme").await).await;
-    let pki = pki();
-    let receiver = TlsReceiver::start(&pki).await;
-    secret(&s, "client_cert", &pki.client_cert).await;
-    secret(&s, "client_key", &pki.client_key).await;
-    secret(&s, "receiver_ca", &pki.ca).await;
-    let id = s
-        .integration("gone", &receiver.url, json!({ "tls": full_tls() }))
-        .await;
-    s.bind(&id, &["a.b"]).await;
+    let (receiver, _) = mtls_integration(&s, "gone").await;
     let deleted = s
         .req(Method::DELETE, "/api/v2/secrets/client_key")
         .send()
