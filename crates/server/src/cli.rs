@@ -329,13 +329,18 @@ async fn rekey(global: &GlobalOpts) -> anyhow::Result<()> {
         keyring.rotate_file()?;
     }
     let session = open_for_command(global, "secrets rekey").await?;
-    let result = ricochet_store::secrets::rekey(&session.db.pool, &keyring).await;
+    let result = async {
+        let secrets = ricochet_store::secrets::rekey(&session.db.pool, &keyring).await?;
+        let signing = ricochet_store::signing_keys::rekey(&session.db.pool, &keyring).await?;
+        Ok::<_, ricochet_store::StoreError>((secrets, signing))
+    }
+    .await;
     session.close().await;
-    let count = result?;
+    let (secrets, signing) = result?;
     let current = keyring.get().current_id().to_owned();
     writeln!(
         std::io::stdout(),
-        "re-sealed {count} secret value(s) under master key {current}"
+        "re-sealed {secrets} secret value(s) and {signing} signing key(s) under master key {current}"
     )?;
     Ok(())
 }

@@ -163,6 +163,71 @@ pub async fn signing_keys(
         .collect()
 }
 
+/// A sealed key with what its seal is bound to, for re-sealing.
+#[derive(Debug, sqlx::FromRow)]
+struct SealedKey {
+    id: Uuid,
+    tenant_id: Uuid,
+    integration_id: Uuid,
+    scheme: String,
+    key_id: String,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+}
+
+/// Re-seals every signing key not sealed with the keyring's current key, in batches, while the
+/// server runs (part of `ricochet secrets rekey`: after it the old master key can be dropped);
+/// how many were re-sealed. The keys themselves do not change, so receivers notice nothing.
+pub async fn rekey(pool: &PgPool, keyring: &SharedKeyring) -> StoreResult<u64> {
+    let current = keyring.get().current_id().to_owned();
+    let mut total = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<SealedKey> = sqlx::query_as(
+            "SELECT id, tenant_id, integration_id, scheme, key_id, nonce, ciphertext FROM signing_keys
+             WHERE key_id <> $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(&current)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(total);
+        }
+        total += rows.len() as u64;
+        for row in rows {
+            let corrupt = || StoreError::Crypto(crate::crypto::CryptoError::Corrupt);
+            let kind = KeyKind::parse(&row.scheme).ok_or_else(corrupt)?;
+            let aad = aad(
+                TenantId(row.tenant_id),
+                IntegrationId(row.integration_id),
+                row.id,
+                kind,
+            );
+            let plain = keyring
+                .open(
+                    &aad,
+                    &Sealed {
+                        key_id: row.key_id,
+                        nonce: row.nonce,
+                        ciphertext: row.ciphertext,
+                    },
+                )
+                .map_err(StoreError::Crypto)?;
+            let sealed = keyring.seal(&aad, &plain).map_err(StoreError::Crypto)?;
+            sqlx::query(
+                "UPDATE signing_keys SET key_id = $2, nonce = $3, ciphertext = $4 WHERE id = $1",
+            )
+            .bind(row.id)
+            .bind(&sealed.key_id)
+            .bind(&sealed.nonce)
+            .bind(&sealed.ciphertext)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+}
+
 /// What a rotation did.
 #[derive(Debug)]
 pub enum Rotated {

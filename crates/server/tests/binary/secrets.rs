@@ -156,7 +156,7 @@ async fn a_secret_value_appears_in_no_response_error_attempt_log_or_server_log_l
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_rekey_reseals_every_value_while_the_server_runs_and_they_stay_readable() {
+async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key_can_be_dropped() {
     let dir = DataDir::new();
     let receiver = Receiver::start().await;
     let server = Server::start(&dir);
@@ -168,7 +168,24 @@ async fn secrets_rekey_reseals_every_value_while_the_server_runs_and_they_stay_r
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    guide_hook(&api, &receiver.url).await;
+    let integration = guide_hook(&api, &receiver.url).await;
+    let publish = async |api: &Api| {
+        let (_, published) = api
+            .post(
+                "/api/v2/events",
+                json!({"type": "routing.queue.member.update", "data": {}}),
+            )
+            .await;
+        let delivery = published["deliveries"][0]["deliveryId"]
+            .as_str()
+            .expect("delivery")
+            .to_owned();
+        wait_succeeded(api, &delivery).await;
+    };
+    // A first delivery makes the integration's signing key, sealed with the first master key.
+    publish(&api).await;
+    let signing_secret = format!("/api/v2/integrations/{integration}/signing-secret");
+    let key_before = api.get(&signing_secret).await["key"].clone();
     let keys_before = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
 
     let output = Command::new(BIN)
@@ -184,7 +201,8 @@ async fn secrets_rekey_reseals_every_value_while_the_server_runs_and_they_stay_r
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&output.stdout).contains("re-sealed 1 secret value"),
+        String::from_utf8_lossy(&output.stdout)
+            .contains("re-sealed 1 secret value(s) and 1 signing key(s)"),
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
@@ -194,19 +212,29 @@ async fn secrets_rekey_reseals_every_value_while_the_server_runs_and_they_stay_r
         keys_before.lines().count() + 1,
         "a new key is put first, the old one kept"
     );
-    let (_, published) = api
-        .post(
-            "/api/v2/events",
-            json!({"type": "routing.queue.member.update", "data": {}}),
-        )
-        .await;
-    let delivery = published["deliveries"][0]["deliveryId"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
-    wait_succeeded(&api, &delivery).await;
+    publish(&api).await;
+
+    // The operator drops the old master key and restarts: everything is readable without it.
+    assert!(server.terminate().success());
+    let newest = keys_after.lines().next().expect("the new key");
+    std::fs::write(dir.0.join("master.keys"), newest).expect("dropping the old key");
+    let server = Server::start(&dir);
+    let api = Api {
+        base: server.base.clone(),
+        token: api.token.clone(),
+        http: reqwest::Client::new(),
+    };
+    publish(&api).await;
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 3, "one request per event");
+    assert!(
+        hits.iter()
+            .all(|hit| hit.header("authorization") == "Bearer kept-across-keys"),
+        "the secret value is read under every key"
+    );
     assert_eq!(
-        receiver.hits()[0].header("authorization"),
-        "Bearer kept-across-keys"
+        api.get(&signing_secret).await["key"],
+        key_before,
+        "re-sealing keeps the signing key itself: receivers notice nothing"
     );
 }
