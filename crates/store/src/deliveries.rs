@@ -411,6 +411,22 @@ pub async fn record_attempts(
                  m.response_content_type, m.response_body, m.retry_after_ms, m.retry_after_note,
                  CASE WHEN m.outcome_status = 'pending' AND m.status = 'pending' THEN m.next_at END
              FROM moved m
+         ), rolled AS (
+             -- The stats rollups (see the rollups migrations): one row per integration, minute
+             -- and status code of these attempts, with a histogram of their durations.
+             INSERT INTO attempt_rollups (integration_id, period_start, status_code, attempts, succeeded,
+                 duration_ms_sum, last_success_at, last_failure_at, buckets, counts)
+             SELECT integration_id, minute, code, sum(n)::integer, sum(ok)::integer, sum(ms)::bigint, max(ls), max(lf),
+                 CASE WHEN code = 0 THEN '{}' ELSE array_agg(bucket ORDER BY bucket) END,
+                 CASE WHEN code = 0 THEN '{}' ELSE array_agg(n::integer ORDER BY bucket) END
+             FROM (SELECT m.integration_id, date_bin('1 minute', m.started_at, 'epoch') AS minute,
+                       coalesce(m.status_code, 0) AS code, attempt_duration_bucket(m.duration_ms) AS bucket,
+                       count(*) AS n, count(*) FILTER (WHERE m.outcome_status = 'succeeded') AS ok,
+                       sum(m.duration_ms) AS ms,
+                       max(m.started_at) FILTER (WHERE m.outcome_status = 'succeeded') AS ls,
+                       max(m.started_at) FILTER (WHERE m.outcome_status IS DISTINCT FROM 'succeeded') AS lf
+                   FROM moved m GROUP BY 1, 2, 3, 4) b
+             GROUP BY 1, 2, 3
          )
          SELECT m.id, m.attempt_count, m.tenant_id, m.event_id, m.integration_id, m.status, m.ordering_key
          FROM moved m",
