@@ -80,7 +80,12 @@ impl Publisher {
         let Some(tracer) = &self.tracer else {
             return self.publish_with(publication, None).await;
         };
-        let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+        let (span, traceparent) = crate::trace::start_publish(
+            tracer,
+            publication.tenant,
+            &publication.kind,
+            &publication.id,
+        );
         let result = self.publish_with(publication, traceparent).await;
         crate::trace::end_publish(span, &result);
         result
@@ -115,7 +120,12 @@ impl Publisher {
         let mut spans = Vec::new();
         for publication in publications {
             let traceparent = self.tracer.as_ref().and_then(|tracer| {
-                let (span, traceparent) = crate::trace::start_publish(tracer, &publication);
+                let (span, traceparent) = crate::trace::start_publish(
+                    tracer,
+                    publication.tenant,
+                    &publication.kind,
+                    &publication.id,
+                );
                 spans.push(span);
                 traceparent
             });

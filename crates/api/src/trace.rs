@@ -9,11 +9,9 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{SdkTracer, Span};
-use ricochet_domain::trace_context;
+use ricochet_domain::{TenantId, trace_context};
 use ricochet_store::StoreError;
 use ricochet_store::events::Published;
-
-use crate::publisher::Publication;
 
 /// The span of one API request, current while its handler runs. Added to the router only when
 /// traces are exported, so it costs nothing otherwise.
@@ -54,19 +52,21 @@ pub async fn request(State(tracer): State<SdkTracer>, req: Request, next: Next) 
     response
 }
 
-/// Starts the span of a publish, a child of the current request's span, and returns it with
-/// the `traceparent` to store with the event.
+/// Starts the span of a publish (of `tenant`'s event `id` of type `kind`), a child of the
+/// current request's span, and returns it with the `traceparent` to store with the event.
 pub(crate) fn start_publish(
     tracer: &SdkTracer,
-    publication: &Publication,
+    tenant: TenantId,
+    kind: &str,
+    id: &str,
 ) -> (Span, Option<String>) {
     let span = tracer
         .span_builder("publish")
         .with_kind(SpanKind::Producer)
         .with_attributes([
-            KeyValue::new("ricochet.tenant.id", publication.tenant.0.to_string()),
-            KeyValue::new("ricochet.event.type", publication.kind.clone()),
-            KeyValue::new("ricochet.event.id", publication.id.clone()),
+            KeyValue::new("ricochet.tenant.id", tenant.0.to_string()),
+            KeyValue::new("ricochet.event.type", kind.to_owned()),
+            KeyValue::new("ricochet.event.id", id.to_owned()),
         ])
         .start_with_context(tracer, &Context::current());
     let traceparent = trace_context::format(span.span_context());

@@ -19,6 +19,7 @@ use ricochet_store::deliveries::{AttemptRecord, Claimed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::error_chain::describe;
 use crate::receiver_auth::{AuthFailure, Token, TokenCache};
 use crate::tls::TlsClients;
 
@@ -408,18 +409,6 @@ fn error_kind(err: &reqwest::Error) -> ErrorKind {
     } else {
         ErrorKind::Connect
     }
-}
-
-/// The error and its causes, one line.
-pub(crate) fn describe(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

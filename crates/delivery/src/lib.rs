@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod backend;
+mod error_chain;
 pub mod guard;
 pub mod observe;
 mod protect;

@@ -214,12 +214,12 @@ async fn fetch(
             if crate::guard::is_blocked(&err) {
                 AuthFailure {
                     kind: ErrorKind::BlockedTarget,
-                    message: format!("token endpoint: {}", crate::attempt::describe(&err)),
+                    message: format!("token endpoint: {}", crate::error_chain::describe(&err)),
                 }
             } else {
                 AuthFailure::auth(format!(
                     "token endpoint unreachable: {}",
-                    crate::attempt::describe(&err)
+                    crate::error_chain::describe(&err)
                 ))
             }
         })?;

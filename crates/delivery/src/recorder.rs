@@ -224,7 +224,11 @@ async fn write(
     // A finished head of a key kept in order lets the next delivery of its key go.
     let heads_done: Vec<(Uuid, &str)> = moved
         .iter()
-        .filter(|r| r.ordering_key.is_some() && r.status != "pending" && r.status != "paused")
+        .filter(|r| {
+            r.ordering_key.is_some()
+                && r.status != DeliveryStatus::Pending.as_str()
+                && r.status != DeliveryStatus::Paused.as_str()
+        })
         .filter_map(|r| {
             let job = jobs.iter().find(|j| j.claimed.id == r.id)?;
             let per_key = job.claimed.settings.ordering == Ordering::PerKey;
@@ -267,7 +271,13 @@ async fn write(
     }
     // A retry is due later, and a freed slot of an integration at its cap lets its due
     // deliveries go: the workers look again.
-    if alerted || freed || promoted || moved.iter().any(|r| r.status == "pending") {
+    if alerted
+        || freed
+        || promoted
+        || moved
+            .iter()
+            .any(|r| r.status == DeliveryStatus::Pending.as_str())
+    {
         waker.wake();
     }
     Ok(recorded)

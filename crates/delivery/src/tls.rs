@@ -126,7 +126,7 @@ fn build(
     if let (Some(certificate), Some(key)) = (&material.client_certificate, &material.client_key) {
         let pem = format!("{key}\n{certificate}\n");
         let identity = reqwest::Identity::from_pem(pem.as_bytes())
-            .map_err(|e| TlsConfigError::Identity(crate::attempt::describe(&e)))?;
+            .map_err(|e| TlsConfigError::Identity(crate::error_chain::describe(&e)))?;
         builder = builder.identity(identity);
     }
     if let Some(ca) = &material.ca_certificate {
@@ -139,7 +139,7 @@ fn build(
     }
     builder
         .build()
-        .map_err(|e| TlsConfigError::Build(crate::attempt::describe(&e)))
+        .map_err(|e| TlsConfigError::Build(crate::error_chain::describe(&e)))
 }
 
 #[cfg(test)]
