@@ -219,7 +219,7 @@ async fn run_roles(
     // worker when it has room.
     let handoff = worker_config
         .as_ref()
-        .filter(|_| api.is_some())
+        .filter(|_| api.is_some() && worker.as_ref().is_some_and(|opts| opts.handoff))
         .map(WorkerConfig::handoff);
     let api_task = match api {
         Some(opts) => {

@@ -229,6 +229,11 @@ pub struct WorkerOpts {
     /// finished while it wrote the previous batch).
     #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub record_writers: u16,
+    /// Under `serve`, hand new deliveries from the publisher straight to this worker when it
+    /// has room, rather than letting it claim them from the database (`false` to measure
+    /// without it; see BENCHMARKS.md).
+    #[arg(long, env = "RICOCHET_HANDOFF", default_value_t = true, action = clap::ArgAction::Set)]
+    pub handoff: bool,
     /// How long shutdown waits for attempts in flight, in seconds.
     #[arg(long, env = "RICOCHET_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
