@@ -9,7 +9,7 @@
 //! attempts, and an ended stream would leave it idle for good. Database errors are logged and
 //! retried after a pause instead.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -31,6 +31,10 @@ use uuid::Uuid;
 
 use crate::WorkerConfig;
 use crate::recorder::{self, Reaping};
+
+/// Rate-limited integrations whose last release `release_due` remembers before it forgets
+/// those idle for 10 s.
+const PACED_KEPT: usize = 1024;
 
 /// What a claim found: the leased deliveries and, when the batch was not full, when the next
 /// one is due.
@@ -54,6 +58,9 @@ pub struct DeliveryBackend {
     scheduled: BTreeMap<(DateTime<Utc>, Uuid), Task<Claimed>>,
     /// Fires when the earliest scheduled delivery is due.
     due_timer: Pin<Box<tokio::time::Sleep>>,
+    /// Per rate-limited integration, the due time and the release time of the last delivery
+    /// released, which space out the next ones (see `release_due`).
+    paced: HashMap<Uuid, (DateTime<Utc>, DateTime<Utc>)>,
     fetch: Fetch,
     reap_timer: Pin<Box<tokio::time::Sleep>>,
     reaping: Option<BoxFuture<'static, Result<Reaping, StoreError>>>,
@@ -88,6 +95,7 @@ impl DeliveryBackend {
             buffer: VecDeque::new(),
             scheduled: BTreeMap::new(),
             due_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            paced: HashMap::new(),
             fetch: Fetch::Start,
             reap_timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
             reaping: None,
@@ -162,7 +170,8 @@ impl DeliveryBackend {
                 let wait = (claimed.due_at - now).to_std().unwrap_or_default();
                 crate::observe::rate_limit_wait(&claimed, wait);
             }
-            if claimed.due_at <= now {
+            // A rate-limited one goes through `scheduled` even when due, to be spaced out.
+            if claimed.due_at <= now && claimed.settings.0.rate_limit.is_none() {
                 self.buffer.push_back(Self::task(claimed, worker));
             } else {
                 self.scheduled
@@ -174,6 +183,11 @@ impl DeliveryBackend {
 
     /// Moves the scheduled deliveries that are due (by the wall clock) to the buffer, and
     /// re-arms the timer when the earliest one changed.
+    ///
+    /// The starts of a rate-limited integration keep the spacing its lane gave them: when the
+    /// runtime wakes late (a busy machine) and several fall due at once, they do not go out
+    /// together (a burst over the limit at the receiver) but each at least 90% of its planned
+    /// gap after the one before, so the delay is made up at most 10% faster than the limit.
     fn release_due(&mut self) {
         let now = Utc::now();
         let mut released = false;
@@ -181,7 +195,27 @@ impl DeliveryBackend {
             if entry.key().0 > now {
                 break;
             }
-            self.buffer.push_back(entry.remove());
+            let task = entry.remove();
+            let claimed = &task.args;
+            if claimed.settings.0.rate_limit.is_some() {
+                let integration = claimed.integration_id;
+                if let Some(&(last_due, last_at)) = self.paced.get(&integration)
+                    && claimed.due_at > last_due
+                {
+                    let earliest = last_at + (claimed.due_at - last_due) * 9 / 10;
+                    if earliest > now {
+                        self.scheduled.insert((earliest, claimed.id), task);
+                        released = true;
+                        continue;
+                    }
+                }
+                if self.paced.len() >= PACED_KEPT {
+                    let horizon = now - chrono::Duration::seconds(10);
+                    self.paced.retain(|_, (_, at)| *at > horizon);
+                }
+                self.paced.insert(integration, (claimed.due_at, now));
+            }
+            self.buffer.push_back(task);
             released = true;
         }
         if released {
@@ -335,12 +369,16 @@ impl Backend for DeliveryBackend {
             self.reaping = None;
         }
         if self.releasing.is_none() && !self.buffer.is_empty() {
-            let ids: Vec<Uuid> = self.buffer.drain(..).map(|t| t.args.id).collect();
+            let leases: Vec<(Uuid, i64)> = self
+                .buffer
+                .drain(..)
+                .map(|t| (t.args.id, t.args.lease_token))
+                .collect();
             let (pool, name) = (self.pool.clone(), worker.name().to_owned());
             self.releasing = Some(
                 async move {
                     let mut conn = pool.acquire().await?;
-                    deliveries::release(&mut conn, &name, &ids).await
+                    deliveries::release(&mut conn, &name, &leases).await
                 }
                 .boxed(),
             );

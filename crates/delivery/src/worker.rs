@@ -287,7 +287,8 @@ async fn give_back(shared: &Shared, claimed: &Claimed) {
     tracing::warn!(delivery = %claimed.id, "not starting an attempt whose lease ends before it could finish; returned to pending");
     let released = async {
         let mut conn = shared.pool.acquire().await?;
-        ricochet_store::deliveries::release(&mut conn, &shared.name, &[claimed.id]).await
+        let lease = [(claimed.id, claimed.lease_token)];
+        ricochet_store::deliveries::release(&mut conn, &shared.name, &lease).await
     };
     if let Err(e) = released.await {
         tracing::error!(delivery = %claimed.id, error = %e, "returning a delivery to pending; it runs again after its lease");

@@ -550,13 +550,22 @@ pub async fn cancel_for_integration(
     Ok(done.rows_affected())
 }
 
-/// Returns deliveries a stopping worker had claimed but not started to pending.
-pub async fn release(conn: &mut PgConnection, worker: &str, ids: &[Uuid]) -> StoreResult<u64> {
+/// Returns deliveries a worker had claimed but will not start to pending. Each is given as
+/// (id, lease token) and released only under that lease: a stale claim never releases a newer
+/// one of the same worker (which would let the delivery be claimed and sent twice).
+pub async fn release(
+    conn: &mut PgConnection,
+    worker: &str,
+    leases: &[(Uuid, i64)],
+) -> StoreResult<u64> {
+    let (ids, tokens): (Vec<Uuid>, Vec<i64>) = leases.iter().copied().unzip();
     let released: i64 = sqlx::query_scalar(concat!(
         "WITH released AS (
-             UPDATE deliveries SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
-             WHERE id = ANY($1) AND leased_by = $2 AND status = 'in_flight'
-             RETURNING integration_id
+             UPDATE deliveries d SET status = 'pending', leased_by = NULL, lease_expires_at = NULL, updated_at = now()
+             FROM unnest($1::uuid[], $3::bigint[]) AS l(id, lease_token)
+             WHERE d.id = l.id AND d.lease_token = l.lease_token AND d.leased_by = $2
+               AND d.status = 'in_flight'
+             RETURNING d.integration_id
          ), freed AS (
              UPDATE delivery_lanes l SET in_flight = greatest(0, l.in_flight - f.n)
              FROM (", lane_free_sql!("released"), ") f WHERE l.integration_id = f.integration_id
@@ -565,6 +574,7 @@ pub async fn release(conn: &mut PgConnection, worker: &str, ids: &[Uuid]) -> Sto
     ))
     .bind(ids)
     .bind(worker)
+    .bind(tokens)
     .fetch_one(&mut *conn)
     .await?;
     let released = u64::try_from(released).unwrap_or(0);

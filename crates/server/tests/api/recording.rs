@@ -123,7 +123,8 @@ async fn a_binary_answer_with_nul_is_recorded_and_its_batch_mates_are_recorded_o
 }
 
 #[tokio::test]
-async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_worker() {
+async fn a_release_or_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_worker()
+{
     use ricochet_runtime::Handoff;
     use ricochet_store::deliveries::{self, Finished, Transition};
     use std::sync::Arc;
@@ -174,6 +175,19 @@ async fn a_record_made_under_an_expired_lease_changes_nothing_even_for_the_same_
         .expect("the delivery again");
     assert_eq!(second.id, first.id);
     assert!(second.lease_token > first.lease_token);
+
+    // Giving back the first claim (a worker that will not start it) leaves the second alone:
+    // released, it could be claimed and sent a second time beside the second claim's attempt.
+    let mut conn = app.pool.acquire().await.expect("connection");
+    let stale = deliveries::release(&mut conn, "w", &[(first.id, first.lease_token)])
+        .await
+        .expect("the statement runs");
+    assert_eq!(stale, 0, "the first lease released the second");
+    drop(conn);
+    let shown = s
+        .get_json(&format!("/api/v2/deliveries/{}", first.id))
+        .await;
+    assert_eq!(shown["status"], "in_flight");
 
     let record = |claimed: &deliveries::Claimed| deliveries::AttemptRecord {
         id: uuid::Uuid::now_v7(),
