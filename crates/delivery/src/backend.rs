@@ -36,9 +36,9 @@ use crate::recorder::{self, Reaping};
 /// those idle for 10 s.
 const PACED_KEPT: usize = 1024;
 
-/// What a claim found: the leased deliveries and, when the batch was not full, when the next
-/// one is due.
-type Claim = (Vec<Claimed>, Option<DateTime<Utc>>);
+/// What a claim found: the leased deliveries; when the claim was not full, when the next one is
+/// due; and whether it was full (more may be due now).
+type Claim = (Vec<Claimed>, Option<DateTime<Utc>>, bool);
 
 enum Fetch {
     Start,
@@ -124,20 +124,35 @@ impl DeliveryBackend {
         }
     }
 
-    fn claim(&self, worker: &str) -> BoxFuture<'static, Result<Claim, StoreError>> {
+    /// How many deliveries the next claim asks for: a batch, but no more than the slots not
+    /// taken by running attempts. Claiming more than can start would hold them in the buffer,
+    /// and the next claim (the next chance for another tenant's new work) waits until the
+    /// buffer drains: with every slot busy on slow receivers, capacity is shared out one
+    /// freed slot at a time instead.
+    fn claim_limit(&self) -> usize {
+        let waiting = self.scheduled.len() + self.buffer.len();
+        let running = self.handoff.owned().saturating_sub(waiting);
+        self.config
+            .concurrency
+            .saturating_sub(running)
+            .clamp(1, self.config.batch_size.max(1))
+    }
+
+    fn claim(&self, worker: &str, limit: usize) -> BoxFuture<'static, Result<Claim, StoreError>> {
         let pool = self.pool.clone();
         let worker = worker.to_owned();
-        let batch = i64::try_from(self.config.batch_size).unwrap_or(i64::MAX);
+        let batch = i64::try_from(limit).unwrap_or(i64::MAX);
         let grace = i64::try_from(self.config.lease_grace.as_millis()).unwrap_or(i64::MAX);
         let lookahead = i64::try_from(self.lookahead().as_millis()).unwrap_or(i64::MAX);
         async move {
             let rows = deliveries::claim(&pool, &worker, batch, grace, lookahead).await?;
-            let next = if rows.len() < usize::try_from(batch).unwrap_or(usize::MAX) {
-                deliveries::next_wake_at(&pool).await?
-            } else {
+            let full = rows.len() >= limit;
+            let next = if full {
                 None
+            } else {
+                deliveries::next_wake_at(&pool).await?
             };
-            Ok((rows, next))
+            Ok((rows, next, full))
         }
         .boxed()
     }
@@ -314,12 +329,12 @@ impl Backend for DeliveryBackend {
                 Fetch::Start => {
                     // Closed while claiming: new deliveries must not overtake due ones.
                     self.handoff.set_open(false);
-                    self.fetch = Fetch::Claiming(self.claim(worker.name()));
+                    let limit = self.claim_limit();
+                    self.fetch = Fetch::Claiming(self.claim(worker.name(), limit));
                 }
                 Fetch::Claiming(claiming) => match ready!(claiming.poll_unpin(cx)) {
-                    Ok((rows, next)) => {
+                    Ok((rows, next, full)) => {
                         self.reachable = true;
-                        let full = rows.len() >= self.config.batch_size;
                         self.accept(rows, worker.name());
                         self.fetch = if full {
                             Fetch::Start
@@ -354,7 +369,7 @@ impl Backend for DeliveryBackend {
         worker: &WorkerContext,
     ) -> Poll<Result<(), Self::Error>> {
         if let Fetch::Claiming(claiming) = &mut self.fetch
-            && let Ok((rows, _)) = ready!(claiming.poll_unpin(cx))
+            && let Ok((rows, _, _)) = ready!(claiming.poll_unpin(cx))
         {
             self.accept(rows, worker.name());
         }

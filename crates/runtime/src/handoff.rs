@@ -109,6 +109,11 @@ impl Handoff {
         std::mem::take(&mut state.queue)
     }
 
+    /// For the worker: how many deliveries it owns (reserved, handed over, claimed, running).
+    pub fn owned(&self) -> usize {
+        self.state().owned
+    }
+
     /// For the worker: opens or closes the hand-over.
     pub fn set_open(&self, open: bool) {
         self.state().open = open;

@@ -72,10 +72,14 @@ macro_rules! lane_free_sql {
     };
 }
 
-/// Leases up to `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
-/// the integrations with due work: lanes served longest ago come first, and each gets an equal
-/// share of the batch (at least `min_share`), never more than its room under
-/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first. A lease
+/// Leases about `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
+/// the tenants and, within a tenant, among the integrations with due work: round robin over
+/// tenants (the one served longest ago first), then over each tenant's lanes (the one served
+/// longest ago first). Each tenant gets an equal share of the batch (at least `MIN_SHARE`),
+/// split equally among its lanes (at least one each), never more than a lane's room under
+/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first; the
+/// rows come interleaved by tenant, so a tenant with many lanes does not fill the front of the
+/// worker's queue. A lease
 /// lasts from the due time (or now, if later) for the integration's request timeout plus
 /// `grace_ms`; one that expires (a killed worker) is returned to pending. Claiming ahead lets a
 /// worker start each attempt at its time rather than a round trip after it. One statement,
@@ -90,8 +94,12 @@ pub async fn claim(
     lookahead_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
     let rows = sqlx::query_as(concat!(
-        "WITH lane AS MATERIALIZED (
-             SELECT l.integration_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat
+        "WITH ready AS MATERIALIZED (
+             -- Lanes with due work and room, each with its turn in its tenant (the lane served
+             -- longest ago first) and when its tenant was last served.
+             SELECT l.integration_id, i.tenant_id, l.served_at,
+                 row_number() OVER (PARTITION BY i.tenant_id ORDER BY l.served_at, l.integration_id) AS turn,
+                 max(l.served_at) OVER (PARTITION BY i.tenant_id) AS tenant_served_at
              FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id
              CROSS JOIN LATERAL (SELECT ", emission_sql!(), " AS ms) em
              WHERE l.in_flight < ", cap_sql!(), "
@@ -100,21 +108,36 @@ pub async fn claim(
                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.integration_id = l.integration_id
                    AND d.status = 'pending' AND d.next_attempt_at <= now()
                        + CASE WHEN em.ms IS NULL THEN make_interval(secs => $4 / 1000.0) ELSE interval '0' END)
-             ORDER BY l.served_at
-             LIMIT $2
+         ), lane AS MATERIALIZED (
+             -- Round robin over tenants, then over each tenant's lanes: every tenant's first
+             -- turn (the tenant served longest ago first), then every tenant's second, and so
+             -- on. The lanes are locked and their gates checked again.
+             SELECT l.integration_id, r.tenant_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat
+             FROM (SELECT integration_id, tenant_id FROM ready
+                   ORDER BY turn, tenant_served_at, served_at LIMIT $2) r
+             JOIN delivery_lanes l ON l.integration_id = r.integration_id
+             JOIN integrations i ON i.id = l.integration_id
+             CROSS JOIN LATERAL (SELECT ", emission_sql!(), " AS ms) em
+             WHERE l.in_flight < ", cap_sql!(), "
+               AND (l.paused_until IS NULL OR l.paused_until <= now())
              FOR UPDATE OF l SKIP LOCKED
          ), allow AS (
-             -- A rate-limited lane gets the starts that fit in the pacing window from its next
-             -- allowed start (tat) on, one emission interval apart.
-             SELECT integration_id, emission_ms, greatest(now(), coalesce(tat, now())) AS base,
-                 least(room, greatest($5, $2 / count(*) OVER ()),
+             -- The batch is shared equally among the tenants (at least $5 each), and a tenant's
+             -- share equally among its lanes (at least one each). A rate-limited lane gets no
+             -- more starts than fit in the pacing window from its next allowed start (tat) on,
+             -- one emission interval apart.
+             SELECT integration_id, tenant_id, emission_ms, greatest(now(), coalesce(tat, now())) AS base,
+                 least(room, greatest(1, s.share / count(*) OVER (PARTITION BY tenant_id)),
                      CASE WHEN emission_ms IS NULL THEN room
                          ELSE 1 + floor(extract(epoch FROM now() + make_interval(secs => $6 / 1000.0)
                              - greatest(now(), coalesce(tat, now()))) * 1000.0 / emission_ms)::int END) AS n
-             FROM lane
+             FROM lane CROSS JOIN (
+                 SELECT greatest(least($5, $2), $2 / nullif(count(DISTINCT tenant_id), 0)) AS share FROM lane
+             ) s
          ), picked AS (
              SELECT p.id, p.next_attempt_at, a.integration_id, a.emission_ms, a.base,
-                 row_number() OVER (PARTITION BY a.integration_id ORDER BY p.next_attempt_at, p.id) - 1 AS rn
+                 row_number() OVER (PARTITION BY a.integration_id ORDER BY p.next_attempt_at, p.id) - 1 AS rn,
+                 row_number() OVER (PARTITION BY a.tenant_id ORDER BY p.next_attempt_at, p.id) AS turn
              FROM allow a CROSS JOIN LATERAL (
                  SELECT d.id, d.next_attempt_at FROM deliveries d
                  WHERE d.integration_id = a.integration_id AND d.status = 'pending'
@@ -125,7 +148,7 @@ pub async fn claim(
                  FOR UPDATE SKIP LOCKED
              ) p
          ), due AS MATERIALIZED (
-             SELECT id, integration_id, emission_ms,
+             SELECT id, integration_id, emission_ms, turn,
                  CASE WHEN emission_ms IS NULL THEN next_attempt_at
                      ELSE base + make_interval(secs => rn * emission_ms / 1000.0) END AS start_at
              FROM picked
@@ -139,7 +162,7 @@ pub async fn claim(
              WHERE d.id = due.id AND i.id = d.integration_id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
-                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key
+                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key, due.turn
          ), counted AS (
              -- The probe of an open circuit makes it half open: no other attempt until it ends.
              UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now(),
@@ -150,8 +173,11 @@ pub async fn claim(
                    FROM claimed GROUP BY integration_id) c
              WHERE l.integration_id = c.integration_id
          )
+         -- Interleaved by tenant (each tenant's first, then each one's second...), so a tenant
+         -- with many lanes does not fill the front of the worker's queue.
          SELECT c.*, e.event_type, e.occurred_at, e.data, e.traceparent
-         FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id",
+         FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
+         ORDER BY c.turn, c.due_at",
     ))
     .bind(worker)
     .bind(limit)
@@ -167,8 +193,8 @@ pub async fn claim(
 /// How far ahead a claim gives a rate-limited lane its paced starts, in milliseconds.
 const PACE_WINDOW_MS: f64 = 1_000.0;
 
-/// The fewest deliveries a claim gives a lane with due work and room (the share grows when few
-/// lanes have due work, so capacity is not wasted).
+/// The fewest deliveries a claim gives a tenant with due work and room (the share grows when few
+/// tenants have due work, so capacity is not wasted).
 const MIN_SHARE: i64 = 4;
 
 /// The reason of a delivery dead-lettered because its lease expired too often.

@@ -1,6 +1,7 @@
 //! Fair scheduling and receiver protection through the real worker: a noisy integration's
-//! backlog does not delay another tenant, `settings.maxConcurrency` caps attempts in flight,
-//! a Retry-After pauses the whole integration, and the integration shows its health.
+//! backlog does not delay another tenant, nor do a tenant's many busy integrations;
+//! `settings.maxConcurrency` caps attempts in flight, a Retry-After pauses the whole
+//! integration, and the integration shows its health.
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,59 @@ async fn a_noisy_integrations_backlog_to_a_slow_receiver_does_not_delay_another_
     assert!(
         worst < Duration::from_millis(250),
         "the quiet tenant waited up to {worst:?} behind the backlog: {latencies:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_with_many_busy_integrations_does_not_take_the_worker_from_a_tenant_with_one() {
+    let app = TestApp::spawn().await;
+    let busy = Session::new(&app, &app.tenant("busy").await).await;
+    let quiet = Session::new(&app, &app.tenant("quiet").await).await;
+    let slow = Receiver::scripted(|_, _| Reply {
+        hold: Some(Duration::from_secs(1)),
+        ..Reply::status(200)
+    })
+    .await;
+    let fast = Receiver::start().await;
+    // Eight integrations of one tenant, room for 80 attempts together: more than the worker's
+    // 32 slots, so every slot is busy and each freed one is shared out.
+    for n in 0..8 {
+        let id = busy
+            .integration(&format!("busy-{n}"), &slow.url, json!({}))
+            .await;
+        busy.bind(&id, &["order.created"]).await;
+    }
+    let hook = quiet.integration("quiet", &fast.url, json!({})).await;
+    quiet.bind(&hook, &["order.created"]).await;
+    publish_many(&busy, "order.created", 60).await;
+    slow.wait_for(32, WAIT).await;
+
+    let mut published = Vec::new();
+    for i in 0..20 {
+        published.push(Instant::now());
+        let (status, _) = quiet
+            .publish(&json!({ "type": "order.created", "data": { "n": i } }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Shared among the nine integrations alone, the quiet one would get a ninth of the freed
+    // slots (about 3.5 a second for 20 a second published): its last delivery would wait
+    // about 5 s. Shared between the two tenants first, it gets every other one.
+    let hits = fast.wait_for(20, WAIT).await;
+    let mut latencies: Vec<Duration> = hits
+        .iter()
+        .map(|h| {
+            let n = usize::try_from(h.json()["data"]["n"].as_u64().expect("n")).expect("small");
+            h.at.duration_since(published[n])
+        })
+        .collect();
+    latencies.sort();
+    let worst = latencies[latencies.len() - 1];
+    assert!(
+        worst < Duration::from_secs(1),
+        "the quiet tenant waited up to {worst:?} behind the busy one: {latencies:?}"
     );
 }
 
