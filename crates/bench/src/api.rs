@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 /// The HTTP client every part of the bench uses (publishing, API calls, the self-test).
@@ -159,9 +159,20 @@ impl TenantSession {
         url: &str,
         retry: FixedRetry,
     ) -> anyhow::Result<Uuid> {
+        self.create_integration_with(url, retry, &Map::new()).await
+    }
+
+    /// Creates an integration posting to `url` with `extra` merged into its settings (e.g.
+    /// `signature` or `rateLimit`); returns its id.
+    pub(crate) async fn create_integration_with(
+        &self,
+        url: &str,
+        retry: FixedRetry,
+        extra: &Map<String, Value>,
+    ) -> anyhow::Result<Uuid> {
         // The highest in-flight cap: throughput scenarios measure the delivery path, not the
         // receiver protection an integration opts into (default 10).
-        self.create_capped_integration(url, retry, 256).await
+        self.create(url, retry, 256, extra).await
     }
 
     /// Creates an integration posting to `url` with at most `max_concurrency` attempts in
@@ -172,18 +183,32 @@ impl TenantSession {
         retry: FixedRetry,
         max_concurrency: u32,
     ) -> anyhow::Result<Uuid> {
+        self.create(url, retry, max_concurrency, &Map::new()).await
+    }
+
+    async fn create(
+        &self,
+        url: &str,
+        retry: FixedRetry,
+        max_concurrency: u32,
+        extra: &Map<String, Value>,
+    ) -> anyhow::Result<Uuid> {
+        let mut settings = json!({
+            "url": url,
+            "maxConcurrency": max_concurrency,
+            "retryPolicy": {
+                "retryPolicyType": "fixed",
+                "retryDelay": retry.delay_ms,
+                "maxRetries": retry.max_retries,
+                "jitter": false,
+            },
+        });
+        if let Some(settings) = settings.as_object_mut() {
+            settings.extend(extra.clone());
+        }
         let body = json!({
             "name": format!("bench-{}", Uuid::now_v7().simple()),
-            "settings": {
-                "url": url,
-                "maxConcurrency": max_concurrency,
-                "retryPolicy": {
-                    "retryPolicyType": "fixed",
-                    "retryDelay": retry.delay_ms,
-                    "maxRetries": retry.max_retries,
-                    "jitter": false,
-                },
-            },
+            "settings": settings,
         });
         let created = self
             .send(self.post("/api/v2/integrations").json(&body), 201)

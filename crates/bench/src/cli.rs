@@ -21,7 +21,8 @@ pub(crate) struct Cli {
     #[arg(long, env = "RICOCHET_BENCH_ADMIN_KEY", hide_env_values = true)]
     pub(crate) admin_key: Option<String>,
     /// Scenarios to run, comma-separated, in this order (`e2e-1` also runs `e2e-1-half`;
-    /// `aged`, not run by default, also runs `aged-empty`).
+    /// `aged`, not run by default, also runs `aged-empty`; `protections` and `protections-10`,
+    /// not run by default, run `e2e-1` and `e2e-10` once per protection variant).
     #[arg(
         long,
         value_enum,
@@ -80,6 +81,13 @@ pub(crate) enum Scenario {
     /// tenant's 5,000 deliveries to a receiver taking 3 s (not in the default list: the lead
     /// measures it on a quiet machine).
     NoisyNeighbour,
+    /// `e2e-1` once per protection variant, each on a fresh Ricochet: the baseline, v1a and
+    /// both signatures, a rate limit far above the rate reached, per-integration metrics, and
+    /// the events spread over 100 integrations (not in the default list).
+    Protections,
+    /// `protections` on `e2e-10` (not in the default list).
+    #[value(name = "protections-10")]
+    ProtectionsTen,
 }
 
 impl Scenario {
@@ -97,6 +105,8 @@ impl Scenario {
             Scenario::Selftest => "selftest",
             Scenario::Stats => "stats",
             Scenario::NoisyNeighbour => "noisy-neighbour",
+            Scenario::Protections => "protections",
+            Scenario::ProtectionsTen => "protections-10",
         }
     }
 
@@ -108,6 +118,9 @@ impl Scenario {
             }
             Scenario::Pgbench => Some("needs Ricochet's embedded PostgreSQL cluster"),
             Scenario::Stats => Some("needs direct access to Ricochet's database"),
+            Scenario::Protections | Scenario::ProtectionsTen => {
+                Some("serves Ricochet with other flags per variant and reads its CPU")
+            }
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Publishing events from concurrent clients, flat out or paced to a rate, remembering when
 //! each event was sent so arrivals can be matched to it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -20,10 +21,31 @@ pub(crate) struct PublishPlan {
     pub(crate) concurrency: usize,
     /// Events per second to aim at; flat out when `None`.
     pub(crate) rate_per_s: Option<f64>,
-    /// The event type.
+    /// The event type, or with `lanes` above 1 the stem of the event types.
     pub(crate) event_type: String,
+    /// Event types the events are spread over, round robin: with 1, every event has
+    /// `event_type`; with more, event `i` has `{event_type}.l{i % lanes}`.
+    pub(crate) lanes: usize,
     /// Event ids are `{tag}-{index}`.
     pub(crate) tag: String,
+}
+
+impl PublishPlan {
+    /// The event type of event `index`.
+    pub(crate) fn event_type_of(&self, index: usize) -> Cow<'_, str> {
+        if self.lanes > 1 {
+            Cow::Owned(format!("{}.l{}", self.event_type, index % self.lanes))
+        } else {
+            Cow::Borrowed(&self.event_type)
+        }
+    }
+
+    /// Every event type the plan publishes, by lane.
+    pub(crate) fn event_types(&self) -> Vec<String> {
+        (0..self.lanes.max(1))
+            .map(|lane| self.event_type_of(lane).into_owned())
+            .collect()
+    }
 }
 
 /// What publishing did.
@@ -125,7 +147,7 @@ async fn run_client(
         });
         let at = Instant::now();
         let outcome = session
-            .publish(&plan.event_type, &event_id, &data)
+            .publish(&plan.event_type_of(index), &event_id, &data)
             .await
             .map(|deliveries| deliveries.into_iter().map(|d| d.delivery_id).collect())
             .map_err(|e| format!("{e:#}"));
@@ -181,5 +203,25 @@ mod tests {
         assert_eq!(event_index("e2e-ab12", "e2e-ab12-42"), Some(42));
         assert_eq!(event_index("e2e-ab12", "e2e-cd34-42"), None);
         assert_eq!(event_index("e2e-ab12", "e2e-ab12-x"), None);
+    }
+
+    #[test]
+    fn lanes_spread_events_over_event_types_round_robin() {
+        let plan = PublishPlan {
+            events: 10,
+            concurrency: 1,
+            rate_per_s: None,
+            event_type: "bench.event".into(),
+            lanes: 3,
+            tag: "t".into(),
+        };
+        assert_eq!(
+            plan.event_types(),
+            ["bench.event.l0", "bench.event.l1", "bench.event.l2"]
+        );
+        assert_eq!(plan.event_type_of(4), "bench.event.l1");
+        let single = PublishPlan { lanes: 1, ..plan };
+        assert_eq!(single.event_types(), ["bench.event"]);
+        assert_eq!(single.event_type_of(4), "bench.event");
     }
 }

@@ -131,6 +131,88 @@ fn figure(result: Option<&Map<String, Value>>, key: &str) -> Option<f64> {
     result?.get(key)?.as_f64()
 }
 
+/// The protection variants of each base scenario against its `baseline` row (medians when there
+/// are several runs): what each protection costs in deliveries/s and CPU per delivery.
+fn write_protections(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io::Result<()> {
+    for base in ["e2e-1", "e2e-10"] {
+        let mut variants: Vec<&str> = Vec::new();
+        for result in results {
+            if result.get("protection_of").and_then(Value::as_str) == Some(base)
+                && let Some(name) = result.get("scenario").and_then(Value::as_str)
+                && !variants.contains(&name)
+            {
+                variants.push(name);
+            }
+        }
+        if variants.is_empty() {
+            continue;
+        }
+        let baseline = summary(results, &format!("{base}/baseline"));
+        let cpu = |row: Option<&Map<String, Value>>| {
+            Some(
+                figure(row, "ricochet_cpu_us_per_delivery")?
+                    + figure(row, "postgres_cpu_us_per_delivery")?,
+            )
+        };
+        writeln!(
+            out,
+            "protections on {base}, against its baseline (v1 signing, the guard, metrics; signing cannot be off: its cost is v1a or both against v1):"
+        )?;
+        writeln!(
+            out,
+            "  {:<24} {:>12} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>8} {:>5} {:>5}",
+            "variant",
+            "deliveries/s",
+            "vs base",
+            "p50 ms",
+            "p99 ms",
+            "ric us/d",
+            "pg us/d",
+            "sum us/d",
+            "vs base",
+            "miss",
+            "dup"
+        )?;
+        for name in variants {
+            let label = name
+                .strip_prefix(base)
+                .unwrap_or(name)
+                .trim_start_matches('/');
+            let Some(row) = summary(results, name) else {
+                writeln!(out, "  {label:<24} no result (see the table)")?;
+                continue;
+            };
+            let rate = figure(Some(row), "rate");
+            let rate_change = match (rate, figure(baseline, "rate")) {
+                (Some(rate), Some(base_rate)) if base_rate > 0.0 => {
+                    format!("{:+.1}%", 100.0 * (rate / base_rate - 1.0))
+                }
+                _ => "-".into(),
+            };
+            let cpu_change = match (cpu(Some(row)), cpu(baseline)) {
+                (Some(own), Some(base_cpu)) => format!("{:+.1}", own - base_cpu),
+                _ => "-".into(),
+            };
+            let number = |value: Option<f64>, decimals: usize| {
+                value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
+            };
+            writeln!(
+                out,
+                "  {label:<24} {:>12} {rate_change:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {cpu_change:>8} {:>5} {:>5}",
+                number(rate, 0),
+                number(figure(Some(row), "latency_ms_p50"), 1),
+                number(figure(Some(row), "latency_ms_p99"), 1),
+                number(figure(Some(row), "ricochet_cpu_us_per_delivery"), 1),
+                number(figure(Some(row), "postgres_cpu_us_per_delivery"), 1),
+                number(cpu(Some(row)), 1),
+                text(row, "missing"),
+                text(row, "duplicates"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io::Result<()> {
     writeln!(out)?;
     let pgbench = figure(summary(results, "pgbench"), "rate");
@@ -154,6 +236,7 @@ fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io:
             "e2e-1-half p99 {p99:.1} ms (target <= {target:.0} ms): {verdict}"
         )?;
     }
+    write_protections(out, results)?;
     let selftest = figure(summary(results, "selftest"), "rate");
     let best = best_delivery_rate(results);
     match (selftest, best) {

@@ -141,17 +141,7 @@ fn fields(outcome: &mut Map<String, Value>, events: usize, sent: &Sent, elapsed:
         outcome.insert("publish_first_error".into(), json!(error));
     }
     // CPU per stored event, Ricochet's and PostgreSQL's, when the process is ours.
-    for (cpu, per_event) in [
-        ("ricochet_cpu_s", "ricochet_cpu_us_per_event"),
-        ("postgres_cpu_s", "postgres_cpu_us_per_event"),
-    ] {
-        if let Some(seconds) = outcome.get(cpu).and_then(Value::as_f64)
-            && sent.created > 0
-        {
-            let micros = seconds * 1e6 / sent.created as f64;
-            outcome.insert(per_event.into(), json!(stats::round3(micros)));
-        }
-    }
+    super::insert_cpu_per(outcome, "event", sent.created);
     outcome.insert("target_rate".into(), json!(TARGET_EVENTS_PER_S));
     outcome.insert("target_met".into(), json!(rate >= TARGET_EVENTS_PER_S));
 }

@@ -3,13 +3,24 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Bench, EVENT_TYPE, QUICK_RETRY, finish, flat_out, result, tag};
+use super::{Bench, QUICK_RETRY, finish, flat_out, insert_cpu_per, result, tag};
+use crate::api::TenantSession;
 use crate::publish::{self, PublishPlan};
 use crate::receiver::Behaviour;
 
-const EVENTS: usize = 20_000;
+/// Events published in `e2e-1` and `e2e-10` (times --scale).
+pub(super) const EVENTS: usize = 20_000;
 /// The p99 publish-to-receipt target at half the flat-out rate.
 const HALF_RATE_P99_TARGET_MS: f64 = 50.0;
+
+/// What a measurement changes from the defaults (the protection variants do).
+#[derive(Debug, Default)]
+pub(super) struct Setup {
+    /// More arguments for `ricochet serve`.
+    pub(super) serve_args: Vec<String>,
+    /// Merged into every integration's settings.
+    pub(super) settings: Map<String, Value>,
+}
 
 /// `e2e-1` flat out, then `e2e-1-half` at half its deliveries/s.
 pub(super) async fn run_one(
@@ -17,14 +28,22 @@ pub(super) async fn run_one(
     run: u32,
 ) -> anyhow::Result<Vec<Map<String, Value>>> {
     let events = bench.cli.scaled(EVENTS, 200);
-    let flat = measure(bench, "e2e-1", run, 1, flat_out(events, &tag("e2e1"))).await?;
+    let flat = measure(
+        bench,
+        "e2e-1",
+        run,
+        1,
+        flat_out(events, &tag("e2e1")),
+        &Setup::default(),
+    )
+    .await?;
     let rate = flat.get("rate").and_then(Value::as_f64).unwrap_or(0.0);
     anyhow::ensure!(rate > 0.0, "e2e-1 measured no deliveries: {flat:?}");
     let half_plan = PublishPlan {
         rate_per_s: Some(rate / 2.0),
         ..flat_out(events, &tag("e2e1h"))
     };
-    let mut half = measure(bench, "e2e-1-half", run, 1, half_plan).await?;
+    let mut half = measure(bench, "e2e-1-half", run, 1, half_plan, &Setup::default()).await?;
     let p99 = half
         .get("latency_ms_p99")
         .and_then(Value::as_f64)
@@ -47,40 +66,36 @@ pub(super) async fn run_ten(
     run: u32,
 ) -> anyhow::Result<Vec<Map<String, Value>>> {
     let events = bench.cli.scaled(EVENTS, 200);
-    let outcome = measure(bench, "e2e-10", run, 10, flat_out(events, &tag("e2e10"))).await?;
+    let plan = flat_out(events, &tag("e2e10"));
+    let outcome = measure(bench, "e2e-10", run, 10, plan, &Setup::default()).await?;
     Ok(vec![outcome])
 }
 
-/// Publishes `plan` to `routes` integrations on a fresh Ricochet and waits for every delivery.
-async fn measure(
+/// Publishes `plan` on a fresh Ricochet set up by `setup` and waits for every delivery: each
+/// event reaches each of `routes` receiver paths once, through one integration per route and
+/// event type (`routes` integrations, times the plan's lanes).
+pub(super) async fn measure(
     bench: &Bench<'_>,
     name: &str,
     run: u32,
     routes: usize,
     plan: PublishPlan,
+    setup: &Setup,
 ) -> anyhow::Result<Map<String, Value>> {
     let pace = plan
         .rate_per_s
         .map_or_else(|| "flat out".to_owned(), |rate| format!("at {rate:.0}/s"));
+    let integrations = routes * plan.lanes.max(1);
     eprintln!(
-        "{name} run {run}: {} events x {routes} integrations, {pace}",
+        "{name} run {run}: {} events x {routes} deliveries each ({integrations} integrations), {pace}",
         plan.events
     );
     bench.receiver.reset(plan.events * routes);
-    let instance = bench.instance().await?;
+    let instance = bench.instance_with(&setup.serve_args).await?;
     let mut outcome = result(name, run);
     let measured = async {
         let session = instance.tenant().await?;
-        bench
-            .integrations(
-                &session,
-                &plan.tag,
-                routes,
-                Behaviour::default(),
-                QUICK_RETRY,
-                EVENT_TYPE,
-            )
-            .await?;
+        create_integrations(bench, &session, routes, &plan, setup).await?;
         let window = instance.window();
         let published = publish::publish(&session, &plan).await;
         bench.wait_for(routes, &plan.tag, &published).await;
@@ -89,7 +104,8 @@ async fn measure(
         outcome.insert("rate".into(), json!(arrived.rate(published.started)));
         outcome.insert("rate_unit".into(), json!("deliveries/s"));
         outcome.insert("latency_of".into(), json!("latency_ms"));
-        outcome.insert("integrations".into(), json!(routes));
+        outcome.insert("integrations".into(), json!(integrations));
+        insert_cpu_per(&mut outcome, "delivery", arrived.delivered);
         outcome.extend(arrived.fields());
         outcome.extend(published.fields());
         outcome.insert("receiver_unrouted".into(), json!(bench.receiver.unrouted()));
@@ -100,4 +116,28 @@ async fn measure(
     measured?;
     stopped?;
     Ok(outcome)
+}
+
+/// Registers `routes` receiver paths (route ids `0..routes`) and, on each, one integration per
+/// event type of `plan`, bound to that type: every event reaches every route once.
+async fn create_integrations(
+    bench: &Bench<'_>,
+    session: &TenantSession,
+    routes: usize,
+    plan: &PublishPlan,
+    setup: &Setup,
+) -> anyhow::Result<()> {
+    let event_types = plan.event_types();
+    for route in 0..routes {
+        let path = Bench::path(&plan.tag, &format!("i{route}"));
+        bench.receiver.add_route(&path, Behaviour::default());
+        let url = bench.receiver.url(&path);
+        for event_type in &event_types {
+            let id = session
+                .create_integration_with(&url, QUICK_RETRY, &setup.settings)
+                .await?;
+            session.bind(id, &[event_type.as_str()]).await?;
+        }
+    }
+    Ok(())
 }

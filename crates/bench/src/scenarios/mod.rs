@@ -8,6 +8,7 @@ mod e2e;
 mod ingest;
 mod noisy_neighbour;
 mod pgbench;
+mod protections;
 mod retry_timing;
 mod selftest;
 mod stats;
@@ -84,7 +85,17 @@ impl Instance {
 impl Bench<'_> {
     /// A fresh Ricochet, or the one given by --url.
     async fn instance(&self) -> anyhow::Result<Instance> {
+        self.instance_with(&[]).await
+    }
+
+    /// A fresh Ricochet served with `extra_args` too, or the one given by --url (which takes
+    /// none).
+    async fn instance_with(&self, extra_args: &[String]) -> anyhow::Result<Instance> {
         if let (Some(url), Some(admin_key)) = (&self.cli.url, &self.cli.admin_key) {
+            anyhow::ensure!(
+                extra_args.is_empty(),
+                "the Ricochet given by --url cannot be served with {extra_args:?}"
+            );
             return Ok(Instance {
                 process: None,
                 api: Api::new(self.http.clone(), url),
@@ -92,7 +103,9 @@ impl Bench<'_> {
             });
         }
         let binary = self.cli.ricochet_binary()?;
-        let process = RicochetProcess::start(&binary, &self.cli.serve_args()).await?;
+        let mut args = self.cli.serve_args();
+        args.extend_from_slice(extra_args);
+        let process = RicochetProcess::start(&binary, &args).await?;
         Ok(Instance {
             api: Api::new(self.http.clone(), process.base_url()),
             admin_key: process.admin_key().to_owned(),
@@ -182,6 +195,24 @@ async fn finish(window: Option<Window>) -> Map<String, Value> {
     }
 }
 
+/// Adds `ricochet_cpu_us_per_{unit}` and `postgres_cpu_us_per_{unit}`: the window's CPU
+/// divided by `count` (when the window measured CPU and `count` is not 0).
+fn insert_cpu_per(outcome: &mut Map<String, Value>, unit: &str, count: usize) {
+    for side in ["ricochet", "postgres"] {
+        if let Some(seconds) = outcome
+            .get(&format!("{side}_cpu_s"))
+            .and_then(Value::as_f64)
+            && count > 0
+        {
+            let micros = seconds * 1e6 / count as f64;
+            outcome.insert(
+                format!("{side}_cpu_us_per_{unit}"),
+                json!(crate::stats::round3(micros)),
+            );
+        }
+    }
+}
+
 /// A flat-out publish plan with 16 clients.
 fn flat_out(events: usize, tag: &str) -> PublishPlan {
     PublishPlan {
@@ -189,6 +220,7 @@ fn flat_out(events: usize, tag: &str) -> PublishPlan {
         concurrency: 16,
         rate_per_s: None,
         event_type: EVENT_TYPE.into(),
+        lanes: 1,
         tag: tag.into(),
     }
 }
@@ -220,6 +252,8 @@ pub(crate) async fn run(
         Scenario::Selftest => selftest::run(bench, run, earlier).await,
         Scenario::Stats => stats::run(bench, run).await,
         Scenario::NoisyNeighbour => noisy_neighbour::run(bench, run).await,
+        Scenario::Protections => protections::run(bench, run, 1).await,
+        Scenario::ProtectionsTen => protections::run(bench, run, 10).await,
     };
     bench.receiver.reset(0);
     outcome.unwrap_or_else(|e| {
