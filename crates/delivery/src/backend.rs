@@ -36,6 +36,9 @@ use crate::recorder::{self, Reaping};
 /// those idle for 10 s.
 const PACED_KEPT: usize = 1024;
 
+/// How early `release_due` lets a scheduled delivery go: about a timer tick.
+const RELEASE_SLACK: chrono::Duration = chrono::Duration::milliseconds(1);
+
 /// What a claim found: the leased deliveries; when the claim was not full, when the next one is
 /// due; and whether it was full (more may be due now).
 type Claim = (Vec<Claimed>, Option<DateTime<Utc>>, bool);
@@ -203,32 +206,40 @@ impl DeliveryBackend {
     /// runtime wakes late (a busy machine) and several fall due at once, they do not go out
     /// together (a burst over the limit at the receiver) but each at least 90% of its planned
     /// gap after the one before, so the delay is made up at most 10% faster than the limit.
+    ///
+    /// Anything due within [`RELEASE_SLACK`] goes now: the timer cannot wake for less, and
+    /// waiting a timer tick per start would cap a fast limit (gaps of microseconds) at about a
+    /// thousand a second. A start released early is remembered at its planned time, so the
+    /// spacing after it is kept.
     fn release_due(&mut self) {
         let now = Utc::now();
+        let horizon = now + RELEASE_SLACK;
         let mut released = false;
         while let Some(entry) = self.scheduled.first_entry() {
-            if entry.key().0 > now {
+            if entry.key().0 > horizon {
                 break;
             }
             let task = entry.remove();
             let claimed = &task.args;
             if claimed.settings.0.rate_limit.is_some() {
                 let integration = claimed.integration_id;
+                let mut at = now;
                 if let Some(&(last_due, last_at)) = self.paced.get(&integration)
                     && claimed.due_at > last_due
                 {
                     let earliest = last_at + (claimed.due_at - last_due) * 9 / 10;
-                    if earliest > now {
+                    if earliest > horizon {
                         self.scheduled.insert((earliest, claimed.id), task);
                         released = true;
                         continue;
                     }
+                    at = at.max(earliest);
                 }
                 if self.paced.len() >= PACED_KEPT {
-                    let horizon = now - chrono::Duration::seconds(10);
-                    self.paced.retain(|_, (_, at)| *at > horizon);
+                    let forgotten = now - chrono::Duration::seconds(10);
+                    self.paced.retain(|_, (_, at)| *at > forgotten);
                 }
-                self.paced.insert(integration, (claimed.due_at, now));
+                self.paced.insert(integration, (claimed.due_at, at));
             }
             self.buffer.push_back(task);
             released = true;
