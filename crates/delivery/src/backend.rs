@@ -32,10 +32,6 @@ use uuid::Uuid;
 use crate::WorkerConfig;
 use crate::recorder::{self, Reaping};
 
-/// Rate-limited integrations whose last release `release_due` remembers before it forgets
-/// those idle for 10 s.
-const PACED_KEPT: usize = 1024;
-
 /// How early `release_due` lets a scheduled delivery go: about a timer tick.
 const RELEASE_SLACK: chrono::Duration = chrono::Duration::milliseconds(1);
 
@@ -62,7 +58,8 @@ pub struct DeliveryBackend {
     /// Fires when the earliest scheduled delivery is due.
     due_timer: Pin<Box<tokio::time::Sleep>>,
     /// Per rate-limited integration, the due time and the release time of the last delivery
-    /// released, which space out the next ones (see `release_due`).
+    /// released, which space out the next ones (see `release_due`); forgotten after 10 s idle,
+    /// at each reap.
     paced: HashMap<Uuid, (DateTime<Utc>, DateTime<Utc>)>,
     fetch: Fetch,
     reap_timer: Pin<Box<tokio::time::Sleep>>,
@@ -235,10 +232,6 @@ impl DeliveryBackend {
                     }
                     at = at.max(earliest);
                 }
-                if self.paced.len() >= PACED_KEPT {
-                    let forgotten = now - chrono::Duration::seconds(10);
-                    self.paced.retain(|_, (_, at)| *at > forgotten);
-                }
                 self.paced.insert(integration, (claimed.due_at, at));
             }
             self.buffer.push_back(task);
@@ -281,6 +274,8 @@ impl Backend for DeliveryBackend {
                 .as_mut()
                 .reset(tokio::time::Instant::now() + self.config.reap_every);
             let _ = self.reap_timer.as_mut().poll(cx);
+            let forgotten = Utc::now() - chrono::Duration::seconds(10);
+            self.paced.retain(|_, (_, at)| *at > forgotten);
             let pool = self.pool.clone();
             let max_lost = i32::try_from(self.config.max_lost_leases).unwrap_or(i32::MAX);
             self.reaping = Some(async move { recorder::reap(&pool, max_lost).await }.boxed());

@@ -79,13 +79,12 @@ macro_rules! lane_free_sql {
 /// split equally among its lanes (at least one each), never more than a lane's room under
 /// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first; the
 /// rows come interleaved by tenant, so a tenant with many lanes does not fill the front of the
-/// worker's queue. A lease
-/// lasts from the due time (or now, if later) for the integration's request timeout plus
-/// `grace_ms`; one that expires (a killed worker) is returned to pending. Claiming ahead lets a
-/// worker start each attempt at its time rather than a round trip after it. One statement,
-/// which never waits for a lock (lanes and rows another claim holds are skipped); a claim lost
-/// in a database crash only leaves its deliveries pending, so it may be committed without
-/// waiting for the disk (the worker's lease pool does).
+/// worker's queue. A lease lasts from the due time (or now, if later) for the integration's
+/// request timeout plus `grace_ms`; one that expires (a killed worker) is returned to pending.
+/// Claiming ahead lets a worker start each attempt at its time rather than a round trip after
+/// it. One statement, which never waits for a lock (lanes and rows another claim holds are
+/// skipped); a claim lost in a database crash only leaves its deliveries pending, so it may be
+/// committed without waiting for the disk (the worker's lease pool does).
 pub async fn claim(
     db: impl PgExecutor<'_>,
     worker: &str,

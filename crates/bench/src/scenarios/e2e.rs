@@ -3,8 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Bench, QUICK_RETRY, finish, flat_out, insert_cpu_per, result, tag};
-use crate::api::TenantSession;
+use super::{Bench, QUICK_RETRY, Route, finish, flat_out, insert_cpu_per, result, tag};
 use crate::publish::{self, PublishPlan};
 use crate::receiver::Behaviour;
 
@@ -95,7 +94,16 @@ pub(super) async fn measure(
     let mut outcome = result(name, run);
     let measured = async {
         let session = instance.tenant().await?;
-        create_integrations(bench, &session, routes, &plan, setup).await?;
+        let event_types = plan.event_types();
+        let event_types: Vec<&str> = event_types.iter().map(String::as_str).collect();
+        let route = Route {
+            behaviour: Behaviour::default(),
+            retry: QUICK_RETRY,
+            settings: &setup.settings,
+        };
+        bench
+            .integrations_for(&session, &plan.tag, routes, route, &event_types)
+            .await?;
         let window = instance.window();
         let published = publish::publish(&session, &plan).await;
         bench.wait_for(routes, &plan.tag, &published).await;
@@ -116,28 +124,4 @@ pub(super) async fn measure(
     measured?;
     stopped?;
     Ok(outcome)
-}
-
-/// Registers `routes` receiver paths (route ids `0..routes`) and, on each, one integration per
-/// event type of `plan`, bound to that type: every event reaches every route once.
-async fn create_integrations(
-    bench: &Bench<'_>,
-    session: &TenantSession,
-    routes: usize,
-    plan: &PublishPlan,
-    setup: &Setup,
-) -> anyhow::Result<()> {
-    let event_types = plan.event_types();
-    for route in 0..routes {
-        let path = Bench::path(&plan.tag, &format!("i{route}"));
-        bench.receiver.add_route(&path, Behaviour::default());
-        let url = bench.receiver.url(&path);
-        for event_type in &event_types {
-            let id = session
-                .create_integration_with(&url, QUICK_RETRY, &setup.settings)
-                .await?;
-            session.bind(id, &[event_type.as_str()]).await?;
-        }
-    }
-    Ok(())
 }

@@ -82,6 +82,17 @@ impl Instance {
     }
 }
 
+/// How the integrations of a route are made.
+#[derive(Clone, Copy)]
+struct Route<'a> {
+    /// What the receiver answers on the route.
+    behaviour: Behaviour,
+    /// The integrations' retry policy.
+    retry: FixedRetry,
+    /// Merged into the integrations' settings.
+    settings: &'a Map<String, Value>,
+}
+
 impl Bench<'_> {
     /// A fresh Ricochet, or the one given by --url.
     async fn instance(&self) -> anyhow::Result<Instance> {
@@ -129,15 +140,38 @@ impl Bench<'_> {
         retry: FixedRetry,
         event_type: &str,
     ) -> anyhow::Result<Vec<Uuid>> {
-        let mut ids = Vec::with_capacity(routes);
-        for route in 0..routes {
-            let path = Self::path(tag, &format!("i{route}"));
-            self.receiver.add_route(&path, behaviour);
-            let id = session
-                .create_integration(&self.receiver.url(&path), retry)
-                .await?;
-            session.bind(id, &[event_type]).await?;
-            ids.push(id);
+        let route = Route {
+            behaviour,
+            retry,
+            settings: &Map::new(),
+        };
+        self.integrations_for(session, tag, routes, route, &[event_type])
+            .await
+    }
+
+    /// Registers `routes` receiver paths (route ids `0..routes`) and, on each, one integration
+    /// per event type of `event_types`, bound to that type, made as `route` says: every event
+    /// reaches every route once.
+    async fn integrations_for(
+        &self,
+        session: &TenantSession,
+        tag: &str,
+        routes: usize,
+        route: Route<'_>,
+        event_types: &[&str],
+    ) -> anyhow::Result<Vec<Uuid>> {
+        let mut ids = Vec::with_capacity(routes * event_types.len());
+        for n in 0..routes {
+            let path = Self::path(tag, &format!("i{n}"));
+            self.receiver.add_route(&path, route.behaviour);
+            let url = self.receiver.url(&path);
+            for event_type in event_types {
+                let id = session
+                    .create_integration_with(&url, route.retry, route.settings)
+                    .await?;
+                session.bind(id, &[event_type]).await?;
+                ids.push(id);
+            }
         }
         Ok(ids)
     }
