@@ -277,6 +277,20 @@ fn write_notes(out: &mut impl Write, results: &[Map<String, Value>]) -> std::io:
                 busiest.join(", ")
             )?;
         }
+        if let Some(Value::Object(locks)) = result.get("pg_lock_waits")
+            && !locks.is_empty()
+            && !median
+        {
+            writeln!(
+                out,
+                "{} run {}: lock waits (waiting statement <- blocking statements, active backends):",
+                text(result, "scenario"),
+                text(result, "run"),
+            )?;
+            for (pair, n) in locks {
+                writeln!(out, "  {n}  {pair}")?;
+            }
+        }
     }
     for result in results {
         let Some(Value::Array(statements)) = result.get("pg_statements") else {
