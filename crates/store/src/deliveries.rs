@@ -537,20 +537,21 @@ pub async fn set_integration_paused(
     integration: IntegrationId,
     paused: bool,
 ) -> StoreResult<u64> {
-    let (from, to) = if paused {
-        ("pending", "paused")
+    // The statuses are written out, not bound: a partial index (deliveries_lane_due_idx for
+    // pending rows, deliveries_paused_idx for paused ones) is usable only when the statement
+    // names its status.
+    let statement = if paused {
+        "UPDATE deliveries SET status = 'paused', updated_at = now()
+         WHERE tenant_id = $1 AND integration_id = $2 AND status = 'pending'"
     } else {
-        ("paused", "pending")
+        "UPDATE deliveries SET status = 'pending', updated_at = now()
+         WHERE tenant_id = $1 AND integration_id = $2 AND status = 'paused'"
     };
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = $4, updated_at = now() WHERE tenant_id = $1 AND integration_id = $2 AND status = $3",
-    )
-    .bind(tenant.0)
-    .bind(integration.0)
-    .bind(from)
-    .bind(to)
-    .execute(&mut *conn)
-    .await?;
+    let done = sqlx::query(statement)
+        .bind(tenant.0)
+        .bind(integration.0)
+        .execute(&mut *conn)
+        .await?;
     if !paused && done.rows_affected() > 0 {
         crate::wake::wake_workers(&mut *conn).await?;
     }
