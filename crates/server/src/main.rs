@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: allocation and freeing took about a fifth of the
+/// server's CPU under load with glibc (BENCHMARKS.md, 2026-12-06).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = ricochet_server::config::Cli::parse();
     ricochet_server::telemetry::init(cli.global.log_format, &cli.global.log);
