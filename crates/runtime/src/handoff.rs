@@ -69,6 +69,17 @@ impl Handoff {
         self.state().open
     }
 
+    /// Room for how many deliveries the worker has now, without reserving it (none while it is
+    /// closed).
+    pub fn room(&self) -> usize {
+        let state = self.state();
+        if state.open {
+            self.capacity.saturating_sub(state.owned)
+        } else {
+            0
+        }
+    }
+
     /// Reserves room for up to `wanted` deliveries; how many the worker takes (none while it
     /// is busy or closed). Every reserved slot is given back by [`Handoff::hand_over`].
     pub fn reserve(&self, wanted: usize) -> usize {

@@ -2,7 +2,7 @@
 //! process when it has room: which deliveries are written leased (lane slots reserved, within
 //! the hand-over's room), the statements in their order, the give-back of what was not used.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use crate::handoff::Handoff;
 
-/// Publishes events (one, or many for group commit) in a few statements and no transaction:
-/// the integrations bound to each event's type, then one statement, atomic on its own, writing
+/// Publishes events (one, or many for group commit) in two statements and no transaction:
+/// the integrations bound to each event's type (with lane slots for a hand-over, see
+/// [`events::route`]), then one statement, atomic on its own, writing
 /// each event with the list of its deliveries and one delivery per enabled, live integration
 /// bound by one of its patterns (see [`events::write`]). A repeated id makes nothing new and
 /// returns the original deliveries. It does not wake the workers: the caller does, after the
@@ -33,10 +34,14 @@ pub async fn publish_batch(
     handoff: Option<&Handoff>,
 ) -> StoreResult<Vec<Published>> {
     let offer = handoff.filter(|h| h.is_open());
-    // The settings are read only when deliveries may be handed over (they carry them).
-    let targets = events::targets(conn, batch, offer.is_some()).await?;
+    // Where the events go and, when deliveries may be handed over, their settings (they carry
+    // them) and lane slots for the first of them, as many as the worker has room for now.
+    let routes = events::route(conn, batch, offer.map(Handoff::room)).await?;
+    let targets = routes.targets;
     // Slots the worker keeps for the first deliveries; given back (those unused too) when the
-    // reservation drops, after the hand-over or on an error.
+    // reservation drops, after the hand-over or on an error. Its room may have changed since
+    // the lane slots were taken: a delivery with a lease and no slot is written pending, and a
+    // slot without a delivery is given back.
     let mut reservation = Reservation {
         handoff: offer,
         reserved: offer.map_or(0, |h| h.reserve(targets.len())),
@@ -80,17 +85,7 @@ pub async fn publish_batch(
             });
         }
     }
-    // The hand-over takes lane slots like a claim (within each integration's maxConcurrency
-    // across every worker, none while it is paused), before the publish and apart from it:
-    // the publish waits for the disk, and a lane locked through that would stall the lane.
-    let mut wants: HashMap<Uuid, i32> = HashMap::new();
-    for (t, lease) in targets.iter().zip(&lease_ms) {
-        if lease.is_some() {
-            *wants.entry(t.integration_id).or_default() += 1;
-        }
-    }
-    let wants: Vec<(Uuid, i32)> = wants.into_iter().collect();
-    let slots = lanes::reserve(conn, &wants).await?;
+    let slots = routes.slots;
     let written = events::write(
         conn,
         batch,

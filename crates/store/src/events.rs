@@ -100,38 +100,104 @@ pub struct Target {
     pub settings: Option<Json<IntegrationSettings>>,
 }
 
-/// The enabled, live integrations each event of `batch` goes to (bound by one of its
-/// patterns), in (event, integration) order; with their names and settings if `with_settings`.
-pub async fn targets(
+/// Where a batch goes ([`route`]), and the lane slots taken for its hand-over.
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// The enabled, live integrations each event goes to, in (event, integration) order.
+    pub targets: Vec<Target>,
+    /// Lane slots taken per integration for deliveries to be written leased; those not used
+    /// must be given back with [`crate::lanes::give_back`].
+    pub slots: HashMap<Uuid, i32>,
+}
+
+/// A target as [`route`] reads it: with the slots its lane granted the hand-over.
+#[derive(sqlx::FromRow)]
+struct Routed {
+    #[sqlx(flatten)]
+    target: Target,
+    granted: Option<i32>,
+}
+
+/// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
+/// one of its patterns), in (event, integration) order; and, for a hand-over with room for
+/// `hand_over` deliveries, their names and settings (a delivery handed over carries them) and
+/// slots on their lanes, as [`crate::lanes`] grants them to a claim: within each integration's
+/// `maxConcurrency` across every worker, none while it is paused, rate-limited or its circuit
+/// is not closed. The first `hand_over` targets may be handed over, but not a keyed delivery
+/// to a `perKey` integration (it waits its turn). The slots are taken in a commit of their own
+/// that does not wait for the disk (the publish that follows does), so no lane stays locked
+/// through a flush: see `no_flush_sql`.
+pub async fn route(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
-    with_settings: bool,
-) -> StoreResult<Vec<Target>> {
-    let (mut pattern_ords, mut patterns, mut pattern_tenants) =
-        (Vec::new(), Vec::new(), Vec::new());
+    hand_over: Option<usize>,
+) -> StoreResult<Routes> {
+    let (mut pattern_ords, mut patterns, mut pattern_tenants, mut keyed) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (ord, b) in ords(batch).into_iter().zip(batch) {
         for pattern in b.patterns {
             pattern_ords.push(ord);
             patterns.push(pattern.as_str());
             pattern_tenants.push(b.tenant.0);
+            keyed.push(b.event.ordering_key.is_some());
         }
     }
-    let targets: Vec<Target> = sqlx::query_as(
-        "SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id,
-                CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings,
-                i.settings->>'ordering' = 'perKey' AS per_key
-         FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(ord, pattern, tenant_id)
-         JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
-         JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
-         ORDER BY w.ord, b.integration_id",
-    )
+    let room = hand_over.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let rows: Vec<Routed> = sqlx::query_as(concat!(
+        "WITH routes AS MATERIALIZED (
+             SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id,
+                 CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings,
+                 i.settings->>'ordering' = 'perKey' AS per_key, w.keyed
+             FROM unnest($1::int[], $2::text[], $3::uuid[], $6::bool[]) AS w(ord, pattern, tenant_id, keyed)
+             JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
+             JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
+             ORDER BY w.ord, b.integration_id
+         ), want AS (
+             SELECT integration_id, count(*)::int AS n
+             FROM (SELECT r.*, row_number() OVER (ORDER BY r.ord, r.integration_id) AS place FROM routes r) r
+             WHERE r.place <= $5 AND NOT (r.keyed AND coalesce(r.per_key, false))
+             GROUP BY integration_id
+         ), locked AS MATERIALIZED (
+             -- In id order, like every statement that waits for lanes: none waits in a cycle.
+             SELECT l.integration_id,
+                 -- A rate-limited lane paces its starts in the claim; a lane whose circuit is
+                 -- not closed lets only its probe through: neither takes a hand-over.
+                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' OR ",
+        crate::lanes::emission_sql!(),
+        " IS NOT NULL THEN 0
+                     ELSE least(w.n, greatest(0, ",
+        crate::lanes::cap_sql!(),
+        " - l.in_flight)) END AS granted
+             FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
+             JOIN integrations i ON i.id = l.integration_id, ",
+        crate::lanes::no_flush_sql!(),
+        "
+             ORDER BY l.integration_id FOR UPDATE OF l
+         ), reserved AS (
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now()
+             FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
+             RETURNING l.integration_id, k.granted
+         )
+         SELECT r.ord, r.integration_id, r.name, r.settings, r.per_key, s.granted
+         FROM routes r LEFT JOIN reserved s ON s.integration_id = r.integration_id
+         ORDER BY r.ord, r.integration_id",
+    ))
     .bind(&pattern_ords)
     .bind(&patterns)
     .bind(&pattern_tenants)
-    .bind(with_settings)
+    .bind(hand_over.is_some())
+    .bind(room)
+    .bind(&keyed)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(targets)
+    let mut routes = Routes::default();
+    for row in rows {
+        if let Some(granted) = row.granted {
+            routes.slots.insert(row.target.integration_id, granted);
+        }
+        routes.targets.push(row.target);
+    }
+    Ok(routes)
 }
 
 /// Each event's place in a batch.

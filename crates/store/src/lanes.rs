@@ -1,8 +1,6 @@
 //! Delivery lanes: each integration's scheduling state (in-flight count, Retry-After pause)
 //! and the health the worker keeps there (consecutive failures, last success and failure).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use ricochet_domain::{IntegrationId, TenantId};
 use sqlx::{PgConnection, PgExecutor};
@@ -54,6 +52,7 @@ macro_rules! no_flush_sql {
         "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
     };
 }
+pub(crate) use no_flush_sql;
 
 /// An integration's delivery health, as the worker last recorded it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -103,46 +102,7 @@ pub async fn get_health(
     Ok(row)
 }
 
-/// Takes slots on the lanes of `wants` (integration, deliveries it would like to hand over)
-/// for deliveries the publisher is about to write leased: as many as each integration's
-/// `maxConcurrency` leaves room for, none while it is paused. Returns the slots granted per
-/// integration (integrations without a lane, deleted meanwhile, get none). Slots not used
-/// must be given back with [`give_back`].
-pub async fn reserve(
-    conn: &mut PgConnection,
-    wants: &[(Uuid, i32)],
-) -> StoreResult<HashMap<Uuid, i32>> {
-    if wants.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (ids, counts): (Vec<Uuid>, Vec<i32>) = wants.iter().copied().unzip();
-    let rows: Vec<(Uuid, i32)> = sqlx::query_as(concat!(
-        "WITH want AS (
-             SELECT integration_id, sum(n)::int AS n FROM unnest($1::uuid[], $2::int[]) AS t(integration_id, n)
-             GROUP BY integration_id
-         ), locked AS MATERIALIZED (
-             -- In id order, like every statement that waits for lanes: none waits in a cycle.
-             SELECT l.integration_id,
-                 -- A rate-limited lane paces its starts in the claim; a lane whose circuit is
-                 -- not closed lets only its probe through: neither takes a hand-over.
-                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' OR ", emission_sql!(), " IS NOT NULL THEN 0
-                     ELSE least(w.n, greatest(0, ", cap_sql!(), " - l.in_flight)) END AS granted
-             FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
-             JOIN integrations i ON i.id = l.integration_id, ", no_flush_sql!(), "
-             ORDER BY l.integration_id FOR UPDATE OF l
-         )
-         UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now()
-         FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
-         RETURNING l.integration_id, k.granted",
-    ))
-    .bind(&ids)
-    .bind(&counts)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Gives back slots taken by [`reserve`] and not used (integration, slots).
+/// Gives back slots taken for a hand-over ([`crate::events::route`]) and not used (integration, slots).
 pub async fn give_back(conn: &mut PgConnection, slots: &[(Uuid, i32)]) -> StoreResult<()> {
     let slots: Vec<(Uuid, i32)> = slots.iter().copied().filter(|(_, n)| *n > 0).collect();
     if slots.is_empty() {
