@@ -72,27 +72,10 @@ macro_rules! lane_free_sql {
     };
 }
 
-/// Leases about `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
-/// the tenants and, within a tenant, among the integrations with due work: round robin over
-/// tenants (the one served longest ago first), then over each tenant's lanes (the one served
-/// longest ago first). Each tenant gets an equal share of the batch (at least `MIN_SHARE`),
-/// split equally among its lanes (at least one each), never more than a lane's room under
-/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first; the
-/// rows come interleaved by tenant, so a tenant with many lanes does not fill the front of the
-/// worker's queue. A lease lasts from the due time (or now, if later) for the integration's
-/// request timeout plus `grace_ms`; one that expires (a killed worker) is returned to pending.
-/// Claiming ahead lets a worker start each attempt at its time rather than a round trip after
-/// it. One statement, which never waits for a lock (lanes and rows another claim holds are
-/// skipped); a claim lost in a database crash only leaves its deliveries pending, so it may be
-/// committed without waiting for the disk (the worker's lease pool does).
-pub async fn claim(
-    db: impl PgExecutor<'_>,
-    worker: &str,
-    limit: i64,
-    grace_ms: i64,
-    lookahead_ms: i64,
-) -> StoreResult<Vec<Claimed>> {
-    let rows = sqlx::query_as(concat!(
+/// The claim statement ([`claim`]), for tests that check how it is planned. Its parameters: the
+/// worker, the limit, the grace and the lookahead in milliseconds (text, then three bigints),
+/// the fewest deliveries a tenant gets (bigint) and the pacing window in milliseconds (float8).
+pub const CLAIM_SQL: &str = concat!(
         "WITH ready AS MATERIALIZED (
              -- Lanes with due work and room, each with its turn in its tenant (the lane served
              -- longest ago first) and when its tenant was last served.
@@ -173,19 +156,46 @@ pub async fn claim(
              WHERE l.integration_id = c.integration_id
          )
          -- Interleaved by tenant (each tenant's first, then each one's second...), so a tenant
-         -- with many lanes does not fill the front of the worker's queue.
+         -- with many lanes does not fill the front of the worker's queue. Each event is looked
+         -- up by its key, one by one (the LIMIT keeps the planner from turning the lookups into
+         -- a join that scans every event, which it prefers while the table is small).
          SELECT c.*, e.event_type, e.occurred_at, e.data, e.traceparent
-         FROM claimed c JOIN events e ON e.tenant_id = c.tenant_id AND e.id = c.event_id
+         FROM claimed c CROSS JOIN LATERAL (
+             SELECT e.event_type, e.occurred_at, e.data, e.traceparent FROM events e
+             WHERE e.tenant_id = c.tenant_id AND e.id = c.event_id LIMIT 1
+         ) e
          ORDER BY c.turn, c.due_at",
-    ))
-    .bind(worker)
-    .bind(limit)
-    .bind(grace_ms)
-    .bind(lookahead_ms)
-    .bind(MIN_SHARE)
-    .bind(PACE_WINDOW_MS)
-    .fetch_all(db)
-    .await?;
+);
+
+/// Leases about `limit` deliveries due within `lookahead_ms` to `worker`, shared fairly among
+/// the tenants and, within a tenant, among the integrations with due work: round robin over
+/// tenants (the one served longest ago first), then over each tenant's lanes (the one served
+/// longest ago first). Each tenant gets an equal share of the batch (at least `MIN_SHARE`),
+/// split equally among its lanes (at least one each), never more than a lane's room under
+/// `settings.maxConcurrency`; paused lanes get nothing. Within a lane, earliest first; the
+/// rows come interleaved by tenant, so a tenant with many lanes does not fill the front of the
+/// worker's queue. A lease lasts from the due time (or now, if later) for the integration's
+/// request timeout plus `grace_ms`; one that expires (a killed worker) is returned to pending.
+/// Claiming ahead lets a worker start each attempt at its time rather than a round trip after
+/// it. One statement, which never waits for a lock (lanes and rows another claim holds are
+/// skipped); a claim lost in a database crash only leaves its deliveries pending, so it may be
+/// committed without waiting for the disk (the worker's lease pool does).
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    worker: &str,
+    limit: i64,
+    grace_ms: i64,
+    lookahead_ms: i64,
+) -> StoreResult<Vec<Claimed>> {
+    let rows = sqlx::query_as(CLAIM_SQL)
+        .bind(worker)
+        .bind(limit)
+        .bind(grace_ms)
+        .bind(lookahead_ms)
+        .bind(MIN_SHARE)
+        .bind(PACE_WINDOW_MS)
+        .fetch_all(db)
+        .await?;
     Ok(rows)
 }
 

@@ -354,7 +354,7 @@ pub struct Protection {
 
 /// Counts the live integrations by circuit and pause, and the due deliveries each gate holds
 /// back (one reason per delivery, the first that applies: circuit, pause, cap, rate limit).
-/// One pass over the lanes and one over the due pending rows (`deliveries_due_idx`), like the
+/// One pass over the lanes and one over the due pending rows (`deliveries_lane_due_idx`), like the
 /// queue depth: meant for the periodic sampler, not for requests.
 pub async fn protection(db: impl PgExecutor<'_>) -> StoreResult<Protection> {
     let row = sqlx::query_as(concat!(

@@ -16,6 +16,7 @@ mod ordering;
 mod outage;
 mod outbound_guard;
 mod permission_first;
+mod plans;
 mod protection;
 mod receiver;
 mod receiver_auth;

@@ -1,0 +1,139 @@
+//! How the claim is planned on a populated table: each lane's due deliveries by the lane's due
+//! index (earliest first: no sort of every pending row, no walk through other lanes' rows),
+//! each claimed delivery's event by its key. Wrong choices here once made e2e-10 run at half
+//! speed (BENCHMARKS.md, 2026-12-06): the planner took them from statistics that lag a table
+//! growing by thousands of rows a second, which this test reproduces by analysing while the
+//! tables are small; and, with fresh statistics, it joined the claimed batch to a scan of every
+//! event.
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use ricochet_runtime::Handoff;
+use serde_json::{Value, json};
+
+use crate::harness::{Session, TestApp};
+use crate::receiver::Receiver;
+
+/// Every scan of a plan: (node type, relation, index), depth first.
+fn scans(node: &Value, out: &mut Vec<(String, String, String)>) {
+    let text = |key: &str| node[key].as_str().unwrap_or_default().to_owned();
+    if !node["Relation Name"].is_null() {
+        out.push((text("Node Type"), text("Relation Name"), text("Index Name")));
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        scans(child, out);
+    }
+}
+
+/// The claim's plan, as a worker would run it now (128 deliveries, 250 ms ahead).
+async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
+    let explain = format!(
+        "EXPLAIN (FORMAT JSON) {}",
+        ricochet_store::deliveries::CLAIM_SQL
+    );
+    let (plan,): (Value,) = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+        .bind("worker-plan")
+        .bind(128_i64)
+        .bind(5_000_i64)
+        .bind(250_i64)
+        .bind(4_i64)
+        .bind(1_000.0_f64)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the claim explains");
+    let mut out = Vec::new();
+    scans(&plan[0]["Plan"], &mut out);
+    out
+}
+
+/// Adds `events` events of the tenant, each with a pending delivery to each of its
+/// integrations, due in the last second, straight into the tables: a backlog as e2e-10 builds
+/// one, made in moments.
+async fn backlog(app: &TestApp, tenant: &str, events: i32) {
+    sqlx::query(
+        "INSERT INTO events (tenant_id, id, event_type, occurred_at, data)
+         SELECT $1::uuid, 'bulk-' || g, 'order.created', now(), jsonb_build_object('n', g)
+         FROM generate_series(1, $2) g",
+    )
+    .bind(tenant)
+    .bind(events)
+    .execute(&app.pool)
+    .await
+    .expect("events");
+    sqlx::query(
+        "INSERT INTO deliveries (id, tenant_id, event_id, integration_id, next_attempt_at)
+         SELECT gen_random_uuid(), $1::uuid, 'bulk-' || g, i.id,
+             now() - interval '1 second' + g * interval '1 microsecond'
+         FROM generate_series(1, $2) g CROSS JOIN integrations i WHERE i.tenant_id = $1::uuid",
+    )
+    .bind(tenant)
+    .bind(events)
+    .execute(&app.pool)
+    .await
+    .expect("deliveries");
+}
+
+async fn analyse(app: &TestApp) {
+    sqlx::query("ANALYZE deliveries, events, delivery_lanes, integrations")
+        .execute(&app.pool)
+        .await
+        .expect("analysed");
+}
+
+/// Asserts the claim reads deliveries only by key or by a lane's due index (in order, so no
+/// sort of a lane's every pending row), and events only by key: no scan of either table.
+fn assert_claim_plan(plan: &[(String, String, String)], when: &str) {
+    for (node, relation, index) in plan {
+        if node == "ModifyTable" {
+            continue;
+        }
+        match relation.as_str() {
+            "deliveries" => assert!(
+                ["deliveries_pkey", "deliveries_lane_due_idx"].contains(&index.as_str()),
+                "{when}: the claim reads deliveries by {node} {index:?}: {plan:?}"
+            ),
+            "events" => assert_eq!(
+                index, "events_pkey",
+                "{when}: the claim finds events by {node} {index:?}: {plan:?}"
+            ),
+            _ => {}
+        }
+    }
+    for table in ["deliveries", "events"] {
+        assert!(
+            plan.iter().any(|(_, relation, _)| relation == table),
+            "{when}: the plan never reads {table}: {plan:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_claim_takes_each_lanes_due_deliveries_in_order_and_events_by_key_even_on_stale_statistics()
+ {
+    // The API alone (no worker takes anything): every delivery stays pending.
+    let app = TestApp::spawn_api_handing_to(Arc::new(Handoff::new("nobody", 8, 100))).await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let receiver = Receiver::start().await;
+    for n in 0..10 {
+        let id = s
+            .integration(&format!("hook-{n}"), &receiver.url, json!({}))
+            .await;
+        s.bind(&id, &["order.created"]).await;
+    }
+
+    // Statistics taken while the tables are small, then a backlog they do not know of: 20,000
+    // events with 10 deliveries each.
+    let (status, _) = s
+        .publish(&json!({ "type": "order.created", "id": "order-1", "data": {} }))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    analyse(&app).await;
+    backlog(&app, &tenant.id, 20_000).await;
+    assert_claim_plan(&claim_plan(&app).await, "statistics of 10 deliveries");
+
+    // And once the statistics have caught up.
+    analyse(&app).await;
+    assert_claim_plan(&claim_plan(&app).await, "statistics of 200,010 deliveries");
+}
