@@ -177,10 +177,16 @@ impl DeliveryBackend {
     /// Takes claimed deliveries: those due go to the buffer, the others wait in `scheduled`.
     fn accept(&mut self, rows: Vec<Claimed>, worker: &str) {
         self.handoff.claimed(rows.len());
+        self.place(rows, worker);
+    }
+
+    /// Puts claimed or handed-over deliveries where they wait: the buffer when due, the
+    /// schedule when later or rate-limited.
+    fn place(&mut self, rows: Vec<Claimed>, worker: &str) {
         let now = Utc::now();
         for claimed in rows {
-            // A rate-limited lane is claimed without lookahead: a start later than now is one
-            // its rate limit paced.
+            // A rate-limited lane is claimed (or handed over) without lookahead: a start later
+            // than now is one its rate limit paced.
             if claimed.settings.0.rate_limit.is_some() && claimed.due_at > now {
                 let wait = (claimed.due_at - now).to_std().unwrap_or_default();
                 crate::observe::rate_limit_wait(&claimed, wait);
@@ -310,8 +316,9 @@ impl Backend for DeliveryBackend {
         cx: &mut Context<'_>,
         worker: &WorkerContext,
     ) -> Poll<Option<Result<Self::Task, Self::Error>>> {
-        for claimed in self.handoff.poll_take(cx) {
-            self.buffer.push_back(Self::task(claimed, worker.name()));
+        let handed = self.handoff.poll_take(cx);
+        if !handed.is_empty() {
+            self.place(handed, worker.name());
         }
         loop {
             if self.reachable {

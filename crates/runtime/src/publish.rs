@@ -2,7 +2,7 @@
 //! process when it has room: which deliveries are written leased (lane slots reserved, within
 //! the hand-over's room), the statements in their order, the give-back of what was not used.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -85,7 +85,7 @@ pub async fn publish_batch(
             });
         }
     }
-    let slots = routes.slots;
+    let (slots, pacing) = (routes.slots, routes.pacing);
     let written = events::write(
         conn,
         batch,
@@ -96,18 +96,20 @@ pub async fn publish_batch(
             blocked_keys: &keys,
             worker: offer.map(Handoff::worker),
             slots: &slots,
+            pacing: &pacing,
         },
     )
     .await;
     // Slots not used (a repeated event, or a failed publish) go back to their lanes.
     let mut unused = slots;
-    // The deliveries written leased: those the integration's in-flight cap had room for.
-    let granted: HashSet<Uuid> = match &written {
+    // The deliveries written leased (those the integration's lane had slots for), each with its
+    // start.
+    let granted: HashMap<Uuid, DateTime<Utc>> = match &written {
         Ok(written) => written.leased.clone(),
-        Err(_) => HashSet::new(),
+        Err(_) => HashMap::new(),
     };
     for (t, id) in targets.iter().zip(&ids) {
-        if granted.contains(id)
+        if granted.contains_key(id)
             && let Some(n) = unused.get_mut(&t.integration_id)
         {
             *n -= 1;
@@ -173,15 +175,15 @@ fn leased(
     results: &mut [Published],
     targets: Vec<Target>,
     ids: &[Uuid],
-    granted: &HashSet<Uuid>,
+    granted: &HashMap<Uuid, DateTime<Utc>>,
     lease_ms: &[Option<i64>],
     at: DateTime<Utc>,
 ) -> Vec<Claimed> {
     let mut handed = Vec::new();
     for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
-        if !granted.contains(id) {
+        let Some(&start) = granted.get(id) else {
             continue;
-        }
+        };
         let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
         let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
         else {
@@ -201,10 +203,11 @@ fn leased(
             attempt_count: 0,
             series_base: 0,
             created_at: at,
-            due_at: at,
+            // Now, or later on a rate-limited lane (the worker spaces those starts out).
+            due_at: start,
             // The first lease (a claim increments the token).
             lease_token: 0,
-            lease_expires_at: at + chrono::Duration::milliseconds(*lease),
+            lease_expires_at: start.max(at) + chrono::Duration::milliseconds(*lease),
             integration_name: name,
             settings,
             event_type: b.event.kind.to_owned(),

@@ -199,8 +199,9 @@ pub async fn claim(
     Ok(rows)
 }
 
-/// How far ahead a claim gives a rate-limited lane its paced starts, in milliseconds.
-const PACE_WINDOW_MS: f64 = 1_000.0;
+/// How far ahead a claim (or a hand-over) gives a rate-limited lane its paced starts, in
+/// milliseconds.
+pub(crate) const PACE_WINDOW_MS: f64 = 1_000.0;
 
 /// The fewest deliveries a claim gives a tenant with due work and room (the share grows when few
 /// tenants have due work, so capacity is not wasted).

@@ -2,7 +2,7 @@
 //! by one statement. Planning which deliveries are handed over to a worker, and waking the
 //! workers after the commit, is the caller's (`ricochet-runtime`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -108,6 +108,18 @@ pub struct Routes {
     /// Lane slots taken per integration for deliveries to be written leased; those not used
     /// must be given back with [`crate::lanes::give_back`].
     pub slots: HashMap<Uuid, i32>,
+    /// For each rate-limited integration granted slots, when its first granted start is and
+    /// the time between two starts: its k-th leased delivery starts at `base + k × gap`.
+    pub pacing: HashMap<Uuid, Pacing>,
+}
+
+/// The starts a rate-limited lane gave a hand-over: one every `emission_ms` from `base` on.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Pacing {
+    /// The first start.
+    pub base: DateTime<Utc>,
+    /// The time between two starts, in milliseconds.
+    pub emission_ms: f64,
 }
 
 /// A target as [`route`] reads it: with the slots its lane granted the hand-over.
@@ -116,17 +128,21 @@ struct Routed {
     #[sqlx(flatten)]
     target: Target,
     granted: Option<i32>,
+    base: Option<DateTime<Utc>>,
+    emission_ms: Option<f64>,
 }
 
 /// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
 /// one of its patterns), in (event, integration) order; and, for a hand-over with room for
 /// `hand_over` deliveries, their names and settings (a delivery handed over carries them) and
-/// slots on their lanes, as [`crate::lanes`] grants them to a claim: within each integration's
-/// `maxConcurrency` across every worker, none while it is paused, rate-limited or its circuit
-/// is not closed. The first `hand_over` targets may be handed over, but not a keyed delivery
-/// to a `perKey` integration (it waits its turn). The slots are taken in a commit of their own
-/// that does not wait for the disk (the publish that follows does), so no lane stays locked
-/// through a flush: see `no_flush_sql`.
+/// slots on their lanes, as a claim takes them ([`crate::deliveries::claim`]): within each
+/// integration's `maxConcurrency` across every worker, none while it is paused or its circuit
+/// is not closed, and on a rate-limited lane only the starts its pacing window holds, spaced
+/// by the rate ([`Routes::pacing`]; the lane's next allowed start moves past them). The first
+/// `hand_over` targets may be handed over, but not a keyed delivery to a `perKey` integration
+/// (it waits its turn). The slots are taken in a commit of their own that does not wait for
+/// the disk (the publish that follows does), so no lane stays locked through a flush: see
+/// `no_flush_sql`.
 pub async fn route(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
@@ -159,26 +175,33 @@ pub async fn route(
              GROUP BY integration_id
          ), locked AS MATERIALIZED (
              -- In id order, like every statement that waits for lanes: none waits in a cycle.
-             SELECT l.integration_id,
-                 -- A rate-limited lane paces its starts in the claim; a lane whose circuit is
-                 -- not closed lets only its probe through: neither takes a hand-over.
-                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' OR ",
-        crate::lanes::emission_sql!(),
-        " IS NOT NULL THEN 0
+             -- A lane whose circuit is not closed lets only its probe through (claimed): it
+             -- takes no hand-over. A rate-limited one takes as many starts as fit in the
+             -- pacing window from its next allowed start (tat) on, as the claim gives them.
+             SELECT l.integration_id, em.ms AS emission_ms, greatest(now(), coalesce(l.tat, now())) AS base,
+                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' THEN 0
                      ELSE least(w.n, greatest(0, ",
         crate::lanes::cap_sql!(),
-        " - l.in_flight)) END AS granted
+        " - l.in_flight),
+                         CASE WHEN em.ms IS NULL THEN w.n
+                             ELSE greatest(0, 1 + floor(extract(epoch FROM now() + make_interval(secs => $7 / 1000.0)
+                                 - greatest(now(), coalesce(l.tat, now()))) * 1000.0 / em.ms))::int END) END AS granted
              FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
-             JOIN integrations i ON i.id = l.integration_id, ",
+             JOIN integrations i ON i.id = l.integration_id
+             CROSS JOIN LATERAL (SELECT ",
+        crate::lanes::emission_sql!(),
+        " AS ms) em, ",
         crate::lanes::no_flush_sql!(),
         "
              ORDER BY l.integration_id FOR UPDATE OF l
          ), reserved AS (
-             UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now()
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now(),
+                 tat = CASE WHEN k.emission_ms IS NULL THEN l.tat
+                     ELSE k.base + make_interval(secs => k.granted * k.emission_ms / 1000.0) END
              FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
-             RETURNING l.integration_id, k.granted
+             RETURNING l.integration_id, k.granted, k.base, k.emission_ms
          )
-         SELECT r.ord, r.integration_id, r.name, r.settings, r.per_key, s.granted
+         SELECT r.ord, r.integration_id, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
          FROM routes r LEFT JOIN reserved s ON s.integration_id = r.integration_id
          ORDER BY r.ord, r.integration_id",
     ))
@@ -188,12 +211,17 @@ pub async fn route(
     .bind(hand_over.is_some())
     .bind(room)
     .bind(&keyed)
+    .bind(crate::deliveries::PACE_WINDOW_MS)
     .fetch_all(&mut *conn)
     .await?;
     let mut routes = Routes::default();
     for row in rows {
+        let lane = row.target.integration_id;
         if let Some(granted) = row.granted {
-            routes.slots.insert(row.target.integration_id, granted);
+            routes.slots.insert(lane, granted);
+        }
+        if let (Some(base), Some(emission_ms)) = (row.base, row.emission_ms) {
+            routes.pacing.insert(lane, Pacing { base, emission_ms });
         }
         routes.targets.push(row.target);
     }
@@ -210,7 +238,7 @@ fn ords(batch: &[BatchEvent<'_>]) -> Vec<i32> {
 /// The deliveries to write with a batch: one per target, in the targets' order.
 #[derive(Debug)]
 pub struct Planned<'a> {
-    /// Where the events go ([`targets`]).
+    /// Where the events go ([`route`]).
     pub targets: &'a [Target],
     /// The id of each target's delivery.
     pub ids: &'a [Uuid],
@@ -223,6 +251,8 @@ pub struct Planned<'a> {
     /// Lane slots reserved per integration: at most that many of its deliveries that may be
     /// leased are.
     pub slots: &'a HashMap<Uuid, i32>,
+    /// The starts of the rate-limited integrations among them ([`Routes::pacing`]).
+    pub pacing: &'a HashMap<Uuid, Pacing>,
 }
 
 /// What publishing a batch wrote.
@@ -232,8 +262,9 @@ pub struct Written {
     pub created: Vec<(Uuid, String)>,
     /// When they were, if any was.
     pub at: Option<DateTime<Utc>>,
-    /// The deliveries written leased.
-    pub leased: HashSet<Uuid>,
+    /// The deliveries written leased, each with when it starts (now, or the start its
+    /// integration's rate limit gave it).
+    pub leased: HashMap<Uuid, DateTime<Utc>>,
 }
 
 /// Writes, in one statement atomic on its own, each event of `batch` with the list of its
@@ -249,7 +280,8 @@ pub async fn write(
     let ords = ords(batch);
     let (slot_ids, slot_counts): (Vec<Uuid>, Vec<i32>) =
         planned.slots.iter().map(|(k, v)| (*k, *v)).unzip();
-    let rows = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>)>(
+    let paces: Vec<Option<&Pacing>> = slot_ids.iter().map(|id| planned.pacing.get(id)).collect();
+    let rows = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>, Vec<DateTime<Utc>>)>(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[], $15::text[])
                  AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent, ordering_key)
@@ -271,23 +303,32 @@ pub async fn write(
                  row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
              FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
          ), granted AS (
-             SELECT * FROM unnest($13::uuid[], $14::int[]) AS t(integration_id, granted)
+             SELECT * FROM unnest($13::uuid[], $14::int[], $17::timestamptz[], $18::float8[])
+                 AS t(integration_id, granted, base, emission_ms)
          ), made AS (
-             -- A delivery handed over is written leased to the worker, as a claim would lease it.
-             -- A keyed one of a perKey integration waits its turn (promoted after the commit).
-             INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, lease_expires_at, ordering_key)
+             -- A delivery handed over is written leased to the worker, as a claim would lease it:
+             -- one of a rate-limited integration at the start its lane gave it (the k-th one k
+             -- gaps after the first). A keyed one of a perKey integration waits its turn
+             -- (promoted after the commit).
+             INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, next_attempt_at, lease_expires_at, ordering_key)
              SELECT o.id, o.tenant_id, o.event_id, o.integration_id,
                  CASE WHEN o.leased THEN 'in_flight' WHEN o.blocked_key IS NOT NULL THEN 'blocked' ELSE 'pending' END,
                  CASE WHEN o.leased THEN $11::text END,
-                 CASE WHEN o.leased THEN now() + make_interval(secs => o.lease_ms / 1000.0) END,
+                 o.start_at,
+                 CASE WHEN o.leased THEN greatest(now(), o.start_at) + make_interval(secs => o.lease_ms / 1000.0) END,
                  o.ordering_key
-             FROM (SELECT o.*, o.lease_ms IS NOT NULL AND o.rn <= coalesce(g.granted, 0) AS leased
-                   FROM offered o LEFT JOIN granted g ON g.integration_id = o.integration_id) o
-             RETURNING id, status
+             FROM (SELECT o.*, l.leased,
+                       CASE WHEN l.leased AND g.emission_ms IS NOT NULL
+                           THEN g.base + make_interval(secs => (o.rn - 1) * g.emission_ms / 1000.0)
+                           ELSE now() END AS start_at
+                   FROM offered o LEFT JOIN granted g ON g.integration_id = o.integration_id
+                   CROSS JOIN LATERAL (SELECT o.lease_ms IS NOT NULL AND o.rn <= coalesce(g.granted, 0) AS leased) l) o
+             RETURNING id, status, next_attempt_at
          ), leased AS (
-             SELECT coalesce(array_agg(id), '{}') AS ids FROM made WHERE status = 'in_flight'
+             SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(next_attempt_at), '{}') AS starts
+             FROM made WHERE status = 'in_flight'
          )
-         SELECT tenant_id, id, now(), (SELECT ids FROM leased) FROM created",
+         SELECT tenant_id, id, now(), (SELECT ids FROM leased), (SELECT starts FROM leased) FROM created",
     )
     .bind(&ords)
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
@@ -305,15 +346,17 @@ pub async fn write(
     .bind(&slot_counts)
     .bind(batch.iter().map(|b| b.event.ordering_key).collect::<Vec<_>>())
     .bind(planned.blocked_keys)
+    .bind(paces.iter().map(|p| p.map(|p| p.base)).collect::<Vec<_>>())
+    .bind(paces.iter().map(|p| p.map(|p| p.emission_ms)).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
-    let at = rows.first().map(|(_, _, at, _)| *at);
+    let at = rows.first().map(|(_, _, at, _, _)| *at);
     let leased = rows
         .first()
-        .map(|(_, _, _, ids)| ids.iter().copied().collect())
+        .map(|(_, _, _, ids, starts)| ids.iter().copied().zip(starts.iter().copied()).collect())
         .unwrap_or_default();
     Ok(Written {
-        created: rows.into_iter().map(|(t, id, _, _)| (t, id)).collect(),
+        created: rows.into_iter().map(|(t, id, _, _, _)| (t, id)).collect(),
         at,
         leased,
     })

@@ -4,9 +4,12 @@
 //! integration (announced in the tenant's stream), and a 429 without Retry-After lowers the
 //! integration's effective concurrency.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
+use ricochet_runtime::Handoff;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, fields, problem};
@@ -83,6 +86,131 @@ async fn a_rate_limit_holds_across_two_worker_processes_and_every_delivery_arriv
     assert!(
         took < Duration::from_secs(30),
         "1,000 deliveries took {took:?}"
+    );
+}
+
+/// Publishes `n` events of `order.created` numbered from `from` in one request, so they share
+/// publishes.
+async fn publish_batch(s: &Session<'_>, from: usize, n: usize) {
+    let events: Vec<Value> = (from..from + n)
+        .map(|i| json!({ "type": "order.created", "id": format!("order-{i}"), "data": {} }))
+        .collect();
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events/batch")
+        .json(&json!({ "events": events }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_publish_hands_a_rate_limited_integrations_deliveries_over_with_the_starts_its_rate_allows()
+ {
+    // A worker with its hand-over open (which never takes what it is handed).
+    let worker = Arc::new(Handoff::new("worker-idle", 64, 100));
+    worker.set_open(true);
+    let app = TestApp::spawn_api_handing_to(worker.clone()).await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration(
+            "limited",
+            &receiver.url,
+            json!({ "rateLimit": { "requests": 20, "per": "second" }, "maxConcurrency": 50 }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+
+    // Ten in one publish, then 25 more: the pacing window (1 s) holds 21 starts at 20 a second.
+    publish_batch(&s, 0, 10).await;
+    publish_batch(&s, 10, 25).await;
+
+    let rows: Vec<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT status, leased_by, next_attempt_at FROM deliveries
+         WHERE integration_id = $1::uuid ORDER BY next_attempt_at, id",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .expect("the deliveries");
+    let leased: Vec<DateTime<Utc>> = rows
+        .iter()
+        .filter(|(status, by, _)| status == "in_flight" && by.as_deref() == Some("worker-idle"))
+        .map(|(_, _, at)| *at)
+        .collect();
+    assert_eq!(
+        leased.len(),
+        21,
+        "the window's starts are handed over, the rest wait: {rows:?}"
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|(status, _, _)| status == "pending")
+            .count(),
+        14
+    );
+    // 50 ms apart, each publish going on from where the one before left the lane.
+    let gaps: Vec<i64> = leased
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_microseconds().unwrap_or_default())
+        .collect();
+    assert!(
+        gaps.iter().all(|gap| (49_999..=50_001).contains(gap)),
+        "the starts are not 50 ms apart: {gaps:?} µs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_integrations_deliveries_handed_to_the_worker_at_publish_are_still_paced() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration(
+            "limited",
+            &receiver.url,
+            json!({ "rateLimit": { "requests": 20, "per": "second" } }),
+        )
+        .await;
+    s.bind(&id, &["order.created"]).await;
+    // One delivered first, and a moment for the worker to wait for work again with its
+    // hand-over open (it closes it while it claims).
+    publish_batch(&s, 0, 1).await;
+    receiver.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    publish_batch(&s, 1, 10).await;
+
+    let hits = receiver.wait_for(11, WAIT).await;
+    receiver
+        .assert_stays_at(11, Duration::from_millis(200))
+        .await;
+    // Never claimed: a claim takes a new lease token, a hand-over writes the first one.
+    let (claimed,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM deliveries
+         WHERE integration_id = $1::uuid AND event_id <> 'order-0' AND lease_token > 0",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("counted");
+    assert_eq!(claimed, 0, "the deliveries were claimed, not handed over");
+    // Spaced by the rate: 50 ms apart (the worker may make up a late start 10% faster).
+    let mut at: Vec<Instant> = hits.iter().skip(1).map(|h| h.at).collect();
+    at.sort();
+    let gaps: Vec<u128> = at
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).as_millis())
+        .collect();
+    assert!(
+        gaps.iter().all(|gap| *gap >= 40),
+        "starts closer than the rate allows: {gaps:?} ms"
+    );
+    let took = at[9].duration_since(at[0]);
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(5),
+        "ten starts at 20 a second took {took:?}"
     );
 }
 
