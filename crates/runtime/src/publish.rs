@@ -100,7 +100,9 @@ pub async fn publish_batch(
         },
     )
     .await;
-    // Slots not used (a repeated event, or a failed publish) go back to their lanes.
+    // Slots not used (a repeated event, or a failed publish) go back to their lanes. A
+    // rate-limited lane's next allowed start stays where the route moved it: the unused starts
+    // are lost, which can only slow the lane, never exceed its rate.
     let mut unused = slots;
     // The deliveries written leased (those the integration's lane had slots for), each with its
     // start.

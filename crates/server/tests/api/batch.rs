@@ -12,20 +12,6 @@ use crate::receiver::Receiver;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-impl Session<'_> {
-    /// Publishes `events` as one batch; returns the status and the body.
-    async fn publish_batch(&self, events: &[Value]) -> (StatusCode, Value) {
-        let response = self
-            .req(reqwest::Method::POST, "/api/v2/events/batch")
-            .json(&json!({ "events": events }))
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-}
-
 fn outcomes(body: &Value) -> Vec<&str> {
     body["results"]
         .as_array()

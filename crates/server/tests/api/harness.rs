@@ -512,6 +512,18 @@ impl Session<'_> {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Publishes `events` as one batch; returns the status and the body.
+    pub(crate) async fn publish_batch(&self, events: &[Value]) -> (StatusCode, Value) {
+        let response = self
+            .req(reqwest::Method::POST, "/api/v2/events/batch")
+            .json(&json!({ "events": events }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// GETs `path` and returns the JSON body, asserting 200.
     pub(crate) async fn get_json(&self, path: &str) -> Value {
         let response = self

@@ -95,13 +95,8 @@ async fn publish_batch(s: &Session<'_>, from: usize, n: usize) {
     let events: Vec<Value> = (from..from + n)
         .map(|i| json!({ "type": "order.created", "id": format!("order-{i}"), "data": {} }))
         .collect();
-    let response = s
-        .req(reqwest::Method::POST, "/api/v2/events/batch")
-        .json(&json!({ "events": events }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = s.publish_batch(&events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 #[tokio::test]
