@@ -180,6 +180,7 @@ pub struct DeliveryFilter {
 /// bounds on the id and the query walks the primary key backwards from `to` (or the newest) to
 /// `from`: no index on `deliveries` is added for it (every index there costs each of a
 /// delivery's three non-HOT writes). `created_at` is the same instant to within a transaction.
+/// Filtered by event, it looks up the event's deliveries (listed on the event) by key.
 pub async fn list_deliveries(
     db: impl PgExecutor<'_>,
     tenant: TenantId,
@@ -191,27 +192,42 @@ pub async fn list_deliveries(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let rows = sqlx::query_as(concat!(
-        "SELECT ",
-        delivery_columns!(),
-        " FROM deliveries
-         WHERE tenant_id = $1
-           AND ($2::text IS NULL OR status = $2)
-           AND ($3::uuid IS NULL OR integration_id = $3)
-           AND ($4::text IS NULL OR event_id = $4)
-           AND ($5::uuid IS NULL OR id >= $5)
-           AND ($6::uuid IS NULL OR id < $6)
-         ORDER BY id DESC LIMIT $7"
-    ))
-    .bind(tenant.0)
-    .bind(&filter.status)
-    .bind(filter.integration_id)
-    .bind(&filter.event_id)
-    .bind(filter.from.map(v7_floor))
-    .bind(upper)
-    .bind(limit + 1)
-    .fetch_all(db)
-    .await?;
+    // The deliveries of one event are looked up by key from the event's list of them, rather
+    // than found by walking the tenant's deliveries back to the event.
+    macro_rules! list {
+        ($of_event:literal) => {
+            concat!(
+                "SELECT ",
+                delivery_columns!(),
+                " FROM deliveries
+                 WHERE tenant_id = $1 ",
+                $of_event,
+                " AND ($2::text IS NULL OR status = $2)
+                   AND ($3::uuid IS NULL OR integration_id = $3)
+                   AND ($4::text IS NULL OR event_id = $4)
+                   AND ($5::uuid IS NULL OR id >= $5)
+                   AND ($6::uuid IS NULL OR id < $6)
+                 ORDER BY id DESC LIMIT $7"
+            )
+        };
+    }
+    let sql = if filter.event_id.is_some() {
+        list!(
+            "AND id = ANY (coalesce((SELECT e.delivery_ids FROM events e WHERE e.tenant_id = $1 AND e.id = $4), '{}'))"
+        )
+    } else {
+        list!("")
+    };
+    let rows = sqlx::query_as(sql)
+        .bind(tenant.0)
+        .bind(&filter.status)
+        .bind(filter.integration_id)
+        .bind(&filter.event_id)
+        .bind(filter.from.map(v7_floor))
+        .bind(upper)
+        .bind(limit + 1)
+        .fetch_all(db)
+        .await?;
     Ok(Page::from_rows(rows, limit, |d: &Delivery| d.id))
 }
 
