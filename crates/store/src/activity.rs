@@ -174,6 +174,36 @@ pub struct DeliveryFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// The delivery list's statement, with `$of_event` as its condition on the event.
+macro_rules! list_deliveries_sql {
+    ($of_event:literal) => {
+        concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries
+             WHERE tenant_id = $1 ",
+            $of_event,
+            " AND ($2::text IS NULL OR status = $2)
+               AND ($3::uuid IS NULL OR integration_id = $3)
+               AND ($4::text IS NULL OR event_id = $4)
+               AND ($5::uuid IS NULL OR id >= $5)
+               AND ($6::uuid IS NULL OR id < $6)
+             ORDER BY id DESC LIMIT $7"
+        )
+    };
+}
+
+/// The delivery list ([`list_deliveries`]) without an event filter.
+const LIST_DELIVERIES_SQL: &str = list_deliveries_sql!("");
+
+/// The delivery list ([`list_deliveries`]) of one event, for tests that check how it is
+/// planned: the event's deliveries are looked up by key from the event's list of them, rather
+/// than found by walking the tenant's deliveries back to the event. Its parameters: tenant,
+/// status, integration, event, from and before bounds on the id, limit.
+pub const LIST_DELIVERIES_OF_EVENT_SQL: &str = list_deliveries_sql!(
+    "AND id = ANY (coalesce((SELECT e.delivery_ids FROM events e WHERE e.tenant_id = $1 AND e.id = $4), '{}'))"
+);
+
 /// A tenant's deliveries, newest first, before `before`.
 ///
 /// Delivery ids are UUIDv7 made when the event was published, so `from`/`to` are turned into
@@ -192,31 +222,10 @@ pub async fn list_deliveries(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    // The deliveries of one event are looked up by key from the event's list of them, rather
-    // than found by walking the tenant's deliveries back to the event.
-    macro_rules! list {
-        ($of_event:literal) => {
-            concat!(
-                "SELECT ",
-                delivery_columns!(),
-                " FROM deliveries
-                 WHERE tenant_id = $1 ",
-                $of_event,
-                " AND ($2::text IS NULL OR status = $2)
-                   AND ($3::uuid IS NULL OR integration_id = $3)
-                   AND ($4::text IS NULL OR event_id = $4)
-                   AND ($5::uuid IS NULL OR id >= $5)
-                   AND ($6::uuid IS NULL OR id < $6)
-                 ORDER BY id DESC LIMIT $7"
-            )
-        };
-    }
     let sql = if filter.event_id.is_some() {
-        list!(
-            "AND id = ANY (coalesce((SELECT e.delivery_ids FROM events e WHERE e.tenant_id = $1 AND e.id = $4), '{}'))"
-        )
+        LIST_DELIVERIES_OF_EVENT_SQL
     } else {
-        list!("")
+        LIST_DELIVERIES_SQL
     };
     let rows = sqlx::query_as(sql)
         .bind(tenant.0)

@@ -4,7 +4,8 @@
 //! speed (BENCHMARKS.md, 2026-12-06): the planner took them from statistics that lag a table
 //! growing by thousands of rows a second, which this test reproduces by analysing while the
 //! tables are small; and, with fresh statistics, it joined the claimed batch to a scan of every
-//! event.
+//! event. And how the delivery list of one event is planned there: by key, not by walking the
+//! tenant's deliveries.
 
 use std::sync::Arc;
 
@@ -81,6 +82,43 @@ async fn analyse(app: &TestApp) {
         .expect("analysed");
 }
 
+/// Whether a plan node, or one under it, searches `index` with a condition (looks rows up
+/// rather than walking the whole index).
+fn looks_up(node: &Value, index: &str) -> bool {
+    (node["Index Name"] == index && !node["Index Cond"].is_null())
+        || node["Plans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|child| looks_up(child, index))
+}
+
+/// The plan of the delivery list of `event` (50 a page, no other filter), and its scans.
+async fn list_of_event_plan(
+    app: &TestApp,
+    tenant: &str,
+    event: &str,
+) -> (Value, Vec<(String, String, String)>) {
+    let explain = format!(
+        "EXPLAIN (FORMAT JSON) {}",
+        ricochet_store::activity::LIST_DELIVERIES_OF_EVENT_SQL
+    );
+    let (plan,): (Value,) = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+        .bind(uuid::Uuid::parse_str(tenant).expect("a tenant id"))
+        .bind(None::<String>)
+        .bind(None::<uuid::Uuid>)
+        .bind(event)
+        .bind(None::<uuid::Uuid>)
+        .bind(None::<uuid::Uuid>)
+        .bind(51_i64)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the list explains");
+    let mut out = Vec::new();
+    scans(&plan[0]["Plan"], &mut out);
+    (plan[0]["Plan"].clone(), out)
+}
+
 /// Asserts the claim reads deliveries only by key or by a lane's due index (in order, so no
 /// sort of a lane's every pending row), and events only by key: no scan of either table.
 fn assert_claim_plan(plan: &[(String, String, String)], when: &str) {
@@ -109,7 +147,7 @@ fn assert_claim_plan(plan: &[(String, String, String)], when: &str) {
 }
 
 #[tokio::test]
-async fn the_claim_takes_each_lanes_due_deliveries_in_order_and_events_by_key_even_on_stale_statistics()
+async fn the_claim_and_an_events_delivery_list_look_their_rows_up_on_a_large_backlog_with_stale_or_fresh_statistics()
  {
     // The API alone (no worker takes anything): every delivery stays pending.
     let app = TestApp::spawn_api_handing_to(Arc::new(Handoff::new("nobody", 8, 100))).await;
@@ -136,4 +174,14 @@ async fn the_claim_takes_each_lanes_due_deliveries_in_order_and_events_by_key_ev
     // And once the statistics have caught up.
     analyse(&app).await;
     assert_claim_plan(&claim_plan(&app).await, "statistics of 200,010 deliveries");
+
+    // The oldest event's deliveries, behind 200,000 newer ones: looked up by key.
+    let (plan, scans) = list_of_event_plan(&app, &tenant.id, "order-1").await;
+    assert!(
+        looks_up(&plan, "deliveries_pkey")
+            && scans
+                .iter()
+                .all(|(node, relation, _)| relation != "deliveries" || node != "Seq Scan"),
+        "the list of one event does not look its deliveries up: {scans:?}"
+    );
 }
