@@ -201,10 +201,14 @@ mod tests {
     #[test]
     fn nothing_is_reserved_while_the_worker_is_not_waiting_for_work() {
         let handoff = Handoff::new("w", 4, 0);
+        assert_eq!(handoff.room(), 0);
         assert_eq!(handoff.reserve(3), 0);
         handoff.set_open(true);
+        assert_eq!(handoff.room(), 4);
         assert_eq!(handoff.reserve(3), 3);
+        assert_eq!(handoff.room(), 1, "the room left beside the reservation");
         handoff.set_open(false);
+        assert_eq!(handoff.room(), 0);
         assert_eq!(handoff.reserve(1), 0);
     }
 
