@@ -122,11 +122,16 @@ async fn a_tenant_with_many_busy_integrations_does_not_take_the_worker_from_a_te
 
     // Shared among the nine integrations alone, the quiet one would get a ninth of the freed
     // slots (about 3.5 a second for 20 a second published): its last delivery waited 10.6 s
-    // when measured so. Shared between the two tenants first, it gets every other one.
+    // when measured so. Shared between the two tenants first, it gets every other one. Every
+    // slot is held for the receiver's second when the quiet tenant starts publishing, so its
+    // first event waits for the first slot to free, up to that second: measured alone, the
+    // worst waits were 0.92 to 0.95 s, all of them for that first wave, and a second bound
+    // failed once under the full suite's load. Two seconds leaves room for a loaded machine and
+    // is still five times below the unfair share.
     let latencies = quiet_latencies(&quiet, &fast).await;
     let worst = latencies[latencies.len() - 1];
     assert!(
-        worst < Duration::from_secs(1),
+        worst < Duration::from_secs(2),
         "the quiet tenant waited up to {worst:?} behind the busy one: {latencies:?}"
     );
 }
