@@ -486,6 +486,14 @@ impl Session<'_> {
         created["id"].as_str().expect("id").to_owned()
     }
 
+    /// An integration named `name` posting to `url` with `settings` (see
+    /// [`Session::integration`]), bound to `order.created`; returns its id.
+    pub(crate) async fn order_hook(&self, name: &str, url: &str, settings: Value) -> String {
+        let id = self.integration(name, url, settings).await;
+        self.bind(&id, &["order.created"]).await;
+        id
+    }
+
     /// Binds `events` to an integration.
     pub(crate) async fn bind(&self, integration: &str, events: &[&str]) {
         let response = self

@@ -411,14 +411,12 @@ async fn attempts_a_rate_limit_paced_are_counted_with_how_long_they_waited() {
     let app = TestApp::spawn().await;
     let s = Session::new(&app, &app.tenant("acme").await).await;
     let receiver = Receiver::start().await;
-    let id = s
-        .integration(
-            "limited",
-            &receiver.url,
-            json!({ "rateLimit": { "requests": 10, "per": "second" } }),
-        )
-        .await;
-    s.bind(&id, &["order.created"]).await;
+    s.order_hook(
+        "limited",
+        &receiver.url,
+        json!({ "rateLimit": { "requests": 10, "per": "second" } }),
+    )
+    .await;
 
     crate::scheduling::publish_many(&s, "order.created", 10).await;
 

@@ -155,10 +155,8 @@ async fn the_claim_and_an_events_delivery_list_look_their_rows_up_on_a_large_bac
     let s = Session::new(&app, &tenant).await;
     let receiver = Receiver::start().await;
     for n in 0..10 {
-        let id = s
-            .integration(&format!("hook-{n}"), &receiver.url, json!({}))
+        s.order_hook(&format!("hook-{n}"), &receiver.url, json!({}))
             .await;
-        s.bind(&id, &["order.created"]).await;
     }
 
     // Statistics taken while the tables are small, then a backlog they do not know of: 20,000

@@ -48,13 +48,12 @@ async fn a_rate_limit_holds_across_two_worker_processes_and_every_delivery_arriv
     let s = Session::new(&app, &app.tenant("acme").await).await;
     let receiver = Receiver::start().await;
     let id = s
-        .integration(
+        .order_hook(
             "limited",
             &receiver.url,
             json!({ "rateLimit": { "requests": 50, "per": "second" }, "maxConcurrency": 50 }),
         )
         .await;
-    s.bind(&id, &["order.created"]).await;
     let got = s.get_json(&format!("/api/v2/integrations/{id}")).await;
     assert_eq!(
         got["settings"]["rateLimit"],
@@ -109,13 +108,12 @@ async fn a_publish_hands_a_rate_limited_integrations_deliveries_over_with_the_st
     let s = Session::new(&app, &app.tenant("acme").await).await;
     let receiver = Receiver::start().await;
     let id = s
-        .integration(
+        .order_hook(
             "limited",
             &receiver.url,
             json!({ "rateLimit": { "requests": 20, "per": "second" }, "maxConcurrency": 50 }),
         )
         .await;
-    s.bind(&id, &["order.created"]).await;
 
     // Ten in one publish, then 25 more: the pacing window (1 s) holds 21 starts at 20 a second.
     publish_batch(&s, 0, 10).await;
@@ -162,13 +160,12 @@ async fn a_rate_limited_integrations_deliveries_handed_to_the_worker_at_publish_
     let s = Session::new(&app, &app.tenant("acme").await).await;
     let receiver = Receiver::start().await;
     let id = s
-        .integration(
+        .order_hook(
             "limited",
             &receiver.url,
             json!({ "rateLimit": { "requests": 20, "per": "second" } }),
         )
         .await;
-    s.bind(&id, &["order.created"]).await;
     // One delivered first, and a moment for the worker to wait for work again with its
     // hand-over open (it closes it while it claims).
     publish_batch(&s, 0, 1).await;

@@ -125,7 +125,7 @@ async fn a_tenant_with_many_busy_integrations_does_not_take_the_worker_from_a_te
     // when measured so. Shared between the two tenants first, it gets every other one. Every
     // slot is held for the receiver's second when the quiet tenant starts publishing, so its
     // first event waits for the first slot to free, up to that second: measured alone, the
-    // worst waits were 0.92 to 0.95 s, all of them for that first wave, and a second bound
+    // worst waits were 0.92 to 0.95 s, all of them for that first wave, and a bound of 1 s
     // failed once under the full suite's load. Two seconds leaves room for a loaded machine and
     // is still five times below the unfair share.
     let latencies = quiet_latencies(&quiet, &fast).await;
