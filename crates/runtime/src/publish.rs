@@ -85,8 +85,8 @@ pub async fn publish_batch(
             });
         }
     }
-    let (slots, pacing) = (routes.slots, routes.pacing);
-    let written = events::write(
+    let slots = routes.slots;
+    let mut written = events::write(
         conn,
         batch,
         &Planned {
@@ -96,20 +96,19 @@ pub async fn publish_batch(
             blocked_keys: &keys,
             worker: offer.map(Handoff::worker),
             slots: &slots,
-            pacing: &pacing,
         },
     )
     .await;
     // Slots not used (a repeated event, or a failed publish) go back to their lanes. A
     // rate-limited lane's next allowed start stays where the route moved it: the unused starts
     // are lost, which can only slow the lane, never exceed its rate.
-    let mut unused = slots;
+    let mut unused: HashMap<Uuid, i32> = slots.iter().map(|(id, s)| (*id, s.granted)).collect();
     // The deliveries written leased (those the integration's lane had slots for), each with its
     // start.
-    let granted: HashMap<Uuid, DateTime<Utc>> = match &written {
-        Ok(written) => written.leased.clone(),
-        Err(_) => HashMap::new(),
-    };
+    let granted: HashMap<Uuid, DateTime<Utc>> = written
+        .as_mut()
+        .map(|w| std::mem::take(&mut w.leased))
+        .unwrap_or_default();
     for (t, id) in targets.iter().zip(&ids) {
         if granted.contains_key(id)
             && let Some(n) = unused.get_mut(&t.integration_id)

@@ -55,7 +55,7 @@ pub struct Claimed {
     pub traceparent: Option<String>,
 }
 
-use crate::lanes::{cap_sql, emission_sql};
+use crate::lanes::{cap_sql, emission_sql, pace_base_sql, paced_starts_sql};
 
 /// For a CTE `$src` of moved deliveries with `integration_id`: how many left in_flight per lane,
 /// with the lanes locked in id order (so statements that free lanes never wait in a cycle).
@@ -108,11 +108,10 @@ pub const CLAIM_SQL: &str = concat!(
              -- share equally among its lanes (at least one each). A rate-limited lane gets no
              -- more starts than fit in the pacing window from its next allowed start (tat) on,
              -- one emission interval apart.
-             SELECT integration_id, tenant_id, emission_ms, greatest(now(), coalesce(tat, now())) AS base,
+             SELECT integration_id, tenant_id, emission_ms, ", pace_base_sql!("tat"), " AS base,
                  least(room, greatest(1, s.share / count(*) OVER (PARTITION BY tenant_id)),
                      CASE WHEN emission_ms IS NULL THEN room
-                         ELSE 1 + floor(extract(epoch FROM now() + make_interval(secs => $6 / 1000.0)
-                             - greatest(now(), coalesce(tat, now()))) * 1000.0 / emission_ms)::int END) AS n
+                         ELSE ", paced_starts_sql!("tat", "emission_ms", "$6"), " END) AS n
              FROM lane CROSS JOIN (
                  SELECT greatest(least($5, $2), $2 / nullif(count(DISTINCT tenant_id), 0)) AS share FROM lane
              ) s

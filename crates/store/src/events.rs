@@ -105,16 +105,23 @@ pub struct Target {
 pub struct Routes {
     /// The enabled, live integrations each event goes to, in (event, integration) order.
     pub targets: Vec<Target>,
-    /// Lane slots taken per integration for deliveries to be written leased; those not used
-    /// must be given back with [`crate::lanes::give_back`].
-    pub slots: HashMap<Uuid, i32>,
-    /// For each rate-limited integration granted slots, when its first granted start is and
-    /// the time between two starts: its k-th leased delivery starts at `base + k × gap`.
-    pub pacing: HashMap<Uuid, Pacing>,
+    /// The lane slots taken per integration for deliveries to be written leased; those not
+    /// used must be given back with [`crate::lanes::give_back`].
+    pub slots: HashMap<Uuid, Slots>,
+}
+
+/// The slots a lane granted a hand-over.
+#[derive(Debug, Clone, Copy)]
+pub struct Slots {
+    /// How many deliveries may be written leased.
+    pub granted: i32,
+    /// On a rate-limited lane, the starts they get: the k-th leased delivery (from 0) starts
+    /// at `base + k × emission_ms`.
+    pub pacing: Option<Pacing>,
 }
 
 /// The starts a rate-limited lane gave a hand-over: one every `emission_ms` from `base` on.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy)]
 pub struct Pacing {
     /// The first start.
     pub base: DateTime<Utc>,
@@ -138,7 +145,7 @@ struct Routed {
 /// slots on their lanes, as a claim takes them ([`crate::deliveries::claim`]): within each
 /// integration's `maxConcurrency` across every worker, none while it is paused or its circuit
 /// is not closed, and on a rate-limited lane only the starts its pacing window holds, spaced
-/// by the rate ([`Routes::pacing`]; the lane's next allowed start moves past them). The first
+/// by the rate ([`Slots::pacing`]; the lane's next allowed start moves past them). The first
 /// `hand_over` targets may be handed over, but not a keyed delivery to a `perKey` integration
 /// (it waits its turn). The slots are taken in a commit of their own that does not wait for
 /// the disk (the publish that follows does), so no lane stays locked through a flush: see
@@ -178,14 +185,17 @@ pub async fn route(
              -- A lane whose circuit is not closed lets only its probe through (claimed): it
              -- takes no hand-over. A rate-limited one takes as many starts as fit in the
              -- pacing window from its next allowed start (tat) on, as the claim gives them.
-             SELECT l.integration_id, em.ms AS emission_ms, greatest(now(), coalesce(l.tat, now())) AS base,
+             SELECT l.integration_id, em.ms AS emission_ms, ",
+        crate::lanes::pace_base_sql!("l.tat"),
+        " AS base,
                  CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' THEN 0
                      ELSE least(w.n, greatest(0, ",
         crate::lanes::cap_sql!(),
         " - l.in_flight),
                          CASE WHEN em.ms IS NULL THEN w.n
-                             ELSE greatest(0, 1 + floor(extract(epoch FROM now() + make_interval(secs => $7 / 1000.0)
-                                 - greatest(now(), coalesce(l.tat, now()))) * 1000.0 / em.ms))::int END) END AS granted
+                             ELSE ",
+        crate::lanes::paced_starts_sql!("l.tat", "em.ms", "$7"),
+        " END) END AS granted
              FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
              JOIN integrations i ON i.id = l.integration_id
              CROSS JOIN LATERAL (SELECT ",
@@ -216,12 +226,14 @@ pub async fn route(
     .await?;
     let mut routes = Routes::default();
     for row in rows {
-        let lane = row.target.integration_id;
         if let Some(granted) = row.granted {
-            routes.slots.insert(lane, granted);
-        }
-        if let (Some(base), Some(emission_ms)) = (row.base, row.emission_ms) {
-            routes.pacing.insert(lane, Pacing { base, emission_ms });
+            let pacing = row
+                .base
+                .zip(row.emission_ms)
+                .map(|(base, emission_ms)| Pacing { base, emission_ms });
+            routes
+                .slots
+                .insert(row.target.integration_id, Slots { granted, pacing });
         }
         routes.targets.push(row.target);
     }
@@ -248,11 +260,9 @@ pub struct Planned<'a> {
     pub blocked_keys: &'a [Option<&'a str>],
     /// The worker leased deliveries go to.
     pub worker: Option<&'a str>,
-    /// Lane slots reserved per integration: at most that many of its deliveries that may be
-    /// leased are.
-    pub slots: &'a HashMap<Uuid, i32>,
-    /// The starts of the rate-limited integrations among them ([`Routes::pacing`]).
-    pub pacing: &'a HashMap<Uuid, Pacing>,
+    /// Lane slots reserved per integration ([`Routes::slots`]): at most that many of its
+    /// deliveries that may be leased are, at the starts of a rate-limited one.
+    pub slots: &'a HashMap<Uuid, Slots>,
 }
 
 /// What publishing a batch wrote.
@@ -278,9 +288,8 @@ pub async fn write(
     planned: &Planned<'_>,
 ) -> StoreResult<Written> {
     let ords = ords(batch);
-    let (slot_ids, slot_counts): (Vec<Uuid>, Vec<i32>) =
-        planned.slots.iter().map(|(k, v)| (*k, *v)).unzip();
-    let paces: Vec<Option<&Pacing>> = slot_ids.iter().map(|id| planned.pacing.get(id)).collect();
+    let slot_ids: Vec<Uuid> = planned.slots.keys().copied().collect();
+    let slots: Vec<&Slots> = planned.slots.values().collect();
     let rows = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>, Vec<DateTime<Utc>>)>(
         "WITH input AS (
              SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[], $15::text[])
@@ -343,11 +352,11 @@ pub async fn write(
     .bind(planned.worker)
     .bind(batch.iter().map(|b| b.event.traceparent).collect::<Vec<_>>())
     .bind(&slot_ids)
-    .bind(&slot_counts)
+    .bind(slots.iter().map(|s| s.granted).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.ordering_key).collect::<Vec<_>>())
     .bind(planned.blocked_keys)
-    .bind(paces.iter().map(|p| p.map(|p| p.base)).collect::<Vec<_>>())
-    .bind(paces.iter().map(|p| p.map(|p| p.emission_ms)).collect::<Vec<_>>())
+    .bind(slots.iter().map(|s| s.pacing.map(|p| p.base)).collect::<Vec<_>>())
+    .bind(slots.iter().map(|s| s.pacing.map(|p| p.emission_ms)).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let at = rows.first().map(|(_, _, at, _, _)| *at);

@@ -43,6 +43,34 @@ macro_rules! emission_sql {
 }
 pub(crate) use emission_sql;
 
+/// The first start a rate-limited lane may give now, in SQL, from its next allowed start
+/// (`$tat`, an SQL expression): that start, or now if it has passed.
+macro_rules! pace_base_sql {
+    ($tat:literal) => {
+        concat!("greatest(now(), coalesce(", $tat, ", now()))")
+    };
+}
+pub(crate) use pace_base_sql;
+
+/// How many starts a rate-limited lane may give within the pacing window, in SQL: one every
+/// `$ms` milliseconds from [`pace_base_sql`] (of `$tat`) up to now plus `$window` milliseconds
+/// (`$tat`, `$ms` and `$window` are SQL expressions). The claim and the publisher's hand-over
+/// both pace a lane by it, and move its next allowed start past the starts they take.
+macro_rules! paced_starts_sql {
+    ($tat:literal, $ms:literal, $window:literal) => {
+        concat!(
+            "greatest(0, 1 + floor(extract(epoch FROM now() + make_interval(secs => ",
+            $window,
+            " / 1000.0) - ",
+            $crate::lanes::pace_base_sql!($tat),
+            ") * 1000.0 / ",
+            $ms,
+            "))::int"
+        )
+    };
+}
+pub(crate) use paced_starts_sql;
+
 /// Makes the statement's transaction commit without waiting for the disk, in SQL (a `FROM`
 /// item): lane counts are not worth a flush, and a lane lock held through one would make every
 /// statement of the integration wait in line for the disk. See the lanes migration for why a
