@@ -131,7 +131,8 @@ pub(crate) async fn perform(
         return refuse(record, "payload_too_large".into());
     }
     // Literal addresses never reach the guard's resolver: check them (and the scheme) here.
-    match url::Url::parse(&prepared.url.wire) {
+    // Parsed once: the request is sent to this `Url`, not to the text parsed again.
+    let url = match url::Url::parse(&prepared.url.wire) {
         Ok(url) => {
             if let Err(blocked) = targets.check_url(&url) {
                 return refuse_as(
@@ -141,9 +142,10 @@ pub(crate) async fn perform(
                     blocked.to_string(),
                 );
             }
+            url
         }
         Err(e) => return refuse(record, format!("invalid_url: {e}")),
-    }
+    };
     let mut headers = HeaderMap::new();
     for (name, value) in &prepared.headers {
         match (
@@ -203,7 +205,8 @@ pub(crate) async fn perform(
             }
         }
     };
-    let body = prepared.body.map(|b| b.wire);
+    // Shared, not copied, by each request built from it.
+    let body = prepared.body.map(|b| bytes::Bytes::from(b.wire));
     let build = |bearer: Option<&Token>| {
         let mut headers = headers.clone();
         if let Some(value) =
@@ -212,7 +215,7 @@ pub(crate) async fn perform(
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
         let request = receiver_client
-            .request(method.clone(), &prepared.url.wire)
+            .request(method.clone(), url.clone())
             .headers(headers)
             .timeout(left());
         match &body {

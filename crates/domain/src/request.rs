@@ -212,6 +212,13 @@ fn render(
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Rendered, PrepareError> {
+    // Text without a placeholder's opening is all literal: sent and shown as it is.
+    if !source.contains("{{") && !source.contains("<<") {
+        return Ok(Rendered {
+            wire: source.to_owned(),
+            shown: source.to_owned(),
+        });
+    }
     let template = Template::parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
     let mut encoder = Encoder::new(target);
     let (mut wire, mut shown) = (String::new(), String::new());
@@ -255,6 +262,10 @@ fn value_of(variable: &Variable, ctx: &RequestContext<'_>) -> Option<Value> {
 /// The rendered URL must keep the saved URL's scheme, host and port (placeholders there are
 /// refused at save and values are encoded; this holds that line if either ever slips).
 fn check_origin(template: &str, rendered: &str) -> Result<(), PrepareError> {
+    // A URL without placeholders renders as itself: nothing moved.
+    if rendered == template {
+        return Ok(());
+    }
     let saved = Template::parse(template)
         .map_err(|e| PrepareError::Template(e.to_string()))?
         .render(|_| "placeholder".to_owned());
