@@ -67,7 +67,7 @@ pub(crate) async fn perform(
         tokens,
         tls,
     } = outbound;
-    let settings = &claimed.settings.0;
+    let settings = &claimed.settings;
     let clock = Instant::now();
     let method = method_of(settings.http_method);
     let mut record = blank_record(claimed);
@@ -336,7 +336,7 @@ fn method_of(method: HttpMethod) -> reqwest::Method {
 /// The record of an attempt of `claimed` starting now, before anything is known: the saved
 /// URL template, no headers, no answer.
 pub fn blank_record(claimed: &Claimed) -> AttemptRecord {
-    let settings = &claimed.settings.0;
+    let settings = &claimed.settings;
     AttemptRecord {
         id: Uuid::now_v7(),
         started_at: Utc::now(),

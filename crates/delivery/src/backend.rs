@@ -140,12 +140,15 @@ impl DeliveryBackend {
 
     fn claim(&self, worker: &str, limit: usize) -> BoxFuture<'static, Result<Claim, StoreError>> {
         let pool = self.pool.clone();
+        let handoff = self.handoff.clone();
         let worker = worker.to_owned();
         let batch = i64::try_from(limit).unwrap_or(i64::MAX);
         let grace = i64::try_from(self.config.lease_grace.as_millis()).unwrap_or(i64::MAX);
         let lookahead = i64::try_from(self.lookahead().as_millis()).unwrap_or(i64::MAX);
         async move {
-            let rows = deliveries::claim(&pool, &worker, batch, grace, lookahead).await?;
+            let rows =
+                deliveries::claim(&pool, handoff.settings(), &worker, batch, grace, lookahead)
+                    .await?;
             let full = rows.len() >= limit;
             let next = if full {
                 None
@@ -187,12 +190,12 @@ impl DeliveryBackend {
         for claimed in rows {
             // A rate-limited lane is claimed (or handed over) without lookahead: a start later
             // than now is one its rate limit paced.
-            if claimed.settings.0.rate_limit.is_some() && claimed.due_at > now {
+            if claimed.settings.rate_limit.is_some() && claimed.due_at > now {
                 let wait = (claimed.due_at - now).to_std().unwrap_or_default();
                 crate::observe::rate_limit_wait(&claimed, wait);
             }
             // A rate-limited one goes through `scheduled` even when due, to be spaced out.
-            if claimed.due_at <= now && claimed.settings.0.rate_limit.is_none() {
+            if claimed.due_at <= now && claimed.settings.rate_limit.is_none() {
                 self.buffer.push_back(Self::task(claimed, worker));
             } else {
                 self.scheduled
@@ -224,7 +227,7 @@ impl DeliveryBackend {
             }
             let task = entry.remove();
             let claimed = &task.args;
-            if claimed.settings.0.rate_limit.is_some() {
+            if claimed.settings.rate_limit.is_some() {
                 let integration = claimed.integration_id;
                 let mut at = now;
                 if let Some(&(last_due, last_at)) = self.paced.get(&integration)

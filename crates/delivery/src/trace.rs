@@ -33,10 +33,7 @@ pub(crate) fn start_attempt(tracer: &SdkTracer, claimed: &Claimed) -> (Span, Opt
             KeyValue::new("ricochet.delivery.id", claimed.id.to_string()),
             KeyValue::new("ricochet.event.id", claimed.event_id.clone()),
             KeyValue::new("ricochet.attempt", i64::from(claimed.attempt_count) + 1),
-            KeyValue::new(
-                "http.request.method",
-                claimed.settings.0.http_method.as_str(),
-            ),
+            KeyValue::new("http.request.method", claimed.settings.http_method.as_str()),
         ])
         .start_with_context(tracer, &parent);
     let traceparent = trace_context::format(span.span_context());

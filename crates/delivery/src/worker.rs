@@ -263,7 +263,7 @@ async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynErr
         tracing::warn!(delivery = %claimed.id, "the database does not answer; the attempt was not started and runs after its lease");
         return Ok(());
     }
-    let timeout = chrono::Duration::milliseconds(claimed.settings.0.request_timeout);
+    let timeout = chrono::Duration::milliseconds(claimed.settings.request_timeout);
     if Utc::now() + timeout >= claimed.lease_expires_at {
         // It could not be recorded under this lease (it waited too long for a slot): it goes
         // back to pending untouched, without counting as a lost lease.
@@ -311,7 +311,7 @@ fn internal_error(
     record.error_message =
         Some("Ricochet failed while making this attempt (a bug; see the worker's log)".into());
     let decision = schedule::decide(
-        &claimed.settings.0.retry_policy,
+        &claimed.settings.retry_policy,
         in_series(claimed),
         &Outcome::Error(ErrorKind::Internal),
         None,
@@ -344,7 +344,6 @@ async fn attempt(
     // Read at every attempt, so a rotated secret is used by the very next one.
     let names: Vec<String> = claimed
         .settings
-        .0
         .secret_references()
         .into_iter()
         .map(|(name, _)| name)
@@ -379,7 +378,7 @@ async fn attempt(
             &shared.keyring,
             TenantId(claimed.tenant_id),
             IntegrationId(claimed.integration_id),
-            claimed.settings.0.signature.scheme,
+            claimed.settings.signature.scheme,
         )
         .await
     {
@@ -416,7 +415,7 @@ async fn attempt(
         traceparent.as_deref(),
     )
     .await;
-    let policy = &claimed.settings.0.retry_policy;
+    let policy = &claimed.settings.retry_policy;
     let mut decision = match result.refused.take() {
         Some(reason) => Decision::DeadLetter(reason),
         None => schedule::decide(
@@ -429,7 +428,7 @@ async fn attempt(
     };
     // A receiver that says it is gone disables the integration at once; this delivery waits
     // with the others (paused) until the integration is enabled again.
-    if matches!(result.outcome, Outcome::Status(410)) && claimed.settings.0.disable_on_gone {
+    if matches!(result.outcome, Outcome::Status(410)) && claimed.settings.disable_on_gone {
         let subject = crate::protect::Subject {
             tenant: claimed.tenant_id,
             integration: claimed.integration_id,
@@ -531,7 +530,7 @@ mod tests {
             lease_token: 1,
             lease_expires_at: now,
             integration_name: "hook".into(),
-            settings: Json(
+            settings: std::sync::Arc::new(
                 serde_json::from_value(serde_json::json!({
                     "url": "http://127.0.0.1:9/{{eventId}}",
                     "retryPolicy": { "maxRetries": max_retries, "jitter": false }

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
 use ricochet_store::deliveries::Claimed;
+use ricochet_store::settings_cache::SettingsCache;
 
 /// The meeting point of a process's publisher and its worker.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct Handoff {
     lease_grace_ms: i64,
     capacity: usize,
     state: Mutex<State>,
+    /// The integrations' settings the worker and the publishers have read, by version.
+    settings: SettingsCache,
 }
 
 #[derive(Debug, Default)]
@@ -46,7 +49,14 @@ impl Handoff {
             lease_grace_ms,
             capacity,
             state: Mutex::new(State::default()),
+            settings: SettingsCache::default(),
         }
+    }
+
+    /// The integrations' settings read so far, each at its version: claims and hand-overs
+    /// read an integration's settings once per version.
+    pub fn settings(&self) -> &SettingsCache {
+        &self.settings
     }
 
     /// The worker new deliveries are leased to.
@@ -177,7 +187,7 @@ mod tests {
             lease_token: 0,
             lease_expires_at: now,
             integration_name: "hook".into(),
-            settings: Json(
+            settings: Arc::new(
                 serde_json::from_value::<IntegrationSettings>(
                     serde_json::json!({ "url": "http://127.0.0.1:9/" }),
                 )

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
 use ricochet_store::deliveries::Claimed;
 use ricochet_store::error::StoreResult;
-use ricochet_store::events::{self, BatchEvent, DeliveryRef, Planned, Published, Target};
+use ricochet_store::events::{self, BatchEvent, DeliveryRef, HandOver, Planned, Published, Target};
 use ricochet_store::{lanes, ordering};
 use sqlx::PgConnection;
 use sqlx::types::Json;
@@ -36,7 +36,11 @@ pub async fn publish_batch(
     let offer = handoff.filter(|h| h.is_open());
     // Where the events go and, when deliveries may be handed over, their settings (they carry
     // them) and lane slots for the first of them, as many as the worker has room for now.
-    let routes = events::route(conn, batch, offer.map(Handoff::room)).await?;
+    let hand_over = offer.map(|h| HandOver {
+        room: h.room(),
+        settings: h.settings(),
+    });
+    let routes = events::route(conn, batch, hand_over).await?;
     let targets = routes.targets;
     // Slots the worker keeps for the first deliveries; given back (those unused too) when the
     // reservation drops, after the hand-over or on an error. Its room may have changed since
@@ -65,12 +69,9 @@ pub async fn publish_batch(
         .zip(&keys)
         .enumerate()
         .map(|(i, (t, key))| match (&t.settings, offer) {
-            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => Some(
-                settings
-                    .0
-                    .request_timeout
-                    .saturating_add(h.lease_grace_ms()),
-            ),
+            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => {
+                Some(settings.request_timeout.saturating_add(h.lease_grace_ms()))
+            }
             _ => None,
         })
         .collect();

@@ -1,6 +1,8 @@
 //! Deliveries: the queue and the state machine. Workers claim due rows with a lease, record
 //! each attempt in the transaction that moves the delivery on, and return expired leases.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::integration::IntegrationSettings;
@@ -11,9 +13,10 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::error::StoreResult;
+use crate::settings_cache::{Resolver, SettingsCache};
 
 /// A delivery a worker has leased, with what it needs to make the attempt.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Claimed {
     /// The delivery.
     pub id: Uuid,
@@ -37,22 +40,44 @@ pub struct Claimed {
     /// When the lease ends; an attempt that cannot finish by then is not started.
     pub lease_expires_at: DateTime<Utc>,
     /// The integration's name.
-    pub integration_name: String,
-    /// The integration's settings as of the claim.
-    pub settings: Json<IntegrationSettings>,
+    pub integration_name: Arc<str>,
+    /// The integration's settings as of the claim (shared by every delivery claimed at that
+    /// version: see [`crate::settings_cache`]).
+    pub settings: Arc<IntegrationSettings>,
     /// The event's type.
     pub event_type: String,
     /// When the event happened.
     pub occurred_at: DateTime<Utc>,
     /// The event's data.
     pub data: Json<Value>,
-    /// The event's ordering key (`None` from a query that does not select it).
-    #[sqlx(default)]
+    /// The event's ordering key.
     pub ordering_key: Option<String>,
     /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
-    /// A query that does not select it leaves it `None` (the attempt starts a trace of its own).
-    #[sqlx(default)]
     pub traceparent: Option<String>,
+}
+
+/// A row of the claim: a [`Claimed`] whose integration's name and settings are given only
+/// when its version was not known to the claim.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    event_id: String,
+    integration_id: Uuid,
+    attempt_count: i32,
+    series_base: i32,
+    created_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    lease_token: i64,
+    lease_expires_at: DateTime<Utc>,
+    settings_version: i32,
+    integration_name: Option<String>,
+    settings: Option<Json<IntegrationSettings>>,
+    event_type: String,
+    occurred_at: DateTime<Utc>,
+    data: Json<Value>,
+    ordering_key: Option<String>,
+    traceparent: Option<String>,
 }
 
 use crate::lanes::{cap_sql, emission_sql, pace_base_sql, paced_starts_sql};
@@ -139,11 +164,15 @@ pub const CLAIM_SQL: &str = concat!(
                  next_attempt_at = due.start_at,
                  lease_expires_at = greatest(now(), due.start_at)
                      + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
-             FROM due, integrations i
-             WHERE d.id = due.id AND i.id = d.integration_id
+             FROM due JOIN integrations i ON i.id = due.integration_id
+                 -- The integrations whose version the worker knows: their settings are left out.
+                 LEFT JOIN unnest($7::uuid[], $8::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
+             WHERE d.id = due.id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
-                       d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at,
-                       i.name AS integration_name, i.settings, due.emission_ms, d.ordering_key, due.turn
+                       d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at, i.version AS settings_version,
+                       CASE WHEN k.id IS NULL THEN i.name END AS integration_name,
+                       CASE WHEN k.id IS NULL THEN i.settings END AS settings,
+                       due.emission_ms, d.ordering_key, due.turn
          ), counted AS (
              -- The probe of an open circuit makes it half open: no other attempt until it ends.
              UPDATE delivery_lanes l SET in_flight = l.in_flight + c.n, served_at = clock_timestamp(), touched_at = now(),
@@ -178,24 +207,63 @@ pub const CLAIM_SQL: &str = concat!(
 /// Claiming ahead lets a worker start each attempt at its time rather than a round trip after
 /// it. One statement, which never waits for a lock (lanes and rows another claim holds are
 /// skipped); a claim lost in a database crash only leaves its deliveries pending, so it may be
-/// committed without waiting for the disk (the worker's lease pool does).
+/// committed without waiting for the disk (the worker's lease pool does). Each integration's
+/// name and settings are read once per version: those `settings` knows are left out of the rows.
 pub async fn claim(
     db: impl PgExecutor<'_>,
+    settings: &SettingsCache,
     worker: &str,
     limit: i64,
     grace_ms: i64,
     lookahead_ms: i64,
 ) -> StoreResult<Vec<Claimed>> {
-    let rows = sqlx::query_as(CLAIM_SQL)
+    let known = settings.known();
+    let rows: Vec<ClaimRow> = sqlx::query_as(CLAIM_SQL)
         .bind(worker)
         .bind(limit)
         .bind(grace_ms)
         .bind(lookahead_ms)
         .bind(MIN_SHARE)
         .bind(PACE_WINDOW_MS)
+        .bind(&known.ids)
+        .bind(&known.versions)
         .fetch_all(db)
         .await?;
-    Ok(rows)
+    let mut resolver = Resolver::new(settings, known);
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(integration) = resolver.resolve(
+            row.integration_id,
+            row.settings_version,
+            row.integration_name,
+            row.settings,
+        ) else {
+            // Only a version the claim was given is left out, so this cannot happen; were it
+            // to, the lease expires and the delivery is claimed again.
+            tracing::error!(delivery = %row.id, "a claimed delivery came without its integration's settings");
+            continue;
+        };
+        claimed.push(Claimed {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            event_id: row.event_id,
+            integration_id: row.integration_id,
+            attempt_count: row.attempt_count,
+            series_base: row.series_base,
+            created_at: row.created_at,
+            due_at: row.due_at,
+            lease_token: row.lease_token,
+            lease_expires_at: row.lease_expires_at,
+            integration_name: integration.name,
+            settings: integration.settings,
+            event_type: row.event_type,
+            occurred_at: row.occurred_at,
+            data: row.data,
+            ordering_key: row.ordering_key,
+            traceparent: row.traceparent,
+        });
+    }
+    Ok(claimed)
 }
 
 /// How far ahead a claim (or a hand-over) gives a rate-limited lane its paced starts, in

@@ -3,6 +3,7 @@
 //! workers after the commit, is the caller's (`ricochet-runtime`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -13,6 +14,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::error::StoreResult;
+use crate::settings_cache::{Resolver, SettingsCache};
 
 /// An event to publish.
 #[derive(Debug)]
@@ -85,7 +87,7 @@ pub struct BatchEvent<'a> {
 }
 
 /// An integration an event of a batch goes to.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Target {
     /// The event's place in the batch.
     pub ord: i32,
@@ -94,10 +96,19 @@ pub struct Target {
     /// Whether the integration keeps the order per key.
     pub per_key: Option<bool>,
     /// The integration's name, read with its settings.
-    pub name: Option<String>,
-    /// The integration's settings, read only when asked for (a delivery handed over to a
-    /// worker carries them).
-    pub settings: Option<Json<IntegrationSettings>>,
+    pub name: Option<Arc<str>>,
+    /// The integration's settings, read only for a hand-over (a delivery handed over to a
+    /// worker carries them), once per version (see [`crate::settings_cache`]).
+    pub settings: Option<Arc<IntegrationSettings>>,
+}
+
+/// A hand-over's room, and the integrations' settings its worker already knows.
+#[derive(Debug, Clone, Copy)]
+pub struct HandOver<'a> {
+    /// How many deliveries the worker has room for.
+    pub room: usize,
+    /// The settings known, left out of the route's rows.
+    pub settings: &'a SettingsCache,
 }
 
 /// Where a batch goes ([`route`]), and the lane slots taken for its hand-over.
@@ -132,8 +143,12 @@ pub struct Pacing {
 /// A target as [`route`] reads it: with the slots its lane granted the hand-over.
 #[derive(sqlx::FromRow)]
 struct Routed {
-    #[sqlx(flatten)]
-    target: Target,
+    ord: i32,
+    integration_id: Uuid,
+    per_key: Option<bool>,
+    version: i32,
+    name: Option<String>,
+    settings: Option<Json<IntegrationSettings>>,
     granted: Option<i32>,
     base: Option<DateTime<Utc>>,
     emission_ms: Option<f64>,
@@ -141,7 +156,8 @@ struct Routed {
 
 /// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
 /// one of its patterns), in (event, integration) order; and, for a hand-over with room for
-/// `hand_over` deliveries, their names and settings (a delivery handed over carries them) and
+/// `hand_over.room` deliveries, their names and settings (a delivery handed over carries them;
+/// each integration's read once per version, as `hand_over.settings` keeps them) and
 /// slots on their lanes, as a claim takes them ([`crate::deliveries::claim`]): within each
 /// integration's `maxConcurrency` across every worker, none while it is paused or its circuit
 /// is not closed, and on a rate-limited lane only the starts its pacing window holds, spaced
@@ -153,7 +169,7 @@ struct Routed {
 pub async fn route(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
-    hand_over: Option<usize>,
+    hand_over: Option<HandOver<'_>>,
 ) -> StoreResult<Routes> {
     let (mut pattern_ords, mut patterns, mut pattern_tenants, mut keyed) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -165,15 +181,20 @@ pub async fn route(
             keyed.push(b.event.ordering_key.is_some());
         }
     }
-    let room = hand_over.map_or(0, |n| i64::try_from(n).unwrap_or(i64::MAX));
+    let room = hand_over.map_or(0, |h| i64::try_from(h.room).unwrap_or(i64::MAX));
+    let known = hand_over.map(|h| h.settings.known()).unwrap_or_default();
     let rows: Vec<Routed> = sqlx::query_as(concat!(
         "WITH routes AS MATERIALIZED (
-             SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id,
-                 CASE WHEN $4 THEN i.name END AS name, CASE WHEN $4 THEN i.settings END AS settings,
+             -- A hand-over reads the names and settings of integrations at versions it does not
+             -- know.
+             SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id, i.version,
+                 CASE WHEN $4 AND k.id IS NULL THEN i.name END AS name,
+                 CASE WHEN $4 AND k.id IS NULL THEN i.settings END AS settings,
                  i.settings->>'ordering' = 'perKey' AS per_key, w.keyed
              FROM unnest($1::int[], $2::text[], $3::uuid[], $6::bool[]) AS w(ord, pattern, tenant_id, keyed)
              JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
              JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
+             LEFT JOIN unnest($8::uuid[], $9::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
              ORDER BY w.ord, b.integration_id
          ), want AS (
              SELECT integration_id, count(*)::int AS n
@@ -211,7 +232,7 @@ pub async fn route(
              FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
              RETURNING l.integration_id, k.granted, k.base, k.emission_ms
          )
-         SELECT r.ord, r.integration_id, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
+         SELECT r.ord, r.integration_id, r.version, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
          FROM routes r LEFT JOIN reserved s ON s.integration_id = r.integration_id
          ORDER BY r.ord, r.integration_id",
     ))
@@ -222,9 +243,12 @@ pub async fn route(
     .bind(room)
     .bind(&keyed)
     .bind(crate::deliveries::PACE_WINDOW_MS)
+    .bind(&known.ids)
+    .bind(&known.versions)
     .fetch_all(&mut *conn)
     .await?;
     let mut routes = Routes::default();
+    let mut resolver = hand_over.map(|h| Resolver::new(h.settings, known));
     for row in rows {
         if let Some(granted) = row.granted {
             let pacing = row
@@ -233,9 +257,20 @@ pub async fn route(
                 .map(|(base, emission_ms)| Pacing { base, emission_ms });
             routes
                 .slots
-                .insert(row.target.integration_id, Slots { granted, pacing });
+                .insert(row.integration_id, Slots { granted, pacing });
         }
-        routes.targets.push(row.target);
+        // Without them a delivery is not handed over, only written pending.
+        let integration = resolver
+            .as_mut()
+            .and_then(|r| r.resolve(row.integration_id, row.version, row.name, row.settings));
+        let (name, settings) = integration.map(|v| (v.name, v.settings)).unzip();
+        routes.targets.push(Target {
+            ord: row.ord,
+            integration_id: row.integration_id,
+            per_key: row.per_key,
+            name,
+            settings,
+        });
     }
     Ok(routes)
 }

@@ -18,6 +18,7 @@ pub mod ordering;
 pub mod overview;
 pub mod retention;
 pub mod secrets;
+pub mod settings_cache;
 pub mod signing_keys;
 pub mod stats;
 pub mod tenants;

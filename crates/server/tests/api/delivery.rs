@@ -568,3 +568,61 @@ async fn a_lane_slot_reserved_for_a_hand_over_that_the_publish_did_not_use_is_gi
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Settings are read once per version of an integration: a change reaches the very next
+/// delivery, handed over at publish or claimed (a retry scheduled before the change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_integration_reaches_its_next_delivery_handed_over_or_claimed() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::first_then_ok(|| Reply::status(500)).await;
+    let id = s
+        .order_hook(
+            "versioned",
+            &receiver.url,
+            json!({
+                "headers": { "x-version": "one" },
+                "retryPolicy": { "retryDelay": 1500, "jitter": false }
+            }),
+        )
+        .await;
+    let (_, first) = s
+        .publish(&json!({ "type": "order.created", "data": {} }))
+        .await;
+    let first = first["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    let hits = receiver.wait_for(1, WAIT).await;
+    assert_eq!(hits[0].header("x-version"), "one");
+
+    let response = s
+        .req(
+            reqwest::Method::PATCH,
+            &format!("/api/v2/integrations/{id}"),
+        )
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({ "settings": { "headers": { "x-version": "two" } } }).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, second) = s
+        .publish(&json!({ "type": "order.created", "data": {} }))
+        .await;
+    let second = second["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    let hits = receiver.wait_for(3, WAIT).await;
+    let sent = |delivery: &str, attempt: &str| {
+        hits.iter()
+            .find(|h| {
+                h.header("x-ricochet-delivery-id") == delivery
+                    && h.header("x-ricochet-attempt") == attempt
+            })
+            .map(|h| h.header("x-version").to_owned())
+    };
+    assert_eq!(sent(&second, "1").as_deref(), Some("two"), "{hits:?}");
+    assert_eq!(sent(&first, "2").as_deref(), Some("two"), "{hits:?}");
+}

@@ -27,12 +27,18 @@ fn scans(node: &Value, out: &mut Vec<(String, String, String)>) {
     }
 }
 
-/// The claim's plan, as a worker would run it now (128 deliveries, 250 ms ahead).
+/// The claim's plan, as a worker would run it now (128 deliveries, 250 ms ahead), knowing the
+/// settings of every integration.
 async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
     let explain = format!(
         "EXPLAIN (FORMAT JSON) {}",
         ricochet_store::deliveries::CLAIM_SQL
     );
+    let (ids, versions): (Vec<uuid::Uuid>, Vec<i32>) =
+        sqlx::query_as("SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(version), '{}') FROM integrations")
+            .fetch_one(&app.pool)
+            .await
+            .expect("the integrations' versions");
     let (plan,): (Value,) = sqlx::query_as(sqlx::AssertSqlSafe(explain))
         .bind("worker-plan")
         .bind(128_i64)
@@ -40,6 +46,8 @@ async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
         .bind(250_i64)
         .bind(4_i64)
         .bind(1_000.0_f64)
+        .bind(ids)
+        .bind(versions)
         .fetch_one(&app.pool)
         .await
         .expect("the claim explains");

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use ricochet_store::settings_cache::SettingsCache;
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, guide_integration};
@@ -146,7 +147,7 @@ async fn a_release_or_record_made_under_an_expired_lease_changes_nothing_even_fo
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
-    let first = deliveries::claim(&app.pool, "w", 1, 0, 0)
+    let first = deliveries::claim(&app.pool, &SettingsCache::default(), "w", 1, 0, 0)
         .await
         .expect("claim")
         .pop()
@@ -168,7 +169,7 @@ async fn a_release_or_record_made_under_an_expired_lease_changes_nothing_even_fo
         assert!(start.elapsed() < WAIT, "the lease never expired");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let second = deliveries::claim(&app.pool, "w", 1, 60_000, 0)
+    let second = deliveries::claim(&app.pool, &SettingsCache::default(), "w", 1, 60_000, 0)
         .await
         .expect("claim")
         .pop()
@@ -197,7 +198,7 @@ async fn a_release_or_record_made_under_an_expired_lease_changes_nothing_even_fo
         error_kind: None,
         error_message: None,
         request_method: "POST".into(),
-        request_url: claimed.settings.0.url.clone(),
+        request_url: claimed.settings.url.clone(),
         request_headers: json!({}),
         response_content_type: None,
         response_body: None,

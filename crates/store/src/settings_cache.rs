@@ -1,0 +1,203 @@
+//! Integrations' names and settings as this process last read them, by version, so that a
+//! claim or a hand-over reads (and parses) an integration's settings once per version rather
+//! than once per delivery. Every change to an integration makes a new version
+//! ([`crate::integrations`]), so a version read once never changes: a statement is given the
+//! versions known here ([`SettingsCache::known`]) and returns the name and settings only of
+//! integrations at another version, which are then kept.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use ricochet_domain::integration::IntegrationSettings;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Most integrations kept; when full, all are forgotten and read again with their next
+/// deliveries (the statements then return settings as they did before the cache).
+pub const SETTINGS_CACHE_MAX: usize = 4_096;
+
+/// One integration at one version.
+#[derive(Debug, Clone)]
+pub struct Versioned {
+    /// The version.
+    pub version: i32,
+    /// Its name.
+    pub name: Arc<str>,
+    /// Its settings, parsed.
+    pub settings: Arc<IntegrationSettings>,
+}
+
+/// Integrations by id, each at the last version read.
+#[derive(Debug, Default)]
+pub struct SettingsCache {
+    entries: Mutex<HashMap<Uuid, Versioned>>,
+}
+
+/// The integrations known when a statement was sent: what it may leave out.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub(crate) entries: HashMap<Uuid, Versioned>,
+    pub(crate) ids: Vec<Uuid>,
+    pub(crate) versions: Vec<i32>,
+}
+
+impl SettingsCache {
+    /// A copy of what is known now (ids and shared settings): a statement leaves these out,
+    /// and its rows are resolved against this copy, whatever happens to the cache meanwhile.
+    pub fn known(&self) -> Known {
+        let entries = self.lock().clone();
+        let (ids, versions) = entries.iter().map(|(id, v)| (*id, v.version)).unzip();
+        Known {
+            entries,
+            ids,
+            versions,
+        }
+    }
+
+    /// Keeps what a statement read, replacing older versions.
+    fn keep(&self, read: Vec<(Uuid, Versioned)>) {
+        if read.is_empty() {
+            return;
+        }
+        let mut entries = self.lock();
+        if entries.len() + read.len() > SETTINGS_CACHE_MAX {
+            entries.clear();
+        }
+        for (id, versioned) in read {
+            let newer = entries
+                .get(&id)
+                .is_none_or(|kept| kept.version < versioned.version);
+            if newer {
+                entries.insert(id, versioned);
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, Versioned>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Resolves the rows of one statement: each integration's name and settings as the row gave
+/// them (then kept), or as known at the row's version.
+#[derive(Debug)]
+pub(crate) struct Resolver<'a> {
+    cache: &'a SettingsCache,
+    known: Known,
+    read: Vec<(Uuid, Versioned)>,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(cache: &'a SettingsCache, known: Known) -> Self {
+        Resolver {
+            cache,
+            known,
+            read: Vec::new(),
+        }
+    }
+
+    /// The integration `id` at `version`: from the row when it carries the settings, else as
+    /// known. `None` only if the statement left out a version it was not given (a bug).
+    pub(crate) fn resolve(
+        &mut self,
+        id: Uuid,
+        version: i32,
+        name: Option<String>,
+        settings: Option<Json<IntegrationSettings>>,
+    ) -> Option<Versioned> {
+        if let (Some(name), Some(Json(settings))) = (name, settings) {
+            let versioned = Versioned {
+                version,
+                name: name.into(),
+                settings: Arc::new(settings),
+            };
+            self.known.entries.insert(id, versioned.clone());
+            self.read.push((id, versioned.clone()));
+            return Some(versioned);
+        }
+        self.known
+            .entries
+            .get(&id)
+            .filter(|v| v.version == version)
+            .cloned()
+    }
+}
+
+impl Drop for Resolver<'_> {
+    fn drop(&mut self) {
+        self.cache.keep(std::mem::take(&mut self.read));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str) -> Json<IntegrationSettings> {
+        Json(serde_json::from_value(serde_json::json!({ "url": url })).expect("settings"))
+    }
+
+    #[test]
+    fn settings_read_once_are_served_at_their_version_and_replaced_by_newer_ones() {
+        let cache = SettingsCache::default();
+        let id = Uuid::now_v7();
+        {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            // Not known and not read: nothing to serve.
+            assert!(resolver.resolve(id, 1, None, None).is_none());
+            let read = resolver
+                .resolve(id, 1, Some("a".into()), Some(settings("https://a.test/")))
+                .expect("read");
+            assert_eq!(read.settings.url, "https://a.test/");
+            // A second row of the same statement at the same version, left out.
+            let again = resolver.resolve(id, 1, None, None).expect("known");
+            assert!(Arc::ptr_eq(&again.settings, &read.settings));
+        }
+        let known = cache.known();
+        assert_eq!(
+            (known.ids.clone(), known.versions.clone()),
+            (vec![id], vec![1])
+        );
+        {
+            let mut resolver = Resolver::new(&cache, known);
+            assert_eq!(
+                &*resolver.resolve(id, 1, None, None).expect("known").name,
+                "a"
+            );
+            // Another version is never served from what is known.
+            assert!(resolver.resolve(id, 2, None, None).is_none());
+            resolver.resolve(id, 2, Some("b".into()), Some(settings("https://b.test/")));
+        }
+        let kept = cache.known();
+        assert_eq!(kept.versions, vec![2]);
+        // An older version read late (a statement sent before the change) does not replace it.
+        {
+            let mut resolver = Resolver::new(&cache, SettingsCache::default().known());
+            resolver.resolve(id, 1, Some("a".into()), Some(settings("https://a.test/")));
+        }
+        assert_eq!(cache.known().versions, vec![2]);
+    }
+
+    #[test]
+    fn a_full_cache_starts_again() {
+        let cache = SettingsCache::default();
+        {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            for _ in 0..SETTINGS_CACHE_MAX {
+                let id = Uuid::now_v7();
+                resolver.resolve(id, 1, Some("x".into()), Some(settings("https://x.test/")));
+            }
+        }
+        assert_eq!(cache.known().ids.len(), SETTINGS_CACHE_MAX);
+        {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            resolver.resolve(
+                Uuid::now_v7(),
+                1,
+                Some("y".into()),
+                Some(settings("https://y.test/")),
+            );
+        }
+        assert_eq!(cache.known().ids.len(), 1);
+    }
+}
