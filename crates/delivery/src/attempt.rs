@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::error_chain::describe;
 use crate::receiver_auth::{AuthFailure, Token, TokenCache};
 use crate::tls::TlsClients;
+use crate::urls::ParsedUrls;
 
 /// How much of a response body is kept in the log.
 pub const RESPONSE_BODY_LIMIT: usize = 4 * 1024;
@@ -46,6 +47,7 @@ pub(crate) struct Outbound<'a> {
     pub(crate) targets: &'a TargetPolicy,
     pub(crate) tokens: &'a TokenCache,
     pub(crate) tls: &'a TlsClients,
+    pub(crate) urls: &'a ParsedUrls,
 }
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery through `outbound`,
@@ -66,6 +68,7 @@ pub(crate) async fn perform(
         targets,
         tokens,
         tls,
+        urls,
     } = outbound;
     let settings = &claimed.settings;
     let clock = Instant::now();
@@ -131,8 +134,9 @@ pub(crate) async fn perform(
         return refuse(record, "payload_too_large".into());
     }
     // Literal addresses never reach the guard's resolver: check them (and the scheme) here.
-    // Parsed once: the request is sent to this `Url`, not to the text parsed again.
-    let url = match url::Url::parse(&prepared.url.wire) {
+    // Parsed once (a literal URL once per worker): the request is sent to this `Url`, not to
+    // the text parsed again.
+    let url = match urls.parse(&prepared.url.wire, prepared.url.wire == settings.url) {
         Ok(url) => {
             if let Err(blocked) = targets.check_url(&url) {
                 return refuse_as(

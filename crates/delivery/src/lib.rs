@@ -16,6 +16,7 @@ pub mod retention;
 mod signing;
 mod tls;
 mod trace;
+mod urls;
 pub mod worker;
 
 use std::sync::Arc;

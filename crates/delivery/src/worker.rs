@@ -33,6 +33,7 @@ use crate::receiver_auth::TokenCache;
 use crate::recorder::{self, Job, Recorder};
 use crate::signing::SigningCache;
 use crate::tls::TlsClients;
+use crate::urls::ParsedUrls;
 
 /// The error kind of an attempt refused because a secret it needs cannot be opened; the dead
 /// letter's reason is `secret_unreadable:NAME`.
@@ -58,6 +59,8 @@ struct Shared {
     tokens: Arc<TokenCache>,
     /// Clients of receivers that ask for mutual TLS.
     tls: Arc<TlsClients>,
+    /// Receivers' literal URLs, parsed once.
+    urls: Arc<ParsedUrls>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -117,6 +120,7 @@ pub async fn run(
             config.targets.clone(),
             config.lookup.clone(),
         )),
+        urls: Arc::new(ParsedUrls::default()),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -405,6 +409,7 @@ async fn attempt(
         targets: &shared.targets,
         tokens: &shared.tokens,
         tls: &shared.tls,
+        urls: &shared.urls,
     };
     let mut result = attempt::perform(
         outbound,

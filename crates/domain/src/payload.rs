@@ -2,7 +2,8 @@
 //! (envelope or bare data, after transformations).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::integration::{IntegrationSettings, PayloadFormat, Transformation};
 use crate::template::check_path_size;
@@ -23,19 +24,43 @@ pub struct EventView<'a> {
     pub data: &'a Value,
 }
 
-/// The JSON body for `event` under `settings`: the envelope `{id, type, tenantId, occurredAt,
-/// data}` or the data alone, with the transformations applied to the data.
-pub fn body(settings: &IntegrationSettings, event: &EventView<'_>) -> Value {
-    let data = transform(&settings.transformations, event.data);
+/// The JSON body for `event` under `settings`, as sent: the envelope `{id, type, tenantId,
+/// occurredAt, data}` or the data alone, with the transformations applied to the data. Written
+/// straight from the event: without transformations its data is not copied first.
+pub fn body(settings: &IntegrationSettings, event: &EventView<'_>) -> String {
+    let transformed;
+    let data = if settings.transformations.is_empty() {
+        event.data
+    } else {
+        transformed = transform(&settings.transformations, event.data);
+        &transformed
+    };
     match settings.payload_format {
-        PayloadFormat::Data => data,
-        PayloadFormat::Envelope => json!({
-            "id": event.id,
-            "type": event.kind,
-            "tenantId": event.tenant_id,
-            "occurredAt": event.occurred_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "data": data,
-        }),
+        PayloadFormat::Data => data.to_string(),
+        PayloadFormat::Envelope => {
+            // Fields in the order a JSON object of them has always been written (by name).
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Envelope<'a> {
+                data: &'a Value,
+                id: &'a str,
+                occurred_at: String,
+                tenant_id: uuid::Uuid,
+                #[serde(rename = "type")]
+                kind: &'a str,
+            }
+            let envelope = Envelope {
+                data,
+                id: event.id,
+                occurred_at: event
+                    .occurred_at
+                    .to_rfc3339_opts(SecondsFormat::Millis, true),
+                tenant_id: event.tenant_id,
+                kind: event.kind,
+            };
+            // Serializing borrowed strings, a UUID and a `Value` cannot fail.
+            serde_json::to_string(&envelope).unwrap_or_default()
+        }
     }
 }
 
@@ -129,6 +154,8 @@ fn insert(target: &mut Value, path: &str, value: Value) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn mapping(source: &str, destination: &str) -> Transformation {
@@ -197,5 +224,38 @@ mod tests {
     fn without_transformations_the_data_is_sent_as_published() {
         let data = json!({"k": [1, "two"]});
         assert_eq!(transform(&[], &data), data);
+    }
+
+    #[test]
+    fn the_envelope_is_written_as_the_object_of_its_fields() {
+        let data = json!({"b": [1, {"c": null}], "a": "x\"y"});
+        let event = EventView {
+            id: "evt_1",
+            kind: "order.created",
+            tenant_id: uuid::Uuid::from_u128(7),
+            occurred_at: DateTime::parse_from_rfc3339("2026-12-06T10:00:00.123456Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            data: &data,
+        };
+        let mut settings: IntegrationSettings =
+            serde_json::from_value(json!({"url": "https://example.com/hook"})).unwrap();
+        let expected = json!({
+            "id": "evt_1",
+            "type": "order.created",
+            "tenantId": "00000000-0000-0000-0000-000000000007",
+            "occurredAt": "2026-12-06T10:00:00.123Z",
+            "data": data,
+        });
+        assert_eq!(body(&settings, &event), expected.to_string());
+        settings.transformations = vec![mapping("a", "z")];
+        assert_eq!(
+            serde_json::from_str::<Value>(&body(&settings, &event)).unwrap()["data"],
+            json!({"z": "x\"y"})
+        );
+        settings.payload_format = PayloadFormat::Data;
+        assert_eq!(body(&settings, &event), r#"{"z":"x\"y"}"#);
+        settings.transformations.clear();
+        assert_eq!(body(&settings, &event), data.to_string());
     }
 }

@@ -146,7 +146,7 @@ pub fn prepare(
         (HttpMethod::Get, _) => None,
         (_, Some(template)) => Some(render(template, Target::for_body(&settings.content_type))?),
         (_, None) => {
-            let json = payload::body(settings, &ctx.event).to_string();
+            let json = payload::body(settings, &ctx.event);
             Some(Rendered {
                 wire: json.clone(),
                 shown: json,

@@ -1,0 +1,86 @@
+//! Receiver URLs parsed once. Parsing a URL runs IDNA over its host and allocates its parts;
+//! most integrations send every attempt to the same literal URL, so the worker keeps what it
+//! parsed, by text. Only literal URLs are kept (a template that renders per event or holds a
+//! secret is parsed each time), and the map is bounded: when full it starts again empty.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use url::Url;
+
+/// Literal URLs kept at most; past it the map is cleared (a worker serving more integrations
+/// than this parses again after each clear, never holds more).
+const MAX_URLS: usize = 1_024;
+
+/// The parsed form of each literal receiver URL seen.
+#[derive(Default)]
+pub(crate) struct ParsedUrls {
+    parsed: Mutex<HashMap<String, Url>>,
+}
+
+impl ParsedUrls {
+    /// `text` parsed. `literal` says `text` is the integration's URL as saved, not rendered from
+    /// a template: only then is the parsed form kept for the next attempt.
+    pub(crate) fn parse(&self, text: &str, literal: bool) -> Result<Url, url::ParseError> {
+        if !literal {
+            return Url::parse(text);
+        }
+        if let Some(url) = self.lock().get(text) {
+            return Ok(url.clone());
+        }
+        let url = Url::parse(text)?;
+        let mut parsed = self.lock();
+        if parsed.len() >= MAX_URLS {
+            parsed.clear();
+        }
+        parsed.insert(text.to_owned(), url.clone());
+        Ok(url)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Url>> {
+        // A panic while holding the lock cannot leave the map half-written (each change is one
+        // call), so a poisoned map is used as it is.
+        self.parsed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_url_is_kept_and_a_rendered_one_is_not() {
+        let urls = ParsedUrls::default();
+        let kept = urls.parse("https://Example.COM/hook", true).unwrap();
+        assert_eq!(kept.as_str(), "https://example.com/hook");
+        assert_eq!(urls.len(), 1);
+        assert_eq!(
+            urls.parse("https://Example.COM/hook", true).unwrap(),
+            kept,
+            "the kept URL is the one parsed"
+        );
+        assert_eq!(urls.len(), 1);
+        urls.parse("https://example.com/hook?event=evt_1", false)
+            .unwrap();
+        assert_eq!(urls.len(), 1, "a rendered URL is parsed, not kept");
+        assert!(urls.parse("not a url", true).is_err());
+        assert_eq!(urls.len(), 1, "an invalid URL is not kept");
+    }
+
+    #[test]
+    fn the_map_never_holds_more_than_its_bound() {
+        let urls = ParsedUrls::default();
+        for n in 0..=MAX_URLS {
+            urls.parse(&format!("https://example.com/{n}"), true)
+                .unwrap();
+        }
+        assert_eq!(urls.len(), 1, "full at {MAX_URLS}, cleared, then one more");
+    }
+}
