@@ -58,17 +58,20 @@ mod tests {
     #[test]
     fn a_literal_url_is_kept_and_a_rendered_one_is_not() {
         let urls = ParsedUrls::default();
-        let kept = urls.parse("https://Example.COM/hook", true).unwrap();
+        let kept = urls
+            .parse("https://Example.COM/hook", true)
+            .expect("a valid URL");
         assert_eq!(kept.as_str(), "https://example.com/hook");
         assert_eq!(urls.len(), 1);
         assert_eq!(
-            urls.parse("https://Example.COM/hook", true).unwrap(),
+            urls.parse("https://Example.COM/hook", true)
+                .expect("a valid URL"),
             kept,
             "the kept URL is the one parsed"
         );
         assert_eq!(urls.len(), 1);
         urls.parse("https://example.com/hook?event=evt_1", false)
-            .unwrap();
+            .expect("a valid URL");
         assert_eq!(urls.len(), 1, "a rendered URL is parsed, not kept");
         assert!(urls.parse("not a url", true).is_err());
         assert_eq!(urls.len(), 1, "an invalid URL is not kept");
@@ -79,7 +82,7 @@ mod tests {
         let urls = ParsedUrls::default();
         for n in 0..=MAX_URLS {
             urls.parse(&format!("https://example.com/{n}"), true)
-                .unwrap();
+                .expect("a valid URL");
         }
         assert_eq!(urls.len(), 1, "full at {MAX_URLS}, cleared, then one more");
     }

@@ -234,12 +234,13 @@ mod tests {
             kind: "order.created",
             tenant_id: uuid::Uuid::from_u128(7),
             occurred_at: DateTime::parse_from_rfc3339("2026-12-06T10:00:00.123456Z")
-                .unwrap()
+                .expect("a valid time")
                 .with_timezone(&Utc),
             data: &data,
         };
         let mut settings: IntegrationSettings =
-            serde_json::from_value(json!({"url": "https://example.com/hook"})).unwrap();
+            serde_json::from_value(json!({"url": "https://example.com/hook"}))
+                .expect("valid settings");
         let expected = json!({
             "id": "evt_1",
             "type": "order.created",
@@ -250,7 +251,7 @@ mod tests {
         assert_eq!(body(&settings, &event), expected.to_string());
         settings.transformations = vec![mapping("a", "z")];
         assert_eq!(
-            serde_json::from_str::<Value>(&body(&settings, &event)).unwrap()["data"],
+            serde_json::from_str::<Value>(&body(&settings, &event)).expect("a JSON body")["data"],
             json!({"z": "x\"y"})
         );
         settings.payload_format = PayloadFormat::Data;
