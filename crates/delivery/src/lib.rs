@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod backend;
 mod error_chain;
 pub mod guard;
+mod memo;
 pub mod observe;
 mod protect;
 pub mod reachability;

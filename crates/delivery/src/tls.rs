@@ -4,8 +4,7 @@
 //! attempts reuse its connections. A rotated secret is new material, so the next attempt gets
 //! a new client; old ones are dropped when the cache fills.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ricochet_domain::receiver_tls::{MAX_PEM_BYTES, TlsMaterial};
 use ricochet_domain::target::TargetPolicy;
@@ -13,6 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::guard::HostLookup;
+use crate::memo::Memo;
 
 /// Clients kept at most; past it the cache starts again empty.
 const MAX_CLIENTS: usize = 1_024;
@@ -42,7 +42,7 @@ type Fingerprint = (Uuid, [u8; 32]);
 pub(crate) struct TlsClients {
     policy: Arc<TargetPolicy>,
     lookup: HostLookup,
-    clients: Mutex<HashMap<Fingerprint, reqwest::Client>>,
+    clients: Memo<Fingerprint, reqwest::Client>,
 }
 
 impl std::fmt::Debug for TlsClients {
@@ -57,7 +57,7 @@ impl TlsClients {
         TlsClients {
             policy,
             lookup,
-            clients: Mutex::new(HashMap::new()),
+            clients: Memo::new(MAX_CLIENTS),
         }
     }
 
@@ -68,25 +68,12 @@ impl TlsClients {
         material: &TlsMaterial,
     ) -> Result<reqwest::Client, TlsConfigError> {
         let key = (tenant, fingerprint(material));
-        if let Some(client) = self.lock().get(&key) {
-            return Ok(client.clone());
-        }
-        let client = build(
-            crate::guard::builder(self.policy.clone(), self.lookup.clone()),
-            material,
-        )?;
-        let mut clients = self.lock();
-        if clients.len() >= MAX_CLIENTS {
-            clients.clear();
-        }
-        clients.insert(key, client.clone());
-        Ok(client)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Fingerprint, reqwest::Client>> {
-        self.clients
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.clients.get_or_try_insert(&key, || {
+            build(
+                crate::guard::builder(self.policy.clone(), self.lookup.clone()),
+                material,
+            )
+        })
     }
 }
 

@@ -3,51 +3,37 @@
 //! parsed, by text. Only literal URLs are kept (a template that renders per event or holds a
 //! secret is parsed each time), and the map is bounded: when full it starts again empty.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use url::Url;
+
+use crate::memo::Memo;
 
 /// Literal URLs kept at most; past it the map is cleared (a worker serving more integrations
 /// than this parses again after each clear, never holds more).
 const MAX_URLS: usize = 1_024;
 
 /// The parsed form of each literal receiver URL seen.
-#[derive(Default)]
-pub(crate) struct ParsedUrls {
-    parsed: Mutex<HashMap<String, Url>>,
+pub(crate) struct ParsedUrls(Memo<String, Url>);
+
+impl Default for ParsedUrls {
+    fn default() -> Self {
+        ParsedUrls(Memo::new(MAX_URLS))
+    }
 }
 
 impl ParsedUrls {
     /// `text` parsed. `literal` says `text` is the integration's URL as saved, not rendered from
     /// a template: only then is the parsed form kept for the next attempt.
     pub(crate) fn parse(&self, text: &str, literal: bool) -> Result<Url, url::ParseError> {
-        if !literal {
-            return Url::parse(text);
+        if literal {
+            self.0.get_or_try_insert(text, || Url::parse(text))
+        } else {
+            Url::parse(text)
         }
-        if let Some(url) = self.lock().get(text) {
-            return Ok(url.clone());
-        }
-        let url = Url::parse(text)?;
-        let mut parsed = self.lock();
-        if parsed.len() >= MAX_URLS {
-            parsed.clear();
-        }
-        parsed.insert(text.to_owned(), url.clone());
-        Ok(url)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Url>> {
-        // A panic while holding the lock cannot leave the map half-written (each change is one
-        // call), so a poisoned map is used as it is.
-        self.parsed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().len()
+        self.0.len()
     }
 }
 
