@@ -213,19 +213,27 @@ impl DeliveryBackend {
     /// together (a burst over the limit at the receiver) but each at least 90% of its planned
     /// gap after the one before, so the delay is made up at most 10% faster than the limit.
     ///
-    /// Anything due within [`RELEASE_SLACK`] goes now: the timer cannot wake for less, and
-    /// waiting a timer tick per start would cap a fast limit (gaps of microseconds) at about a
-    /// thousand a second. A start released early is remembered at its planned time, so the
-    /// spacing after it is kept.
+    /// A rate-limited start due within [`RELEASE_SLACK`] goes now: the timer cannot wake for
+    /// less, and waiting a timer tick per start would cap a fast limit (gaps of microseconds)
+    /// at about a thousand a second. A start released early is remembered at its planned time,
+    /// so the spacing after it is kept. (Its attempt is not early: a rate-limited lane is only
+    /// claimed once its deliveries are due, and the slack only moves the lane's pacing.)
     fn release_due(&mut self) {
         let now = Utc::now();
         let horizon = now + RELEASE_SLACK;
         let mut released = false;
-        while let Some(entry) = self.scheduled.first_entry() {
-            if entry.key().0 > horizon {
-                break;
-            }
-            let task = entry.remove();
+        // Within the slack, only rate-limited starts go early; any other start (a retry at its
+        // scheduled time above all) never goes before it is due.
+        let ready: Vec<(DateTime<Utc>, Uuid)> = self
+            .scheduled
+            .range(..=(horizon, Uuid::max()))
+            .filter(|((due, _), task)| *due <= now || task.args.settings.rate_limit.is_some())
+            .map(|(key, _)| *key)
+            .collect();
+        for key in ready {
+            let Some(task) = self.scheduled.remove(&key) else {
+                continue;
+            };
             let claimed = &task.args;
             if claimed.settings.rate_limit.is_some() {
                 let integration = claimed.integration_id;
