@@ -28,53 +28,64 @@ pub struct Versioned {
 }
 
 /// Integrations by id, each at the last version read.
+///
+/// The map is shared, not copied, with every statement that reads it ([`SettingsCache::known`]
+/// is an `Arc` clone): it is copied only when a statement read something new, which happens
+/// once per integration and version.
 #[derive(Debug, Default)]
 pub struct SettingsCache {
-    entries: Mutex<HashMap<Uuid, Versioned>>,
+    snapshot: Mutex<Arc<Snapshot>>,
 }
 
-/// The integrations known when a statement was sent: what it may leave out.
-#[derive(Debug, Default)]
-pub struct Known {
-    pub(crate) entries: HashMap<Uuid, Versioned>,
+/// The integrations known at one moment, with their ids and versions as a statement binds them.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    entries: HashMap<Uuid, Versioned>,
     pub(crate) ids: Vec<Uuid>,
     pub(crate) versions: Vec<i32>,
 }
 
+/// The integrations known when a statement was sent: what it may leave out.
+pub type Known = Arc<Snapshot>;
+
 impl SettingsCache {
-    /// A copy of what is known now (ids and shared settings): a statement leaves these out,
-    /// and its rows are resolved against this copy, whatever happens to the cache meanwhile.
+    /// What is known now (ids and shared settings): a statement leaves these out, and its rows
+    /// are resolved against this snapshot, whatever happens to the cache meanwhile.
     pub fn known(&self) -> Known {
-        let entries = self.lock().clone();
-        let (ids, versions) = entries.iter().map(|(id, v)| (*id, v.version)).unzip();
-        Known {
-            entries,
-            ids,
-            versions,
-        }
+        self.lock().clone()
     }
 
     /// Keeps what a statement read, replacing older versions.
     fn keep(&self, read: Vec<(Uuid, Versioned)>) {
-        if read.is_empty() {
+        let mut shared = self.lock();
+        let newer: Vec<_> = read
+            .into_iter()
+            .filter(|(id, versioned)| {
+                shared
+                    .entries
+                    .get(id)
+                    .is_none_or(|kept| kept.version < versioned.version)
+            })
+            .collect();
+        if newer.is_empty() {
             return;
         }
-        let mut entries = self.lock();
-        if entries.len() + read.len() > SETTINGS_CACHE_MAX {
-            entries.clear();
-        }
-        for (id, versioned) in read {
-            let newer = entries
-                .get(&id)
-                .is_none_or(|kept| kept.version < versioned.version);
-            if newer {
-                entries.insert(id, versioned);
-            }
-        }
+        let mut entries = if shared.entries.len() + newer.len() > SETTINGS_CACHE_MAX {
+            HashMap::with_capacity(newer.len())
+        } else {
+            shared.entries.clone()
+        };
+        entries.extend(newer);
+        let (ids, versions) = entries.iter().map(|(id, v)| (*id, v.version)).unzip();
+        *shared = Arc::new(Snapshot {
+            entries,
+            ids,
+            versions,
+        });
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, Versioned>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Arc<Snapshot>> {
+        self.snapshot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -97,7 +108,8 @@ impl<'a> Resolver<'a> {
     }
 
     /// The integration `id` at `version`: from the row when it carries the settings, else as
-    /// known. `None` only if the statement left out a version it was not given (a bug).
+    /// read earlier in this statement or known. `None` only if the statement left out a
+    /// version it was not given (a bug).
     pub(crate) fn resolve(
         &mut self,
         id: Uuid,
@@ -111,14 +123,15 @@ impl<'a> Resolver<'a> {
                 name: name.into(),
                 settings: Arc::new(settings),
             };
-            self.known.entries.insert(id, versioned.clone());
             self.read.push((id, versioned.clone()));
             return Some(versioned);
         }
-        self.known
-            .entries
-            .get(&id)
-            .filter(|v| v.version == version)
+        self.read
+            .iter()
+            .rev()
+            .find(|(read, v)| *read == id && v.version == version)
+            .map(|(_, v)| v)
+            .or_else(|| self.known.entries.get(&id).filter(|v| v.version == version))
             .cloned()
     }
 }
