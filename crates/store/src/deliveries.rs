@@ -119,7 +119,10 @@ pub const CLAIM_SQL: &str = concat!(
              -- Round robin over tenants, then over each tenant's lanes: every tenant's first
              -- turn (the tenant served longest ago first), then every tenant's second, and so
              -- on. The lanes are locked and their gates checked again.
-             SELECT l.integration_id, r.tenant_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat
+             SELECT l.integration_id, r.tenant_id, ", cap_sql!(), " - l.in_flight AS room, em.ms AS emission_ms, l.tat,
+                 -- Whether the worker knows the integration at its version (then its name and
+                 -- settings are left out): looked up once a lane, by a scan in C of the array.
+                 coalesce(i.version = ($8::int[])[array_position($7::uuid[], l.integration_id)], false) AS known
              FROM (SELECT integration_id, tenant_id FROM ready
                    ORDER BY turn, tenant_served_at, served_at LIMIT $2) r
              JOIN delivery_lanes l ON l.integration_id = r.integration_id
@@ -133,7 +136,7 @@ pub const CLAIM_SQL: &str = concat!(
              -- share equally among its lanes (at least one each). A rate-limited lane gets no
              -- more starts than fit in the pacing window from its next allowed start (tat) on,
              -- one emission interval apart.
-             SELECT integration_id, tenant_id, emission_ms, ", pace_base_sql!("tat"), " AS base,
+             SELECT integration_id, tenant_id, emission_ms, known, ", pace_base_sql!("tat"), " AS base,
                  least(room, greatest(1, s.share / count(*) OVER (PARTITION BY tenant_id)),
                      CASE WHEN emission_ms IS NULL THEN room
                          ELSE ", paced_starts_sql!("tat", "emission_ms", "$6"), " END) AS n
@@ -141,7 +144,7 @@ pub const CLAIM_SQL: &str = concat!(
                  SELECT greatest(least($5, $2), $2 / nullif(count(DISTINCT tenant_id), 0)) AS share FROM lane
              ) s
          ), picked AS (
-             SELECT p.id, p.next_attempt_at, a.integration_id, a.emission_ms, a.base,
+             SELECT p.id, p.next_attempt_at, a.integration_id, a.emission_ms, a.base, a.known,
                  row_number() OVER (PARTITION BY a.integration_id ORDER BY p.next_attempt_at, p.id) - 1 AS rn,
                  row_number() OVER (PARTITION BY a.tenant_id ORDER BY p.next_attempt_at, p.id) AS turn
              FROM allow a CROSS JOIN LATERAL (
@@ -154,7 +157,7 @@ pub const CLAIM_SQL: &str = concat!(
                  FOR UPDATE SKIP LOCKED
              ) p
          ), due AS MATERIALIZED (
-             SELECT id, integration_id, emission_ms, turn,
+             SELECT id, integration_id, emission_ms, turn, known,
                  CASE WHEN emission_ms IS NULL THEN next_attempt_at
                      ELSE base + make_interval(secs => rn * emission_ms / 1000.0) END AS start_at
              FROM picked
@@ -165,13 +168,11 @@ pub const CLAIM_SQL: &str = concat!(
                  lease_expires_at = greatest(now(), due.start_at)
                      + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
              FROM due JOIN integrations i ON i.id = due.integration_id
-                 -- The integrations whose version the worker knows: their settings are left out.
-                 LEFT JOIN unnest($7::uuid[], $8::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
              WHERE d.id = due.id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,
                        d.next_attempt_at AS due_at, d.lease_token, d.lease_expires_at, i.version AS settings_version,
-                       CASE WHEN k.id IS NULL THEN i.name END AS integration_name,
-                       CASE WHEN k.id IS NULL THEN i.settings END AS settings,
+                       CASE WHEN NOT due.known THEN i.name END AS integration_name,
+                       CASE WHEN NOT due.known THEN i.settings END AS settings,
                        due.emission_ms, d.ordering_key, due.turn
          ), counted AS (
              -- The probe of an open circuit makes it half open: no other attempt until it ends.

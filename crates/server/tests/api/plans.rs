@@ -16,10 +16,11 @@ use serde_json::{Value, json};
 use crate::harness::{Session, TestApp};
 use crate::receiver::Receiver;
 
-/// Every scan of a plan: (node type, relation, index), depth first.
+/// Every scan of a plan: (node type, relation, index), depth first; a scan of a function's
+/// rows has no relation.
 fn scans(node: &Value, out: &mut Vec<(String, String, String)>) {
     let text = |key: &str| node[key].as_str().unwrap_or_default().to_owned();
-    if !node["Relation Name"].is_null() {
+    if !node["Relation Name"].is_null() || node["Node Type"] == "Function Scan" {
         out.push((text("Node Type"), text("Relation Name"), text("Index Name")));
     }
     for child in node["Plans"].as_array().into_iter().flatten() {
@@ -28,8 +29,9 @@ fn scans(node: &Value, out: &mut Vec<(String, String, String)>) {
 }
 
 /// The claim's plan, as a worker would run it now (128 deliveries, 250 ms ahead), knowing the
-/// settings of every integration.
-async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
+/// settings of every integration: planned for these values, or (`generic`) for any, as
+/// PostgreSQL plans a prepared statement after its fifth execution.
+async fn claim_plan(app: &TestApp, generic: bool) -> Vec<(String, String, String)> {
     let explain = format!(
         "EXPLAIN (FORMAT JSON) {}",
         ricochet_store::deliveries::CLAIM_SQL
@@ -39,6 +41,16 @@ async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
             .fetch_one(&app.pool)
             .await
             .expect("the integrations' versions");
+    let mut conn = app.pool.acquire().await.expect("a connection");
+    let mode = if generic {
+        "force_generic_plan"
+    } else {
+        "auto"
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET plan_cache_mode = {mode}")))
+        .execute(&mut *conn)
+        .await
+        .expect("the plan cache mode");
     let (plan,): (Value,) = sqlx::query_as(sqlx::AssertSqlSafe(explain))
         .bind("worker-plan")
         .bind(128_i64)
@@ -48,9 +60,13 @@ async fn claim_plan(app: &TestApp) -> Vec<(String, String, String)> {
         .bind(1_000.0_f64)
         .bind(ids)
         .bind(versions)
-        .fetch_one(&app.pool)
+        .fetch_one(&mut *conn)
         .await
         .expect("the claim explains");
+    sqlx::query("RESET plan_cache_mode")
+        .execute(&mut *conn)
+        .await
+        .expect("the plan cache mode reset");
     let mut out = Vec::new();
     scans(&plan[0]["Plan"], &mut out);
     out
@@ -128,12 +144,18 @@ async fn list_of_event_plan(
 }
 
 /// Asserts the claim reads deliveries only by key or by a lane's due index (in order, so no
-/// sort of a lane's every pending row), and events only by key: no scan of either table.
+/// sort of a lane's every pending row), and events only by key: no scan of either table. And
+/// that it scans no function's rows: the versions the worker knows (up to 4,096) once came as
+/// an `unnest` joined to the claimed deliveries, and the generic plan scanned it again for each.
 fn assert_claim_plan(plan: &[(String, String, String)], when: &str) {
     for (node, relation, index) in plan {
         if node == "ModifyTable" {
             continue;
         }
+        assert_ne!(
+            node, "Function Scan",
+            "{when}: the claim scans a function's rows: {plan:?}"
+        );
         match relation.as_str() {
             "deliveries" => assert!(
                 ["deliveries_pkey", "deliveries_lane_due_idx"].contains(&index.as_str()),
@@ -175,11 +197,25 @@ async fn the_claim_and_an_events_delivery_list_look_their_rows_up_on_a_large_bac
     assert_eq!(status, StatusCode::ACCEPTED);
     analyse(&app).await;
     backlog(&app, &tenant.id, 20_000).await;
-    assert_claim_plan(&claim_plan(&app).await, "statistics of 10 deliveries");
+    assert_claim_plan(
+        &claim_plan(&app, false).await,
+        "statistics of 10 deliveries",
+    );
+    assert_claim_plan(
+        &claim_plan(&app, true).await,
+        "statistics of 10 deliveries, generic plan",
+    );
 
     // And once the statistics have caught up.
     analyse(&app).await;
-    assert_claim_plan(&claim_plan(&app).await, "statistics of 200,010 deliveries");
+    assert_claim_plan(
+        &claim_plan(&app, false).await,
+        "statistics of 200,010 deliveries",
+    );
+    assert_claim_plan(
+        &claim_plan(&app, true).await,
+        "statistics of 200,010 deliveries, generic plan",
+    );
 
     // The oldest event's deliveries, behind 200,000 newer ones: looked up by key.
     let (plan, scans) = list_of_event_plan(&app, &tenant.id, "order-1").await;
