@@ -232,7 +232,8 @@ async fn run_roles(
                 // So that CLI commands on this data directory can say which server they use.
                 data_dir::write_listen_addr(&global.data_dir, addr)?;
             }
-            tracing::info!(addr = %addr, "API listening");
+            // `handoff`: whether new deliveries go straight to this process's worker.
+            tracing::info!(addr = %addr, handoff = handoff.is_some(), "API listening");
             Some(tokio::spawn(app.run_until(stopped())))
         }
         None => None,

@@ -222,3 +222,56 @@ async fn a_delivery_whose_worker_is_killed_three_times_is_dead_lettered_as_worke
     // Dead-lettered, not looping: the survivor never starts it.
     receiver.assert_stays_at(3, Duration::from_secs(4)).await;
 }
+
+/// The `API listening` line a server logged: it says whether new deliveries are handed over.
+fn listening_line(server: &Server) -> serde_json::Value {
+    server
+        .log
+        .lock()
+        .expect("log lock")
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| event["message"] == "API listening")
+        .expect("the server logged that it listens")
+}
+
+/// `--handoff false` (here `RICOCHET_HANDOFF=false`): no new delivery goes straight from the
+/// publisher to the worker; the worker claims each one from the database, and each arrives
+/// once. `serve` hands them over by default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_hand_over_off_every_new_delivery_is_claimed_and_arrives_once() {
+    let default_dir = DataDir::new();
+    let default_serve = Server::start(&default_dir);
+    assert_eq!(
+        listening_line(&default_serve)["handoff"],
+        true,
+        "serve hands new deliveries over by default"
+    );
+    default_serve.terminate();
+
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    let server = Server::role(&dir, "serve", &[("RICOCHET_HANDOFF", "false")]);
+    assert_eq!(listening_line(&server)["handoff"], false);
+    let api = Api::provision(&server, &dir).await;
+    api.hook("hook", &receiver.url, "order.created", json!({}))
+        .await;
+    let events = 20;
+    for n in 0..events {
+        let (status, _) = api
+            .post(
+                "/api/v2/events",
+                json!({"type": "order.created", "id": format!("o-{n}"), "data": {}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+
+    let hits = receiver.wait_for(events, DEADLINE).await;
+    let ids: std::collections::BTreeSet<&str> =
+        hits.iter().map(|hit| hit.header("webhook-id")).collect();
+    assert_eq!(ids.len(), events, "each event arrives: {ids:?}");
+    receiver
+        .assert_stays_at(events, Duration::from_millis(300))
+        .await;
+}
