@@ -176,6 +176,15 @@ fn assert_claim_plan(plan: &[(String, String, String)], when: &str) {
     }
 }
 
+/// [`assert_claim_plan`] on the claim planned for its values and on its generic plan.
+async fn assert_claim_plans(app: &TestApp, when: &str) {
+    assert_claim_plan(&claim_plan(app, false).await, when);
+    assert_claim_plan(
+        &claim_plan(app, true).await,
+        &format!("{when}, generic plan"),
+    );
+}
+
 #[tokio::test]
 async fn the_claim_and_an_events_delivery_list_look_their_rows_up_on_a_large_backlog_with_stale_or_fresh_statistics()
  {
@@ -197,25 +206,11 @@ async fn the_claim_and_an_events_delivery_list_look_their_rows_up_on_a_large_bac
     assert_eq!(status, StatusCode::ACCEPTED);
     analyse(&app).await;
     backlog(&app, &tenant.id, 20_000).await;
-    assert_claim_plan(
-        &claim_plan(&app, false).await,
-        "statistics of 10 deliveries",
-    );
-    assert_claim_plan(
-        &claim_plan(&app, true).await,
-        "statistics of 10 deliveries, generic plan",
-    );
+    assert_claim_plans(&app, "statistics of 10 deliveries").await;
 
     // And once the statistics have caught up.
     analyse(&app).await;
-    assert_claim_plan(
-        &claim_plan(&app, false).await,
-        "statistics of 200,010 deliveries",
-    );
-    assert_claim_plan(
-        &claim_plan(&app, true).await,
-        "statistics of 200,010 deliveries, generic plan",
-    );
+    assert_claim_plans(&app, "statistics of 200,010 deliveries").await;
 
     // The oldest event's deliveries, behind 200,000 newer ones: looked up by key.
     let (plan, scans) = list_of_event_plan(&app, &tenant.id, "order-1").await;
