@@ -58,15 +58,14 @@ impl SettingsCache {
     /// Keeps what a statement read, replacing older versions.
     fn keep(&self, read: Vec<(Uuid, Versioned)>) {
         let mut shared = self.lock();
-        let newer: Vec<_> = read
-            .into_iter()
-            .filter(|(id, versioned)| {
-                shared
-                    .entries
-                    .get(id)
-                    .is_none_or(|kept| kept.version < versioned.version)
-            })
-            .collect();
+        // Each row of an integration read carries it: one entry an integration, its latest.
+        let mut newer: HashMap<Uuid, Versioned> = HashMap::new();
+        for (id, versioned) in read {
+            let kept = newer.get(&id).or_else(|| shared.entries.get(&id));
+            if kept.is_none_or(|kept| kept.version < versioned.version) {
+                newer.insert(id, versioned);
+            }
+        }
         if newer.is_empty() {
             return;
         }
@@ -212,5 +211,32 @@ mod tests {
             );
         }
         assert_eq!(cache.known().ids.len(), 1);
+    }
+
+    #[test]
+    fn the_rows_of_one_integration_count_once_against_the_bound() {
+        let cache = SettingsCache::default();
+        {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            for _ in 0..SETTINGS_CACHE_MAX - 1 {
+                let id = Uuid::now_v7();
+                resolver.resolve(id, 1, Some("x".into()), Some(settings("https://x.test/")));
+            }
+        }
+        let id = Uuid::now_v7();
+        {
+            // A statement with 100 deliveries to one new integration: each row carries it.
+            let mut resolver = Resolver::new(&cache, cache.known());
+            for _ in 0..100 {
+                resolver.resolve(id, 1, Some("y".into()), Some(settings("https://y.test/")));
+            }
+        }
+        let known = cache.known();
+        assert_eq!(
+            known.ids.len(),
+            SETTINGS_CACHE_MAX,
+            "one integration more fills the cache, and does not clear it"
+        );
+        assert!(known.ids.contains(&id));
     }
 }
