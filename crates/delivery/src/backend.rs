@@ -260,10 +260,12 @@ impl DeliveryBackend {
     }
 
     /// Sets the timer to the earliest scheduled delivery; a timer that fires a little early
-    /// only re-arms it, since `release_due` goes by the wall clock.
+    /// only re-arms it, since `release_due` goes by the wall clock. (The runtime's timer
+    /// rounds up to its next millisecond tick, so a start is released 0 to 1 ms after it is
+    /// due, and a re-armed timer waits at least to that tick: no spinning.)
     fn arm_due_timer(&mut self) {
         if let Some(((due, _), _)) = self.scheduled.first_key_value() {
-            let wait = until(*due) + Duration::from_micros(500);
+            let wait = until(*due);
             self.due_timer
                 .as_mut()
                 .reset(tokio::time::Instant::now() + wait);
