@@ -70,11 +70,12 @@ impl SettingsCache {
             return;
         }
         let mut entries = if shared.entries.len() + newer.len() > SETTINGS_CACHE_MAX {
-            HashMap::with_capacity(newer.len())
+            HashMap::with_capacity(newer.len().min(SETTINGS_CACHE_MAX))
         } else {
             shared.entries.clone()
         };
-        entries.extend(newer);
+        // A statement reading more integrations than the bound keeps as many as fit.
+        entries.extend(newer.into_iter().take(SETTINGS_CACHE_MAX));
         let (ids, versions) = entries.iter().map(|(id, v)| (*id, v.version)).unzip();
         *shared = Arc::new(Snapshot {
             entries,
@@ -238,5 +239,18 @@ mod tests {
             "one integration more fills the cache, and does not clear it"
         );
         assert!(known.ids.contains(&id));
+    }
+
+    #[test]
+    fn a_statement_reading_more_than_the_bound_keeps_no_more_than_it() {
+        let cache = SettingsCache::default();
+        {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            for _ in 0..SETTINGS_CACHE_MAX + 10 {
+                let id = Uuid::now_v7();
+                resolver.resolve(id, 1, Some("x".into()), Some(settings("https://x.test/")));
+            }
+        }
+        assert_eq!(cache.known().ids.len(), SETTINGS_CACHE_MAX);
     }
 }

@@ -41,16 +41,19 @@ async fn claim_plan(app: &TestApp, generic: bool) -> Vec<(String, String, String
             .fetch_one(&app.pool)
             .await
             .expect("the integrations' versions");
-    let mut conn = app.pool.acquire().await.expect("a connection");
+    // For this transaction only: it is rolled back when dropped.
+    let mut tx = app.pool.begin().await.expect("a transaction");
     let mode = if generic {
         "force_generic_plan"
     } else {
         "auto"
     };
-    sqlx::query(sqlx::AssertSqlSafe(format!("SET plan_cache_mode = {mode}")))
-        .execute(&mut *conn)
-        .await
-        .expect("the plan cache mode");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL plan_cache_mode = {mode}"
+    )))
+    .execute(&mut *tx)
+    .await
+    .expect("the plan cache mode");
     let (plan,): (Value,) = sqlx::query_as(sqlx::AssertSqlSafe(explain))
         .bind("worker-plan")
         .bind(128_i64)
@@ -60,13 +63,9 @@ async fn claim_plan(app: &TestApp, generic: bool) -> Vec<(String, String, String
         .bind(1_000.0_f64)
         .bind(ids)
         .bind(versions)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *tx)
         .await
         .expect("the claim explains");
-    sqlx::query("RESET plan_cache_mode")
-        .execute(&mut *conn)
-        .await
-        .expect("the plan cache mode reset");
     let mut out = Vec::new();
     scans(&plan[0]["Plan"], &mut out);
     out
