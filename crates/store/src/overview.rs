@@ -1,6 +1,6 @@
 //! The platform operator's view across tenants: each tenant's size and dead letters, and the
-//! health of integrations over a recent window (computed per integration from
-//! `attempts_stats_idx`, never by scanning every attempt).
+//! health of integrations over a recent window (computed per integration from the stats
+//! rollups, a row per minute and status code, never by scanning attempts).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -79,7 +79,8 @@ impl IntegrationHealth {
     }
 }
 
-/// The live integrations (of `tenant`, or every tenant's) with their attempts since `since`;
+/// The live integrations (of `tenant`, or every tenant's) with their attempts since `since`
+/// (from the start of its minute: the rollups count whole minutes);
 /// `failing_only` keeps those whose last attempt in the window failed. Most failures first.
 pub async fn integration_health(
     db: impl PgExecutor<'_>,
@@ -93,11 +94,12 @@ pub async fn integration_health(
          FROM integrations i
          JOIN tenants t ON t.id = i.tenant_id
          CROSS JOIN LATERAL (
-             SELECT count(*) AS attempts,
-                    count(*) FILTER (WHERE a.outcome = 'failed') AS failed,
-                    max(a.started_at) FILTER (WHERE a.outcome = 'succeeded') AS last_success_at,
-                    max(a.started_at) FILTER (WHERE a.outcome = 'failed') AS last_failure_at
-             FROM attempts a WHERE a.integration_id = i.id AND a.started_at >= $2
+             SELECT coalesce(sum(r.attempts), 0)::bigint AS attempts,
+                    coalesce(sum(r.attempts - r.succeeded), 0)::bigint AS failed,
+                    max(r.last_success_at) AS last_success_at,
+                    max(r.last_failure_at) AS last_failure_at
+             FROM attempt_rollups r
+             WHERE r.integration_id = i.id AND r.period_start >= date_bin('1 minute', $2, 'epoch')
          ) s
          WHERE i.deleted_at IS NULL AND ($1::uuid IS NULL OR i.tenant_id = $1)
            AND (NOT $3 OR (s.failed > 0 AND (s.last_success_at IS NULL OR s.last_failure_at > s.last_success_at)))
