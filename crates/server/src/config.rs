@@ -208,8 +208,11 @@ pub struct ServeOpts {
 /// Options of the delivery worker role.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerOpts {
-    /// Attempts in flight at once.
-    #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    // Sized for the hand-over (BENCHMARKS.md, 2026-12-07): at 256, a fan-out of 10 published
+    // flat out outran it, and every delivery was then claimed from a backlog, at about twice
+    // PostgreSQL's CPU per delivery.
+    /// Attempts in flight at once, and deliveries a publisher may hand over to this worker.
+    #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub worker_concurrency: u32,
     /// Deliveries claimed per query.
     #[arg(long, env = "RICOCHET_WORKER_BATCH_SIZE", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=1_000))]
