@@ -208,9 +208,9 @@ pub struct ServeOpts {
 /// Options of the delivery worker role.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerOpts {
-    // Sized for the hand-over (BENCHMARKS.md, 2026-12-07): at 256, a fan-out of 10 published
-    // flat out outran it, and every delivery was then claimed from a backlog, at about twice
-    // PostgreSQL's CPU per delivery.
+    // Sized for the hand-over (BENCHMARKS.md, the "late night" section of 2026-12-06): at 256,
+    // a fan-out of 10 published flat out outran it, and every delivery was then claimed from a
+    // backlog, at about twice PostgreSQL's CPU per delivery.
     /// Attempts in flight at once, and deliveries a publisher may hand over to this worker.
     #[arg(long, env = "RICOCHET_WORKER_CONCURRENCY", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub worker_concurrency: u32,

@@ -8,8 +8,8 @@
 -- - The integration health of the operator's overview (the console, `ricochet integrations
 --   failing`) counts the last hour from the stats rollups, as the stats API does, not from
 --   the attempts; nothing else read attempts_stats_idx.
--- Measured at e2e-10 (BENCHMARKS.md, 2026-12-07): the record is the statement with the most
--- PostgreSQL time, and most of it is writing the attempt row and its index entries.
+-- The record is the statement with the most PostgreSQL time at e2e-10, most of it writing the
+-- attempt row and its index entries (BENCHMARKS.md, the "late night" section of 2026-12-06).
 DROP INDEX attempts_stats_idx;
 ALTER TABLE attempts DROP CONSTRAINT attempts_pkey;
 ALTER TABLE attempts REPLICA IDENTITY USING INDEX attempts_delivery_number_key;
