@@ -55,6 +55,9 @@ pub struct WorkerConfig {
     pub max_body_bytes: usize,
     /// Tasks writing finished attempts to the database side by side.
     pub writers: usize,
+    /// How long a batch of finished attempts may wait for others still running before it is
+    /// written (zero: at once).
+    pub record_linger: Duration,
     /// Where attempts may connect (public addresses only by default).
     pub targets: Arc<TargetPolicy>,
     /// How receivers' names are resolved (the system resolver; tests may answer themselves).
@@ -83,6 +86,7 @@ impl WorkerConfig {
             shutdown_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             writers: 1,
+            record_linger: Duration::from_millis(2),
             targets: Arc::new(TargetPolicy::public_only()),
             lookup: guard::HostLookup::system(),
             tracer: None,

@@ -4,6 +4,7 @@
 //! delivery's lease is held until its attempt is recorded.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::Utc;
 use ricochet_domain::TenantId;
@@ -11,7 +12,7 @@ use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
 use ricochet_domain::integration::Ordering;
 use ricochet_runtime::publish::publish_batch;
-use ricochet_runtime::{Batcher, Flush, Flushed, Waker};
+use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Linger, Waker};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
 use ricochet_store::events::{BatchEvent, NewEvent};
@@ -43,20 +44,30 @@ pub(crate) struct Job {
 pub(crate) type Recorder = Batcher<Job, bool>;
 
 /// Starts the recorder of `worker` with `writers` tasks writing batches side by side (so the
-/// database can use more than one core); it stops once every handle is dropped and the queue
-/// is written.
+/// database can use more than one core), each holding a batch up to `linger` while other
+/// attempts of the worker (its `handoff` counts them) are still running; it stops once every
+/// handle is dropped and the queue is written.
 pub(crate) fn spawn(
     pool: &PgPool,
     worker: &str,
     capacity: usize,
     writers: usize,
+    linger: std::time::Duration,
+    handoff: Arc<Handoff>,
 ) -> (Recorder, JoinSet<()>) {
     let record = Record {
         pool: pool.clone(),
         worker: worker.to_owned(),
         waker: Waker::spawn(pool.clone()),
     };
-    Batcher::spawn(record, writers, MAX_BATCH, capacity)
+    // While other attempts of this worker are running, a batch waits up to `linger` for them:
+    // each batch costs two statements (the record and the lane settle) whatever its size.
+    // Alone (a quiet worker, or a key kept in order), an attempt is recorded at once.
+    let linger = (!linger.is_zero()).then(|| Linger {
+        wait: linger,
+        more_coming: Box::new(move |batched| handoff.owned() > batched),
+    });
+    Batcher::spawn_lingering(record, writers, MAX_BATCH, capacity, linger)
 }
 
 /// Writes batches of attempts for one worker.

@@ -105,6 +105,8 @@ pub async fn run(
         &config.name,
         config.concurrency * 2,
         config.writers,
+        config.record_linger,
+        handoff.clone(),
     );
     let shared = Shared {
         name: config.name.clone(),

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -77,12 +78,34 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     where
         F: Flush<Item = I, Output = O>,
     {
+        Self::spawn_lingering(flush, writers, max_batch, capacity, None)
+    }
+
+    /// [`Batcher::spawn`], with each writer holding a batch that is not full for up to
+    /// `linger.wait` after its first item, for as long as `linger` expects more items soon:
+    /// fewer, larger batches under load, and no wait when nothing else is coming.
+    pub fn spawn_lingering<F>(
+        flush: F,
+        writers: usize,
+        max_batch: usize,
+        capacity: usize,
+        linger: Option<Linger>,
+    ) -> (Self, JoinSet<()>)
+    where
+        F: Flush<Item = I, Output = O>,
+    {
         let (queue, rx) = mpsc::channel(capacity.max(1));
         let rx = Arc::new(Mutex::new(rx));
         let flush = Arc::new(flush);
         let mut tasks = JoinSet::new();
+        let linger = linger.map(Arc::new);
         for _ in 0..writers.max(1) {
-            tasks.spawn(write(flush.clone(), rx.clone(), max_batch.max(1)));
+            tasks.spawn(write(
+                flush.clone(),
+                rx.clone(),
+                max_batch.max(1),
+                linger.clone(),
+            ));
         }
         (Batcher { queue }, tasks)
     }
@@ -101,10 +124,46 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     }
 }
 
-async fn write<F: Flush>(flush: Arc<F>, rx: Queue<F::Item, F::Output>, max_batch: usize) {
+/// How long a writer may hold a batch that is not full, and whether more items are coming
+/// (asked with the number the batch holds).
+pub struct Linger {
+    /// The longest a batch waits after its first item.
+    pub wait: Duration,
+    /// Whether more items are expected soon, given how many the batch holds.
+    pub more_coming: Box<dyn Fn(usize) -> bool + Send + Sync>,
+}
+
+impl std::fmt::Debug for Linger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linger").field("wait", &self.wait).finish()
+    }
+}
+
+async fn write<F: Flush>(
+    flush: Arc<F>,
+    rx: Queue<F::Item, F::Output>,
+    max_batch: usize,
+    linger: Option<Arc<Linger>>,
+) {
     let mut waiting = Vec::with_capacity(max_batch);
     // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
-    while rx.lock().await.recv_many(&mut waiting, max_batch).await > 0 {
+    loop {
+        let mut queue = rx.lock().await;
+        if queue.recv_many(&mut waiting, max_batch).await == 0 {
+            break;
+        }
+        if let Some(linger) = &linger {
+            let deadline = tokio::time::Instant::now() + linger.wait;
+            while waiting.len() < max_batch && (linger.more_coming)(waiting.len()) {
+                let more = max_batch - waiting.len();
+                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
+                    Ok(n) if n > 0 => {}
+                    // The deadline passed, or every handle is gone: write what there is.
+                    _ => break,
+                }
+            }
+        }
+        drop(queue);
         let (mut items, replies): (Vec<F::Item>, Vec<oneshot::Sender<F::Output>>) = waiting
             .drain(..)
             .map(|w: Waiting<F::Item, F::Output>| (w.item, w.reply))
@@ -210,6 +269,72 @@ mod tests {
             1,
             "one write found out for all"
         );
+    }
+
+    /// A lingering batcher, the sizes of its batches, and its writer.
+    type Lingering = (
+        Batcher<i32, Result<i32, &'static str>>,
+        Arc<Mutex<Vec<usize>>>,
+        tokio::task::JoinSet<()>,
+    );
+
+    /// A batcher whose writer lingers up to `wait` while `coming` says more items are coming.
+    fn lingering(
+        wait: std::time::Duration,
+        coming: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Lingering {
+        let flush = Double::new(1_000);
+        let batches = flush.batches.clone();
+        let linger = super::Linger {
+            wait,
+            more_coming: Box::new(move |_| coming.load(Ordering::SeqCst)),
+        };
+        let (batcher, tasks) = Batcher::spawn_lingering(flush, 1, 8, 64, Some(linger));
+        (batcher, batches, tasks)
+    }
+
+    #[tokio::test]
+    async fn while_more_is_coming_items_arriving_within_the_linger_share_one_batch() {
+        let coming = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (batcher, batches, _writer) = lingering(std::time::Duration::from_millis(500), coming);
+        let first = batcher.queue(1).await.expect("queued");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let second = batcher.queue(2).await.expect("queued");
+        assert_eq!(first.await.expect("answered"), Ok(2));
+        assert_eq!(second.await.expect("answered"), Ok(4));
+        assert_eq!(*batches.lock().expect("batches"), vec![2]);
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_and_a_batch_nothing_more_is_coming_for_are_written_at_once() {
+        let coming = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // A linger far longer than the test: only "nothing is coming" can end the wait.
+        let (batcher, batches, _writer) =
+            lingering(std::time::Duration::from_secs(600), coming.clone());
+        let alone = batcher.queue(1).await.expect("queued");
+        assert_eq!(
+            tokio::time::timeout(std::time::Duration::from_secs(5), alone)
+                .await
+                .expect("written without waiting")
+                .expect("answered"),
+            Ok(2)
+        );
+        // More coming, but the batch fills: written at its size, without waiting.
+        coming.store(true, Ordering::SeqCst);
+        let mut answers = Vec::new();
+        for i in 0..8 {
+            answers.push(batcher.queue(i + 1).await.expect("queued"));
+        }
+        for answer in answers {
+            tokio::time::timeout(std::time::Duration::from_secs(5), answer)
+                .await
+                .expect("a full batch is written at once")
+                .expect("answered")
+                .expect("doubled");
+        }
+        let batches = batches.lock().expect("batches").clone();
+        assert_eq!(batches.first(), Some(&1), "{batches:?}");
+        assert_eq!(batches.iter().sum::<usize>(), 9, "{batches:?}");
     }
 
     #[tokio::test]

@@ -7,6 +7,6 @@ pub mod handoff;
 pub mod publish;
 pub mod wake;
 
-pub use batcher::{Batcher, Flush, Flushed};
+pub use batcher::{Batcher, Flush, Flushed, Linger};
 pub use handoff::Handoff;
 pub use wake::Waker;

@@ -303,6 +303,7 @@ pub fn worker_config(opts: &WorkerOpts) -> WorkerConfig {
     config.max_body_bytes = opts.max_payload_bytes;
     config.prefetch = Duration::from_millis(opts.prefetch_ms);
     config.writers = usize::from(opts.record_writers);
+    config.record_linger = Duration::from_millis(opts.record_linger_ms);
     config.max_lost_leases = opts.max_lost_leases;
     config
 }

@@ -232,6 +232,11 @@ pub struct WorkerOpts {
     /// finished while it wrote the previous batch).
     #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub record_writers: u16,
+    /// How long, in ms, a batch of finished attempts waits for the worker's other attempts
+    /// still running before it is recorded (0: at once). An attempt running alone is recorded
+    /// at once.
+    #[arg(long, env = "RICOCHET_RECORD_LINGER_MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=100))]
+    pub record_linger_ms: u64,
     /// Under `serve`, hand new deliveries from the publisher straight to this worker when it
     /// has room, rather than letting it claim them from the database (`false` to measure
     /// without it; see BENCHMARKS.md).

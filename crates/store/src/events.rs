@@ -165,7 +165,8 @@ struct Routed {
 /// `hand_over` targets may be handed over, but not a keyed delivery to a `perKey` integration
 /// (it waits its turn). The slots are taken in a commit of their own that does not wait for
 /// the disk (the publish that follows does), so no lane stays locked through a flush: see
-/// `no_flush_sql`.
+/// `no_flush_sql`. Without a hand-over it takes no slots, and leaves the commit of a
+/// transaction it runs in as it was.
 pub async fn route(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
@@ -222,7 +223,10 @@ pub async fn route(
              CROSS JOIN LATERAL (SELECT ",
         crate::lanes::emission_sql!(),
         " AS ms) em, ",
-        crate::lanes::no_flush_sql!(),
+        // Only with a hand-over (which runs on its own, outside any transaction): without one
+        // the route may run inside a caller's transaction, such as a dead letter's recording
+        // with its alert, whose commit must wait for the disk.
+        crate::lanes::no_flush_sql!("$4"),
         "
              ORDER BY l.integration_id FOR UPDATE OF l
          ), reserved AS (

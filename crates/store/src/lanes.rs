@@ -74,10 +74,18 @@ pub(crate) use paced_starts_sql;
 /// Makes the statement's transaction commit without waiting for the disk, in SQL (a `FROM`
 /// item): lane counts are not worth a flush, and a lane lock held through one would make every
 /// statement of the integration wait in line for the disk. See the lanes migration for why a
-/// count lost in a crash is safe.
+/// count lost in a crash is safe. With `$when` (an SQL condition), only when it holds: a
+/// statement that may run inside a caller's transaction must not change how that commits.
 macro_rules! no_flush_sql {
     () => {
         "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
+    };
+    ($when:literal) => {
+        concat!(
+            "(SELECT CASE WHEN ",
+            $when,
+            " THEN set_config('synchronous_commit', 'off', true) END) AS no_flush"
+        )
     };
 }
 pub(crate) use no_flush_sql;

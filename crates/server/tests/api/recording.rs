@@ -308,3 +308,60 @@ async fn an_attempt_the_database_refuses_is_recorded_without_its_details_and_its
     poisoned.assert_stays_at(1, Duration::from_secs(2)).await;
     assert_eq!(plain.hits().len(), 4);
 }
+
+/// A dead letter's alert is published inside the recording transaction (no hand-over). Its
+/// route must not turn off `synchronous_commit` for that transaction: the record of the dead
+/// letter, and the alert, are durable when their commit returns.
+#[tokio::test]
+async fn publishing_inside_a_transaction_without_a_hand_over_keeps_its_commit_durable() {
+    use ricochet_domain::TenantId;
+    use ricochet_domain::event::matching_patterns;
+    use ricochet_store::events::{BatchEvent, NewEvent};
+
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let receiver = Receiver::start().await;
+    guide_on(&s, &receiver).await;
+    let tenant_id = TenantId(tenant.id.parse().expect("a tenant id"));
+
+    let data = json!({ "n": 1 });
+    let patterns = matching_patterns("order.created");
+    let batch = [BatchEvent {
+        tenant: tenant_id,
+        event: NewEvent {
+            id: "inside-a-transaction",
+            kind: "order.created",
+            occurred_at: chrono::Utc::now(),
+            data: &data,
+            ordering_key: None,
+            traceparent: None,
+        },
+        patterns: &patterns,
+    }];
+    let mut tx = app.pool.begin().await.expect("a transaction");
+    // The test cluster runs with it off (for speed): the transaction asks for it, as a
+    // production cluster's default gives it.
+    sqlx::query("SET LOCAL synchronous_commit TO on")
+        .execute(&mut *tx)
+        .await
+        .expect("set");
+    let published = ricochet_runtime::publish::publish_batch(&mut tx, &batch, None)
+        .await
+        .expect("published");
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        published[0].deliveries.len(),
+        1,
+        "routed to the integration"
+    );
+    let setting: String = sqlx::query_scalar("SELECT current_setting('synchronous_commit')")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("the setting");
+    tx.rollback().await.expect("rolled back");
+    assert_eq!(
+        setting, "on",
+        "the transaction's commit would not wait for the disk"
+    );
+}
