@@ -55,8 +55,8 @@ pub struct WorkerConfig {
     pub max_body_bytes: usize,
     /// Tasks writing finished attempts to the database side by side.
     pub writers: usize,
-    /// How long a batch of finished attempts may wait for others still running before it is
-    /// written (zero: at once).
+    /// How long a batch of finished attempts may wait for more while the worker owns other
+    /// deliveries (running, or held for their time) before it is written (zero: at once).
     pub record_linger: Duration,
     /// Where attempts may connect (public addresses only by default).
     pub targets: Arc<TargetPolicy>,

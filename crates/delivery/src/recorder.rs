@@ -44,9 +44,9 @@ pub(crate) struct Job {
 pub(crate) type Recorder = Batcher<Job, bool>;
 
 /// Starts the recorder of `worker` with `writers` tasks writing batches side by side (so the
-/// database can use more than one core), each holding a batch up to `linger` while other
-/// attempts of the worker (its `handoff` counts them) are still running; it stops once every
-/// handle is dropped and the queue is written.
+/// database can use more than one core), each holding a batch up to `linger` while the worker
+/// owns other deliveries (running, or held for their time: its `handoff` counts them); it
+/// stops once every handle is dropped and the queue is written.
 pub(crate) fn spawn(
     pool: &PgPool,
     worker: &str,
@@ -60,9 +60,9 @@ pub(crate) fn spawn(
         worker: worker.to_owned(),
         waker: Waker::spawn(pool.clone()),
     };
-    // While other attempts of this worker are running, a batch waits up to `linger` for them:
-    // each batch costs two statements (the record and the lane settle) whatever its size.
-    // Alone (a quiet worker, or a key kept in order), an attempt is recorded at once.
+    // While the worker owns other deliveries, a batch waits up to `linger` for them: each batch
+    // costs two statements (the record and the lane settle) whatever its size. An attempt the
+    // worker owns alone (a quiet worker, or a key kept in order) is recorded at once.
     let linger = (!linger.is_zero()).then(|| Linger {
         wait: linger,
         more_coming: Box::new(move |batched| handoff.owned() > batched),

@@ -232,9 +232,9 @@ pub struct WorkerOpts {
     /// finished while it wrote the previous batch).
     #[arg(long, env = "RICOCHET_RECORD_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub record_writers: u16,
-    /// How long, in ms, a batch of finished attempts waits for the worker's other attempts
-    /// still running before it is recorded (0: at once). An attempt running alone is recorded
-    /// at once.
+    /// How long, in ms, a batch of finished attempts waits for more while the worker holds
+    /// other deliveries (running, or waiting for their time) before it is recorded (0: at
+    /// once). A worker holding nothing else records an attempt at once.
     #[arg(long, env = "RICOCHET_RECORD_LINGER_MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub record_linger_ms: u64,
     /// Under `serve`, hand new deliveries from the publisher straight to this worker when it

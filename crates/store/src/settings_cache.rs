@@ -57,6 +57,10 @@ impl SettingsCache {
 
     /// Keeps what a statement read, replacing older versions.
     fn keep(&self, read: Vec<(Uuid, Versioned)>) {
+        // Most statements read nothing new: they leave the cache, and its lock, alone.
+        if read.is_empty() {
+            return;
+        }
         let mut shared = self.lock();
         // Each row of an integration read carries it: one entry an integration, its latest.
         let mut newer: HashMap<Uuid, Versioned> = HashMap::new();
@@ -126,12 +130,19 @@ impl<'a> Resolver<'a> {
             self.read.push((id, versioned.clone()));
             return Some(versioned);
         }
-        self.read
-            .iter()
-            .rev()
-            .find(|(read, v)| *read == id && v.version == version)
-            .map(|(_, v)| v)
-            .or_else(|| self.known.entries.get(&id).filter(|v| v.version == version))
+        // Known first (a lookup by key, the case of almost every row); then what this statement
+        // read already, which only a row left without its settings needs.
+        self.known
+            .entries
+            .get(&id)
+            .filter(|v| v.version == version)
+            .or_else(|| {
+                self.read
+                    .iter()
+                    .rev()
+                    .find(|(read, v)| *read == id && v.version == version)
+                    .map(|(_, v)| v)
+            })
             .cloned()
     }
 }
