@@ -231,7 +231,7 @@ pub(crate) async fn perform(
     if let Some(credentials) = &credentials {
         match token_within(
             deadline,
-            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+            Box::pin(tokens.token(client, targets, claimed.integration_id, credentials, left())),
         )
         .await
         {
@@ -245,12 +245,10 @@ pub(crate) async fn perform(
     if let (Ok(response), Some(credentials), Some(token)) = (&sent, &credentials, &bearer)
         && response.status() == reqwest::StatusCode::UNAUTHORIZED
     {
-        tokens
-            .refused(claimed.integration_id, credentials, token)
-            .await;
+        Box::pin(tokens.refused(claimed.integration_id, credentials, token)).await;
         match token_within(
             deadline,
-            tokens.token(client, targets, claimed.integration_id, credentials, left()),
+            Box::pin(tokens.token(client, targets, claimed.integration_id, credentials, left())),
         )
         .await
         {

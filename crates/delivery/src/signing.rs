@@ -46,8 +46,15 @@ impl SigningCache {
         {
             return Ok(keys.clone());
         }
-        let keys =
-            signing_keys::signing_keys(pool, keyring, tenant, integration, scheme.kinds()).await?;
+        // Boxed: the query's future is large, and only a miss needs it (see `worker::attempt`).
+        let keys = Box::pin(signing_keys::signing_keys(
+            pool,
+            keyring,
+            tenant,
+            integration,
+            scheme.kinds(),
+        ))
+        .await?;
         let first_retirement = keys
             .iter()
             .filter_map(|k| k.retires_at)

@@ -273,7 +273,7 @@ async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynErr
     if Utc::now() + timeout >= claimed.lease_expires_at {
         // It could not be recorded under this lease (it waited too long for a slot): it goes
         // back to pending untouched, without counting as a lost lease.
-        give_back(&shared, &claimed).await;
+        Box::pin(give_back(&shared, &claimed)).await;
         return Ok(());
     }
     let made = AssertUnwindSafe(attempt(&claimed, &shared))
@@ -357,12 +357,12 @@ async fn attempt(
     let secrets = if names.is_empty() {
         HashMap::new()
     } else {
-        match secrets::open_values(
+        match Box::pin(secrets::open_values(
             &shared.pool,
             &shared.keyring,
             TenantId(claimed.tenant_id),
             &names,
-        )
+        ))
         .await
         {
             Ok(values) => values,
@@ -441,12 +441,12 @@ async fn attempt(
             integration: claimed.integration_id,
             name: &claimed.integration_name,
         };
-        match crate::protect::disable(
+        match Box::pin(crate::protect::disable(
             &shared.pool,
             subject,
             crate::protect::GONE,
             "the receiver answered 410 Gone",
-        )
+        ))
         .await
         {
             Ok(_) => {
