@@ -211,21 +211,21 @@ pub(crate) async fn perform(
     };
     // Shared, not copied, by each request built from it.
     let body = prepared.body.map(|b| bytes::Bytes::from(b.wire));
-    let build = |bearer: Option<&Token>| {
-        let mut headers = headers.clone();
+    // Built whole rather than through a `RequestBuilder`, which would insert the headers one by
+    // one into a map of its own. The headers are copied only for an attempt that may be sent
+    // twice (a refused token is replaced once).
+    let retry_headers = credentials.as_ref().map(|_| headers.clone());
+    let build = |mut headers: HeaderMap, bearer: Option<&Token>| {
         if let Some(value) =
             bearer.and_then(|t| HeaderValue::from_str(&format!("Bearer {}", t.value)).ok())
         {
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
-        let request = receiver_client
-            .request(method.clone(), url.clone())
-            .headers(headers)
-            .timeout(left());
-        match &body {
-            Some(body) => request.body(body.clone()),
-            None => request,
-        }
+        let mut request = reqwest::Request::new(method.clone(), url.clone());
+        *request.headers_mut() = headers;
+        *request.timeout_mut() = Some(left());
+        *request.body_mut() = body.clone().map(reqwest::Body::from);
+        receiver_client.execute(request)
     };
     let mut bearer = None;
     if let Some(credentials) = &credentials {
@@ -239,7 +239,7 @@ pub(crate) async fn perform(
             Err(failure) => return auth_failed(record, clock, failure),
         }
     }
-    let mut sent = build(bearer.as_ref()).send().await;
+    let mut sent = build(headers, bearer.as_ref()).await;
     // A refused token is replaced once and the attempt sent again at once: the receiver
     // revoked it or expired it early, which is no fault of the delivery.
     if let (Ok(response), Some(credentials), Some(token)) = (&sent, &credentials, &bearer)
@@ -252,7 +252,7 @@ pub(crate) async fn perform(
         )
         .await
         {
-            Ok(token) => sent = build(Some(&token)).send().await,
+            Ok(token) => sent = build(retry_headers.unwrap_or_default(), Some(&token)).await,
             Err(failure) => return auth_failed(record, clock, failure),
         }
     }

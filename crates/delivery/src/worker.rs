@@ -133,7 +133,8 @@ pub async fn run(
     let name = config.name.clone();
     let worker = WorkerBuilder::new(name.clone())
         .backend(DeliveryBackend::new(leases.clone(), wake, handoff, config))
-        .data(shared)
+        // Behind an `Arc`: apalis clones it into every task.
+        .data(Arc::new(shared))
         .on_event(|ctx, event| {
             if let Event::Error(e) = event {
                 tracing::error!(worker = ctx.name(), error = %e, "an attempt failed to run");
@@ -260,7 +261,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 /// One attempt of a claimed delivery, recorded whatever happens: a panic is caught here (rather
 /// than by apalis's catch-panic layer, whose handler type keeps the worker's future from being
 /// `Send`) and recorded as `internal_error`; an unreadable secret dead-letters the delivery.
-async fn deliver(claimed: Claimed, shared: Data<Shared>) -> Result<(), BoxDynError> {
+async fn deliver(claimed: Claimed, shared: Data<Arc<Shared>>) -> Result<(), BoxDynError> {
     // The worker's slot is free again however this ends, even if apalis drops the future.
     let _slot = Slot(&shared.handoff);
     // What is sent while the database does not answer could not be recorded, and would be sent
