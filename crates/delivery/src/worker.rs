@@ -44,7 +44,6 @@ pub const SECRET_UNREADABLE: &str = "secret_unreadable";
 pub const SIGNING_KEY_UNREADABLE: &str = "signing_key_unreadable";
 
 /// What every attempt shares.
-#[derive(Clone)]
 struct Shared {
     /// The worker's name (it holds the leases).
     name: String,
@@ -131,10 +130,9 @@ pub async fn run(
     let deadline = config.shutdown_timeout;
     let concurrency = config.concurrency;
     let name = config.name.clone();
+    let shared = Arc::new(shared);
     let worker = WorkerBuilder::new(name.clone())
         .backend(DeliveryBackend::new(leases.clone(), wake, handoff, config))
-        // Behind an `Arc`: apalis clones it into every task.
-        .data(Arc::new(shared))
         .on_event(|ctx, event| {
             if let Event::Error(e) = event {
                 tracing::error!(worker = ctx.name(), error = %e, "an attempt failed to run");
@@ -144,7 +142,9 @@ pub async fn run(
         // A safety net above the longest request timeout: an attempt cut off here is retried
         // once its lease expires.
         .timeout(Duration::from_secs(600))
-        .build(deliver);
+        // The shared state goes to each task as one reference count (apalis's `data` would
+        // insert a copy into a map of every task's extensions).
+        .build(move |claimed: Claimed| deliver(claimed, shared.clone()));
     tracing::info!(worker = %name, concurrency, "delivery worker started");
     let stopping = Arc::new(Notify::new());
     let stopped = stopping.clone();
@@ -261,7 +261,7 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 /// One attempt of a claimed delivery, recorded whatever happens: a panic is caught here (rather
 /// than by apalis's catch-panic layer, whose handler type keeps the worker's future from being
 /// `Send`) and recorded as `internal_error`; an unreadable secret dead-letters the delivery.
-async fn deliver(claimed: Claimed, shared: Data<Arc<Shared>>) -> Result<(), BoxDynError> {
+async fn deliver(claimed: Claimed, shared: Arc<Shared>) -> Result<(), BoxDynError> {
     // The worker's slot is free again however this ends, even if apalis drops the future.
     let _slot = Slot(&shared.handoff);
     // What is sent while the database does not answer could not be recorded, and would be sent
