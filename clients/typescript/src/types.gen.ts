@@ -925,11 +925,11 @@ export type IntegrationHealth = {
 };
 
 /**
- * An integration's health over the last hour.
+ * An integration's health over the last hour (whole minutes of the stats rollups).
  */
 export type IntegrationHealthOut = {
     /**
-     * Attempts in the last hour.
+     * Attempts in the last hour (whole minutes).
      */
     attempts: number;
     /**
@@ -945,11 +945,11 @@ export type IntegrationHealthOut = {
      */
     integrationId: string;
     /**
-     * Last failed attempt in the last hour.
+     * Last failed attempt in the last hour (whole minutes).
      */
     lastFailureAt: string | null;
     /**
-     * Last successful attempt in the last hour.
+     * Last successful attempt in the last hour (whole minutes).
      */
     lastSuccessAt: string | null;
     /**
@@ -1410,7 +1410,7 @@ export type Ordering = 'none' | 'perKey';
  */
 export type OverviewOut = {
     /**
-     * Integrations whose last attempt in the last hour failed, most failures first.
+     * Integrations whose last attempt in the last hour (whole minutes) failed, most failures first.
      */
     failingIntegrations: Array<IntegrationHealthOut>;
     /**

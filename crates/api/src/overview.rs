@@ -75,7 +75,7 @@ impl From<TenantSummary> for TenantSummaryOut {
     }
 }
 
-/// An integration's health over the last hour.
+/// An integration's health over the last hour (whole minutes of the stats rollups).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrationHealthOut {
@@ -89,15 +89,15 @@ pub struct IntegrationHealthOut {
     pub name: String,
     /// Whether it receives new deliveries.
     pub enabled: bool,
-    /// Attempts in the last hour.
+    /// Attempts in the last hour (whole minutes).
     pub attempts: i64,
     /// Of which failed.
     pub failed: i64,
     /// `1 - failed / attempts`; null without attempts.
     pub success_rate: Option<f64>,
-    /// Last successful attempt in the last hour.
+    /// Last successful attempt in the last hour (whole minutes).
     pub last_success_at: Option<DateTime<Utc>>,
-    /// Last failed attempt in the last hour.
+    /// Last failed attempt in the last hour (whole minutes).
     pub last_failure_at: Option<DateTime<Utc>>,
 }
 
@@ -127,7 +127,7 @@ pub struct OverviewOut {
     pub queue: QueueOut,
     /// Every tenant (up to 1000, by name) with its counts.
     pub tenants: Vec<TenantSummaryOut>,
-    /// Integrations whose last attempt in the last hour failed, most failures first.
+    /// Integrations whose last attempt in the last hour (whole minutes) failed, most failures first.
     pub failing_integrations: Vec<IntegrationHealthOut>,
 }
 

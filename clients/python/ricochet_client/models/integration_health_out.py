@@ -13,15 +13,15 @@ T = TypeVar("T", bound="IntegrationHealthOut")
 
 @_attrs_define
 class IntegrationHealthOut:
-    """An integration's health over the last hour.
+    """An integration's health over the last hour (whole minutes of the stats rollups).
 
     Attributes:
-        attempts (int): Attempts in the last hour.
+        attempts (int): Attempts in the last hour (whole minutes).
         enabled (bool): Whether it receives new deliveries.
         failed (int): Of which failed.
         integration_id (UUID): The integration.
-        last_failure_at (datetime.datetime | None): Last failed attempt in the last hour.
-        last_success_at (datetime.datetime | None): Last successful attempt in the last hour.
+        last_failure_at (datetime.datetime | None): Last failed attempt in the last hour (whole minutes).
+        last_success_at (datetime.datetime | None): Last successful attempt in the last hour (whole minutes).
         name (str): Its name.
         success_rate (float | None): `1 - failed / attempts`; null without attempts.
         tenant_id (UUID): Its tenant.

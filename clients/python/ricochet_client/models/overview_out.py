@@ -20,8 +20,8 @@ class OverviewOut:
     """The overview across tenants.
 
     Attributes:
-        failing_integrations (list[IntegrationHealthOut]): Integrations whose last attempt in the last hour failed, most
-            failures first.
+        failing_integrations (list[IntegrationHealthOut]): Integrations whose last attempt in the last hour (whole
+            minutes) failed, most failures first.
         queue (QueueOut): How much work waits, across every tenant.
         tenants (list[TenantSummaryOut]): Every tenant (up to 1000, by name) with its counts.
     """
