@@ -16,7 +16,8 @@ use ricochet_domain::signature::Signer;
 use ricochet_domain::target::TargetPolicy;
 use ricochet_domain::trace_context::TRACEPARENT;
 use ricochet_store::deliveries::{AttemptRecord, Claimed};
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use crate::error_chain::describe;
@@ -119,13 +120,7 @@ pub(crate) async fn perform(
         ));
     }
     record.request_url = prepared.url.shown.clone();
-    record.request_headers = Value::Object(
-        prepared
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), Value::String(v.shown.clone())))
-            .collect(),
-    );
+    record.request_headers = shown_headers(&prepared.headers);
     if prepared
         .body
         .as_ref()
@@ -348,12 +343,25 @@ pub fn blank_record(claimed: &Claimed) -> AttemptRecord {
         error_message: None,
         request_method: method_of(settings.http_method).to_string(),
         request_url: settings.url.clone(),
-        request_headers: Value::Object(Map::new()),
+        request_headers: AttemptRecord::no_headers(),
         response_content_type: None,
         response_body: None,
         retry_after_ms: None,
         retry_after_note: None,
     }
+}
+
+/// The headers as the attempt records them: a JSON object of each name and the value shown
+/// (the last of a name sent twice, as PostgreSQL's `jsonb` keeps it), written as JSON at once.
+fn shown_headers(headers: &[(String, Rendered)]) -> Box<RawValue> {
+    struct Shown<'a>(&'a [(String, Rendered)]);
+    impl Serialize for Shown<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.iter().map(|(name, value)| (name, &value.shown)))
+        }
+    }
+    // Strings always serialize; were it to fail, the attempt is recorded without its headers.
+    serde_json::value::to_raw_value(&Shown(headers)).unwrap_or_else(|_| AttemptRecord::no_headers())
 }
 
 /// The first `RESPONSE_BODY_LIMIT` bytes of the body as storable text; the rest is never read.

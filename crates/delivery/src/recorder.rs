@@ -143,7 +143,7 @@ async fn one_by_one(pool: &PgPool, worker: &str, waker: &Waker, jobs: &mut [Job]
 fn strip(record: &mut AttemptRecord) {
     record.error_message = Some("the details of this attempt could not be stored".into());
     record.request_url = String::new();
-    record.request_headers = serde_json::Value::Object(serde_json::Map::new());
+    record.request_headers = AttemptRecord::no_headers();
     record.response_content_type = None;
     record.response_body = None;
     record.retry_after_note = None;

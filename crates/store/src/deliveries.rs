@@ -8,6 +8,7 @@ use ricochet_domain::delivery::DeliveryStatus;
 use ricochet_domain::integration::IntegrationSettings;
 use ricochet_domain::{IntegrationId, TenantId};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -397,8 +398,9 @@ pub struct AttemptRecord {
     pub request_method: String,
     /// URL sent (secrets shown as their templates).
     pub request_url: String,
-    /// Headers sent (secrets shown as their templates).
-    pub request_headers: Value,
+    /// Headers sent (secrets shown as their templates), as a JSON object: written as JSON when
+    /// the attempt is made, never built as a map (see [`AttemptRecord::no_headers`]).
+    pub request_headers: Box<RawValue>,
     /// Content type of the response.
     pub response_content_type: Option<String>,
     /// The first bytes of the response body.
@@ -407,6 +409,13 @@ pub struct AttemptRecord {
     pub retry_after_ms: Option<i64>,
     /// What was wrong with an ignored `Retry-After`.
     pub retry_after_note: Option<String>,
+}
+
+impl AttemptRecord {
+    /// No headers: the empty JSON object.
+    pub fn no_headers() -> Box<RawValue> {
+        RawValue::from_string("{}".to_owned()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+    }
 }
 
 /// One finished attempt to record.

@@ -199,7 +199,7 @@ async fn a_release_or_record_made_under_an_expired_lease_changes_nothing_even_fo
         error_message: None,
         request_method: "POST".into(),
         request_url: claimed.settings.url.clone(),
-        request_headers: json!({}),
+        request_headers: deliveries::AttemptRecord::no_headers(),
         response_content_type: None,
         response_body: None,
         retry_after_ms: None,
