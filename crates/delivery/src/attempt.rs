@@ -222,6 +222,8 @@ pub(crate) async fn perform(
         *request.body_mut() = body.clone().map(reqwest::Body::from);
         receiver_client.execute(request)
     };
+    // The token futures (a request to the token endpoint) are boxed: only receivers with OAuth
+    // take them (see `worker::deliver`'s size).
     let mut bearer = None;
     if let Some(credentials) = &credentials {
         match token_within(

@@ -46,7 +46,7 @@ impl SigningCache {
         {
             return Ok(keys.clone());
         }
-        // Boxed: the query's future is large, and only a miss needs it (see `worker::attempt`).
+        // Boxed: the query's future is large, and only a miss needs it (see `worker::deliver`).
         let keys = Box::pin(signing_keys::signing_keys(
             pool,
             keyring,

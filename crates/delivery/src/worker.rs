@@ -261,6 +261,13 @@ async fn listen(pool: PgPool, wake: Arc<Notify>) {
 /// One attempt of a claimed delivery, recorded whatever happens: a panic is caught here (rather
 /// than by apalis's catch-panic layer, whose handler type keeps the worker's future from being
 /// `Send`) and recorded as `internal_error`; an unreadable secret dead-letters the delivery.
+///
+/// Its future stays small (about 4 KB in a release build, against 17 KB before): apalis moves
+/// each task's future several times between its layers, copying all of it, and a future is as
+/// large as its largest await. So an await that only some attempts reach, and whose future is
+/// large (a database query above all), is boxed where it is taken (`Box::pin(...)`, here, in
+/// [`attempt()`], in `attempt::perform` and in the signing cache): it then costs an allocation
+/// only when taken (BENCHMARKS.md, 2026-12-07).
 async fn deliver(claimed: Claimed, shared: Arc<Shared>) -> Result<(), BoxDynError> {
     // The worker's slot is free again however this ends, even if apalis drops the future.
     let _slot = Slot(&shared.handoff);
@@ -274,6 +281,7 @@ async fn deliver(claimed: Claimed, shared: Arc<Shared>) -> Result<(), BoxDynErro
     if Utc::now() + timeout >= claimed.lease_expires_at {
         // It could not be recorded under this lease (it waited too long for a slot): it goes
         // back to pending untouched, without counting as a lost lease.
+        // Boxed: see `deliver`'s size.
         Box::pin(give_back(&shared, &claimed)).await;
         return Ok(());
     }
@@ -358,6 +366,7 @@ async fn attempt(
     let secrets = if names.is_empty() {
         HashMap::new()
     } else {
+        // Boxed (a query only attempts with secrets make): see `deliver`'s size.
         match Box::pin(secrets::open_values(
             &shared.pool,
             &shared.keyring,
@@ -442,6 +451,7 @@ async fn attempt(
             integration: claimed.integration_id,
             name: &claimed.integration_name,
         };
+        // Boxed (only a 410 gets here): see `deliver`'s size.
         match Box::pin(crate::protect::disable(
             &shared.pool,
             subject,
