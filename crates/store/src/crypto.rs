@@ -157,37 +157,85 @@ impl Keyring {
     }
 }
 
-/// The keyring a process uses, reloaded from its file when a value names a key it has not seen
-/// (another process ran `ricochet secrets rekey`).
+/// The keyring a process uses. A file-backed one follows its file: it is reread when a value
+/// names a key it has not seen, and before sealing when the file changed (another process ran
+/// `ricochet secrets rekey`, which puts a new key first): a running server never seals with a
+/// key the rekey has retired.
 #[derive(Debug)]
 pub struct SharedKeyring {
-    current: RwLock<Arc<Keyring>>,
+    current: RwLock<Loaded>,
     file: Option<PathBuf>,
+}
+
+/// The keyring as last read, with the identity of the file it was read from.
+#[derive(Debug)]
+struct Loaded {
+    keyring: Arc<Keyring>,
+    stamp: Option<Stamp>,
+}
+
+/// What tells a keyring file's versions apart: a rewrite renames a new file over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    device: u64,
+    inode: u64,
+    modified_ns: i128,
+    len: u64,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> std::io::Result<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path)?;
+        Ok(Stamp {
+            device: m.dev(),
+            inode: m.ino(),
+            modified_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            len: m.len(),
+        })
+    }
 }
 
 impl SharedKeyring {
     /// A fixed keyring (from configuration).
     pub fn fixed(keyring: Keyring) -> SharedKeyring {
         SharedKeyring {
-            current: RwLock::new(Arc::new(keyring)),
+            current: RwLock::new(Loaded {
+                keyring: Arc::new(keyring),
+                stamp: None,
+            }),
             file: None,
         }
     }
 
     /// The keyring in `path`, generating the file with one new key when it does not exist.
     pub fn from_file(path: &Path) -> Result<SharedKeyring, CryptoError> {
-        let keyring = read_or_create(path)?;
+        let loaded = read_or_create(path)?;
         Ok(SharedKeyring {
-            current: RwLock::new(Arc::new(keyring)),
+            current: RwLock::new(loaded),
             file: Some(path.to_owned()),
         })
     }
 
     /// The keyring as now known.
     pub fn get(&self) -> Arc<Keyring> {
+        self.current.read().map_or_else(
+            |poisoned| poisoned.into_inner().keyring.clone(),
+            |k| k.keyring.clone(),
+        )
+    }
+
+    fn stamp(&self) -> Option<Stamp> {
         self.current
             .read()
-            .map_or_else(|poisoned| poisoned.into_inner().clone(), |k| k.clone())
+            .map_or_else(|poisoned| poisoned.into_inner().stamp, |k| k.stamp)
+    }
+
+    fn set(&self, loaded: Loaded) {
+        match self.current.write() {
+            Ok(mut current) => *current = loaded,
+            Err(poisoned) => *poisoned.into_inner() = loaded,
+        }
     }
 
     /// Opens `sealed`, reloading the file once if its key is unknown.
@@ -201,8 +249,22 @@ impl SharedKeyring {
         }
     }
 
-    /// Seals with the current key.
+    /// Seals with the current key: the first of the keyring file as it is now (reread if it
+    /// changed since it was read; a file gone meanwhile leaves the keys known).
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, CryptoError> {
+        if let Some(path) = &self.file {
+            match Stamp::of(path) {
+                Ok(now) if Some(now) != self.stamp() => self.reload()?,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    return Err(CryptoError::File {
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
         self.get().seal(aad, plaintext)
     }
 
@@ -211,10 +273,7 @@ impl SharedKeyring {
         let Some(path) = &self.file else {
             return Ok(());
         };
-        let keyring = read_or_create(path)?;
-        if let Ok(mut current) = self.current.write() {
-            *current = Arc::new(keyring);
-        }
+        self.set(read_or_create(path)?);
         Ok(())
     }
 
@@ -236,23 +295,26 @@ impl SharedKeyring {
     }
 }
 
-fn read_or_create(path: &Path) -> Result<Keyring, CryptoError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Keyring::parse(&text),
+/// The keyring in `path` with the file's stamp, taken before reading: a rewrite racing the read
+/// changes the stamp, so the next seal reads again.
+fn read_or_create(path: &Path) -> Result<Loaded, CryptoError> {
+    let err = |source| CryptoError::File {
+        path: path.to_owned(),
+        source,
+    };
+    let stamp = match Stamp::of(path) {
+        Ok(stamp) => stamp,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             write_private(path, &Keyring::generate_key())?;
-            Keyring::parse(
-                &std::fs::read_to_string(path).map_err(|source| CryptoError::File {
-                    path: path.to_owned(),
-                    source,
-                })?,
-            )
+            Stamp::of(path).map_err(err)?
         }
-        Err(source) => Err(CryptoError::File {
-            path: path.to_owned(),
-            source,
-        }),
-    }
+        Err(source) => return Err(err(source)),
+    };
+    let keyring = Keyring::parse(&std::fs::read_to_string(path).map_err(err)?)?;
+    Ok(Loaded {
+        keyring: Arc::new(keyring),
+        stamp: Some(stamp),
+    })
 }
 
 /// Writes `text` to `path` with mode 0600, atomically (a temporary file renamed over it).
@@ -313,6 +375,36 @@ mod tests {
             Keyring::parse(&new).expect("key").open(b"a", &sealed),
             Err(CryptoError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn a_file_keyring_seals_with_the_key_another_process_put_first() {
+        let dir = std::env::temp_dir().join(format!(
+            "ricochet-keyring-{}-{}",
+            std::process::id(),
+            rand::rng().next_u64()
+        ));
+        let path = dir.join("master.keys");
+        let server = SharedKeyring::from_file(&path).expect("a new keyring file");
+        let old = server.get().current_id().to_owned();
+        assert_eq!(server.seal(b"a", b"v").expect("sealed").key_id, old);
+
+        // `ricochet secrets rekey`, in another process, puts a new key first.
+        let rekey = SharedKeyring::from_file(&path).expect("the same file");
+        rekey.rotate_file().expect("rotated");
+        let new = rekey.get().current_id().to_owned();
+        assert_ne!(new, old);
+
+        let sealed = server.seal(b"a", b"v").expect("sealed");
+        assert_eq!(
+            sealed.key_id, new,
+            "the server seals with the new first key"
+        );
+        assert_eq!(rekey.open(b"a", &sealed).expect("opens"), b"v");
+        // A keyring file removed under a running server leaves it the keys it knows.
+        std::fs::remove_dir_all(&dir).expect("removed");
+        assert_eq!(server.seal(b"a", b"v").expect("sealed").key_id, new);
+        assert!(!path.exists(), "sealing creates no keyring file");
     }
 
     #[test]

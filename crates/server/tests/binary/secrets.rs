@@ -238,3 +238,76 @@ async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key
         "re-sealing keeps the signing key itself: receivers notice nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_a_running_server_seals_after_a_rekey_opens_once_the_old_master_key_is_dropped() {
+    let dir = DataDir::new();
+    let receiver = Receiver::start().await;
+    let server = Server::start(&dir);
+    let api = Api::provision(&server, &dir).await;
+    let (status, _) = api
+        .post(
+            "/api/v2/secrets",
+            json!({"name": "crm_api_token", "value": "sealed-before-rekey"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    guide_hook(&api, &receiver.url).await;
+
+    let output = Command::new(BIN)
+        .args(["secrets", "rekey", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running rekey");
+    assert!(
+        output.status.success(),
+        "rekey failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The server has opened nothing sealed under the new key yet, so only the keyring file
+    // tells it about that key: what it seals now must use it.
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            "/api/v2/secrets/crm_api_token",
+            Some(json!({"value": "sealed-after-rekey"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    assert!(server.terminate().success());
+    let keys = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
+    let newest = keys.lines().next().expect("the new key");
+    std::fs::write(dir.0.join("master.keys"), newest).expect("dropping the old key");
+    let server = Server::start(&dir);
+    let api = Api {
+        base: server.base.clone(),
+        token: api.token.clone(),
+        http: reqwest::Client::new(),
+    };
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "routing.queue.member.update", "data": {}}),
+        )
+        .await;
+    let delivery = published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned();
+    let start = std::time::Instant::now();
+    let finished = loop {
+        let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
+        if d["status"] != "pending" && d["status"] != "in_flight" {
+            break d;
+        }
+        assert!(start.elapsed() < DEADLINE, "never finished: {d}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(finished["status"], "succeeded", "{finished}");
+    let hits = receiver.hits();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].header("authorization"), "Bearer sealed-after-rekey");
+}
