@@ -2,13 +2,9 @@
 //! or closing and the integration being disabled (a `410 Gone`, or failing too long) are
 //! published into the tenant's own stream, where an alert integration can be bound to them.
 
-use chrono::Utc;
-use ricochet_domain::event::{
-    CIRCUIT_CLOSED, CIRCUIT_OPENED, INTEGRATION_DISABLED, matching_patterns,
-};
+use ricochet_domain::event::{CIRCUIT_CLOSED, CIRCUIT_OPENED, INTEGRATION_DISABLED};
 use ricochet_domain::{IntegrationId, TenantId};
 use ricochet_store::StoreError;
-use ricochet_store::events::{BatchEvent, NewEvent};
 use ricochet_store::lanes::LaneChange;
 use ricochet_store::{deliveries, integrations};
 use serde_json::{Value, json};
@@ -146,24 +142,7 @@ async fn publish(
     data: &Value,
 ) -> Result<(), StoreError> {
     let id = format!("{prefix}-{}", Uuid::now_v7());
-    let patterns = matching_patterns(kind);
-    let batch = [BatchEvent {
-        tenant: TenantId(tenant),
-        event: NewEvent {
-            id: &id,
-            kind,
-            occurred_at: Utc::now(),
-            data,
-            ordering_key: None,
-            traceparent: None,
-        },
-        patterns: &patterns,
-    }];
-    let published = ricochet_runtime::publish::publish_batch(conn, &batch, None).await?;
-    if published
-        .iter()
-        .any(|p| p.created && !p.deliveries.is_empty())
-    {
+    if ricochet_runtime::publish::publish_own(conn, TenantId(tenant), kind, &id, data).await? {
         ricochet_store::wake::wake_workers(&mut *conn).await?;
     }
     Ok(())

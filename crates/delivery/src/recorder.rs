@@ -6,16 +6,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::Utc;
 use ricochet_domain::TenantId;
 use ricochet_domain::delivery::DeliveryStatus;
-use ricochet_domain::event::{MESSAGE_FAILED, matching_patterns};
+use ricochet_domain::event::MESSAGE_FAILED;
 use ricochet_domain::integration::Ordering;
-use ricochet_runtime::publish::publish_batch;
+use ricochet_runtime::publish::publish_own;
 use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Linger, Waker};
 use ricochet_store::StoreError;
 use ricochet_store::deliveries::{self, AttemptRecord, Claimed, Finished, Transition};
-use ricochet_store::events::{BatchEvent, NewEvent};
 use ricochet_store::lanes::{self, Settled};
 use ricochet_store::ordering;
 use ricochet_store::wake::wake_workers;
@@ -338,26 +336,8 @@ async fn publish_failure(conn: &mut PgConnection, failed: &Failed<'_>) -> Result
     } else {
         format!("failed-{}-{}", failed.delivery, failed.attempts)
     };
-    let event = NewEvent {
-        id: &id,
-        kind: MESSAGE_FAILED,
-        occurred_at: Utc::now(),
-        data: &data,
-        ordering_key: None,
-        traceparent: None,
-    };
-    let patterns = matching_patterns(MESSAGE_FAILED);
-    let batch = [BatchEvent {
-        tenant: TenantId(failed.tenant_id),
-        event,
-        patterns: &patterns,
-    }];
     // Inside the recording transaction: nothing is handed over before it commits.
-    let published = publish_batch(conn, &batch, None).await?;
-    // Whether the alert made deliveries, so the caller wakes the workers after its commit.
-    Ok(published
-        .iter()
-        .any(|p| p.created && !p.deliveries.is_empty()))
+    publish_own(conn, TenantId(failed.tenant_id), MESSAGE_FAILED, &id, &data).await
 }
 
 /// How long a lane's count must be left alone before the audit recounts it: longer than any

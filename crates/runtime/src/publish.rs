@@ -6,15 +6,48 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
+use ricochet_domain::event::matching_patterns;
 use ricochet_store::deliveries::Claimed;
 use ricochet_store::error::StoreResult;
-use ricochet_store::events::{self, BatchEvent, DeliveryRef, HandOver, Planned, Published, Target};
+use ricochet_store::events::{
+    self, BatchEvent, DeliveryRef, HandOver, NewEvent, Planned, Published, Target,
+};
 use ricochet_store::{lanes, ordering};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::handoff::Handoff;
+
+/// Publishes one of Ricochet's own events (an alert such as `integration.message.failed`) into
+/// `tenant`'s stream, where an alerting integration can be bound to it, inside the caller's
+/// transaction: with no hand-over, so nothing is handed over before that commits. A repeated
+/// `id` makes nothing new. Whether it made deliveries, so the caller wakes the workers.
+pub async fn publish_own(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    kind: &str,
+    id: &str,
+    data: &serde_json::Value,
+) -> StoreResult<bool> {
+    let patterns = matching_patterns(kind);
+    let batch = [BatchEvent {
+        tenant,
+        event: NewEvent {
+            id,
+            kind,
+            occurred_at: Utc::now(),
+            data,
+            ordering_key: None,
+            traceparent: None,
+        },
+        patterns: &patterns,
+    }];
+    let published = publish_batch(conn, &batch, None).await?;
+    Ok(published
+        .iter()
+        .any(|p| p.created && !p.deliveries.is_empty()))
+}
 
 /// Publishes events (one, or many for group commit) in two statements and no transaction:
 /// the integrations bound to each event's type (with lane slots for a hand-over, see
