@@ -135,6 +135,21 @@ pub(crate) async fn fresh_database() -> PgPool {
         .expect("test database pool")
 }
 
+/// An empty database of its own, with no migration applied: an upgrade test starts from one.
+pub(crate) async fn empty_database() -> PgPool {
+    let maintenance = embedded_options(cluster());
+    let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+    ensure_database(&maintenance, &name)
+        .await
+        .expect("creating an empty database");
+    PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(maintenance.database(&name))
+        .await
+        .expect("test database pool")
+}
+
 /// A worker tuned for tests: short leases and quick reaping, so crash recovery takes
 /// moments, not minutes.
 pub(crate) fn test_worker_config() -> WorkerConfig {

@@ -34,3 +34,4 @@ mod tenants;
 mod token_rate_limit;
 mod tokens;
 mod ui;
+mod upgrade;
