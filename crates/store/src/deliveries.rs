@@ -73,7 +73,7 @@ struct ClaimRow {
     lease_expires_at: DateTime<Utc>,
     settings_version: i32,
     integration_name: Option<String>,
-    settings: Option<Json<IntegrationSettings>>,
+    settings: Option<crate::settings_cache::StoredSettings>,
     event_type: String,
     occurred_at: DateTime<Utc>,
     data: Json<Value>,
@@ -240,9 +240,11 @@ pub async fn claim(
             row.integration_name,
             row.settings,
         ) else {
-            // Only a version the claim was given is left out, so this cannot happen; were it
-            // to, the lease expires and the delivery is claimed again.
-            tracing::error!(delivery = %row.id, "a claimed delivery came without its integration's settings");
+            // Stored settings that no longer parse (the resolver logged them), or a version the
+            // claim was given left out (a bug): not attempted. Its lease expires and it is
+            // claimed again, until it is dead-lettered as worker_lost; the claim's other
+            // deliveries go on.
+            tracing::error!(delivery = %row.id, "a claimed delivery has no usable settings for its integration");
             continue;
         };
         claimed.push(Claimed {

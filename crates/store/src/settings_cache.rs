@@ -93,6 +93,11 @@ impl SettingsCache {
     }
 }
 
+/// An integration's settings as a statement returns them: parsed by [`Resolver::resolve`], so a
+/// row whose stored settings no longer parse (edited in the database, or written by another
+/// version) fails alone rather than the whole statement with every other integration's rows.
+pub(crate) type StoredSettings = Json<serde_json::Value>;
+
 /// Resolves the rows of one statement: each integration's name and settings as the row gave
 /// them (then kept), or as known at the row's version.
 #[derive(Debug)]
@@ -119,9 +124,16 @@ impl<'a> Resolver<'a> {
         id: Uuid,
         version: i32,
         name: Option<String>,
-        settings: Option<Json<IntegrationSettings>>,
+        settings: Option<StoredSettings>,
     ) -> Option<Versioned> {
-        if let (Some(name), Some(Json(settings))) = (name, settings) {
+        if let (Some(name), Some(Json(stored))) = (name, settings) {
+            let settings = match serde_json::from_value::<IntegrationSettings>(stored) {
+                Ok(settings) => settings,
+                Err(e) => {
+                    tracing::error!(integration = %id, version, error = %e, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; save the integration's settings again");
+                    return None;
+                }
+            };
             let versioned = Versioned {
                 version,
                 name: name.into(),
@@ -157,8 +169,8 @@ impl Drop for Resolver<'_> {
 mod tests {
     use super::*;
 
-    fn settings(url: &str) -> Json<IntegrationSettings> {
-        Json(serde_json::from_value(serde_json::json!({ "url": url })).expect("settings"))
+    fn settings(url: &str) -> StoredSettings {
+        Json(serde_json::json!({ "url": url }))
     }
 
     #[test]

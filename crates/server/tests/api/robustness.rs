@@ -184,3 +184,74 @@ async fn nul_in_any_path_or_query_parameter_is_a_400_on_every_route() {
         );
     }
 }
+
+/// An integration whose stored settings no longer parse (edited in the database, or written by
+/// another version) fails alone: the deliveries published with it to another integration are
+/// delivered, and its own end dead-lettered (as `worker_lost`, once their leases expired)
+/// rather than looping.
+#[tokio::test]
+async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_and_ends_its_deliveries()
+ {
+    use crate::receiver::Receiver;
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let (good_receiver, bad_receiver) = (Receiver::start().await, Receiver::start().await);
+    s.order_hook("good", &good_receiver.url, json!({})).await;
+    let bad = s
+        .order_hook("bad", &bad_receiver.url, json!({ "requestTimeout": 200 }))
+        .await;
+    sqlx::query(
+        "UPDATE integrations SET settings = settings || '{\"noSuchField\": 1}', version = version + 1
+         WHERE id = $1::uuid",
+    )
+    .bind(&bad)
+    .execute(&app.pool)
+    .await
+    .expect("settings no version of Ricochet accepts");
+    let mut bad_deliveries = Vec::new();
+    for n in 0..3 {
+        let (status, published) = s
+            .publish(&json!({ "type": "order.created", "data": { "n": n } }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{published}");
+        let deliveries = published["deliveries"].as_array().expect("deliveries");
+        assert_eq!(deliveries.len(), 2, "{published}");
+        bad_deliveries.extend(
+            deliveries
+                .iter()
+                .filter(|d| d["integrationId"] == bad.as_str())
+                .map(|d| d["deliveryId"].as_str().expect("id").to_owned()),
+        );
+    }
+    good_receiver.wait_for(3, Duration::from_secs(20)).await;
+    let start = std::time::Instant::now();
+    for delivery in &bad_deliveries {
+        let ended = loop {
+            let d: Value = s
+                .req(Method::GET, &format!("/api/v2/deliveries/{delivery}"))
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json");
+            if d["status"] == "dead_lettered" {
+                break d;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "never ended: {d}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(ended["reason"], "worker_lost", "{ended}");
+    }
+    assert!(
+        bad_receiver.hits().is_empty(),
+        "nothing was sent with settings that do not parse"
+    );
+    assert_eq!(good_receiver.hits().len(), 3);
+}
