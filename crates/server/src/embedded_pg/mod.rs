@@ -387,15 +387,6 @@ impl EmbeddedPostgres {
             for name in ["fsync", "synchronous_commit", "full_page_writes"] {
                 settings.push((name.to_owned(), "off".to_owned()));
             }
-        } else {
-            // Group commit in PostgreSQL itself: a commit that flushes while another
-            // transaction is open waits 0.2 ms first, so commits arriving meanwhile (the
-            // publisher's, the recorder's) share its flush. Measured four rounds a side
-            // (BENCHMARKS.md, 2026-12-07): fewer flushes, about 5% more deliveries a second.
-            // Before the operator's settings, which win.
-            for (name, value) in [("commit_delay", "200"), ("commit_siblings", "1")] {
-                settings.push((name.to_owned(), value.to_owned()));
-            }
         }
         settings.extend(opts.settings);
         let quote = |s: String| format!("'{}'", s.replace('\'', r"'\''"));

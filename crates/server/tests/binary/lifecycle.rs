@@ -240,35 +240,3 @@ async fn a_worker_that_joined_takes_over_the_cluster_when_its_owner_dies_and_res
     let holder = format!("process {} (ricochet worker)", worker.child.id());
     assert!(stderr.contains(&holder), "{stderr}");
 }
-
-/// The embedded cluster groups commits (`commit_delay`, with `commit_siblings` 1), and an
-/// operator's `--pg-setting` (here through `RICOCHET_PG_SETTINGS`) overrides that default.
-#[tokio::test]
-async fn the_embedded_cluster_groups_commits_unless_the_operator_sets_otherwise() {
-    use sqlx::Connection;
-
-    let settings = async |dir: &DataDir| -> (String, String) {
-        let options = sqlx::postgres::PgConnectOptions::new()
-            .socket(dir.0.join("postgres/run"))
-            .username("ricochet")
-            .database("ricochet");
-        let mut conn = sqlx::PgConnection::connect_with(&options)
-            .await
-            .expect("a connection to the embedded cluster");
-        sqlx::query_as("SELECT current_setting('commit_delay'), current_setting('commit_siblings')")
-            .fetch_one(&mut conn)
-            .await
-            .expect("the settings")
-    };
-    let dir = DataDir::new();
-    let server = Server::start(&dir);
-    assert_eq!(settings(&dir).await, ("200".to_owned(), "1".to_owned()));
-    assert!(server.terminate().success());
-
-    let _server = Server::role(
-        &dir,
-        "serve",
-        &[("RICOCHET_PG_SETTINGS", "commit_delay=0;commit_siblings=5")],
-    );
-    assert_eq!(settings(&dir).await, ("0".to_owned(), "5".to_owned()));
-}
