@@ -36,7 +36,10 @@ pub struct IntegrationOut {
     /// Whether it gets new deliveries.
     pub enabled: bool,
     /// Where and how it delivers.
-    pub settings: IntegrationSettings,
+    // As stored, should that no longer parse (edited in the database, or written by a newer
+    // version): its deliveries then wait, and a `PATCH` or `PUT` of valid settings mends it.
+    #[schema(value_type = IntegrationSettings)]
+    pub settings: SettingsOut,
     /// Version, incremented on each change; send it back in `If-Match` to guard a write.
     pub version: i32,
     /// When it was created.
@@ -123,6 +126,30 @@ impl From<ricochet_store::lanes::Health> for IntegrationHealth {
     }
 }
 
+/// An integration's settings as shown: parsed (in their fields' order), or as stored when that
+/// no longer parses.
+#[derive(Debug)]
+pub struct SettingsOut(store::StoredSettings);
+
+impl Serialize for SettingsOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            store::StoredSettings::Parsed(settings) => settings.serialize(serializer),
+            store::StoredSettings::Unreadable { stored, .. } => stored.serialize(serializer),
+        }
+    }
+}
+
+/// An integration's settings, or a 409 naming why what is stored no longer parses (edited in
+/// the database, or written by a newer version): a `PATCH` or `PUT` of valid settings mends it.
+pub(crate) fn usable_settings(integration: &store::Integration) -> ApiResult<&IntegrationSettings> {
+    integration.settings.parsed().map_err(|error| {
+        ApiError::Conflict(format!(
+            "the integration's stored settings do not parse ({error}); replace them with a PATCH or PUT"
+        ))
+    })
+}
+
 impl From<store::Integration> for IntegrationOut {
     fn from(i: store::Integration) -> Self {
         IntegrationOut {
@@ -130,7 +157,7 @@ impl From<store::Integration> for IntegrationOut {
             name: i.name,
             kind: i.kind,
             enabled: i.enabled,
-            settings: i.settings.0,
+            settings: SettingsOut(i.settings),
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -352,10 +379,15 @@ async fn apply_update(
             ricochet_store::lanes::reset(&mut tx, id).await?;
         }
     }
-    // No longer in order per key: the deliveries waiting for their key go as they are.
-    if current.settings.ordering == Ordering::PerKey
-        && updated.settings.ordering != Ordering::PerKey
-    {
+    // No longer in order per key: the deliveries waiting for their key go as they are. (Stored
+    // settings that did not parse may have kept them in order: they go too, unless the new
+    // settings keep the order.)
+    let per_key = |settings: &store::StoredSettings| {
+        settings
+            .parsed()
+            .map_or(None, |s| Some(s.ordering == Ordering::PerKey))
+    };
+    if per_key(&current.settings) != Some(false) && per_key(&updated.settings) != Some(true) {
         ricochet_store::ordering::release_all(&mut *tx, id.0).await?;
         ricochet_store::wake::wake_workers(&mut *tx).await?;
     }
@@ -392,8 +424,7 @@ pub async fn patch_integration(
         ));
     }
     let updated = apply_update(&state, auth.tenant, id, expected, |current| {
-        let mut document = serde_json::to_value(current.to_input())
-            .map_err(|e| ApiError::internal_from("serializing an integration", e))?;
+        let mut document = current.to_input_document();
         merge_patch(&mut document, patch);
         let input: IntegrationIn = from_value(document)?;
         input.validate()?;

@@ -148,7 +148,7 @@ pub async fn preview_integration(
         &state,
         auth.tenant,
         integration.id,
-        &integration.settings.0,
+        crate::integrations::usable_settings(&integration)?,
         &event,
     )
     .await?;

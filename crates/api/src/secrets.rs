@@ -141,12 +141,14 @@ async fn describe(pool: &PgPool, tenant: TenantId, meta: SecretMeta) -> ApiResul
         ricochet_store::integrations::mentioning_secret(pool, tenant, &meta.name).await?;
     let used_by = candidates
         .into_iter()
+        // Settings that no longer parse count as using it: their text names it.
         .filter(|i| {
-            i.settings
-                .0
-                .secret_references()
-                .iter()
-                .any(|(name, _)| *name == meta.name)
+            i.settings.parsed().map_or(true, |settings| {
+                settings
+                    .secret_references()
+                    .iter()
+                    .any(|(name, _)| *name == meta.name)
+            })
         })
         .map(|i| SecretUser {
             id: IntegrationId(i.id),

@@ -92,7 +92,10 @@ async fn integration(
     let found = ricochet_store::integrations::get_integration(&state.pool, tenant, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
-    Ok((id, found.settings.0.signature.scheme))
+    let scheme = crate::integrations::usable_settings(&found)?
+        .signature
+        .scheme;
+    Ok((id, scheme))
 }
 
 /// The answer for the integration's current keys (`v1` always among them).

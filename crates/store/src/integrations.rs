@@ -24,8 +24,8 @@ pub struct Integration {
     pub kind: String,
     /// Whether it gets new deliveries.
     pub enabled: bool,
-    /// Complete settings, defaults filled in.
-    pub settings: Json<IntegrationSettings>,
+    /// Complete settings, defaults filled in; or, when what is stored no longer parses, that.
+    pub settings: StoredSettings,
     /// Optimistic-concurrency version, starting at 1.
     pub version: i32,
     /// When it was created.
@@ -35,14 +35,77 @@ pub struct Integration {
 }
 
 impl Integration {
-    /// The integration as a client would send it (for merge patches).
-    pub fn to_input(&self) -> IntegrationIn {
-        IntegrationIn {
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            enabled: self.enabled,
-            settings: self.settings.0.clone(),
+    /// The integration as a client would send it, as JSON (for merge patches): its settings as
+    /// stored, even when they no longer parse, so a patch can mend them.
+    pub fn to_input_document(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "type": self.kind,
+            "enabled": self.enabled,
+            "settings": self.settings.to_value(),
+        })
+    }
+}
+
+/// An integration's settings as read from the database. Settings that no longer parse (edited
+/// in the database, or written by a newer version before a rollback) fail only the uses that
+/// need them, never the read of the integration or of its tenant's list.
+#[derive(Debug, Clone)]
+pub enum StoredSettings {
+    /// The settings (boxed: they are far larger than the other variant).
+    Parsed(Box<IntegrationSettings>),
+    /// What is stored, with why it does not parse.
+    Unreadable {
+        /// The stored JSON.
+        stored: serde_json::Value,
+        /// The parse error.
+        error: String,
+    },
+}
+
+impl StoredSettings {
+    /// The settings, or why they do not parse.
+    pub fn parsed(&self) -> Result<&IntegrationSettings, &str> {
+        match self {
+            StoredSettings::Parsed(settings) => Ok(settings),
+            StoredSettings::Unreadable { error, .. } => Err(error),
         }
+    }
+
+    /// As JSON: the settings, or what is stored.
+    pub fn to_value(&self) -> serde_json::Value {
+        match self {
+            StoredSettings::Parsed(settings) => {
+                serde_json::to_value(settings).unwrap_or(serde_json::Value::Null)
+            }
+            StoredSettings::Unreadable { stored, .. } => stored.clone(),
+        }
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for StoredSettings {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <Json<serde_json::Value> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <Json<serde_json::Value> as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for StoredSettings {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let Json(stored) =
+            <Json<serde_json::Value> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(
+            match serde_json::from_value::<IntegrationSettings>(stored.clone()) {
+                Ok(settings) => StoredSettings::Parsed(Box::new(settings)),
+                Err(e) => StoredSettings::Unreadable {
+                    stored,
+                    error: e.to_string(),
+                },
+            },
+        )
     }
 }
 

@@ -130,7 +130,7 @@ impl<'a> Resolver<'a> {
             let settings = match serde_json::from_value::<IntegrationSettings>(stored) {
                 Ok(settings) => settings,
                 Err(e) => {
-                    tracing::error!(integration = %id, version, error = %e, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; repair its settings in the database, or delete it and create it again");
+                    tracing::error!(integration = %id, version, error = %e, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; mend its settings with a PATCH or PUT, then replay its dead letters");
                     return None;
                 }
             };

@@ -186,12 +186,14 @@ async fn nul_in_any_path_or_query_parameter_is_a_400_on_every_route() {
 }
 
 /// An integration whose stored settings no longer parse (edited in the database, or written by
-/// another version) fails alone: the deliveries published with it to another integration are
-/// delivered, and its own end dead-lettered (as `worker_lost`, once their leases expired)
-/// rather than looping.
+/// a newer version before a rollback) fails alone: its tenant's integrations still read, with
+/// its stored settings as they are; a use that needs them is a 409 that says so; the deliveries
+/// published with it to another integration are delivered, and its own end dead-lettered (as
+/// `worker_lost`, once their leases expired) rather than looping. A merge patch mends it, and
+/// its dead letters replay.
 #[tokio::test]
-async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_and_ends_its_deliveries()
- {
+async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_and_can_be_mended()
+{
     use crate::receiver::Receiver;
     use std::time::Duration;
 
@@ -211,6 +213,37 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
     .execute(&app.pool)
     .await
     .expect("settings no version of Ricochet accepts");
+    let get = async |path: &str| -> (StatusCode, Value) {
+        let response = s.req(Method::GET, path).send().await.expect("request");
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    };
+
+    let (status, listed) = get("/api/v2/integrations").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(2), "{listed}");
+    let (status, read) = get(&format!("/api/v2/integrations/{bad}")).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(
+        read["settings"]["noSuchField"], 1,
+        "shown as stored: {read}"
+    );
+    let preview = s
+        .req(Method::POST, &format!("/api/v2/integrations/{bad}/preview"))
+        .json(&json!({ "type": "order.created", "data": {} }))
+        .send()
+        .await
+        .expect("request");
+    let problem = problem(preview, StatusCode::CONFLICT).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("noSuchField")),
+        "{problem}"
+    );
+
     let mut bad_deliveries = Vec::new();
     for n in 0..3 {
         let (status, published) = s
@@ -230,14 +263,7 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
     let start = std::time::Instant::now();
     for delivery in &bad_deliveries {
         let ended = loop {
-            let d: Value = s
-                .req(Method::GET, &format!("/api/v2/deliveries/{delivery}"))
-                .send()
-                .await
-                .expect("request")
-                .json()
-                .await
-                .expect("json");
+            let (_, d) = get(&format!("/api/v2/deliveries/{delivery}")).await;
             if d["status"] == "dead_lettered" {
                 break d;
             }
@@ -254,4 +280,25 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
         "nothing was sent with settings that do not parse"
     );
     assert_eq!(good_receiver.hits().len(), 3);
+
+    let mended = s
+        .req(Method::PATCH, &format!("/api/v2/integrations/{bad}"))
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({ "settings": { "noSuchField": null } }).to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(mended.status(), StatusCode::OK);
+    for delivery in &bad_deliveries {
+        let replay = s
+            .req(
+                Method::POST,
+                &format!("/api/v2/deadletters/{delivery}/replay"),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert!(replay.status().is_success(), "replay: {}", replay.status());
+    }
+    bad_receiver.wait_for(3, Duration::from_secs(20)).await;
 }
