@@ -127,12 +127,7 @@ pub(crate) async fn fresh_database() -> PgPool {
     .await
     .expect("cloning the template");
     conn.close().await.ok();
-    PgPoolOptions::new()
-        .max_connections(5)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(maintenance.database(&name))
-        .await
-        .expect("test database pool")
+    test_pool(&maintenance, &name).await
 }
 
 /// An empty database of its own, with no migration applied: an upgrade test starts from one.
@@ -142,10 +137,15 @@ pub(crate) async fn empty_database() -> PgPool {
     ensure_database(&maintenance, &name)
         .await
         .expect("creating an empty database");
+    test_pool(&maintenance, &name).await
+}
+
+/// A test's pool on its database `name`.
+async fn test_pool(maintenance: &PgConnectOptions, name: &str) -> PgPool {
     PgPoolOptions::new()
         .max_connections(5)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(maintenance.database(&name))
+        .connect_with(maintenance.clone().database(name))
         .await
         .expect("test database pool")
 }
@@ -524,6 +524,18 @@ impl Session<'_> {
     }
 
     /// Publishes an event; returns the status and the body.
+    /// Replays a dead letter; the answer's status.
+    pub(crate) async fn replay(&self, delivery: &str) -> StatusCode {
+        self.req(
+            reqwest::Method::POST,
+            &format!("/api/v2/deadletters/{delivery}/replay"),
+        )
+        .send()
+        .await
+        .expect("replay")
+        .status()
+    }
+
     pub(crate) async fn publish(&self, body: &Value) -> (StatusCode, Value) {
         let response = self
             .req(reqwest::Method::POST, "/api/v2/events")

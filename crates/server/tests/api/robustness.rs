@@ -290,15 +290,7 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
         .expect("request");
     assert_eq!(mended.status(), StatusCode::OK);
     for delivery in &bad_deliveries {
-        let replay = s
-            .req(
-                Method::POST,
-                &format!("/api/v2/deadletters/{delivery}/replay"),
-            )
-            .send()
-            .await
-            .expect("request");
-        assert!(replay.status().is_success(), "replay: {}", replay.status());
+        assert_eq!(s.replay(delivery).await, StatusCode::ACCEPTED);
     }
     bad_receiver.wait_for(3, Duration::from_secs(20)).await;
 }

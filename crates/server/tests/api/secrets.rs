@@ -287,15 +287,7 @@ async fn a_deleted_secret_dead_letters_with_its_name_and_restoring_it_and_replay
         .send()
         .await
         .expect("restore");
-    let replay = s
-        .req(
-            Method::POST,
-            &format!("/api/v2/deadletters/{delivery}/replay"),
-        )
-        .send()
-        .await
-        .expect("replay");
-    assert_eq!(replay.status(), StatusCode::ACCEPTED);
+    assert_eq!(s.replay(&delivery).await, StatusCode::ACCEPTED);
     let hits = receiver.wait_for(1, WAIT).await;
     assert_eq!(hits[0].header("authorization"), "Bearer restored");
     s.wait_delivery(&delivery, WAIT, |d| d["status"] == "succeeded")

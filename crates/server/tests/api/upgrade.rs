@@ -133,12 +133,7 @@ async fn an_install_of_the_first_schema_with_deliveries_upgrades_and_the_server_
         .filter_map(|d| d["id"].as_str().or(d["deliveryId"].as_str()))
         .collect();
     assert_eq!(listed, [dead.to_string().as_str()], "{queue}");
-    let replay = s
-        .req(Method::POST, &format!("/api/v2/deadletters/{dead}/replay"))
-        .send()
-        .await
-        .expect("request");
-    assert!(replay.status().is_success(), "replay: {}", replay.status());
+    assert_eq!(s.replay(&dead.to_string()).await, StatusCode::ACCEPTED);
     let hits = receiver.wait_for(2, Duration::from_secs(20)).await;
     assert_eq!(hits[1].header("webhook-id"), "ev-dead");
     let event = get("/api/v2/events/ev-done".to_owned()).await;

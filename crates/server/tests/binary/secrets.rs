@@ -159,27 +159,9 @@ async fn a_secret_value_appears_in_no_response_error_attempt_log_or_server_log_l
 async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key_can_be_dropped() {
     let dir = DataDir::new();
     let receiver = Receiver::start().await;
-    let server = Server::start(&dir);
-    let api = Api::provision(&server, &dir).await;
-    let (status, _) = api
-        .post(
-            "/api/v2/secrets",
-            json!({"name": "crm_api_token", "value": "kept-across-keys"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let integration = guide_hook(&api, &receiver.url).await;
+    let (server, api, integration) = guide_server(&dir, &receiver, "kept-across-keys").await;
     let publish = async |api: &Api| {
-        let (_, published) = api
-            .post(
-                "/api/v2/events",
-                json!({"type": "routing.queue.member.update", "data": {}}),
-            )
-            .await;
-        let delivery = published["deliveries"][0]["deliveryId"]
-            .as_str()
-            .expect("delivery")
-            .to_owned();
+        let delivery = publish_guide_event(api).await;
         wait_succeeded(api, &delivery).await;
     };
     // A first delivery makes the integration's signing key, sealed with the first master key.
@@ -188,23 +170,10 @@ async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key
     let key_before = api.get(&signing_secret).await["key"].clone();
     let keys_before = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
 
-    let output = Command::new(BIN)
-        .args(["secrets", "rekey", "--data-dir"])
-        .arg(&dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("running rekey");
-
+    let output = rekey(&dir);
     assert!(
-        output.status.success(),
-        "rekey failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("re-sealed 1 secret value(s) and 1 signing key(s)"),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
+        output.contains("re-sealed 1 secret value(s) and 1 signing key(s)"),
+        "{output}"
     );
     let keys_after = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
     assert_eq!(
@@ -215,15 +184,7 @@ async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key
     publish(&api).await;
 
     // The operator drops the old master key and restarts: everything is readable without it.
-    assert!(server.terminate().success());
-    let newest = keys_after.lines().next().expect("the new key");
-    std::fs::write(dir.0.join("master.keys"), newest).expect("dropping the old key");
-    let server = Server::start(&dir);
-    let api = Api {
-        base: server.base.clone(),
-        token: api.token.clone(),
-        http: reqwest::Client::new(),
-    };
+    let (_server, api) = restart_with_only_the_newest_key(server, &dir, &api);
     publish(&api).await;
     let hits = receiver.hits();
     assert_eq!(hits.len(), 3, "one request per event");
@@ -243,28 +204,8 @@ async fn secrets_rekey_reseals_every_value_and_signing_key_so_the_old_master_key
 async fn a_value_a_running_server_seals_after_a_rekey_opens_once_the_old_master_key_is_dropped() {
     let dir = DataDir::new();
     let receiver = Receiver::start().await;
-    let server = Server::start(&dir);
-    let api = Api::provision(&server, &dir).await;
-    let (status, _) = api
-        .post(
-            "/api/v2/secrets",
-            json!({"name": "crm_api_token", "value": "sealed-before-rekey"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    guide_hook(&api, &receiver.url).await;
-
-    let output = Command::new(BIN)
-        .args(["secrets", "rekey", "--data-dir"])
-        .arg(&dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("running rekey");
-    assert!(
-        output.status.success(),
-        "rekey failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (server, api, _) = guide_server(&dir, &receiver, "sealed-before-rekey").await;
+    rekey(&dir);
     // The server has opened nothing sealed under the new key yet, so only the keyring file
     // tells it about that key: what it seals now must use it.
     let (status, body) = api
@@ -277,26 +218,8 @@ async fn a_value_a_running_server_seals_after_a_rekey_opens_once_the_old_master_
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    assert!(server.terminate().success());
-    let keys = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
-    let newest = keys.lines().next().expect("the new key");
-    std::fs::write(dir.0.join("master.keys"), newest).expect("dropping the old key");
-    let server = Server::start(&dir);
-    let api = Api {
-        base: server.base.clone(),
-        token: api.token.clone(),
-        http: reqwest::Client::new(),
-    };
-    let (_, published) = api
-        .post(
-            "/api/v2/events",
-            json!({"type": "routing.queue.member.update", "data": {}}),
-        )
-        .await;
-    let delivery = published["deliveries"][0]["deliveryId"]
-        .as_str()
-        .expect("delivery")
-        .to_owned();
+    let (_server, api) = restart_with_only_the_newest_key(server, &dir, &api);
+    let delivery = publish_guide_event(&api).await;
     let start = std::time::Instant::now();
     let finished = loop {
         let d = api.get(&format!("/api/v2/deliveries/{delivery}")).await;
@@ -310,4 +233,66 @@ async fn a_value_a_running_server_seals_after_a_rekey_opens_once_the_old_master_
     let hits = receiver.hits();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].header("authorization"), "Bearer sealed-after-rekey");
+}
+
+/// A server following the guide: the `crm_api_token` secret holding `value`, and the guide's
+/// integration posting to `receiver`; with the session and the integration's id.
+async fn guide_server(dir: &DataDir, receiver: &Receiver, value: &str) -> (Server, Api, String) {
+    let server = Server::start(dir);
+    let api = Api::provision(&server, dir).await;
+    let (status, _) = api
+        .post(
+            "/api/v2/secrets",
+            json!({"name": "crm_api_token", "value": value}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let integration = guide_hook(&api, &receiver.url).await;
+    (server, api, integration)
+}
+
+/// Runs `ricochet secrets rekey` on `dir` (beside its running server); its standard output.
+fn rekey(dir: &DataDir) -> String {
+    let output = Command::new(BIN)
+        .args(["secrets", "rekey", "--data-dir"])
+        .arg(&dir.0)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("running rekey");
+    assert!(
+        output.status.success(),
+        "rekey failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The operator stops `server`, keeps only the newest master key and starts again; the session
+/// `api` on the new server.
+fn restart_with_only_the_newest_key(server: Server, dir: &DataDir, api: &Api) -> (Server, Api) {
+    assert!(server.terminate().success());
+    let keys = std::fs::read_to_string(dir.0.join("master.keys")).expect("keyring file");
+    let newest = keys.lines().next().expect("the new key");
+    std::fs::write(dir.0.join("master.keys"), newest).expect("dropping the old key");
+    let server = Server::start(dir);
+    let api = Api {
+        base: server.base.clone(),
+        token: api.token.clone(),
+        http: reqwest::Client::new(),
+    };
+    (server, api)
+}
+
+/// Publishes an event of the guide's type; its one delivery's id.
+async fn publish_guide_event(api: &Api) -> String {
+    let (_, published) = api
+        .post(
+            "/api/v2/events",
+            json!({"type": "routing.queue.member.update", "data": {}}),
+        )
+        .await;
+    published["deliveries"][0]["deliveryId"]
+        .as_str()
+        .expect("delivery")
+        .to_owned()
 }
