@@ -254,7 +254,13 @@ impl SharedKeyring {
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, CryptoError> {
         if let Some(path) = &self.file {
             match Stamp::of(path) {
-                Ok(now) if Some(now) != self.stamp() => self.reload()?,
+                // Read as it is, never created: a file removed since the stat keeps the keys.
+                Ok(now) if Some(now) != self.stamp() => match read(path) {
+                    Ok(loaded) => self.set(loaded),
+                    Err(CryptoError::File { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                },
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
@@ -295,21 +301,25 @@ impl SharedKeyring {
     }
 }
 
+/// The keyring in `path`, generating the file with one new key when it does not exist.
+fn read_or_create(path: &Path) -> Result<Loaded, CryptoError> {
+    match read(path) {
+        Err(CryptoError::File { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            write_private(path, &Keyring::generate_key())?;
+            read(path)
+        }
+        other => other,
+    }
+}
+
 /// The keyring in `path` with the file's stamp, taken before reading: a rewrite racing the read
 /// changes the stamp, so the next seal reads again.
-fn read_or_create(path: &Path) -> Result<Loaded, CryptoError> {
+fn read(path: &Path) -> Result<Loaded, CryptoError> {
     let err = |source| CryptoError::File {
         path: path.to_owned(),
         source,
     };
-    let stamp = match Stamp::of(path) {
-        Ok(stamp) => stamp,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            write_private(path, &Keyring::generate_key())?;
-            Stamp::of(path).map_err(err)?
-        }
-        Err(source) => return Err(err(source)),
-    };
+    let stamp = Stamp::of(path).map_err(err)?;
     let keyring = Keyring::parse(&std::fs::read_to_string(path).map_err(err)?)?;
     Ok(Loaded {
         keyring: Arc::new(keyring),
