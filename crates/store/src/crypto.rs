@@ -254,13 +254,7 @@ impl SharedKeyring {
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, CryptoError> {
         if let Some(path) = &self.file {
             match Stamp::of(path) {
-                // Read as it is, never created: a file removed since the stat keeps the keys.
-                Ok(now) if Some(now) != self.stamp() => match read(path) {
-                    Ok(loaded) => self.set(loaded),
-                    Err(CryptoError::File { source, .. })
-                        if source.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
-                },
+                Ok(now) if Some(now) != self.stamp() => self.reload()?,
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
@@ -274,12 +268,18 @@ impl SharedKeyring {
         self.get().seal(aad, plaintext)
     }
 
-    /// Rereads the keyring file (no-op for a fixed keyring).
+    /// Rereads the keyring file (no-op for a fixed keyring). A file removed under the running
+    /// process leaves it the keys it knows: none is made up in its place.
     pub fn reload(&self) -> Result<(), CryptoError> {
         let Some(path) = &self.file else {
             return Ok(());
         };
-        self.set(read_or_create(path)?);
+        match read(path) {
+            Ok(loaded) => self.set(loaded),
+            Err(CryptoError::File { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
         Ok(())
     }
 
@@ -414,7 +414,19 @@ mod tests {
         // A keyring file removed under a running server leaves it the keys it knows.
         std::fs::remove_dir_all(&dir).expect("removed");
         assert_eq!(server.seal(b"a", b"v").expect("sealed").key_id, new);
-        assert!(!path.exists(), "sealing creates no keyring file");
+        let foreign = Keyring::parse(&Keyring::generate_key())
+            .expect("a key")
+            .seal(b"a", b"v")
+            .expect("sealed");
+        assert!(matches!(
+            server.open(b"a", &foreign),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        assert_eq!(server.open(b"a", &sealed).expect("opens"), b"v");
+        assert!(
+            !path.exists(),
+            "neither sealing nor opening makes a keyring file"
+        );
     }
 
     #[test]
