@@ -385,7 +385,8 @@ async fn apply_update(
     let per_key = |settings: &store::StoredSettings| {
         settings
             .parsed()
-            .map_or(None, |s| Some(s.ordering == Ordering::PerKey))
+            .ok()
+            .map(|s| s.ordering == Ordering::PerKey)
     };
     if per_key(&current.settings) != Some(false) && per_key(&updated.settings) != Some(true) {
         ricochet_store::ordering::release_all(&mut *tx, id.0).await?;

@@ -73,7 +73,7 @@ struct ClaimRow {
     lease_expires_at: DateTime<Utc>,
     settings_version: i32,
     integration_name: Option<String>,
-    settings: Option<crate::settings_cache::StoredSettings>,
+    settings: Option<crate::integrations::StoredSettings>,
     event_type: String,
     occurred_at: DateTime<Utc>,
     data: Json<Value>,

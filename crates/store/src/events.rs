@@ -148,7 +148,7 @@ struct Routed {
     per_key: Option<bool>,
     version: i32,
     name: Option<String>,
-    settings: Option<crate::settings_cache::StoredSettings>,
+    settings: Option<crate::integrations::StoredSettings>,
     granted: Option<i32>,
     base: Option<DateTime<Utc>>,
     emission_ms: Option<f64>,

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ricochet_domain::integration::IntegrationSettings;
-use sqlx::types::Json;
 use uuid::Uuid;
+
+use crate::integrations::StoredSettings;
 
 /// Most integrations kept; when full, all are forgotten and read again with their next
 /// deliveries (the statements then return settings as they did before the cache).
@@ -93,11 +94,6 @@ impl SettingsCache {
     }
 }
 
-/// An integration's settings as a statement returns them: parsed by [`Resolver::resolve`], so a
-/// row whose stored settings no longer parse (edited in the database, or written by another
-/// version) fails alone rather than the whole statement with every other integration's rows.
-pub(crate) type StoredSettings = Json<serde_json::Value>;
-
 /// Resolves the rows of one statement: each integration's name and settings as the row gave
 /// them (then kept), or as known at the row's version.
 #[derive(Debug)]
@@ -126,18 +122,20 @@ impl<'a> Resolver<'a> {
         name: Option<String>,
         settings: Option<StoredSettings>,
     ) -> Option<Versioned> {
-        if let (Some(name), Some(Json(stored))) = (name, settings) {
-            let settings = match serde_json::from_value::<IntegrationSettings>(stored) {
-                Ok(settings) => settings,
-                Err(e) => {
-                    tracing::error!(integration = %id, version, error = %e, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; mend its settings with a PATCH or PUT, then replay its dead letters");
+        // Settings are decoded leniently ([`StoredSettings`]), so a row whose stored settings no
+        // longer parse fails alone, not the whole statement with every other integration's rows.
+        if let (Some(name), Some(stored)) = (name, settings) {
+            let settings = match stored {
+                StoredSettings::Parsed(settings) => settings,
+                StoredSettings::Unreadable { error, .. } => {
+                    tracing::error!(integration = %id, version, error, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; mend its settings with a PATCH or PUT, then replay its dead letters");
                     return None;
                 }
             };
             let versioned = Versioned {
                 version,
                 name: name.into(),
-                settings: Arc::new(settings),
+                settings: Arc::from(settings),
             };
             self.read.push((id, versioned.clone()));
             return Some(versioned);
@@ -170,7 +168,9 @@ mod tests {
     use super::*;
 
     fn settings(url: &str) -> StoredSettings {
-        Json(serde_json::json!({ "url": url }))
+        StoredSettings::Parsed(Box::new(
+            serde_json::from_value(serde_json::json!({ "url": url })).expect("settings"),
+        ))
     }
 
     #[test]

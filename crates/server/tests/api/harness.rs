@@ -347,7 +347,12 @@ impl TestApp {
         assert_eq!(tenant.status(), StatusCode::CREATED);
         let tenant: Value = tenant.json().await.expect("json");
         let id = tenant["id"].as_str().expect("tenant id").to_owned();
-        let client = self.client(&id, json!({ "name": "tests" })).await;
+        self.with_client(id, "tests").await
+    }
+
+    /// The existing tenant `id` with a new full-permission client named `name`.
+    pub(crate) async fn with_client(&self, id: String, name: &str) -> Tenant {
+        let client = self.client(&id, json!({ "name": name })).await;
         Tenant {
             id,
             client_id: client["clientId"].as_str().expect("clientId").into(),
@@ -523,7 +528,6 @@ impl Session<'_> {
         assert_eq!(response.status(), StatusCode::CREATED, "binding {events:?}");
     }
 
-    /// Publishes an event; returns the status and the body.
     /// Replays a dead letter; the answer's status.
     pub(crate) async fn replay(&self, delivery: &str) -> StatusCode {
         self.req(
@@ -536,6 +540,7 @@ impl Session<'_> {
         .status()
     }
 
+    /// Publishes an event; returns the status and the body.
     pub(crate) async fn publish(&self, body: &Value) -> (StatusCode, Value) {
         let response = self
             .req(reqwest::Method::POST, "/api/v2/events")
