@@ -157,7 +157,8 @@ pub(crate) async fn perform(
             _ => return refuse(record, format!("invalid_header:{name}")),
         }
     }
-    let timeout = Duration::from_millis(u64::try_from(settings.request_timeout).unwrap_or(10_000));
+    let timeout =
+        Duration::from_millis(u64::try_from(settings.request_timeout_ms()).unwrap_or(10_000));
     // The whole attempt (waiting for a token, a second request after a 401) fits in
     // requestTimeout, so it always ends within the lease taken for it.
     let deadline = tokio::time::Instant::now() + timeout;

@@ -277,7 +277,7 @@ async fn deliver(claimed: Claimed, shared: Arc<Shared>) -> Result<(), BoxDynErro
         tracing::warn!(delivery = %claimed.id, "the database does not answer; the attempt was not started and runs after its lease");
         return Ok(());
     }
-    let timeout = chrono::Duration::milliseconds(claimed.settings.request_timeout);
+    let timeout = chrono::Duration::milliseconds(claimed.settings.request_timeout_ms());
     if Utc::now() + timeout >= claimed.lease_expires_at {
         // It could not be recorded under this lease (it waited too long for a slot): it goes
         // back to pending untouched, without counting as a lost lease.

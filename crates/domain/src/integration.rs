@@ -352,6 +352,13 @@ impl IntegrationIn {
 }
 
 impl IntegrationSettings {
+    /// How long one attempt may take, in milliseconds, within what a user can save: a stored
+    /// value beyond it (a database edit, or a rollback past a version that allowed it) is
+    /// taken at the nearest bound, as the claim's lease takes it.
+    pub fn request_timeout_ms(&self) -> i64 {
+        self.request_timeout.clamp(1, MAX_REQUEST_TIMEOUT_MS)
+    }
+
     fn validate(&self, errors: &mut ValidationErrors) {
         validate_url(&self.url, errors);
         if !is_media_type(&self.content_type) {

@@ -102,9 +102,11 @@ pub async fn publish_batch(
         .zip(&keys)
         .enumerate()
         .map(|(i, (t, key))| match (&t.settings, offer) {
-            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => {
-                Some(settings.request_timeout.saturating_add(h.lease_grace_ms()))
-            }
+            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => Some(
+                settings
+                    .request_timeout_ms()
+                    .saturating_add(h.lease_grace_ms()),
+            ),
             _ => None,
         })
         .collect();

@@ -167,7 +167,7 @@ pub const CLAIM_SQL: &str = concat!(
              SET status = 'in_flight', leased_by = $1, updated_at = now(), lease_token = d.lease_token + 1,
                  next_attempt_at = due.start_at,
                  lease_expires_at = greatest(now(), due.start_at)
-                     + make_interval(secs => ((i.settings->>'requestTimeout')::bigint + $3) / 1000.0)
+                     + make_interval(secs => (coalesce(", crate::lanes::setting_sql!("i.settings->'requestTimeout'", "1", "300000"), ", 10000) + $3) / 1000.0)
              FROM due JOIN integrations i ON i.id = due.integration_id
              WHERE d.id = due.id
              RETURNING d.id, d.tenant_id, d.event_id, d.integration_id, d.attempt_count, d.series_base, d.created_at,

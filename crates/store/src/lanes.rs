@@ -8,13 +8,53 @@ use uuid::Uuid;
 
 use crate::error::StoreResult;
 
+/// A number of integration `i`'s stored settings, in SQL (numeric): the JSON value at `$path`
+/// (an SQL expression such as `i.settings->'maxConcurrency'`) held within `$low` and `$high`,
+/// the range a user can save (see `IntegrationSettings::validate`); NULL when it is missing or
+/// not a number. Saved settings always fit; a value of the wrong type or beyond every limit
+/// comes only from a database edit or a rollback past a version that wrote it, and a cast of
+/// it would fail the whole statement, with every other integration's lanes in it.
+macro_rules! setting_sql {
+    ($path:literal, $low:literal, $high:literal) => {
+        concat!(
+            "(CASE WHEN jsonb_typeof(",
+            $path,
+            ") = 'number' THEN least(greatest((",
+            $path,
+            ")::numeric, ",
+            $low,
+            "), ",
+            $high,
+            ") END)"
+        )
+    };
+}
+pub(crate) use setting_sql;
+
+/// Integration `i`'s `maxConcurrency`, in SQL (numeric): 10 when it sets none
+/// (`DEFAULT_MAX_CONCURRENCY`), 1 to 256 (`MAX_MAX_CONCURRENCY`).
+macro_rules! max_concurrency_sql {
+    () => {
+        concat!(
+            "coalesce(",
+            $crate::lanes::setting_sql!("i.settings->'maxConcurrency'", "1", "256"),
+            ", 10)"
+        )
+    };
+}
+pub(crate) use max_concurrency_sql;
+
 /// The in-flight cap in force on lane `l` of integration `i`, in SQL: settings.maxConcurrency
 /// scaled by the lane's rate factor (at least 1), and 1 while the circuit is not closed (the
 /// probe).
 macro_rules! cap_sql {
     () => {
-        "(CASE WHEN l.circuit <> 'closed' THEN 1
-              ELSE greatest(1, floor(coalesce((i.settings->>'maxConcurrency')::int, 10) * l.rate_factor))::int END)"
+        concat!(
+            "(CASE WHEN l.circuit <> 'closed' THEN 1
+              ELSE greatest(1, floor(",
+            $crate::lanes::max_concurrency_sql!(),
+            " * l.rate_factor))::int END)"
+        )
     };
 }
 pub(crate) use cap_sql;
@@ -22,8 +62,11 @@ pub(crate) use cap_sql;
 /// The configured rate limit of integration `i`, in requests per second, in SQL; NULL without one.
 macro_rules! configured_rate_sql {
     () => {
-        "((i.settings->'rateLimit'->>'requests')::numeric
-              / CASE i.settings->'rateLimit'->>'per' WHEN 'second' THEN 1 WHEN 'minute' THEN 60 END)::float8"
+        concat!(
+            "(",
+            $crate::lanes::setting_sql!("i.settings->'rateLimit'->'requests'", "1", "100000"),
+            " / CASE i.settings->'rateLimit'->>'per' WHEN 'second' THEN 1 WHEN 'minute' THEN 60 END)::float8"
+        )
     };
 }
 
@@ -240,11 +283,11 @@ pub async fn settle(conn: &mut PgConnection, attempts: &[Settled]) -> StoreResul
                      WHEN l.window_at > now() - interval '2 seconds' THEN l.window_n ELSE 0 END AS prev_n,
                  CASE WHEN l.window_at > now() - interval '1 second' THEN l.window_n ELSE 0 END AS cur_n,
                  ", configured_rate_sql!(), " AS configured_rate,
-                 greatest(1, coalesce((i.settings->>'maxConcurrency')::int, 10))::float8 AS slow_start_rate,
-                 coalesce((i.settings->'circuitBreaker'->>'failureThreshold')::int, 10) AS threshold,
-                 coalesce((i.settings->'circuitBreaker'->>'coolDown')::bigint, 30000) AS cool_down,
-                 coalesce((i.settings->'circuitBreaker'->>'maxCoolDown')::bigint, 600000) AS max_cool_down,
-                 coalesce((i.settings->>'autoDisableAfter')::bigint, 432000000) AS disable_after
+                 ", max_concurrency_sql!(), "::float8 AS slow_start_rate,
+                 coalesce(", setting_sql!("i.settings->'circuitBreaker'->'failureThreshold'", "1", "10000"), ", 10)::int AS threshold,
+                 coalesce(", setting_sql!("i.settings->'circuitBreaker'->'coolDown'", "10", "3600000"), ", 30000)::bigint AS cool_down,
+                 coalesce(", setting_sql!("i.settings->'circuitBreaker'->'maxCoolDown'", "10", "86400000"), ", 600000)::bigint AS max_cool_down,
+                 coalesce(", setting_sql!("i.settings->'autoDisableAfter'", "1000", "31536000000"), ", 432000000)::bigint AS disable_after
              FROM delivery_lanes l JOIN integrations i ON i.id = l.integration_id, ", no_flush_sql!(), "
              WHERE l.integration_id IN (SELECT integration_id FROM health)
              ORDER BY l.integration_id FOR UPDATE OF l
@@ -429,4 +472,31 @@ pub async fn protection(db: impl PgExecutor<'_>) -> StoreResult<Protection> {
     .fetch_one(db)
     .await?;
     Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use ricochet_domain::integration::{
+        DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUEST_TIMEOUT_MS, MAX_MAX_CONCURRENCY,
+        MAX_REQUEST_TIMEOUT_MS,
+    };
+
+    /// The SQL reads a stored number within the bounds, and with the default, that saving
+    /// checks and the worker uses: a change to one is a change to the other.
+    #[test]
+    fn the_sql_bounds_stored_numbers_as_saving_does() {
+        assert!(
+            max_concurrency_sql!().ends_with(&format!(
+                "::numeric, 1), {MAX_MAX_CONCURRENCY}) END), {DEFAULT_MAX_CONCURRENCY})"
+            )),
+            "{}",
+            max_concurrency_sql!()
+        );
+        assert!(
+            crate::deliveries::CLAIM_SQL.contains(&format!(
+                "(i.settings->'requestTimeout')::numeric, 1), {MAX_REQUEST_TIMEOUT_MS}) END), {DEFAULT_REQUEST_TIMEOUT_MS})"
+            )),
+            "the claim's lease"
+        );
+    }
 }

@@ -294,3 +294,153 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
     }
     bad_receiver.wait_for(3, Duration::from_secs(20)).await;
 }
+
+/// Stored settings whose numbers are of the wrong type, or beyond any range Ricochet accepts
+/// (a database edit, or a rollback past a version that wrote them), fail no statement: every
+/// statement that reads them (the publish's route, the claim, the lane settle, the health an
+/// integration shows, the metrics sampler's protection counts) takes such a number as its
+/// default, or as the nearest bound a user could have saved. So the publishes answer 202, a
+/// healthy neighbour gets its deliveries, the integration whose numbers are too large gets its
+/// own (bounded as if they were at their limits), and the one whose numbers are not numbers
+/// ends its deliveries dead-lettered as `worker_lost` (its settings do not parse).
+#[tokio::test]
+async fn stored_settings_numbers_of_the_wrong_type_or_beyond_every_limit_fail_no_statement() {
+    use crate::receiver::Receiver;
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let receivers = [
+        Receiver::start().await,
+        Receiver::start().await,
+        Receiver::start().await,
+    ];
+    let [good, typed, huge] = &receivers;
+    s.order_hook("good", &good.url, json!({})).await;
+    let typed_id = s
+        .order_hook("typed", &typed.url, json!({ "requestTimeout": 200 }))
+        .await;
+    let huge_id = s.order_hook("huge", &huge.url, json!({})).await;
+    let edit = async |id: &str, settings: Value| {
+        sqlx::query(
+            "UPDATE integrations SET settings = settings || $2, version = version + 1
+             WHERE id = $1::uuid",
+        )
+        .bind(id)
+        .bind(sqlx::types::Json(settings))
+        .execute(&app.pool)
+        .await
+        .expect("a database edit");
+    };
+    edit(
+        &typed_id,
+        json!({
+            "maxConcurrency": "ten",
+            "rateLimit": { "requests": "many", "per": "second" },
+            "circuitBreaker": { "failureThreshold": "x", "coolDown": [], "maxCoolDown": true },
+            "autoDisableAfter": "never"
+        }),
+    )
+    .await;
+    edit(
+        &huge_id,
+        json!({
+            "maxConcurrency": 1_000_000_000_000_i64,
+            "requestTimeout": 10_000_000_000_000_000_i64,
+            "rateLimit": { "requests": 1_000_000_000_000_000_i64, "per": "second" },
+            "circuitBreaker": {
+                "failureThreshold": 100_000_000_000_i64,
+                "coolDown": 100_000_000_000_000_000_i64,
+                "maxCoolDown": 100_000_000_000_000_000_i64
+            },
+            "autoDisableAfter": 9_000_000_000_000_000_000_i64
+        }),
+    )
+    .await;
+    let get = async |path: &str| -> (StatusCode, Value) {
+        let response = s.req(Method::GET, path).send().await.expect("request");
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    };
+    for id in [&typed_id, &huge_id] {
+        let (status, read) = get(&format!("/api/v2/integrations/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{read}");
+    }
+    let (_, typed_read) = get(&format!("/api/v2/integrations/{typed_id}")).await;
+    assert_eq!(
+        typed_read["health"]["effectiveMaxConcurrency"], 10,
+        "a cap that is not a number is the default: {typed_read}"
+    );
+    assert_eq!(
+        typed_read["health"]["effectiveRatePerSecond"],
+        Value::Null,
+        "a rate that is not a number is none: {typed_read}"
+    );
+    let (_, huge_read) = get(&format!("/api/v2/integrations/{huge_id}")).await;
+    assert_eq!(
+        huge_read["health"]["effectiveMaxConcurrency"], 256,
+        "the highest cap a user can set: {huge_read}"
+    );
+    assert_eq!(
+        huge_read["health"]["effectiveRatePerSecond"], 100_000.0,
+        "the highest rate a user can set: {huge_read}"
+    );
+
+    let mut typed_deliveries = Vec::new();
+    for n in 0..3 {
+        let (status, published) = s
+            .publish(&json!({ "type": "order.created", "data": { "n": n } }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{published}");
+        let deliveries = published["deliveries"].as_array().expect("deliveries");
+        assert_eq!(deliveries.len(), 3, "{published}");
+        typed_deliveries.extend(
+            deliveries
+                .iter()
+                .filter(|d| d["integrationId"] == typed_id.as_str())
+                .map(|d| d["deliveryId"].as_str().expect("id").to_owned()),
+        );
+    }
+    good.wait_for(3, Duration::from_secs(20)).await;
+    huge.wait_for(3, Duration::from_secs(20)).await;
+    let start = std::time::Instant::now();
+    for delivery in &typed_deliveries {
+        let ended = loop {
+            let (_, d) = get(&format!("/api/v2/deliveries/{delivery}")).await;
+            if d["status"] == "dead_lettered" {
+                break d;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "never ended: {d}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(ended["reason"], "worker_lost", "{ended}");
+    }
+    assert!(
+        typed.hits().is_empty(),
+        "nothing sent with settings that do not parse"
+    );
+    // The lane settle of the huge integration's attempts ran (its health shows their success),
+    // and the metrics sampler's protection counts read every lane.
+    let start = std::time::Instant::now();
+    loop {
+        let (_, read) = get(&format!("/api/v2/integrations/{huge_id}")).await;
+        if read["health"]["lastSuccessAt"].is_string() && read["health"]["inFlight"] == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the huge integration's lane was never settled: {read}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let protection = ricochet_store::lanes::protection(&app.pool)
+        .await
+        .expect("the sampler's protection counts");
+    assert_eq!(protection.closed, 3, "{protection:?}");
+}
