@@ -233,6 +233,8 @@ pub async fn claim(
         .await?;
     let mut resolver = Resolver::new(settings, known);
     let mut claimed = Vec::with_capacity(rows.len());
+    // Deliveries not attempted, by integration (logged once each, after the rows).
+    let mut unusable: Vec<(Uuid, usize)> = Vec::new();
     for row in rows {
         let Some(integration) = resolver.resolve(
             row.integration_id,
@@ -244,7 +246,13 @@ pub async fn claim(
             // claim was given left out (a bug): not attempted. Its lease expires and it is
             // claimed again, until it is dead-lettered as worker_lost; the claim's other
             // deliveries go on.
-            tracing::error!(delivery = %row.id, "a claimed delivery has no usable settings for its integration");
+            match unusable
+                .iter_mut()
+                .find(|(id, _)| *id == row.integration_id)
+            {
+                Some((_, n)) => *n += 1,
+                None => unusable.push((row.integration_id, 1)),
+            }
             continue;
         };
         claimed.push(Claimed {
@@ -266,6 +274,9 @@ pub async fn claim(
             ordering_key: row.ordering_key,
             traceparent: row.traceparent,
         });
+    }
+    for (integration, deliveries) in unusable {
+        tracing::error!(%integration, deliveries, "claimed deliveries have no usable settings for their integration: not attempted, each runs again after its lease");
     }
     Ok(claimed)
 }

@@ -101,6 +101,8 @@ pub(crate) struct Resolver<'a> {
     cache: &'a SettingsCache,
     known: Known,
     read: Vec<(Uuid, Versioned)>,
+    /// The integrations (and versions) whose stored settings did not parse, logged once each.
+    refused: Vec<(Uuid, i32)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -109,6 +111,7 @@ impl<'a> Resolver<'a> {
             cache,
             known,
             read: Vec::new(),
+            refused: Vec::new(),
         }
     }
 
@@ -128,7 +131,11 @@ impl<'a> Resolver<'a> {
             let settings = match stored {
                 StoredSettings::Parsed(settings) => settings,
                 StoredSettings::Unreadable { error, .. } => {
-                    tracing::error!(integration = %id, version, error, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; mend its settings with a PATCH or PUT, then replay its dead letters");
+                    // Once a statement: each of its rows of the integration carries them.
+                    if !self.refused.contains(&(id, version)) {
+                        self.refused.push((id, version));
+                        tracing::error!(integration = %id, version, error, "an integration's stored settings do not parse: its deliveries are not attempted, and each is dead-lettered as worker_lost once its leases have expired; mend its settings with a PATCH or PUT, then replay its dead letters");
+                    }
                     return None;
                 }
             };
@@ -212,6 +219,35 @@ mod tests {
             resolver.resolve(id, 1, Some("a".into()), Some(settings("https://a.test/")));
         }
         assert_eq!(cache.known().versions, vec![2]);
+    }
+
+    #[test]
+    fn settings_that_do_not_parse_are_refused_noted_once_a_statement_and_never_kept() {
+        let cache = SettingsCache::default();
+        let id = Uuid::now_v7();
+        let unreadable = || StoredSettings::Unreadable {
+            stored: serde_json::json!({ "maxConcurrency": "ten" }),
+            error: "invalid type".to_owned(),
+        };
+        for _ in 0..2 {
+            let mut resolver = Resolver::new(&cache, cache.known());
+            for _ in 0..3 {
+                assert!(
+                    resolver
+                        .resolve(id, 1, Some("bad".into()), Some(unreadable()))
+                        .is_none()
+                );
+            }
+            assert_eq!(resolver.refused, vec![(id, 1)], "one note for its rows");
+            assert!(
+                resolver.resolve(id, 1, None, None).is_none(),
+                "a row left without its settings is not served them either"
+            );
+        }
+        assert!(
+            cache.known().ids.is_empty(),
+            "read again by every statement"
+        );
     }
 
     #[test]
