@@ -325,18 +325,17 @@ pub fn keyring(global: &GlobalOpts) -> anyhow::Result<Arc<SharedKeyring>> {
 }
 
 /// `ricochet secrets rekey`.
+/// How long `secrets rekey` waits before its second pass: longer than a server's write of a
+/// secret or signing key, sealed just before the keyring's file changed, takes to commit.
+const REKEY_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn rekey(global: &GlobalOpts) -> anyhow::Result<()> {
     let keyring = keyring(global)?;
     if global.master_key.is_none() {
         keyring.rotate_file()?;
     }
     let session = open_for_command(global, "secrets rekey").await?;
-    let result = async {
-        let secrets = ricochet_store::secrets::rekey(&session.db.pool, &keyring).await?;
-        let signing = ricochet_store::signing_keys::rekey(&session.db.pool, &keyring).await?;
-        Ok::<_, ricochet_store::StoreError>((secrets, signing))
-    }
-    .await;
+    let result = ricochet_store::secrets::rekey_all(&session.db.pool, &keyring, REKEY_SETTLE).await;
     session.close().await;
     let (secrets, signing) = result?;
     let current = keyring.get().current_id().to_owned();

@@ -216,14 +216,52 @@ pub async fn open_values(
     Ok(values)
 }
 
+/// What a rekey pass does with a row another transaction holds (locks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// Skips it: the pass goes on with the others, and never waits.
+    Skip,
+    /// Waits for it: the holder's commit, then the row as it committed.
+    Wait,
+}
+
+impl Held {
+    /// Of a pass's batch statement written both ways, the one that treats held rows so.
+    pub(crate) fn pick(self, skip_locked: &'static str, wait: &'static str) -> &'static str {
+        match self {
+            Held::Skip => skip_locked,
+            Held::Wait => wait,
+        }
+    }
+}
+
+/// Re-seals every secret value and signing key not sealed with the keyring's current key,
+/// while servers run (`ricochet secrets rekey`); how many of each. A first pass skips the rows
+/// other transactions hold. A server may have sealed a value with the old key just before the
+/// keyring's file changed and commit it after that pass, so a second pass follows after
+/// `settle` (longer than such a write takes) and waits for held rows: after it, no value is
+/// left under an old key unless a write took longer than `settle` to commit.
+pub async fn rekey_all(
+    pool: &PgPool,
+    keyring: &SharedKeyring,
+    settle: std::time::Duration,
+) -> StoreResult<(u64, u64)> {
+    let mut secrets = rekey(pool, keyring, Held::Skip).await?;
+    let mut signing = crate::signing_keys::rekey(pool, keyring, Held::Skip).await?;
+    tokio::time::sleep(settle).await;
+    secrets += rekey(pool, keyring, Held::Wait).await?;
+    signing += crate::signing_keys::rekey(pool, keyring, Held::Wait).await?;
+    Ok((secrets, signing))
+}
+
 /// Re-seals every value not sealed with the keyring's current key, in batches, while the
-/// server runs; how many were re-sealed.
-pub async fn rekey(pool: &PgPool, keyring: &SharedKeyring) -> StoreResult<u64> {
+/// server runs, treating rows other transactions hold as `held` says; how many were re-sealed.
+pub async fn rekey(pool: &PgPool, keyring: &SharedKeyring, held: Held) -> StoreResult<u64> {
     let current = keyring.get().current_id().to_owned();
     let mut total = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let batch = rekey_batch(&mut tx, keyring, &current).await?;
+        let batch = rekey_batch(&mut tx, keyring, &current, held).await?;
         tx.commit().await?;
         if batch == 0 {
             return Ok(total);
@@ -236,11 +274,21 @@ async fn rekey_batch(
     conn: &mut PgConnection,
     keyring: &SharedKeyring,
     current: &str,
+    held: Held,
 ) -> StoreResult<u64> {
-    let rows: Vec<SealedRow> = sqlx::query_as(
-        "SELECT id, tenant_id, name, key_id, nonce, ciphertext FROM secrets WHERE key_id <> $1
-         ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
-    )
+    macro_rules! batch_sql {
+        ($lock:literal) => {
+            concat!(
+                "SELECT id, tenant_id, name, key_id, nonce, ciphertext FROM secrets WHERE key_id <> $1
+                 ORDER BY id LIMIT 100 ",
+                $lock
+            )
+        };
+    }
+    let rows: Vec<SealedRow> = sqlx::query_as(held.pick(
+        batch_sql!("FOR UPDATE SKIP LOCKED"),
+        batch_sql!("FOR UPDATE"),
+    ))
     .bind(current)
     .fetch_all(&mut *conn)
     .await?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::crypto::{Sealed, SharedKeyring};
 use crate::error::{StoreError, StoreResult};
+use crate::secrets::Held;
 
 /// Most replaced keys of one kind still in their grace period at once: each adds a signature
 /// to every request.
@@ -177,16 +178,27 @@ struct SealedKey {
 
 /// Re-seals every signing key not sealed with the keyring's current key, in batches, while the
 /// server runs (part of `ricochet secrets rekey`: after it the old master key can be dropped);
-/// how many were re-sealed. The keys themselves do not change, so receivers notice nothing.
-pub async fn rekey(pool: &PgPool, keyring: &SharedKeyring) -> StoreResult<u64> {
+/// how many were re-sealed, treating rows other transactions hold as `held` says (see
+/// [`crate::secrets::rekey_all`]). The keys themselves do not change, so receivers notice
+/// nothing.
+pub async fn rekey(pool: &PgPool, keyring: &SharedKeyring, held: Held) -> StoreResult<u64> {
     let current = keyring.get().current_id().to_owned();
     let mut total = 0;
     loop {
         let mut tx = pool.begin().await?;
-        let rows: Vec<SealedKey> = sqlx::query_as(
-            "SELECT id, tenant_id, integration_id, scheme, key_id, nonce, ciphertext FROM signing_keys
-             WHERE key_id <> $1 ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED",
-        )
+        macro_rules! batch_sql {
+            ($lock:literal) => {
+                concat!(
+                    "SELECT id, tenant_id, integration_id, scheme, key_id, nonce, ciphertext FROM signing_keys
+                     WHERE key_id <> $1 ORDER BY id LIMIT 100 ",
+                    $lock
+                )
+            };
+        }
+        let rows: Vec<SealedKey> = sqlx::query_as(held.pick(
+            batch_sql!("FOR UPDATE SKIP LOCKED"),
+            batch_sql!("FOR UPDATE"),
+        ))
         .bind(&current)
         .fetch_all(&mut *tx)
         .await?;

@@ -419,3 +419,59 @@ async fn s_tenant(s: &Session<'_>) -> String {
         .claims;
     claims["tenant"].as_str().expect("tenant").to_owned()
 }
+
+/// `secrets rekey` leaves no value under the old master key because another transaction held
+/// its row at the time (a server writing that secret just as the keyring changed): its first
+/// pass skips held rows, and its second waits for them and re-seals what they committed.
+#[tokio::test]
+async fn a_rekey_waits_for_a_secret_another_transaction_holds_and_reseals_it() {
+    use ricochet_domain::TenantId;
+    use ricochet_store::crypto::{Keyring, SharedKeyring};
+    use ricochet_store::secrets;
+
+    let app = TestApp::spawn().await;
+    let tenant = TenantId(uuid::Uuid::now_v7());
+    ricochet_store::tenants::create_tenant(&app.pool, tenant, "acme")
+        .await
+        .expect("a tenant");
+    let (old, new) = (Keyring::generate_key(), Keyring::generate_key());
+    let before = SharedKeyring::fixed(Keyring::parse(&old).expect("a key"));
+    let sealed = before
+        .seal(&secrets::aad(tenant, "crm_api_token"), b"the-crm-token")
+        .expect("sealed");
+    secrets::create_secret(&app.pool, tenant, "crm_api_token", "", &sealed)
+        .await
+        .expect("a secret under the old key");
+    let after = SharedKeyring::fixed(Keyring::parse(&format!("{new},{old}")).expect("keys"));
+    let current = after.get().current_id().to_owned();
+
+    let mut holder = app.pool.begin().await.expect("a transaction");
+    sqlx::query("SELECT 1 FROM secrets WHERE tenant_id = $1 FOR UPDATE")
+        .bind(tenant.0)
+        .execute(&mut *holder)
+        .await
+        .expect("the row held");
+    let pool = app.pool.clone();
+    let rekey =
+        tokio::spawn(
+            async move { secrets::rekey_all(&pool, &after, Duration::from_millis(50)).await },
+        );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !rekey.is_finished(),
+        "the rekey ended while the row under the old key was held"
+    );
+    holder.commit().await.expect("released");
+    let (resealed, signing) = tokio::time::timeout(WAIT, rekey)
+        .await
+        .expect("the rekey ends once the row is released")
+        .expect("joined")
+        .expect("rekeyed");
+    assert_eq!((resealed, signing), (1, 0));
+    let key_id: String = sqlx::query_scalar("SELECT key_id FROM secrets WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_one(&app.pool)
+        .await
+        .expect("the secret");
+    assert_eq!(key_id, current, "sealed under the new master key");
+}
