@@ -185,6 +185,55 @@ async fn nul_in_any_path_or_query_parameter_is_a_400_on_every_route() {
     }
 }
 
+/// A GET's status and JSON body (null when it has none).
+async fn get_json(s: &Session<'_>, path: &str) -> (StatusCode, Value) {
+    let response = s.req(Method::GET, path).send().await.expect("request");
+    (
+        response.status(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// Publishes three `order.created` events, each answered 202 with `per_event` deliveries;
+/// the ids of the deliveries to `integration`.
+async fn publish_three(s: &Session<'_>, per_event: usize, integration: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (status, published) = s
+            .publish(&json!({ "type": "order.created", "data": { "n": n } }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{published}");
+        let deliveries = published["deliveries"].as_array().expect("deliveries");
+        assert_eq!(deliveries.len(), per_event, "{published}");
+        ids.extend(
+            deliveries
+                .iter()
+                .filter(|d| d["integrationId"] == integration)
+                .map(|d| d["deliveryId"].as_str().expect("id").to_owned()),
+        );
+    }
+    ids
+}
+
+/// Waits (up to a minute) until each of `deliveries` is dead-lettered, as `worker_lost`.
+async fn wait_worker_lost(s: &Session<'_>, deliveries: &[String]) {
+    let start = std::time::Instant::now();
+    for delivery in deliveries {
+        let ended = loop {
+            let (_, d) = get_json(s, &format!("/api/v2/deliveries/{delivery}")).await;
+            if d["status"] == "dead_lettered" {
+                break d;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "never ended: {d}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(ended["reason"], "worker_lost", "{ended}");
+    }
+}
+
 /// An integration whose stored settings no longer parse (edited in the database, or written by
 /// a newer version before a rollback) fails alone: its tenant's integrations still read, with
 /// its stored settings as they are; a use that needs them is a 409 that says so; the deliveries
@@ -213,13 +262,7 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
     .execute(&app.pool)
     .await
     .expect("settings no version of Ricochet accepts");
-    let get = async |path: &str| -> (StatusCode, Value) {
-        let response = s.req(Method::GET, path).send().await.expect("request");
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    };
+    let get = async |path: &str| get_json(&s, path).await;
 
     let (status, listed) = get("/api/v2/integrations").await;
     assert_eq!(status, StatusCode::OK, "{listed}");
@@ -244,37 +287,9 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
         "{problem}"
     );
 
-    let mut bad_deliveries = Vec::new();
-    for n in 0..3 {
-        let (status, published) = s
-            .publish(&json!({ "type": "order.created", "data": { "n": n } }))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{published}");
-        let deliveries = published["deliveries"].as_array().expect("deliveries");
-        assert_eq!(deliveries.len(), 2, "{published}");
-        bad_deliveries.extend(
-            deliveries
-                .iter()
-                .filter(|d| d["integrationId"] == bad.as_str())
-                .map(|d| d["deliveryId"].as_str().expect("id").to_owned()),
-        );
-    }
+    let bad_deliveries = publish_three(&s, 2, &bad).await;
     good_receiver.wait_for(3, Duration::from_secs(20)).await;
-    let start = std::time::Instant::now();
-    for delivery in &bad_deliveries {
-        let ended = loop {
-            let (_, d) = get(&format!("/api/v2/deliveries/{delivery}")).await;
-            if d["status"] == "dead_lettered" {
-                break d;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "never ended: {d}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        assert_eq!(ended["reason"], "worker_lost", "{ended}");
-    }
+    wait_worker_lost(&s, &bad_deliveries).await;
     assert!(
         bad_receiver.hits().is_empty(),
         "nothing was sent with settings that do not parse"
@@ -358,13 +373,7 @@ async fn stored_settings_numbers_of_the_wrong_type_or_beyond_every_limit_fail_no
         }),
     )
     .await;
-    let get = async |path: &str| -> (StatusCode, Value) {
-        let response = s.req(Method::GET, path).send().await.expect("request");
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    };
+    let get = async |path: &str| get_json(&s, path).await;
     for id in [&typed_id, &huge_id] {
         let (status, read) = get(&format!("/api/v2/integrations/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{read}");
@@ -389,38 +398,10 @@ async fn stored_settings_numbers_of_the_wrong_type_or_beyond_every_limit_fail_no
         "the highest rate a user can set: {huge_read}"
     );
 
-    let mut typed_deliveries = Vec::new();
-    for n in 0..3 {
-        let (status, published) = s
-            .publish(&json!({ "type": "order.created", "data": { "n": n } }))
-            .await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{published}");
-        let deliveries = published["deliveries"].as_array().expect("deliveries");
-        assert_eq!(deliveries.len(), 3, "{published}");
-        typed_deliveries.extend(
-            deliveries
-                .iter()
-                .filter(|d| d["integrationId"] == typed_id.as_str())
-                .map(|d| d["deliveryId"].as_str().expect("id").to_owned()),
-        );
-    }
+    let typed_deliveries = publish_three(&s, 3, &typed_id).await;
     good.wait_for(3, Duration::from_secs(20)).await;
     huge.wait_for(3, Duration::from_secs(20)).await;
-    let start = std::time::Instant::now();
-    for delivery in &typed_deliveries {
-        let ended = loop {
-            let (_, d) = get(&format!("/api/v2/deliveries/{delivery}")).await;
-            if d["status"] == "dead_lettered" {
-                break d;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "never ended: {d}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        assert_eq!(ended["reason"], "worker_lost", "{ended}");
-    }
+    wait_worker_lost(&s, &typed_deliveries).await;
     assert!(
         typed.hits().is_empty(),
         "nothing sent with settings that do not parse"
