@@ -74,9 +74,16 @@ async fn a_rate_limit_holds_across_two_worker_processes_and_every_delivery_arriv
         .map(|h| h.at.duration_since(first).as_millis())
         .collect();
     offsets.sort_unstable();
+    // Starts are 20 ms apart. After a stall (this process runs the workers and the receiver on
+    // two cores) the worker makes the delay up at most 10% faster: each start at least 90% of
+    // its planned gap after the one before, released up to 1 ms early (the backend's
+    // `release_due`). So any second holds at most ceil(1000 / 17) = 59 of them; two workers
+    // pacing alone would make it 100. (A bound of 55 failed once in CI on 57 arrivals after a
+    // 150 ms stall, within that spacing.)
+    let allowed = (1000.0_f64 / (20.0 * 0.9 - 1.0)).ceil() as usize;
     assert!(
-        most <= 55,
-        "{most} requests arrived within one second: {offsets:?}"
+        most <= allowed,
+        "{most} requests arrived within one second (at most {allowed}): {offsets:?}"
     );
     // Paced, not starved: 1,000 at 50 a second take about 20 s.
     let first = hits.iter().map(|h| h.at).min().expect("hits");
