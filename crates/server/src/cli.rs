@@ -324,11 +324,11 @@ pub fn keyring(global: &GlobalOpts) -> anyhow::Result<Arc<SharedKeyring>> {
     Ok(Arc::new(keyring))
 }
 
-/// `ricochet secrets rekey`.
 /// How long `secrets rekey` waits before its second pass: longer than a server's write of a
 /// secret or signing key, sealed just before the keyring's file changed, takes to commit.
 const REKEY_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// `ricochet secrets rekey`.
 async fn rekey(global: &GlobalOpts) -> anyhow::Result<()> {
     let keyring = keyring(global)?;
     if global.master_key.is_none() {

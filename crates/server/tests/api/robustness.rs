@@ -186,7 +186,7 @@ async fn nul_in_any_path_or_query_parameter_is_a_400_on_every_route() {
 }
 
 /// A GET's status and JSON body (null when it has none).
-async fn get_json(s: &Session<'_>, path: &str) -> (StatusCode, Value) {
+async fn status_and_json(s: &Session<'_>, path: &str) -> (StatusCode, Value) {
     let response = s.req(Method::GET, path).send().await.expect("request");
     (
         response.status(),
@@ -215,21 +215,15 @@ async fn publish_three(s: &Session<'_>, per_event: usize, integration: &str) -> 
     ids
 }
 
-/// Waits (up to a minute) until each of `deliveries` is dead-lettered, as `worker_lost`.
+/// Waits (up to a minute for each) until each of `deliveries` is dead-lettered, as
+/// `worker_lost`.
 async fn wait_worker_lost(s: &Session<'_>, deliveries: &[String]) {
-    let start = std::time::Instant::now();
     for delivery in deliveries {
-        let ended = loop {
-            let (_, d) = get_json(s, &format!("/api/v2/deliveries/{delivery}")).await;
-            if d["status"] == "dead_lettered" {
-                break d;
-            }
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(60),
-                "never ended: {d}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
+        let ended = s
+            .wait_delivery(delivery, std::time::Duration::from_secs(60), |d| {
+                d["status"] == "dead_lettered"
+            })
+            .await;
         assert_eq!(ended["reason"], "worker_lost", "{ended}");
     }
 }
@@ -262,7 +256,7 @@ async fn an_integration_whose_stored_settings_no_longer_parse_holds_up_no_other_
     .execute(&app.pool)
     .await
     .expect("settings no version of Ricochet accepts");
-    let get = async |path: &str| get_json(&s, path).await;
+    let get = async |path: &str| status_and_json(&s, path).await;
 
     let (status, listed) = get("/api/v2/integrations").await;
     assert_eq!(status, StatusCode::OK, "{listed}");
@@ -373,7 +367,7 @@ async fn stored_settings_numbers_of_the_wrong_type_or_beyond_every_limit_fail_no
         }),
     )
     .await;
-    let get = async |path: &str| get_json(&s, path).await;
+    let get = async |path: &str| status_and_json(&s, path).await;
     for id in [&typed_id, &huge_id] {
         let (status, read) = get(&format!("/api/v2/integrations/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{read}");
