@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
 use ricochet_runtime::publish::publish_batch;
-use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Waker};
+use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Waker, Writers};
 use ricochet_store::StoreError;
 use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::Value;
@@ -16,6 +16,10 @@ use std::sync::Arc;
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
+
+/// Events waiting that call an overflow writer: far more than ordinary publishing queues (one
+/// per request in flight, tens at most), as many as a few batch publishes bring.
+const OVERFLOW_AT: usize = 64;
 
 /// An event to publish.
 #[derive(Debug)]
@@ -55,15 +59,29 @@ pub struct Publisher {
 
 impl Publisher {
     /// Starts `writers` publishing tasks on `pool`, committing batches side by side, and
-    /// handing new deliveries over to the worker of this process through `handoff` when it
-    /// has room (the others are claimed after a NOTIFY).
-    pub fn spawn(pool: &PgPool, writers: usize, handoff: Option<&Arc<Handoff>>) -> Publisher {
+    /// `overflow` more that commit a batch only while events pile up (64 or more waiting: batch
+    /// publishes, a burst), handing new deliveries over to the worker of this process
+    /// through `handoff` when it has room (the others are claimed after a NOTIFY). Events with
+    /// an ordering key are committed in the order they were queued, whichever writer takes them.
+    pub fn spawn(
+        pool: &PgPool,
+        writers: usize,
+        overflow: usize,
+        handoff: Option<&Arc<Handoff>>,
+    ) -> Publisher {
         let publish = Publish {
             pool: pool.clone(),
             waker: Waker::spawn(pool.clone()),
             handoff: handoff.cloned(),
         };
-        let (jobs, mut tasks) = Batcher::spawn(publish, writers, MAX_BATCH, MAX_BATCH * 4);
+        let writers = Writers {
+            regular: writers,
+            overflow,
+            overflow_at: OVERFLOW_AT,
+            max_batch: MAX_BATCH,
+            capacity: MAX_BATCH * 4,
+        };
+        let (jobs, mut tasks) = Batcher::spawn_with(publish, writers, None);
         // They end with the last handle.
         tasks.detach_all();
         Publisher { jobs, tracer: None }
@@ -164,6 +182,12 @@ struct Publish {
 impl Flush for Publish {
     type Item = Job;
     type Output = Answer;
+
+    /// An event with an ordering key is not committed before the events queued ahead of it, so
+    /// that its deliveries keep their place in the key's line.
+    fn keeps_order(&self, job: &Job) -> bool {
+        job.publication.ordering_key.is_some()
+    }
 
     async fn flush(&self, jobs: &mut [Job]) -> Flushed<Answer> {
         let handoff = self.handoff.as_deref();

@@ -1,12 +1,17 @@
 //! Group commit: callers queue items and wait for their answers; writer tasks take whatever
 //! queued while they were busy (up to a batch), write it at once and answer each caller. Under
 //! load many items share one transaction (one fsync); at rest an item is written alone, at once.
+//! Overflow writers join only while items pile up (a caller queued an item with
+//! [`Writers::overflow_at`] or more waiting): many items arriving at once are written on more
+//! than one core, without splitting the small batches of ordinary load.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{
+    Mutex, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, Semaphore, mpsc, oneshot,
+};
 use tokio::task::JoinSet;
 
 /// How a batch is written.
@@ -19,6 +24,13 @@ pub trait Flush: Send + Sync + 'static {
     /// Writes `items` together (it may mend them, to write them again one by one).
     fn flush(&self, items: &mut [Self::Item])
     -> impl Future<Output = Flushed<Self::Output>> + Send;
+
+    /// Whether `item` must not be written before the items queued ahead of it (an event with
+    /// an ordering key): a batch holding one waits until every batch taken before it is
+    /// written, and the batches taken after it wait for it. By default items have no order.
+    fn keeps_order(&self, _item: &Self::Item) -> bool {
+        false
+    }
 }
 
 /// How a batch went.
@@ -31,9 +43,6 @@ pub enum Flushed<O> {
     Unreachable(fn() -> O),
 }
 
-/// The queue the writers take batches from, one writer at a time.
-type Queue<I, O> = Arc<Mutex<mpsc::Receiver<Waiting<I, O>>>>;
-
 /// An item queued with the caller waiting for its answer.
 struct Waiting<I, O> {
     item: I,
@@ -44,12 +53,14 @@ struct Waiting<I, O> {
 /// is dropped and the queue is written.
 pub struct Batcher<I, O> {
     queue: mpsc::Sender<Waiting<I, O>>,
+    overflow: Arc<Overflow>,
 }
 
 impl<I, O> Clone for Batcher<I, O> {
     fn clone(&self) -> Self {
         Batcher {
             queue: self.queue.clone(),
+            overflow: self.overflow.clone(),
         }
     }
 }
@@ -65,6 +76,22 @@ impl<I, O> std::fmt::Debug for Batcher<I, O> {
     }
 }
 
+/// How a batcher's writers work.
+#[derive(Debug, Clone, Copy)]
+pub struct Writers {
+    /// Writers taking batches side by side at all times (at least one).
+    pub regular: usize,
+    /// Writers that take a batch only when called: a caller queued an item with
+    /// `overflow_at` items or more waiting (a call per writer at most).
+    pub overflow: usize,
+    /// How many waiting items call an overflow writer.
+    pub overflow_at: usize,
+    /// Most items a batch holds.
+    pub max_batch: usize,
+    /// Most items queued (a caller queueing more waits for room).
+    pub capacity: usize,
+}
+
 impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     /// Starts `writers` tasks writing batches of up to `max_batch` items side by side (so the
     /// database can use more than one core), from a queue holding up to `capacity` items.
@@ -78,7 +105,14 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     where
         F: Flush<Item = I, Output = O>,
     {
-        Self::spawn_lingering(flush, writers, max_batch, capacity, None)
+        let writers = Writers {
+            regular: writers,
+            overflow: 0,
+            overflow_at: usize::MAX,
+            max_batch,
+            capacity,
+        };
+        Self::spawn_with(flush, writers, None)
     }
 
     /// [`Batcher::spawn`], with each writer holding a batch that is not full for up to
@@ -94,20 +128,44 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     where
         F: Flush<Item = I, Output = O>,
     {
-        let (queue, rx) = mpsc::channel(capacity.max(1));
-        let rx = Arc::new(Mutex::new(rx));
-        let flush = Arc::new(flush);
+        let writers = Writers {
+            regular: writers,
+            overflow: 0,
+            overflow_at: usize::MAX,
+            max_batch,
+            capacity,
+        };
+        Self::spawn_with(flush, writers, linger)
+    }
+
+    /// Starts the regular and overflow `writers`, each regular writer lingering as `linger`
+    /// says (see [`Batcher::spawn_lingering`]). Returns the handle and the writer tasks.
+    pub fn spawn_with<F>(flush: F, writers: Writers, linger: Option<Linger>) -> (Self, JoinSet<()>)
+    where
+        F: Flush<Item = I, Output = O>,
+    {
+        let (queue, rx) = mpsc::channel(writers.capacity.max(1));
+        let overflow = Arc::new(Overflow {
+            writers: writers.overflow,
+            at: writers.overflow_at.max(1),
+            calls: Semaphore::new(0),
+        });
+        let shared = Arc::new(Shared {
+            flush,
+            queue: Mutex::new(rx),
+            max_batch: writers.max_batch.max(1),
+            linger,
+            overflow: overflow.clone(),
+            order: Arc::new(RwLock::new(())),
+        });
         let mut tasks = JoinSet::new();
-        let linger = linger.map(Arc::new);
-        for _ in 0..writers.max(1) {
-            tasks.spawn(write(
-                flush.clone(),
-                rx.clone(),
-                max_batch.max(1),
-                linger.clone(),
-            ));
+        for _ in 0..writers.regular.max(1) {
+            tasks.spawn(write(shared.clone()));
         }
-        (Batcher { queue }, tasks)
+        for _ in 0..writers.overflow {
+            tasks.spawn(write_overflow(shared.clone()));
+        }
+        (Batcher { queue, overflow }, tasks)
     }
 
     /// Queues `item`; its answer comes on the receiver. `None` when the writers have stopped.
@@ -115,6 +173,8 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     pub async fn queue(&self, item: I) -> Option<oneshot::Receiver<O>> {
         let (reply, answer) = oneshot::channel();
         self.queue.send(Waiting { item, reply }).await.ok()?;
+        let waiting = self.queue.max_capacity() - self.queue.capacity();
+        self.overflow.call_if(waiting);
         Some(answer)
     }
 
@@ -139,36 +199,71 @@ impl std::fmt::Debug for Linger {
     }
 }
 
-async fn write<F: Flush>(
-    flush: Arc<F>,
-    rx: Queue<F::Item, F::Output>,
+/// The overflow writers, and how they are called.
+struct Overflow {
+    /// How many there are.
+    writers: usize,
+    /// How many waiting items call one.
+    at: usize,
+    /// One permit per call; closed when the regular writers end.
+    calls: Semaphore,
+}
+
+impl Overflow {
+    /// Calls an overflow writer when `waiting` items are queued, unless each is called already.
+    fn call_if(&self, waiting: usize) {
+        if waiting >= self.at && self.calls.available_permits() < self.writers {
+            self.calls.add_permits(1);
+        }
+    }
+}
+
+/// What a batcher's writers share.
+struct Shared<F: Flush> {
+    flush: F,
+    /// The queue the writers take batches from, one writer at a time.
+    queue: Mutex<mpsc::Receiver<Waiting<F::Item, F::Output>>>,
     max_batch: usize,
-    linger: Option<Arc<Linger>>,
-) {
-    let mut waiting = Vec::with_capacity(max_batch);
-    // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
-    loop {
-        let mut queue = rx.lock().await;
-        if queue.recv_many(&mut waiting, max_batch).await == 0 {
-            break;
+    linger: Option<Linger>,
+    overflow: Arc<Overflow>,
+    /// Batches being written hold it shared; a batch with an item that keeps its order holds
+    /// it alone. Taken in the order the batches are (under the queue's lock), and fair, so such
+    /// a batch waits for the ones taken before it and holds back the ones taken after it.
+    order: Arc<RwLock<()>>,
+}
+
+/// A batch's turn to be written (see [`Shared::order`]), given up when dropped.
+#[expect(dead_code, reason = "the guards are held, never read")]
+enum Turn {
+    Shared(OwnedRwLockReadGuard<()>),
+    Alone(OwnedRwLockWriteGuard<()>),
+}
+
+impl<F: Flush> Shared<F> {
+    /// The turn of a batch, taken while the queue is held: alone when it `keeps_order`.
+    async fn turn(&self, keeps_order: bool) -> Turn {
+        if keeps_order {
+            Turn::Alone(self.order.clone().write_owned().await)
+        } else {
+            Turn::Shared(self.order.clone().read_owned().await)
         }
-        if let Some(linger) = &linger {
-            let deadline = tokio::time::Instant::now() + linger.wait;
-            while waiting.len() < max_batch && (linger.more_coming)(waiting.len()) {
-                let more = max_batch - waiting.len();
-                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
-                    Ok(n) if n > 0 => {}
-                    // The deadline passed, or every handle is gone: write what there is.
-                    _ => break,
-                }
-            }
-        }
-        drop(queue);
+    }
+
+    /// Whether the batch `waiting` holds an item that keeps its order.
+    fn keeps_order(&self, waiting: &[Waiting<F::Item, F::Output>]) -> bool {
+        waiting.iter().any(|w| self.flush.keeps_order(&w.item))
+    }
+
+    /// Writes the batch `waiting` holds (emptying it) and answers its callers.
+    async fn write_batch(&self, waiting: &mut Vec<Waiting<F::Item, F::Output>>, turn: Turn) {
         let (mut items, replies): (Vec<F::Item>, Vec<oneshot::Sender<F::Output>>) = waiting
             .drain(..)
             .map(|w: Waiting<F::Item, F::Output>| (w.item, w.reply))
             .unzip();
-        match flush.flush(&mut items).await {
+        let flushed = self.flush.flush(&mut items).await;
+        // The next batch may be written before the callers of this one are answered.
+        drop(turn);
+        match flushed {
             Flushed::Each(outputs) => {
                 for (reply, output) in replies.into_iter().zip(outputs) {
                     let _ = reply.send(output);
@@ -179,7 +274,7 @@ async fn write<F: Flush>(
                     let _ = reply.send(refusal());
                 }
                 // Only if no other writer is taking a batch: it answers its own.
-                if let Ok(mut queue) = rx.try_lock() {
+                if let Ok(mut queue) = self.queue.try_lock() {
                     while let Ok(queued) = queue.try_recv() {
                         let _ = queued.reply.send(refusal());
                     }
@@ -189,19 +284,73 @@ async fn write<F: Flush>(
     }
 }
 
+/// A regular writer: takes the next batch whenever it is free.
+async fn write<F: Flush>(shared: Arc<Shared<F>>) {
+    let max_batch = shared.max_batch;
+    let mut waiting = Vec::with_capacity(max_batch);
+    // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
+    loop {
+        let mut queue = shared.queue.lock().await;
+        if queue.recv_many(&mut waiting, max_batch).await == 0 {
+            break;
+        }
+        if let Some(linger) = &shared.linger {
+            let deadline = tokio::time::Instant::now() + linger.wait;
+            while waiting.len() < max_batch && (linger.more_coming)(waiting.len()) {
+                let more = max_batch - waiting.len();
+                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
+                    Ok(n) if n > 0 => {}
+                    // The deadline passed, or every handle is gone: write what there is.
+                    _ => break,
+                }
+            }
+        }
+        let turn = shared.turn(shared.keeps_order(&waiting)).await;
+        drop(queue);
+        shared.write_batch(&mut waiting, turn).await;
+    }
+    // The queue is closed and written: the overflow writers end too.
+    shared.overflow.calls.close();
+}
+
+/// An overflow writer: takes what is queued (up to a batch) each time a caller calls it.
+async fn write_overflow<F: Flush>(shared: Arc<Shared<F>>) {
+    let max_batch = shared.max_batch;
+    let mut waiting = Vec::with_capacity(max_batch);
+    while let Ok(call) = shared.overflow.calls.acquire().await {
+        call.forget();
+        let mut queue = shared.queue.lock().await;
+        while waiting.len() < max_batch {
+            match queue.try_recv() {
+                Ok(queued) => waiting.push(queued),
+                Err(_) => break,
+            }
+        }
+        if waiting.is_empty() {
+            continue;
+        }
+        let turn = shared.turn(shared.keeps_order(&waiting)).await;
+        drop(queue);
+        shared.write_batch(&mut waiting, turn).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
 
-    use super::{Batcher, Flush, Flushed};
+    use super::{Batcher, Flush, Flushed, Writers};
 
-    /// Doubles each item once `gate` lets it, noting the size of every batch; a batch holding 0
-    /// is unreachable.
+    /// Doubles each item once `gate` gives its batch a permit, noting the size of every batch
+    /// (as it starts) and how many were being written at once; a batch holding 0 is
+    /// unreachable, and an item of 100 or more keeps its order.
     struct Double {
-        batches: Arc<Mutex<Vec<usize>>>,
+        batches: Arc<Mutex<Vec<Vec<i32>>>>,
         gate: Arc<tokio::sync::Semaphore>,
         flushed: Arc<AtomicUsize>,
+        writing: Arc<AtomicUsize>,
+        most_at_once: Arc<AtomicUsize>,
     }
 
     impl Double {
@@ -210,6 +359,8 @@ mod tests {
                 batches: Arc::default(),
                 gate: Arc::new(tokio::sync::Semaphore::new(permits)),
                 flushed: Arc::default(),
+                writing: Arc::default(),
+                most_at_once: Arc::default(),
             }
         }
     }
@@ -218,15 +369,152 @@ mod tests {
         type Item = i32;
         type Output = Result<i32, &'static str>;
 
+        fn keeps_order(&self, item: &i32) -> bool {
+            *item >= 100
+        }
+
         async fn flush(&self, items: &mut [i32]) -> Flushed<Self::Output> {
-            let _permit = self.gate.acquire().await;
-            self.batches.lock().expect("batches").push(items.len());
+            self.batches.lock().expect("batches").push(items.to_vec());
+            let now = self.writing.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            if let Ok(permit) = self.gate.acquire().await {
+                permit.forget();
+            }
+            self.writing.fetch_sub(1, Ordering::SeqCst);
             self.flushed.fetch_add(1, Ordering::SeqCst);
             if items.contains(&0) {
                 return Flushed::Unreachable(|| Err("unreachable"));
             }
             Flushed::Each(items.iter().map(|i| Ok(i * 2)).collect())
         }
+    }
+
+    /// The sizes of the batches `batches` noted.
+    fn sizes(batches: &Mutex<Vec<Vec<i32>>>) -> Vec<usize> {
+        batches
+            .lock()
+            .expect("batches")
+            .iter()
+            .map(Vec::len)
+            .collect()
+    }
+
+    /// Waits (up to 5 s) until `batches` noted `n` batches.
+    async fn started(batches: &Mutex<Vec<Vec<i32>>>, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while batches.lock().expect("batches").len() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {:?} started",
+                batches.lock().expect("batches")
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// One regular and one overflow writer (called at 6 waiting items) of batches of 3, and the
+    /// first batch ([1]) held at the gate while `then` queue behind it; the answers, in queueing
+    /// order.
+    async fn overflowing(
+        flush: Double,
+        then: &[i32],
+    ) -> (
+        Batcher<i32, Result<i32, &'static str>>,
+        Vec<tokio::sync::oneshot::Receiver<Result<i32, &'static str>>>,
+        tokio::task::JoinSet<()>,
+    ) {
+        let batches = flush.batches.clone();
+        let writers = Writers {
+            regular: 1,
+            overflow: 1,
+            overflow_at: 6,
+            max_batch: 3,
+            capacity: 16,
+        };
+        let (batcher, tasks) = Batcher::spawn_with(flush, writers, None);
+        let mut answers = vec![batcher.queue(1).await.expect("queued")];
+        started(&batches, 1).await;
+        for i in then {
+            answers.push(batcher.queue(*i).await.expect("queued"));
+        }
+        (batcher, answers, tasks)
+    }
+
+    /// Releases every batch and collects the answers.
+    async fn answered(
+        gate: &tokio::sync::Semaphore,
+        answers: Vec<tokio::sync::oneshot::Receiver<Result<i32, &'static str>>>,
+    ) -> Vec<i32> {
+        gate.add_permits(100);
+        let mut got = Vec::new();
+        for answer in answers {
+            got.push(answer.await.expect("answered").expect("doubled"));
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn items_piling_up_call_an_overflow_writer_which_writes_beside_the_regular_one() {
+        let flush = Double::new(0);
+        let (gate, batches, most) = (
+            flush.gate.clone(),
+            flush.batches.clone(),
+            flush.most_at_once.clone(),
+        );
+        // Six wait behind [1]: the overflow writer takes a batch of them while [1] is written.
+        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 4, 5, 6, 7]).await;
+        started(&batches, 2).await;
+        assert_eq!(
+            *batches.lock().expect("batches"),
+            vec![vec![1], vec![2, 3, 4]]
+        );
+        assert_eq!(most.load(Ordering::SeqCst), 2, "written side by side");
+        assert_eq!(answered(&gate, answers).await, vec![2, 4, 6, 8, 10, 12, 14]);
+        assert_eq!(sizes(&batches), vec![1, 3, 3]);
+    }
+
+    #[tokio::test]
+    async fn fewer_waiting_items_never_call_an_overflow_writer() {
+        let flush = Double::new(0);
+        let (gate, batches, most) = (
+            flush.gate.clone(),
+            flush.batches.clone(),
+            flush.most_at_once.clone(),
+        );
+        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 4, 5, 6]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(sizes(&batches), vec![1], "a writer wrote beside [1]");
+        assert_eq!(answered(&gate, answers).await, vec![2, 4, 6, 8, 10, 12]);
+        assert_eq!(sizes(&batches), vec![1, 3, 2]);
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one writer at a time");
+    }
+
+    #[tokio::test]
+    async fn a_batch_with_an_item_keeping_its_order_waits_for_the_batches_taken_before_it() {
+        let flush = Double::new(0);
+        let (gate, batches, most) = (
+            flush.gate.clone(),
+            flush.batches.clone(),
+            flush.most_at_once.clone(),
+        );
+        // The overflow writer takes [2, 3, 105] while [1] is written, but writes it only once
+        // [1] is done; the regular writer's next batch waits for it in turn.
+        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 105, 5, 6, 7]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(
+            sizes(&batches),
+            vec![1],
+            "the ordered batch started before the one ahead of it was written"
+        );
+        assert_eq!(
+            answered(&gate, answers).await,
+            vec![2, 4, 6, 210, 10, 12, 14]
+        );
+        assert_eq!(
+            *batches.lock().expect("batches"),
+            vec![vec![1], vec![2, 3, 105], vec![5, 6, 7]]
+        );
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one writer at a time");
     }
 
     #[tokio::test]
@@ -245,7 +533,7 @@ mod tests {
             got.push(answer.await.expect("answered"));
         }
         assert_eq!(got, vec![Ok(2), Ok(4), Ok(6), Ok(8), Ok(10)]);
-        let batches = batches.lock().expect("batches").clone();
+        let batches = sizes(&batches);
         assert_eq!(batches.iter().sum::<usize>(), 5);
         assert!(batches.iter().all(|n| *n <= 3), "{batches:?}");
         assert!(batches.len() < 5, "nothing was batched: {batches:?}");
@@ -274,7 +562,7 @@ mod tests {
     /// A lingering batcher, the sizes of its batches, and its writer.
     type Lingering = (
         Batcher<i32, Result<i32, &'static str>>,
-        Arc<Mutex<Vec<usize>>>,
+        Arc<Mutex<Vec<Vec<i32>>>>,
         tokio::task::JoinSet<()>,
     );
 
@@ -302,7 +590,7 @@ mod tests {
         let second = batcher.queue(2).await.expect("queued");
         assert_eq!(first.await.expect("answered"), Ok(2));
         assert_eq!(second.await.expect("answered"), Ok(4));
-        assert_eq!(*batches.lock().expect("batches"), vec![2]);
+        assert_eq!(sizes(&batches), vec![2]);
     }
 
     #[tokio::test]
@@ -332,7 +620,7 @@ mod tests {
                 .expect("answered")
                 .expect("doubled");
         }
-        let batches = batches.lock().expect("batches").clone();
+        let batches = sizes(&batches);
         assert_eq!(batches.first(), Some(&1), "{batches:?}");
         assert_eq!(batches.iter().sum::<usize>(), 9, "{batches:?}");
     }
@@ -340,7 +628,14 @@ mod tests {
     #[tokio::test]
     async fn the_writers_end_once_every_handle_is_gone_and_the_queue_is_written() {
         let flush = Double::new(10);
-        let (batcher, mut tasks) = Batcher::spawn(flush, 2, 8, 16);
+        let writers = Writers {
+            regular: 2,
+            overflow: 2,
+            overflow_at: 1,
+            max_batch: 8,
+            capacity: 16,
+        };
+        let (batcher, mut tasks) = Batcher::spawn_with(flush, writers, None);
         let answer = batcher.queue(21).await.expect("queued");
         drop(batcher);
         while tasks.join_next().await.is_some() {}

@@ -7,6 +7,6 @@ pub mod handoff;
 pub mod publish;
 pub mod wake;
 
-pub use batcher::{Batcher, Flush, Flushed, Linger};
+pub use batcher::{Batcher, Flush, Flushed, Linger, Writers};
 pub use handoff::Handoff;
 pub use wake::Waker;

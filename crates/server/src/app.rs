@@ -32,6 +32,8 @@ pub struct ApiSettings {
     pub keyring: Arc<SharedKeyring>,
     /// Publishing batches committed side by side.
     pub publish_writers: usize,
+    /// Publishing writers that join while full batches leave events waiting.
+    pub publish_overflow_writers: usize,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,
     /// Makes OpenTelemetry spans of requests and publishes, when traces are exported.
@@ -62,6 +64,7 @@ impl Application {
         let publisher = ricochet_api::publisher::Publisher::spawn(
             &pool,
             settings.publish_writers,
+            settings.publish_overflow_writers,
             settings.handoff.as_ref(),
         )
         .traced(settings.tracer.clone());

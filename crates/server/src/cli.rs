@@ -389,6 +389,7 @@ fn api_settings(
         },
         keyring,
         publish_writers: usize::from(opts.publish_writers),
+        publish_overflow_writers: usize::from(opts.publish_overflow_writers),
         handoff: None,
         tracer: None,
         metrics_on_api: global.metrics_listen.is_none(),

@@ -285,6 +285,12 @@ pub struct ApiOpts {
     /// wrote the previous batch).
     #[arg(long, env = "RICOCHET_PUBLISH_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub publish_writers: u16,
+    /// Publishing writers that commit a batch beside the writers above only while events pile
+    /// up (64 or more waiting, as batch publishes bring), so that those are written on more
+    /// than one core; ordinary publishing never calls them, so its batches stay whole. Events
+    /// with an ordering key are still committed in the order they came.
+    #[arg(long, env = "RICOCHET_PUBLISH_OVERFLOW_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub publish_overflow_writers: u16,
     /// Token requests a second per client id at POST /oauth/token, sustained (then 429).
     #[arg(long, env = "RICOCHET_TOKEN_RATE_PER_CLIENT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub token_rate_per_client: u32,

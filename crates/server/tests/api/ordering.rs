@@ -372,3 +372,50 @@ async fn a_batch_publish_stores_each_events_ordering_key_and_refuses_a_bad_one_a
     let event = s.get_json("/api/v2/events/b-1").await;
     assert_eq!(event["orderingKey"], "conversation-3");
 }
+
+/// One key's events published in one batch request are delivered in the batch's order,
+/// although its 600 events are committed by several writers at once (the harness runs three
+/// publishing writers, and an overflow writer joins when a full batch of 256 leaves events
+/// waiting): a batch holding a keyed event is committed only after the batches taken before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_keys_events_published_in_one_batch_are_delivered_in_the_batchs_order() {
+    const N: u64 = 600;
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app, &app.tenant("acme").await).await;
+    let receiver = Receiver::start().await;
+    let id = s
+        .integration("ordered", &receiver.url, json!({ "ordering": "perKey" }))
+        .await;
+    s.bind(&id, &["conversation.message"]).await;
+
+    let key = "conversation-1";
+    let events: Vec<Value> = (0..N)
+        .map(|seq| {
+            json!({ "type": "conversation.message", "orderingKey": key,
+                    "data": { "key": key, "seq": seq } })
+        })
+        .collect();
+    let response = s
+        .req(reqwest::Method::POST, "/api/v2/events/batch")
+        .json(&json!({ "events": events }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["created"], N, "{}", body["failed"]);
+
+    let hits = receiver
+        .wait_for(usize::try_from(N).expect("small"), WAIT)
+        .await;
+    let order: Vec<u64> = hits.iter().map(|h| key_seq(h).1).collect();
+    let out_of_place = order
+        .iter()
+        .enumerate()
+        .find(|(place, seq)| u64::try_from(*place).ok() != Some(**seq));
+    assert_eq!(
+        out_of_place, None,
+        "event (place, seq) arrived out of the batch's order"
+    );
+    assert_eq!(order.len(), usize::try_from(N).expect("small"));
+}

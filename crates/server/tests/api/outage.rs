@@ -38,6 +38,7 @@ async fn api_without_database() -> String {
         limits: ricochet_api::Limits::default(),
         keyring: Arc::new(keyring),
         publish_writers: 1,
+        publish_overflow_writers: 1,
         handoff: None,
         tracer: None,
         metrics_on_api: true,
