@@ -105,14 +105,7 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
     where
         F: Flush<Item = I, Output = O>,
     {
-        let writers = Writers {
-            regular: writers,
-            overflow: 0,
-            overflow_at: usize::MAX,
-            max_batch,
-            capacity,
-        };
-        Self::spawn_with(flush, writers, None)
+        Self::spawn_lingering(flush, writers, max_batch, capacity, None)
     }
 
     /// [`Batcher::spawn`], with each writer holding a batch that is not full for up to
@@ -412,18 +405,25 @@ mod tests {
         }
     }
 
-    /// One regular and one overflow writer (called at 6 waiting items) of batches of 3, and the
-    /// first batch ([1]) held at the gate while `then` queue behind it; the answers, in queueing
-    /// order.
-    async fn overflowing(
-        flush: Double,
-        then: &[i32],
-    ) -> (
-        Batcher<i32, Result<i32, &'static str>>,
-        Vec<tokio::sync::oneshot::Receiver<Result<i32, &'static str>>>,
-        tokio::task::JoinSet<()>,
-    ) {
-        let batches = flush.batches.clone();
+    /// A batcher with one regular and one overflow writer (called at 6 waiting items) of
+    /// batches of 3, what its flush notes, and the answers of the items queued.
+    struct Overflowing {
+        gate: Arc<tokio::sync::Semaphore>,
+        batches: Arc<Mutex<Vec<Vec<i32>>>>,
+        most_at_once: Arc<AtomicUsize>,
+        answers: Vec<tokio::sync::oneshot::Receiver<Result<i32, &'static str>>>,
+        _batcher: Batcher<i32, Result<i32, &'static str>>,
+        _tasks: tokio::task::JoinSet<()>,
+    }
+
+    /// [`Overflowing`], with the first batch ([1]) held at the gate while `then` queue behind it.
+    async fn overflowing(then: &[i32]) -> Overflowing {
+        let flush = Double::new(0);
+        let (gate, batches, most_at_once) = (
+            flush.gate.clone(),
+            flush.batches.clone(),
+            flush.most_at_once.clone(),
+        );
         let writers = Writers {
             regular: 1,
             overflow: 1,
@@ -437,84 +437,74 @@ mod tests {
         for i in then {
             answers.push(batcher.queue(*i).await.expect("queued"));
         }
-        (batcher, answers, tasks)
+        Overflowing {
+            gate,
+            batches,
+            most_at_once,
+            answers,
+            _batcher: batcher,
+            _tasks: tasks,
+        }
     }
 
-    /// Releases every batch and collects the answers.
-    async fn answered(
-        gate: &tokio::sync::Semaphore,
-        answers: Vec<tokio::sync::oneshot::Receiver<Result<i32, &'static str>>>,
-    ) -> Vec<i32> {
-        gate.add_permits(100);
-        let mut got = Vec::new();
-        for answer in answers {
-            got.push(answer.await.expect("answered").expect("doubled"));
+    impl Overflowing {
+        /// Releases every batch and collects the answers.
+        async fn answered(&mut self) -> Vec<i32> {
+            self.gate.add_permits(100);
+            let mut got = Vec::new();
+            for answer in self.answers.drain(..) {
+                got.push(answer.await.expect("answered").expect("doubled"));
+            }
+            got
         }
-        got
+
+        /// How many batches were written at once at most.
+        fn most_at_once(&self) -> usize {
+            self.most_at_once.load(Ordering::SeqCst)
+        }
     }
 
     #[tokio::test]
     async fn items_piling_up_call_an_overflow_writer_which_writes_beside_the_regular_one() {
-        let flush = Double::new(0);
-        let (gate, batches, most) = (
-            flush.gate.clone(),
-            flush.batches.clone(),
-            flush.most_at_once.clone(),
-        );
         // Six wait behind [1]: the overflow writer takes a batch of them while [1] is written.
-        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 4, 5, 6, 7]).await;
-        started(&batches, 2).await;
+        let mut o = overflowing(&[2, 3, 4, 5, 6, 7]).await;
+        started(&o.batches, 2).await;
         assert_eq!(
-            *batches.lock().expect("batches"),
+            *o.batches.lock().expect("batches"),
             vec![vec![1], vec![2, 3, 4]]
         );
-        assert_eq!(most.load(Ordering::SeqCst), 2, "written side by side");
-        assert_eq!(answered(&gate, answers).await, vec![2, 4, 6, 8, 10, 12, 14]);
-        assert_eq!(sizes(&batches), vec![1, 3, 3]);
+        assert_eq!(o.most_at_once(), 2, "written side by side");
+        assert_eq!(o.answered().await, vec![2, 4, 6, 8, 10, 12, 14]);
+        assert_eq!(sizes(&o.batches), vec![1, 3, 3]);
     }
 
     #[tokio::test]
     async fn fewer_waiting_items_never_call_an_overflow_writer() {
-        let flush = Double::new(0);
-        let (gate, batches, most) = (
-            flush.gate.clone(),
-            flush.batches.clone(),
-            flush.most_at_once.clone(),
-        );
-        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 4, 5, 6]).await;
+        let mut o = overflowing(&[2, 3, 4, 5, 6]).await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        assert_eq!(sizes(&batches), vec![1], "a writer wrote beside [1]");
-        assert_eq!(answered(&gate, answers).await, vec![2, 4, 6, 8, 10, 12]);
-        assert_eq!(sizes(&batches), vec![1, 3, 2]);
-        assert_eq!(most.load(Ordering::SeqCst), 1, "one writer at a time");
+        assert_eq!(sizes(&o.batches), vec![1], "a writer wrote beside [1]");
+        assert_eq!(o.answered().await, vec![2, 4, 6, 8, 10, 12]);
+        assert_eq!(sizes(&o.batches), vec![1, 3, 2]);
+        assert_eq!(o.most_at_once(), 1, "one writer at a time");
     }
 
     #[tokio::test]
     async fn a_batch_with_an_item_keeping_its_order_waits_for_the_batches_taken_before_it() {
-        let flush = Double::new(0);
-        let (gate, batches, most) = (
-            flush.gate.clone(),
-            flush.batches.clone(),
-            flush.most_at_once.clone(),
-        );
         // The overflow writer takes [2, 3, 105] while [1] is written, but writes it only once
         // [1] is done; the regular writer's next batch waits for it in turn.
-        let (_batcher, answers, _tasks) = overflowing(flush, &[2, 3, 105, 5, 6, 7]).await;
+        let mut o = overflowing(&[2, 3, 105, 5, 6, 7]).await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(
-            sizes(&batches),
+            sizes(&o.batches),
             vec![1],
             "the ordered batch started before the one ahead of it was written"
         );
+        assert_eq!(o.answered().await, vec![2, 4, 6, 210, 10, 12, 14]);
         assert_eq!(
-            answered(&gate, answers).await,
-            vec![2, 4, 6, 210, 10, 12, 14]
-        );
-        assert_eq!(
-            *batches.lock().expect("batches"),
+            *o.batches.lock().expect("batches"),
             vec![vec![1], vec![2, 3, 105], vec![5, 6, 7]]
         );
-        assert_eq!(most.load(Ordering::SeqCst), 1, "one writer at a time");
+        assert_eq!(o.most_at_once(), 1, "one writer at a time");
     }
 
     #[tokio::test]

@@ -395,14 +395,8 @@ async fn one_keys_events_published_in_one_batch_are_delivered_in_the_batchs_orde
                     "data": { "key": key, "seq": seq } })
         })
         .collect();
-    let response = s
-        .req(reqwest::Method::POST, "/api/v2/events/batch")
-        .json(&json!({ "events": events }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("json");
+    let (status, body) = s.publish_batch(&events).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["created"], N, "{}", body["failed"]);
 
     let hits = receiver
