@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use ricochet_domain::integration::HttpMethod;
 use ricochet_domain::outcome::{ErrorKind, Outcome, RetryAfter, parse_retry_after};
 use ricochet_domain::payload::EventView;
-use ricochet_domain::request::{Rendered, RequestContext, prepare};
+use ricochet_domain::request::{Rendered, RequestContext, prepare_with};
 
 use ricochet_domain::signature::Signer;
 use ricochet_domain::target::TargetPolicy;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::error_chain::describe;
 use crate::receiver_auth::{AuthFailure, Token, TokenCache};
+use crate::templates::ParsedTemplates;
 use crate::tls::TlsClients;
 use crate::urls::ParsedUrls;
 
@@ -49,6 +50,7 @@ pub(crate) struct Outbound<'a> {
     pub(crate) tokens: &'a TokenCache,
     pub(crate) tls: &'a TlsClients,
     pub(crate) urls: &'a ParsedUrls,
+    pub(crate) templates: &'a ParsedTemplates,
 }
 
 /// Makes attempt number `claimed.attempt_count + 1` of a claimed delivery through `outbound`,
@@ -70,6 +72,7 @@ pub(crate) async fn perform(
         tokens,
         tls,
         urls,
+        templates,
     } = outbound;
     let settings = &claimed.settings;
     let clock = Instant::now();
@@ -102,10 +105,12 @@ pub(crate) async fn perform(
         };
     let refuse =
         |record, reason: String| refuse_as(ErrorKind::Request, record, reason.clone(), reason);
-    let mut prepared = match prepare(settings, &ctx, &|name| secrets.get(name).cloned()) {
-        Ok(prepared) => prepared,
-        Err(reason) => return refuse(record, reason.to_string()),
-    };
+    let secret = |name: &str| secrets.get(name).cloned();
+    let mut prepared =
+        match prepare_with(settings, &ctx, &secret, &|source| templates.parse(source)) {
+            Ok(prepared) => prepared,
+            Err(reason) => return refuse(record, reason.to_string()),
+        };
     prepared.sign(signing);
     if let Some(traceparent) = traceparent {
         prepared

@@ -15,6 +15,7 @@ mod receiver_auth;
 mod recorder;
 pub mod retention;
 mod signing;
+mod templates;
 mod tls;
 mod trace;
 mod urls;

@@ -32,6 +32,7 @@ use crate::reachability::Reachability;
 use crate::receiver_auth::TokenCache;
 use crate::recorder::{self, Job, Recorder};
 use crate::signing::SigningCache;
+use crate::templates::ParsedTemplates;
 use crate::tls::TlsClients;
 use crate::urls::ParsedUrls;
 
@@ -60,6 +61,8 @@ struct Shared {
     tls: Arc<TlsClients>,
     /// Receivers' literal URLs, parsed once.
     urls: Arc<ParsedUrls>,
+    /// Integrations' templates, parsed once.
+    templates: Arc<ParsedTemplates>,
     max_body: usize,
     /// Whether the database answers: an attempt is not started while it does not.
     reachable: Reachability,
@@ -122,6 +125,7 @@ pub async fn run(
             config.lookup.clone(),
         )),
         urls: Arc::new(ParsedUrls::default()),
+        templates: Arc::new(ParsedTemplates::default()),
         max_body: config.max_body_bytes,
         reachable: Reachability::spawn(pool.clone()),
         hold_limit: config.lease_grace / 2,
@@ -356,10 +360,11 @@ async fn attempt(
     claimed: &Claimed,
     shared: &Shared,
 ) -> Result<(AttemptRecord, Decision), BoxDynError> {
-    // Read at every attempt, so a rotated secret is used by the very next one.
+    // Read at every attempt, so a rotated secret is used by the very next one (the templates
+    // naming them are parsed once).
     let names: Vec<String> = claimed
         .settings
-        .secret_references()
+        .secret_references_with(&|source| shared.templates.parse(source))
         .into_iter()
         .map(|(name, _)| name)
         .collect();
@@ -422,6 +427,7 @@ async fn attempt(
         tokens: &shared.tokens,
         tls: &shared.tls,
         urls: &shared.urls,
+        templates: &shared.templates,
     };
     let mut result = attempt::perform(
         outbound,

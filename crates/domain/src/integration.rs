@@ -5,6 +5,7 @@
 //! are always complete.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use crate::receiver_auth::ReceiverAuth;
 use crate::receiver_tls::ReceiverTls;
 use crate::retry::RetryPolicy;
 use crate::signature::SignatureSettings;
-use crate::template::{Segment, Template};
+use crate::template::{ParseTemplate, Segment, Template};
 use crate::validation::{ValidationErrors, check_name};
 
 /// Longest integration name.
@@ -548,9 +549,17 @@ impl IntegrationSettings {
 
     /// The secrets the settings reference, each with the first field that does.
     pub fn secret_references(&self) -> Vec<(String, String)> {
+        self.secret_references_with(&|source| Template::parse(source).map(Arc::new))
+    }
+
+    /// [`IntegrationSettings::secret_references`], each field parsed by `parse`.
+    pub fn secret_references_with(&self, parse: ParseTemplate<'_>) -> Vec<(String, String)> {
         let mut found: Vec<(String, String)> = Vec::new();
         for (field, source) in self.template_fields() {
-            if let Ok(template) = Template::parse(source) {
+            if Template::is_literal(source) {
+                continue;
+            }
+            if let Ok(template) = parse(source) {
                 for name in template.secret_names() {
                     if !found.iter().any(|(n, _)| n == name) {
                         found.push((name.to_owned(), field.clone()));

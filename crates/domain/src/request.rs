@@ -2,6 +2,8 @@
 //! URL, headers and body, each rendered twice, with secret values for the wire and with their
 //! templates for everything a person may read (logs, previews, errors).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -14,7 +16,7 @@ use crate::integration::{HttpMethod, IntegrationSettings};
 use crate::payload::{self, EventView};
 use crate::receiver_auth::ReceiverAuth;
 use crate::signature::{Signer, signature_header};
-use crate::template::{Segment, Template, Variable};
+use crate::template::{ParseTemplate, Segment, Template, Variable};
 
 /// How the `Authorization` header of an OAuth 2.0 receiver is shown (the token is fetched at
 /// send time and never recorded).
@@ -78,15 +80,29 @@ impl From<DotSegment> for PrepareError {
     }
 }
 
-/// Builds the request. `secret` gives a secret's current value by name.
+/// Builds the request, parsing its templates as it goes. `secret` gives a secret's current
+/// value by name.
 pub fn prepare(
     settings: &IntegrationSettings,
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PreparedRequest, PrepareError> {
-    let render = |source: &str, target| render(source, target, ctx, secret);
+    prepare_with(settings, ctx, secret, &|source| {
+        Template::parse(source).map(Arc::new)
+    })
+}
+
+/// [`prepare`], with the templates parsed by `parse` (the worker keeps each template it
+/// parsed, by text, so an integration's templates are parsed once, not per attempt).
+pub fn prepare_with(
+    settings: &IntegrationSettings,
+    ctx: &RequestContext<'_>,
+    secret: &dyn Fn(&str) -> Option<String>,
+    parse: ParseTemplate<'_>,
+) -> Result<PreparedRequest, PrepareError> {
+    let render = |source: &str, target| render(source, target, ctx, secret, parse);
     let url = render(&settings.url, Target::Url)?;
-    check_origin(&settings.url, &url.wire)?;
+    check_origin(&settings.url, &url.wire, parse)?;
     let fixed = [
         ("content-type", settings.content_type.clone()),
         (
@@ -211,15 +227,16 @@ fn render(
     target: Target,
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
+    parse: ParseTemplate<'_>,
 ) -> Result<Rendered, PrepareError> {
     // Text without a placeholder's opening is all literal: sent and shown as it is.
-    if !source.contains("{{") && !source.contains("<<") {
+    if Template::is_literal(source) {
         return Ok(Rendered {
             wire: source.to_owned(),
             shown: source.to_owned(),
         });
     }
-    let template = Template::parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
+    let template = parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
     let mut encoder = Encoder::new(target);
     let (mut wire, mut shown) = (String::new(), String::new());
     for segment in &template.0 {
@@ -261,12 +278,16 @@ fn value_of(variable: &Variable, ctx: &RequestContext<'_>) -> Option<Value> {
 
 /// The rendered URL must keep the saved URL's scheme, host and port (placeholders there are
 /// refused at save and values are encoded; this holds that line if either ever slips).
-fn check_origin(template: &str, rendered: &str) -> Result<(), PrepareError> {
+fn check_origin(
+    template: &str,
+    rendered: &str,
+    parse: ParseTemplate<'_>,
+) -> Result<(), PrepareError> {
     // A URL without placeholders renders as itself: nothing moved.
     if rendered == template {
         return Ok(());
     }
-    let saved = Template::parse(template)
+    let saved = parse(template)
         .map_err(|e| PrepareError::Template(e.to_string()))?
         .render(|_| "placeholder".to_owned());
     let origin = |url: &str| {

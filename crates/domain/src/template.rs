@@ -3,6 +3,7 @@
 //! then, not a failed delivery later.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Longest secret name: a slug of letters, digits, `_`, `-` and `.`.
 pub const MAX_SECRET_NAME_LEN: usize = 64;
@@ -59,11 +60,22 @@ pub enum TemplateError {
     PathTooLong(String),
 }
 
+/// Parses a template's text: [`Template::parse`], or a parsed form kept from before (the
+/// worker keeps each template it parsed, by text, so an integration's templates are parsed once
+/// rather than at every attempt).
+pub type ParseTemplate<'a> = &'a dyn Fn(&str) -> Result<Arc<Template>, TemplateError>;
+
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(pub Vec<Segment>);
 
 impl Template {
+    /// Whether `source` has no placeholder opening (`{{` or `<<`): such text is sent and shown
+    /// as it is, and names no secret, so it need not be parsed.
+    pub fn is_literal(source: &str) -> bool {
+        !source.contains("{{") && !source.contains("<<")
+    }
+
     /// Parses `source`; text without placeholders is one literal.
     pub fn parse(source: &str) -> Result<Template, TemplateError> {
         let mut segments = Vec::new();
