@@ -57,3 +57,37 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_built_once_and_an_error_is_not_kept() {
+        let memo: Memo<String, usize> = Memo::new(8);
+        let built = std::cell::Cell::new(0);
+        let build = |value| {
+            built.set(built.get() + 1);
+            Ok::<usize, ()>(value)
+        };
+        assert_eq!(memo.get_or_try_insert("a", || build(1)), Ok(1));
+        assert_eq!(memo.get_or_try_insert("a", || build(2)), Ok(1), "kept");
+        assert_eq!(built.get(), 1, "built once");
+        assert_eq!(memo.get_or_try_insert("b", || Err(())), Err(()));
+        assert_eq!(memo.len(), 1, "an error is not kept");
+    }
+
+    #[test]
+    fn the_memo_never_holds_more_than_its_bound() {
+        let memo: Memo<String, usize> = Memo::new(3);
+        for n in 0..3 {
+            assert_eq!(
+                memo.get_or_try_insert(&n.to_string(), || Ok::<_, ()>(n)),
+                Ok(n)
+            );
+        }
+        assert_eq!(memo.len(), 3);
+        assert_eq!(memo.get_or_try_insert("3", || Ok::<_, ()>(3)), Ok(3));
+        assert_eq!(memo.len(), 1, "full at 3, cleared, then one more");
+    }
+}
