@@ -32,7 +32,8 @@ pub struct ApiSettings {
     pub keyring: Arc<SharedKeyring>,
     /// Publishing batches committed side by side.
     pub publish_writers: usize,
-    /// Publishing writers that join while full batches leave events waiting.
+    /// Publishing writers that commit a batch beside the others only while events pile up
+    /// (64 or more waiting, as batch publishes bring).
     pub publish_overflow_writers: usize,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,

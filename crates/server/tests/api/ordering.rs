@@ -375,8 +375,8 @@ async fn a_batch_publish_stores_each_events_ordering_key_and_refuses_a_bad_one_a
 
 /// One key's events published in one batch request are delivered in the batch's order,
 /// although its 600 events are committed by several writers at once (the harness runs three
-/// publishing writers, and an overflow writer joins when a full batch of 256 leaves events
-/// waiting): a batch holding a keyed event is committed only after the batches taken before it.
+/// publishing writers, and an overflow writer joins once 64 or more events wait): a batch
+/// holding a keyed event is committed only after the batches taken before it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_keys_events_published_in_one_batch_are_delivered_in_the_batchs_order() {
     const N: u64 = 600;
