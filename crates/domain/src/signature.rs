@@ -22,8 +22,20 @@ pub const MAX_KEY_BYTES: usize = 64;
 pub const GENERATED_KEY_BYTES: usize = 32;
 
 /// A signing key: 24 to 64 bytes. Its `Debug` form hides the bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SigningKey(Vec<u8>);
+#[derive(Clone)]
+pub struct SigningKey {
+    bytes: Vec<u8>,
+    /// HMAC keyed with `bytes`, its key schedule done once: each signature starts from a copy.
+    mac: Hmac<Sha256>,
+}
+
+impl PartialEq for SigningKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for SigningKey {}
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,7 +55,7 @@ impl SigningKey {
     pub fn generate() -> SigningKey {
         let mut bytes = vec![0u8; GENERATED_KEY_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        SigningKey(bytes)
+        SigningKey::keyed(bytes)
     }
 
     /// Parses `whsec_<base64>` (the prefix is required, as receivers are given it).
@@ -56,33 +68,49 @@ impl SigningKey {
     /// A key from its raw bytes.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<SigningKey, BadSigningKey> {
         if (MIN_KEY_BYTES..=MAX_KEY_BYTES).contains(&bytes.len()) {
-            Ok(SigningKey(bytes))
+            Ok(SigningKey::keyed(bytes))
         } else {
             Err(BadSigningKey)
         }
     }
 
+    fn keyed(bytes: Vec<u8>) -> SigningKey {
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&bytes)
+            .expect("HMAC accepts keys of any length");
+        SigningKey { bytes, mac }
+    }
+
     /// The raw bytes (to seal at rest).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.bytes
     }
 
     /// The text form a receiver configures: `whsec_` + standard padded base64.
     pub fn to_text(&self) -> String {
-        format!("{KEY_PREFIX}{}", STANDARD.encode(&self.0))
+        format!("{KEY_PREFIX}{}", STANDARD.encode(&self.bytes))
     }
 
     /// `v1,<signature>` of one message.
     pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
-            .expect("HMAC accepts keys of any length");
+        let mut mac = self.mac.clone();
         mac.update(msg_id.as_bytes());
         mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
+        mac.update(decimal(timestamp, &mut [0; 20]));
         mac.update(b".");
         mac.update(body);
         format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
     }
+}
+
+/// `timestamp` in decimal, written into `buffer` (20 bytes hold every `i64`), as the signed
+/// content spells it.
+pub(crate) fn decimal(timestamp: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    use std::io::Write as _;
+    let mut rest = &mut buffer[..];
+    // 20 bytes hold "-9223372036854775808": the write cannot run out of room.
+    let _ = write!(rest, "{timestamp}");
+    let written = 20 - rest.len();
+    &buffer[..written]
 }
 
 /// Which Standard Webhooks signatures an integration's deliveries carry.
@@ -213,6 +241,13 @@ pub fn signature_header(keys: &[Signer], msg_id: &str, timestamp: i64, body: &[u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_in_decimal_whatever_their_size() {
+        for n in [0, 7, -1, 1_796_656_072, i64::MAX, i64::MIN] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn signs_like_the_standardwebhooks_reference_library() {
