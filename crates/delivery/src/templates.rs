@@ -27,7 +27,7 @@ impl ParsedTemplates {
     /// parse is not kept).
     pub(crate) fn parse(&self, source: &str) -> Result<Arc<Template>, TemplateError> {
         self.0
-            .get_or_try_insert(source, || Template::parse(source).map(Arc::new))
+            .get_or_try_insert(source, || Template::parse_shared(source))
     }
 }
 

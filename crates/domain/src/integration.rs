@@ -4,10 +4,8 @@
 //! fields take their defaults during deserialization, so the stored and returned settings
 //! are always complete.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::receiver_auth::ReceiverAuth;
 use crate::receiver_tls::ReceiverTls;
@@ -549,7 +547,7 @@ impl IntegrationSettings {
 
     /// The secrets the settings reference, each with the first field that does.
     pub fn secret_references(&self) -> Vec<(String, String)> {
-        self.secret_references_with(&|source| Template::parse(source).map(Arc::new))
+        self.secret_references_with(&Template::parse_shared)
     }
 
     /// [`IntegrationSettings::secret_references`], each field parsed by `parse`.

@@ -2,8 +2,6 @@
 //! URL, headers and body, each rendered twice, with secret values for the wire and with their
 //! templates for everything a person may read (logs, previews, errors).
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -87,9 +85,7 @@ pub fn prepare(
     ctx: &RequestContext<'_>,
     secret: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PreparedRequest, PrepareError> {
-    prepare_with(settings, ctx, secret, &|source| {
-        Template::parse(source).map(Arc::new)
-    })
+    prepare_with(settings, ctx, secret, &Template::parse_shared)
 }
 
 /// [`prepare`], with the templates parsed by `parse` (the worker keeps each template it

@@ -60,7 +60,7 @@ pub enum TemplateError {
     PathTooLong(String),
 }
 
-/// Parses a template's text: [`Template::parse`], or a parsed form kept from before (the
+/// Parses a template's text: [`Template::parse_shared`], or a parsed form kept from before (the
 /// worker keeps each template it parsed, by text, so an integration's templates are parsed once
 /// rather than at every attempt).
 pub type ParseTemplate<'a> = &'a dyn Fn(&str) -> Result<Arc<Template>, TemplateError>;
@@ -74,6 +74,11 @@ impl Template {
     /// as it is, and names no secret, so it need not be parsed.
     pub fn is_literal(source: &str) -> bool {
         !source.contains("{{") && !source.contains("<<")
+    }
+
+    /// [`Template::parse`], shared: the form a [`ParseTemplate`] gives.
+    pub fn parse_shared(source: &str) -> Result<Arc<Template>, TemplateError> {
+        Template::parse(source).map(Arc::new)
     }
 
     /// Parses `source`; text without placeholders is one literal.
