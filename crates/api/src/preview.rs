@@ -11,7 +11,7 @@ use chrono::Utc;
 use ricochet_domain::event::EventIn;
 use ricochet_domain::integration::{IntegrationIn, IntegrationSettings};
 use ricochet_domain::payload::EventView;
-use ricochet_domain::request::{RequestContext, prepare};
+use ricochet_domain::request::{Rendered, RequestContext, prepare};
 use ricochet_domain::{IntegrationId, Permission, TenantId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -87,13 +87,13 @@ async fn render(
     let existing = ricochet_store::secrets::existing_names(&state.pool, tenant, &names).await?;
     Ok(PreviewOut {
         method: request.method.as_str().to_owned(),
-        url: request.url.shown,
+        url: request.url.into_shown(),
         headers: request
             .headers
             .into_iter()
-            .map(|(name, value)| (name, value.shown))
+            .map(|(name, value)| (name, value.into_shown()))
             .collect(),
-        body: request.body.map(|b| b.shown),
+        body: request.body.map(Rendered::into_shown),
         missing_secrets: Some(
             names
                 .into_iter()

@@ -84,7 +84,7 @@ pub(crate) async fn perform(
             kind: &claimed.event_type,
             tenant_id: claimed.tenant_id,
             occurred_at: claimed.occurred_at,
-            data: &claimed.data.0,
+            data: &claimed.data,
         },
         integration_id: claimed.integration_id,
         delivery_id: Some(claimed.id),
@@ -118,13 +118,10 @@ pub(crate) async fn perform(
             .retain(|(name, _)| !name.eq_ignore_ascii_case(TRACEPARENT));
         prepared.headers.push((
             TRACEPARENT.to_owned(),
-            Rendered {
-                wire: traceparent.to_owned(),
-                shown: traceparent.to_owned(),
-            },
+            Rendered::plain(traceparent.to_owned()),
         ));
     }
-    record.request_url = prepared.url.shown.clone();
+    record.request_url = prepared.url.shown().to_owned();
     record.request_headers = shown_headers(&prepared.headers);
     if prepared
         .body
@@ -150,11 +147,12 @@ pub(crate) async fn perform(
         }
         Err(e) => return refuse(record, format!("invalid_url: {e}")),
     };
-    let mut headers = HeaderMap::new();
-    for (name, value) in &prepared.headers {
+    let mut headers = HeaderMap::with_capacity(prepared.headers.len());
+    // Each value's text becomes the header's bytes as it is, not copied.
+    for (name, value) in prepared.headers {
         match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value.wire),
+            header_name(&name),
+            HeaderValue::from_maybe_shared(bytes::Bytes::from(value.wire)),
         ) {
             (Ok(n), Ok(v)) => {
                 headers.insert(n, v);
@@ -328,6 +326,24 @@ fn auth_failed(mut record: AttemptRecord, clock: Instant, failure: AuthFailure) 
     }
 }
 
+/// Ricochet's own header names that `http` does not know: made from static text rather than
+/// copied for every attempt.
+const OWN_HEADER_NAMES: [&str; 5] = [
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-ricochet-delivery-id",
+    "x-ricochet-attempt",
+];
+
+/// A header's name: one of Ricochet's own without a copy, any other checked and copied.
+fn header_name(name: &str) -> Result<HeaderName, reqwest::header::InvalidHeaderName> {
+    match OWN_HEADER_NAMES.iter().find(|own| **own == name) {
+        Some(own) => Ok(HeaderName::from_static(own)),
+        None => HeaderName::from_bytes(name.as_bytes()),
+    }
+}
+
 fn method_of(method: HttpMethod) -> reqwest::Method {
     match method {
         HttpMethod::Post => reqwest::Method::POST,
@@ -365,7 +381,7 @@ fn shown_headers(headers: &[(String, Rendered)]) -> Box<RawValue> {
     struct Shown<'a>(&'a [(String, Rendered)]);
     impl Serialize for Shown<'_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_map(self.0.iter().map(|(name, value)| (name, &value.shown)))
+            serializer.collect_map(self.0.iter().map(|(name, value)| (name, value.shown())))
         }
     }
     // Strings always serialize; were it to fail, the attempt is recorded without its headers.
@@ -434,7 +450,22 @@ fn error_kind(err: &reqwest::Error) -> ErrorKind {
 
 #[cfg(test)]
 mod tests {
-    use super::storable_text;
+    use super::{OWN_HEADER_NAMES, header_name, storable_text};
+    use reqwest::header::HeaderName;
+
+    #[test]
+    fn header_names_are_the_same_from_static_text_or_checked() {
+        for name in OWN_HEADER_NAMES
+            .into_iter()
+            .chain(["content-type", "X-Custom-Name"])
+        {
+            assert_eq!(
+                header_name(name).expect("a valid name"),
+                HeaderName::from_bytes(name.as_bytes()).expect("a valid name")
+            );
+        }
+        assert!(header_name("bad name").is_err());
+    }
 
     #[test]
     fn text_stays_text_and_nul_and_binary_bytes_are_escaped() {

@@ -4,6 +4,9 @@
 //! URLs, headers or payloads, which may carry secrets).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use metrics::{Counter, Histogram};
 
 use ricochet_store::deliveries::{Claimed, Transition};
 use uuid::Uuid;
@@ -16,11 +19,26 @@ pub fn set_per_integration(on: bool) {
     PER_INTEGRATION.store(on, Ordering::Relaxed);
 }
 
+/// The values of the attempt metrics' labels (without per-integration labels): `outcome`,
+/// `status_class` and the delivery's `outcome` once finished.
+const OUTCOMES: [&str; 2] = ["succeeded", "failed"];
+const CLASSES: [&str; 7] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "none"];
+const NEXT: [&str; 3] = ["succeeded", "retry", "dead_lettered"];
+
+/// The handles of the metrics every attempt updates, each made at its first use (the recorder
+/// is installed before the worker starts) instead of being looked up by its name and labels
+/// for every attempt, which built and copied its key each time.
+static ATTEMPTS: [[OnceLock<Counter>; CLASSES.len()]; OUTCOMES.len()] =
+    [const { [const { OnceLock::new() }; CLASSES.len()] }; OUTCOMES.len()];
+static DURATIONS: [OnceLock<Histogram>; OUTCOMES.len()] =
+    [const { OnceLock::new() }; OUTCOMES.len()];
+static FINISHED: [OnceLock<Counter>; NEXT.len()] = [const { OnceLock::new() }; NEXT.len()];
+
 /// One attempt, as operators see it once it is recorded.
 pub(crate) struct Recorded {
     tenant: Uuid,
     integration: Uuid,
-    event: String,
+    event: Arc<str>,
     delivery: Uuid,
     attempt: u32,
     status_code: Option<i32>,
@@ -78,12 +96,32 @@ pub(crate) fn attempt_recorded(r: &Recorded) {
             "tenant" => tenant, "integration" => integration)
         .record(seconds);
     } else {
-        metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class)
-            .increment(1);
-        metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => outcome)
+        let o = usize::from(outcome != OUTCOMES[0]);
+        match CLASSES.iter().position(|c| *c == class) {
+            Some(c) => ATTEMPTS[o][c]
+                .get_or_init(|| {
+                    metrics::counter!("ricochet_attempts_total", "outcome" => OUTCOMES[o], "status_class" => CLASSES[c])
+                })
+                .increment(1),
+            None => metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class)
+                .increment(1),
+        }
+        DURATIONS[o]
+            .get_or_init(|| {
+                metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => OUTCOMES[o])
+            })
             .record(seconds);
     }
-    metrics::counter!("ricochet_deliveries_finished_total", "outcome" => next).increment(1);
+    match NEXT.iter().position(|n| *n == next) {
+        Some(n) => FINISHED[n]
+            .get_or_init(
+                || metrics::counter!("ricochet_deliveries_finished_total", "outcome" => NEXT[n]),
+            )
+            .increment(1),
+        None => {
+            metrics::counter!("ricochet_deliveries_finished_total", "outcome" => next).increment(1);
+        }
+    }
     tracing::debug!(
         tenant = %r.tenant, integration = %r.integration, event = %r.event,
         delivery = %r.delivery, attempt = r.attempt, status = r.status_code, error = r.error_kind.as_deref(),

@@ -296,7 +296,9 @@ async fn write(
 /// event type (a failure to deliver the alert itself raises no further one).
 fn alert_reason(job: &Job) -> Option<&str> {
     match &job.transition {
-        Transition::DeadLetter(reason) if job.claimed.event_type != MESSAGE_FAILED => Some(reason),
+        Transition::DeadLetter(reason) if *job.claimed.event_type != *MESSAGE_FAILED => {
+            Some(reason)
+        }
         _ => None,
     }
 }

@@ -537,7 +537,6 @@ mod tests {
     use ricochet_domain::schedule::Decision;
     use ricochet_store::crypto::{Keyring, SharedKeyring};
     use ricochet_store::deliveries::Claimed;
-    use sqlx::types::Json;
     use uuid::Uuid;
 
     fn claimed(max_retries: u32) -> Claimed {
@@ -563,7 +562,7 @@ mod tests {
             ),
             event_type: "order.created".into(),
             occurred_at: now,
-            data: Json(serde_json::json!({})),
+            data: std::sync::Arc::new(serde_json::json!({})),
             ordering_key: None,
             traceparent: None,
         }

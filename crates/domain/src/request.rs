@@ -25,8 +25,35 @@ pub const OAUTH_TOKEN_SHOWN: &str = "Bearer <token from settings.auth.tokenUrl>"
 pub struct Rendered {
     /// With secret values: only ever sent to the receiver.
     pub wire: String,
-    /// With `{{secret:NAME}}` in place of each value.
-    pub shown: String,
+    /// With `{{secret:NAME}}` in place of each value; none when that is `wire` itself (no
+    /// secret in it), which is then not kept twice.
+    masked: Option<String>,
+}
+
+impl Rendered {
+    /// A value without secrets: sent and shown as it is.
+    pub fn plain(text: String) -> Rendered {
+        Rendered {
+            wire: text,
+            masked: None,
+        }
+    }
+
+    /// A value sent as `wire` and shown as `shown`.
+    pub fn new(wire: String, shown: String) -> Rendered {
+        let masked = (shown != wire).then_some(shown);
+        Rendered { wire, masked }
+    }
+
+    /// What may be shown.
+    pub fn shown(&self) -> &str {
+        self.masked.as_deref().unwrap_or(&self.wire)
+    }
+
+    /// What may be shown, taken.
+    pub fn into_shown(self) -> String {
+        self.masked.unwrap_or(self.wire)
+    }
 }
 
 /// Who and what the request is for.
@@ -116,15 +143,7 @@ pub fn prepare_with(
     ];
     let mut headers: Vec<(String, Rendered)> = fixed
         .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_owned(),
-                Rendered {
-                    wire: value.clone(),
-                    shown: value,
-                },
-            )
-        })
+        .map(|(name, value)| (name.to_owned(), Rendered::plain(value)))
         .collect();
     for (name, value) in &settings.headers {
         headers.push((name.clone(), render(value, Target::Text)?));
@@ -137,33 +156,23 @@ pub fn prepare_with(
         let credentials = STANDARD.encode(format!("{}:{}", user.wire, pass.wire));
         headers.push((
             "authorization".to_owned(),
-            Rendered {
-                wire: format!("Basic {credentials}"),
-                shown: format!("Basic <{}:{}>", user.shown, pass.shown),
-            },
+            Rendered::new(
+                format!("Basic {credentials}"),
+                format!("Basic <{}:{}>", user.shown(), pass.shown()),
+            ),
         ));
     }
     if let Some(ReceiverAuth::Oauth2ClientCredentials { .. }) = &settings.auth {
         // The delivery worker puts the access token in its place; previews and logs show this.
-        let placeholder = OAUTH_TOKEN_SHOWN.to_owned();
         headers.push((
             "authorization".to_owned(),
-            Rendered {
-                wire: placeholder.clone(),
-                shown: placeholder,
-            },
+            Rendered::plain(OAUTH_TOKEN_SHOWN.to_owned()),
         ));
     }
     let body = match (settings.http_method, &settings.body_template) {
         (HttpMethod::Get, _) => None,
         (_, Some(template)) => Some(render(template, Target::for_body(&settings.content_type))?),
-        (_, None) => {
-            let json = payload::body(settings, &ctx.event);
-            Some(Rendered {
-                wire: json.clone(),
-                shown: json,
-            })
-        }
+        (_, None) => Some(Rendered::plain(payload::body(settings, &ctx.event))),
     };
     Ok(PreparedRequest {
         method: settings.http_method,
@@ -206,13 +215,8 @@ impl PreparedRequest {
             .unwrap_or_default();
         let body = self.body.as_ref().map_or(&b""[..], |b| b.wire.as_bytes());
         let value = signature_header(keys, id, timestamp, body);
-        self.headers.push((
-            "webhook-signature".to_owned(),
-            Rendered {
-                wire: value.clone(),
-                shown: value,
-            },
-        ));
+        self.headers
+            .push(("webhook-signature".to_owned(), Rendered::plain(value)));
     }
 }
 
@@ -227,10 +231,7 @@ fn render(
 ) -> Result<Rendered, PrepareError> {
     // Text without a placeholder's opening is all literal: sent and shown as it is.
     if Template::is_literal(source) {
-        return Ok(Rendered {
-            wire: source.to_owned(),
-            shown: source.to_owned(),
-        });
+        return Ok(Rendered::plain(source.to_owned()));
     }
     let template = parse(source).map_err(|e| PrepareError::Template(e.to_string()))?;
     let mut encoder = Encoder::new(target);
@@ -256,7 +257,7 @@ fn render(
             }
         }
     }
-    Ok(Rendered { wire, shown })
+    Ok(Rendered::new(wire, shown))
 }
 
 /// The value a (non-secret) variable stands for; `None` for data that is not there.
@@ -346,13 +347,13 @@ mod tests {
             .expect("header")
             .1;
         assert_eq!(auth.wire, "Bearer s3cr3t");
-        assert_eq!(auth.shown, "Bearer {{secret:tok}}");
+        assert_eq!(auth.shown(), "Bearer {{secret:tok}}");
         assert_eq!(request.url.wire, "https://x.test/7");
         assert!(
             !request
                 .headers
                 .iter()
-                .any(|(_, v)| v.shown.contains("s3cr3t"))
+                .any(|(_, v)| v.shown().contains("s3cr3t"))
         );
     }
 
@@ -375,7 +376,41 @@ mod tests {
             auth.wire,
             format!("Basic {}", STANDARD.encode("rico:p@ss:w"))
         );
-        assert_eq!(auth.shown, "Basic <rico:{{secret:pw}}>");
+        assert_eq!(auth.shown(), "Basic <rico:{{secret:pw}}>");
+    }
+
+    #[test]
+    fn what_is_shown_is_kept_apart_only_when_a_secret_makes_it_differ() {
+        let s = settings(json!({"url": "https://x.test/{{eventType}}",
+            "headers": {"X-Key": "k-{{secret:key}}", "X-Plain": "{{eventId}}"}}));
+        let data = json!({"n": 1});
+        let request = prepare(&s, &ctx(&data), &|name| {
+            (name == "key").then(|| "s3cr3t".to_owned())
+        })
+        .expect("prepared");
+        let header = |name: &str| {
+            &request
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .expect("header")
+                .1
+        };
+        // With a secret: sent with its value, shown with its placeholder.
+        assert_eq!(header("X-Key").wire, "k-s3cr3t");
+        assert_eq!(header("X-Key").shown(), "k-{{secret:key}}");
+        assert_eq!(header("X-Key").clone().into_shown(), "k-{{secret:key}}");
+        // Without one: shown as sent, and not kept twice.
+        assert_eq!(header("X-Plain").shown(), "evt-1");
+        assert_eq!(header("X-Plain"), &Rendered::plain("evt-1".into()));
+        assert_eq!(request.url.shown(), "https://x.test/a.b");
+        let body = request.body.expect("a body");
+        assert_eq!(body.shown(), body.wire);
+        assert_eq!(body, Rendered::plain(body.wire.clone()));
+        assert_eq!(
+            Rendered::new("same".into(), "same".into()),
+            Rendered::plain("same".into())
+        );
     }
 
     #[test]

@@ -167,7 +167,6 @@ mod tests {
 
     use chrono::Utc;
     use ricochet_domain::integration::IntegrationSettings;
-    use sqlx::types::Json;
     use uuid::Uuid;
 
     use super::Handoff;
@@ -195,7 +194,7 @@ mod tests {
             ),
             event_type: "order.created".into(),
             occurred_at: now,
-            data: Json(serde_json::json!({})),
+            data: std::sync::Arc::new(serde_json::json!({})),
             ordering_key: None,
             traceparent: None,
         }

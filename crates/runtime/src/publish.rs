@@ -3,6 +3,7 @@
 //! the hand-over's room), the statements in their order, the give-back of what was not used.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
@@ -14,7 +15,6 @@ use ricochet_store::events::{
 };
 use ricochet_store::{lanes, ordering};
 use sqlx::PgConnection;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::handoff::Handoff;
@@ -217,6 +217,9 @@ fn leased(
     at: DateTime<Utc>,
 ) -> Vec<Claimed> {
     let mut handed = Vec::new();
+    // What the deliveries of one event share: its id, type and data, copied once per event
+    // rather than once per delivery (the targets come in event order).
+    let mut shared: Option<(i32, Shared)> = None;
     for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
         let Some(&start) = granted.get(id) else {
             continue;
@@ -232,10 +235,22 @@ fn leased(
             continue;
         };
         result.handed_over += 1;
+        let event = match &shared {
+            Some((ord, event)) if *ord == target.ord => event.clone(),
+            _ => {
+                let event = Shared {
+                    id: b.event.id.into(),
+                    kind: b.event.kind.into(),
+                    data: Arc::new(b.event.data.clone()),
+                };
+                shared = Some((target.ord, event.clone()));
+                event
+            }
+        };
         handed.push(Claimed {
             id: *id,
             tenant_id: b.tenant.0,
-            event_id: b.event.id.to_owned(),
+            event_id: event.id,
             integration_id: target.integration_id,
             attempt_count: 0,
             series_base: 0,
@@ -247,14 +262,22 @@ fn leased(
             lease_expires_at: start.max(at) + chrono::Duration::milliseconds(*lease),
             integration_name: name,
             settings,
-            event_type: b.event.kind.to_owned(),
+            event_type: event.kind,
             occurred_at: b.event.occurred_at,
-            data: Json(b.event.data.clone()),
+            data: event.data,
             ordering_key: b.event.ordering_key.map(str::to_owned),
             traceparent: b.event.traceparent.map(str::to_owned),
         });
     }
     handed
+}
+
+/// An event's parts that its deliveries handed over share.
+#[derive(Clone)]
+struct Shared {
+    id: Arc<str>,
+    kind: Arc<str>,
+    data: Arc<serde_json::Value>,
 }
 
 /// Slots reserved in a hand-over; dropping it hands over `handed` and gives back the rest.
@@ -288,5 +311,90 @@ async fn repeat_deliveries(
     match original {
         Some(first) => Ok(results[first].deliveries.clone()),
         None => events::deliveries_of(conn, tenant, id).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use ricochet_domain::TenantId;
+    use ricochet_domain::integration::IntegrationSettings;
+    use ricochet_store::events::{BatchEvent, NewEvent, Published, Target};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::leased;
+
+    #[test]
+    fn deliveries_handed_over_share_their_event_rather_than_copy_it() {
+        let settings = Arc::new(
+            serde_json::from_value::<IntegrationSettings>(json!({ "url": "http://127.0.0.1:9/" }))
+                .expect("minimal settings parse"),
+        );
+        let (first, second) = (json!({"n": 1, "nested": {"a": [1, 2]}}), json!({"n": 2}));
+        let patterns = vec!["*".to_owned()];
+        let event = |id, data| BatchEvent {
+            tenant: TenantId(Uuid::nil()),
+            event: NewEvent {
+                id,
+                kind: "order.created",
+                occurred_at: Utc::now(),
+                data,
+                ordering_key: None,
+                traceparent: None,
+            },
+            patterns: &patterns,
+        };
+        let batch = [event("e-1", &first), event("e-2", &second)];
+        // Three integrations for the first event, two for the second, in event order.
+        let targets: Vec<Target> = [0, 0, 0, 1, 1]
+            .into_iter()
+            .map(|ord| Target {
+                ord,
+                integration_id: Uuid::now_v7(),
+                per_key: Some(false),
+                name: Some("hook".into()),
+                settings: Some(settings.clone()),
+            })
+            .collect();
+        let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+        let now = Utc::now();
+        let granted: HashMap<Uuid, _> = ids.iter().map(|id| (*id, now)).collect();
+        let lease_ms = vec![Some(1_000_i64); ids.len()];
+        let mut results: Vec<Published> = (0..2)
+            .map(|_| Published {
+                created: true,
+                deliveries: Vec::new(),
+                handed_over: 0,
+            })
+            .collect();
+        let handed = leased(
+            &batch,
+            &mut results,
+            targets,
+            &ids,
+            &granted,
+            &lease_ms,
+            now,
+        );
+        assert_eq!(handed.len(), 5);
+        assert_eq!(
+            results.iter().map(|r| r.handed_over).collect::<Vec<_>>(),
+            [3, 2]
+        );
+        let (a, b) = handed.split_at(3);
+        for group in [a, b] {
+            for claimed in &group[1..] {
+                assert!(Arc::ptr_eq(&claimed.data, &group[0].data));
+                assert!(Arc::ptr_eq(&claimed.event_id, &group[0].event_id));
+                assert!(Arc::ptr_eq(&claimed.event_type, &group[0].event_type));
+            }
+        }
+        assert!(!Arc::ptr_eq(&a[0].data, &b[0].data));
+        assert_eq!((&*a[0].event_id, &*a[0].data), ("e-1", &first));
+        assert_eq!((&*b[0].event_id, &*b[0].data), ("e-2", &second));
     }
 }

@@ -23,8 +23,8 @@ pub struct Claimed {
     pub id: Uuid,
     /// Its tenant.
     pub tenant_id: Uuid,
-    /// Its event.
-    pub event_id: String,
+    /// Its event (shared by the event's deliveries handed over together).
+    pub event_id: Arc<str>,
     /// Its integration.
     pub integration_id: Uuid,
     /// Attempts recorded so far (this one is number `attempt_count + 1`).
@@ -46,11 +46,12 @@ pub struct Claimed {
     /// version: see [`crate::settings_cache`]).
     pub settings: Arc<IntegrationSettings>,
     /// The event's type.
-    pub event_type: String,
+    pub event_type: Arc<str>,
     /// When the event happened.
     pub occurred_at: DateTime<Utc>,
-    /// The event's data.
-    pub data: Json<Value>,
+    /// The event's data, shared by the event's deliveries handed over together (not copied
+    /// per delivery).
+    pub data: Arc<Value>,
     /// The event's ordering key.
     pub ordering_key: Option<String>,
     /// The `traceparent` its publisher stored (traces exported), which the attempt continues.
@@ -258,7 +259,7 @@ pub async fn claim(
         claimed.push(Claimed {
             id: row.id,
             tenant_id: row.tenant_id,
-            event_id: row.event_id,
+            event_id: row.event_id.into(),
             integration_id: row.integration_id,
             attempt_count: row.attempt_count,
             series_base: row.series_base,
@@ -268,9 +269,9 @@ pub async fn claim(
             lease_expires_at: row.lease_expires_at,
             integration_name: integration.name,
             settings: integration.settings,
-            event_type: row.event_type,
+            event_type: row.event_type.into(),
             occurred_at: row.occurred_at,
-            data: row.data,
+            data: Arc::new(row.data.0),
             ordering_key: row.ordering_key,
             traceparent: row.traceparent,
         });
