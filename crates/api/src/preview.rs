@@ -91,7 +91,7 @@ async fn render(
         headers: request
             .headers
             .into_iter()
-            .map(|(name, value)| (name, value.into_shown()))
+            .map(|(name, value)| (name.into_owned(), value.into_shown()))
             .collect(),
         body: request.body.map(Rendered::into_shown),
         missing_secrets: Some(

@@ -2,6 +2,7 @@
 //! send time), sent with reqwest, and what came back, ready to be recorded. Secret values go
 //! on the wire only; what is recorded shows their templates.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -117,7 +118,7 @@ pub(crate) async fn perform(
             .headers
             .retain(|(name, _)| !name.eq_ignore_ascii_case(TRACEPARENT));
         prepared.headers.push((
-            TRACEPARENT.to_owned(),
+            Cow::Borrowed(TRACEPARENT),
             Rendered::plain(traceparent.to_owned()),
         ));
     }
@@ -326,21 +327,17 @@ fn auth_failed(mut record: AttemptRecord, clock: Instant, failure: AuthFailure) 
     }
 }
 
-/// Ricochet's own header names that `http` does not know: made from static text rather than
-/// copied for every attempt.
-const OWN_HEADER_NAMES: [&str; 5] = [
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-    "x-ricochet-delivery-id",
-    "x-ricochet-attempt",
-];
-
-/// A header's name: one of Ricochet's own without a copy, any other checked and copied.
-fn header_name(name: &str) -> Result<HeaderName, reqwest::header::InvalidHeaderName> {
-    match OWN_HEADER_NAMES.iter().find(|own| **own == name) {
-        Some(own) => Ok(HeaderName::from_static(own)),
-        None => HeaderName::from_bytes(name.as_bytes()),
+/// A header's name: one of Ricochet's own (static lowercase text, see
+/// [`ricochet_domain::request::PreparedRequest::headers`]) without a copy, the integration's
+/// checked and copied.
+#[expect(
+    clippy::ptr_arg,
+    reason = "whether the name is borrowed static text is what it looks at"
+)]
+fn header_name(name: &Cow<'static, str>) -> Result<HeaderName, reqwest::header::InvalidHeaderName> {
+    match name {
+        Cow::Borrowed(own) => Ok(HeaderName::from_static(own)),
+        Cow::Owned(name) => HeaderName::from_bytes(name.as_bytes()),
     }
 }
 
@@ -377,8 +374,8 @@ pub fn blank_record(claimed: &Claimed) -> AttemptRecord {
 
 /// The headers as the attempt records them: a JSON object of each name and the value shown
 /// (the last of a name sent twice, as PostgreSQL's `jsonb` keeps it), written as JSON at once.
-fn shown_headers(headers: &[(String, Rendered)]) -> Box<RawValue> {
-    struct Shown<'a>(&'a [(String, Rendered)]);
+fn shown_headers(headers: &[(Cow<'static, str>, Rendered)]) -> Box<RawValue> {
+    struct Shown<'a>(&'a [(Cow<'static, str>, Rendered)]);
     impl Serialize for Shown<'_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             serializer.collect_map(self.0.iter().map(|(name, value)| (name, value.shown())))
@@ -450,21 +447,62 @@ fn error_kind(err: &reqwest::Error) -> ErrorKind {
 
 #[cfg(test)]
 mod tests {
-    use super::{OWN_HEADER_NAMES, header_name, storable_text};
+    use std::borrow::Cow;
+
+    use chrono::Utc;
     use reqwest::header::HeaderName;
+    use ricochet_domain::integration::IntegrationSettings;
+    use ricochet_domain::payload::EventView;
+    use ricochet_domain::request::{Rendered, RequestContext, prepare};
+    use ricochet_domain::signature::{Signer, SigningKey};
+    use ricochet_domain::trace_context::TRACEPARENT;
+    use uuid::Uuid;
+
+    use super::{header_name, storable_text};
 
     #[test]
-    fn header_names_are_the_same_from_static_text_or_checked() {
-        for name in OWN_HEADER_NAMES
-            .into_iter()
-            .chain(["content-type", "X-Custom-Name"])
-        {
+    fn every_header_name_sent_is_the_same_from_static_text_or_checked() {
+        let settings: IntegrationSettings = serde_json::from_value(serde_json::json!({
+            "url": "https://x.test/",
+            "headers": {"X-Custom-Name": "v"},
+            "auth": {"type": "basic", "username": "u", "password": "p"},
+        }))
+        .expect("valid settings");
+        let data = serde_json::json!({});
+        let ctx = RequestContext {
+            event: EventView {
+                id: "evt-1",
+                kind: "a.b",
+                tenant_id: Uuid::nil(),
+                occurred_at: Utc::now(),
+                data: &data,
+            },
+            integration_id: Uuid::nil(),
+            delivery_id: Some(Uuid::now_v7()),
+            sent_at: Utc::now(),
+            attempt: 1,
+        };
+        let mut request = prepare(&settings, &ctx, &|_| None).expect("prepared");
+        request.sign(&[Signer::V1(SigningKey::generate())]);
+        // As an attempt adds it when traces are exported.
+        request.headers.push((
+            Cow::Borrowed(TRACEPARENT),
+            Rendered::plain("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+        ));
+        // Ricochet's own six, the basic credentials, the signature and the trace context.
+        let own = request
+            .headers
+            .iter()
+            .filter(|(name, _)| matches!(name, Cow::Borrowed(_)))
+            .count();
+        assert_eq!(own, 9);
+        for (name, _) in &request.headers {
             assert_eq!(
                 header_name(name).expect("a valid name"),
                 HeaderName::from_bytes(name.as_bytes()).expect("a valid name")
             );
         }
-        assert!(header_name("bad name").is_err());
+        assert!(header_name(&Cow::Owned("bad name".into())).is_err());
     }
 
     #[test]

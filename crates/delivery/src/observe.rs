@@ -19,11 +19,15 @@ pub fn set_per_integration(on: bool) {
     PER_INTEGRATION.store(on, Ordering::Relaxed);
 }
 
-/// The values of the attempt metrics' labels (without per-integration labels): `outcome`,
-/// `status_class` and the delivery's `outcome` once finished.
+/// The values of the attempt metrics' labels: `outcome`, `status_class` and the delivery's
+/// `outcome` once finished (what comes next, [`NEXT`], indexed by [`Recorded::next`]).
 const OUTCOMES: [&str; 2] = ["succeeded", "failed"];
 const CLASSES: [&str; 7] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other", "none"];
 const NEXT: [&str; 3] = ["succeeded", "retry", "dead_lettered"];
+/// Places in [`NEXT`] (a success is also the first of [`OUTCOMES`]).
+const SUCCEEDED: usize = 0;
+const RETRY: usize = 1;
+const DEAD_LETTERED: usize = 2;
 
 /// The handles of the metrics every attempt updates, each made at its first use (the recorder
 /// is installed before the worker starts) instead of being looked up by its name and labels
@@ -44,7 +48,8 @@ pub(crate) struct Recorded {
     status_code: Option<i32>,
     error_kind: Option<String>,
     duration_ms: i32,
-    next: &'static str,
+    /// What comes next: its place in [`NEXT`].
+    next: usize,
     reason: Option<String>,
 }
 
@@ -57,9 +62,9 @@ impl Recorded {
         transition: &Transition,
     ) -> Recorded {
         let (next, reason) = match transition {
-            Transition::Succeeded => ("succeeded", None),
-            Transition::Retry(_) => ("retry", None),
-            Transition::DeadLetter(reason) => ("dead_lettered", Some(reason.clone())),
+            Transition::Succeeded => (SUCCEEDED, None),
+            Transition::Retry(_) => (RETRY, None),
+            Transition::DeadLetter(reason) => (DEAD_LETTERED, Some(reason.clone())),
         };
         Recorded {
             tenant: claimed.tenant_id,
@@ -78,13 +83,10 @@ impl Recorded {
 
 /// Records an attempt's metrics and log lines.
 pub(crate) fn attempt_recorded(r: &Recorded) {
-    let (next, reason) = (r.next, r.reason.as_deref());
-    let outcome = if next == "succeeded" {
-        "succeeded"
-    } else {
-        "failed"
-    };
-    let class = status_class(r.status_code);
+    let (next, reason) = (NEXT[r.next], r.reason.as_deref());
+    let o = usize::from(r.next != SUCCEEDED);
+    let c = class_of(r.status_code);
+    let (outcome, class) = (OUTCOMES[o], CLASSES[c]);
     let seconds = f64::from(r.duration_ms.max(0)) / 1000.0;
     if PER_INTEGRATION.load(Ordering::Relaxed) {
         let tenant = r.tenant.to_string();
@@ -96,32 +98,20 @@ pub(crate) fn attempt_recorded(r: &Recorded) {
             "tenant" => tenant, "integration" => integration)
         .record(seconds);
     } else {
-        let o = usize::from(outcome != OUTCOMES[0]);
-        match CLASSES.iter().position(|c| *c == class) {
-            Some(c) => ATTEMPTS[o][c]
-                .get_or_init(|| {
-                    metrics::counter!("ricochet_attempts_total", "outcome" => OUTCOMES[o], "status_class" => CLASSES[c])
-                })
-                .increment(1),
-            None => metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class)
-                .increment(1),
-        }
-        DURATIONS[o]
+        ATTEMPTS[o][c]
             .get_or_init(|| {
-                metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => OUTCOMES[o])
+                metrics::counter!("ricochet_attempts_total", "outcome" => outcome, "status_class" => class)
             })
+            .increment(1);
+        DURATIONS[o]
+            .get_or_init(
+                || metrics::histogram!("ricochet_attempt_duration_seconds", "outcome" => outcome),
+            )
             .record(seconds);
     }
-    match NEXT.iter().position(|n| *n == next) {
-        Some(n) => FINISHED[n]
-            .get_or_init(
-                || metrics::counter!("ricochet_deliveries_finished_total", "outcome" => NEXT[n]),
-            )
-            .increment(1),
-        None => {
-            metrics::counter!("ricochet_deliveries_finished_total", "outcome" => next).increment(1);
-        }
-    }
+    FINISHED[r.next]
+        .get_or_init(|| metrics::counter!("ricochet_deliveries_finished_total", "outcome" => next))
+        .increment(1);
     tracing::debug!(
         tenant = %r.tenant, integration = %r.integration, event = %r.event,
         delivery = %r.delivery, attempt = r.attempt, status = r.status_code, error = r.error_kind.as_deref(),
@@ -175,15 +165,21 @@ pub(crate) fn record_batch(size: usize) {
     metrics::histogram!("ricochet_record_batch_size").record(size as f64);
 }
 
+#[cfg(test)]
 fn status_class(status: Option<i32>) -> &'static str {
+    CLASSES[class_of(status)]
+}
+
+/// The status's class: its place in [`CLASSES`].
+fn class_of(status: Option<i32>) -> usize {
     match status {
-        Some(100..=199) => "1xx",
-        Some(200..=299) => "2xx",
-        Some(300..=399) => "3xx",
-        Some(400..=499) => "4xx",
-        Some(500..=599) => "5xx",
-        Some(_) => "other",
-        None => "none",
+        Some(100..=199) => 0,
+        Some(200..=299) => 1,
+        Some(300..=399) => 2,
+        Some(400..=499) => 3,
+        Some(500..=599) => 4,
+        Some(_) => 5,
+        None => 6,
     }
 }
 

@@ -2,6 +2,8 @@
 //! URL, headers and body, each rendered twice, with secret values for the wire and with their
 //! templates for everything a person may read (logs, previews, errors).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -79,8 +81,9 @@ pub struct PreparedRequest {
     pub method: HttpMethod,
     /// The URL.
     pub url: Rendered,
-    /// Ricochet's own headers, then the integration's.
-    pub headers: Vec<(String, Rendered)>,
+    /// Ricochet's own headers, then the integration's. Ricochet's own names are borrowed static
+    /// lowercase text (a sender can use them without a copy); the integration's are owned.
+    pub headers: Vec<(Cow<'static, str>, Rendered)>,
     /// The body (none for GET).
     pub body: Option<Rendered>,
 }
@@ -141,12 +144,12 @@ pub fn prepare_with(
         ),
         ("x-ricochet-attempt", ctx.attempt.to_string()),
     ];
-    let mut headers: Vec<(String, Rendered)> = fixed
+    let mut headers: Vec<(Cow<'static, str>, Rendered)> = fixed
         .into_iter()
-        .map(|(name, value)| (name.to_owned(), Rendered::plain(value)))
+        .map(|(name, value)| (Cow::Borrowed(name), Rendered::plain(value)))
         .collect();
     for (name, value) in &settings.headers {
-        headers.push((name.clone(), render(value, Target::Text)?));
+        headers.push((Cow::Owned(name.clone()), render(value, Target::Text)?));
     }
     if let Some(ReceiverAuth::Basic { username, password }) = &settings.auth {
         let (user, pass) = (
@@ -155,7 +158,7 @@ pub fn prepare_with(
         );
         let credentials = STANDARD.encode(format!("{}:{}", user.wire, pass.wire));
         headers.push((
-            "authorization".to_owned(),
+            Cow::Borrowed("authorization"),
             Rendered::new(
                 format!("Basic {credentials}"),
                 format!("Basic <{}:{}>", user.shown(), pass.shown()),
@@ -165,7 +168,7 @@ pub fn prepare_with(
     if let Some(ReceiverAuth::Oauth2ClientCredentials { .. }) = &settings.auth {
         // The delivery worker puts the access token in its place; previews and logs show this.
         headers.push((
-            "authorization".to_owned(),
+            Cow::Borrowed("authorization"),
             Rendered::plain(OAUTH_TOKEN_SHOWN.to_owned()),
         ));
     }
@@ -216,7 +219,7 @@ impl PreparedRequest {
         let body = self.body.as_ref().map_or(&b""[..], |b| b.wire.as_bytes());
         let value = signature_header(keys, id, timestamp, body);
         self.headers
-            .push(("webhook-signature".to_owned(), Rendered::plain(value)));
+            .push((Cow::Borrowed("webhook-signature"), Rendered::plain(value)));
     }
 }
 
