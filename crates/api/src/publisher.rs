@@ -13,6 +13,7 @@ use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
@@ -63,16 +64,20 @@ impl Publisher {
     /// publishes, a burst), handing new deliveries over to the worker of this process
     /// through `handoff` when it has room (the others are claimed after a NOTIFY). Events with
     /// an ordering key are committed in the order they were queued, whichever writer takes them.
+    /// After answering a batch, a writer holds its next one for up to `regather` while the
+    /// callers it answered may come back with their next event (zero: never).
     pub fn spawn(
         pool: &PgPool,
         writers: usize,
         overflow: usize,
+        regather: std::time::Duration,
         handoff: Option<&Arc<Handoff>>,
     ) -> Publisher {
         let publish = Publish {
             pool: pool.clone(),
             waker: Waker::spawn(pool.clone()),
             handoff: handoff.cloned(),
+            overflowed: AtomicBool::new(false),
         };
         let writers = Writers {
             regular: writers,
@@ -80,6 +85,7 @@ impl Publisher {
             overflow_at: OVERFLOW_AT,
             max_batch: MAX_BATCH,
             capacity: MAX_BATCH * 4,
+            regather: (!regather.is_zero()).then_some(regather),
         };
         let (jobs, mut tasks) = Batcher::spawn_with(publish, writers, None);
         // They end with the last handle.
@@ -177,6 +183,8 @@ struct Publish {
     pool: PgPool,
     waker: Waker,
     handoff: Option<Arc<Handoff>>,
+    /// The last batch left new deliveries the worker of this process could not take.
+    overflowed: AtomicBool,
 }
 
 impl Flush for Publish {
@@ -189,10 +197,24 @@ impl Flush for Publish {
         job.publication.ordering_key.is_some()
     }
 
+    /// Not after a batch whose new deliveries the worker of this process could not all take
+    /// (its lanes or its room were full): a larger batch would only leave more of them to be
+    /// claimed.
+    fn may_regather(&self) -> bool {
+        !self.overflowed.load(Ordering::Relaxed)
+    }
+
     async fn flush(&self, jobs: &mut [Job]) -> Flushed<Answer> {
         let handoff = self.handoff.as_deref();
         match publish_together(&self.pool, &self.waker, handoff, jobs).await {
-            Ok(results) => Flushed::Each(results.into_iter().map(Ok).collect()),
+            Ok(results) => {
+                let overflowed = handoff.is_some()
+                    && results
+                        .iter()
+                        .any(|r| r.created && r.deliveries.len() > r.handed_over);
+                self.overflowed.store(overflowed, Ordering::Relaxed);
+                Flushed::Each(results.into_iter().map(Ok).collect())
+            }
             // The database is out of reach: every event of the batch is refused at once (503),
             // rather than each published alone, waiting for a connection in turn; so are the
             // events that queued up while it waited for a connection.

@@ -31,6 +31,13 @@ pub trait Flush: Send + Sync + 'static {
     fn keeps_order(&self, _item: &Self::Item) -> bool {
         false
     }
+
+    /// Whether, after the batch just written, a writer may hold its next batch for the callers
+    /// it answered (see [`Writers::regather`]): not when what the batch fed downstream could
+    /// not all be taken, where a larger batch would only wait longer. By default, always.
+    fn may_regather(&self) -> bool {
+        true
+    }
 }
 
 /// How a batch went.
@@ -90,6 +97,10 @@ pub struct Writers {
     pub max_batch: usize,
     /// Most items queued (a caller queueing more waits for room).
     pub capacity: usize,
+    /// How long after it answers a batch a regular writer may hold its next batch for the
+    /// callers it answered to come back, until it holds as many items as that batch and the
+    /// queue then held; `None` never holds one.
+    pub regather: Option<std::time::Duration>,
 }
 
 impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
@@ -127,6 +138,7 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
             overflow_at: usize::MAX,
             max_batch,
             capacity,
+            regather: None,
         };
         Self::spawn_with(flush, writers, linger)
     }
@@ -148,6 +160,7 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
             queue: Mutex::new(rx),
             max_batch: writers.max_batch.max(1),
             linger,
+            regather: writers.regather,
             overflow: overflow.clone(),
             order: Arc::new(RwLock::new(())),
         });
@@ -218,6 +231,8 @@ struct Shared<F: Flush> {
     queue: Mutex<mpsc::Receiver<Waiting<F::Item, F::Output>>>,
     max_batch: usize,
     linger: Option<Linger>,
+    /// See [`Writers::regather`].
+    regather: Option<Duration>,
     overflow: Arc<Overflow>,
     /// Batches being written hold it shared; a batch with an item that keeps its order holds
     /// it alone. Taken in the order the batches are (under the queue's lock), and fair, so such
@@ -281,6 +296,9 @@ impl<F: Flush> Shared<F> {
 async fn write<F: Flush>(shared: Arc<Shared<F>>) {
     let max_batch = shared.max_batch;
     let mut waiting = Vec::with_capacity(max_batch);
+    // The callers this writer answered last, who may come back (see `Regather`).
+    let mut answered: Option<Regather> = None;
+    let mut backoff = Backoff::default();
     // Whoever holds the lock takes the next batch; the others write theirs meanwhile.
     loop {
         let mut queue = shared.queue.lock().await;
@@ -297,13 +315,94 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
                     _ => break,
                 }
             }
+        } else if let Some(back) = answered.take() {
+            let expected = back.expected.min(max_batch);
+            let before = waiting.len();
+            // The first caller back may take up to `until`; the others come close behind it.
+            let mut deadline = back.until;
+            let held = before < expected;
+            while waiting.len() < expected {
+                let more = expected - waiting.len();
+                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
+                    Ok(n) if n > 0 => {
+                        deadline = back.until.min(tokio::time::Instant::now() + back.gap);
+                    }
+                    _ => break,
+                }
+            }
+            // Judged only when held: a batch full without a hold says nothing of the callers.
+            if held {
+                backoff.held(waiting.len() - before, back.answered);
+            }
         }
         let turn = shared.turn(shared.keeps_order(&waiting)).await;
         drop(queue);
+        let written = waiting.len();
         shared.write_batch(&mut waiting, turn).await;
+        answered = shared
+            .regather
+            .filter(|_| shared.flush.may_regather() && backoff.may_hold())
+            .map(|wait| Regather {
+                until: tokio::time::Instant::now() + wait,
+                gap: wait / 4,
+                answered: written,
+                // Those queued meanwhile are taken at once; with them, as many as were answered.
+                expected: written + shared.queue.try_lock().map_or(0, |q| q.len()),
+            });
     }
     // The queue is closed and written: the overflow writers end too.
     shared.overflow.calls.close();
+}
+
+/// A regular writer's next batch, held for the callers its last batch answered: in a closed
+/// loop (each caller publishing again as soon as it is answered, as a service's request
+/// handlers do) they come back within a fraction of a millisecond, and a writer that takes
+/// its next batch at once splits them from the callers queued meanwhile. The two groups then
+/// take turns, each waiting for two commits per item instead of one. Held only until
+/// `until` (measured from the answer, so items that arrive later are never held), and only
+/// while fewer than `expected` items are taken.
+#[derive(Debug, Clone, Copy)]
+struct Regather {
+    until: tokio::time::Instant,
+    /// After the first caller back, how long the next may take.
+    gap: Duration,
+    /// How many callers the last batch answered.
+    answered: usize,
+    expected: usize,
+}
+
+/// Whether a writer holds its next batch for the callers it answered: not while they have not
+/// been coming back (callers that publish at their own pace, not as soon as they are answered,
+/// would make every batch wait). After a hold that brought back fewer than half the callers
+/// answered, the next 1, then 2, 4 … up to 64 batches are not held; one that brought back
+/// half or more holds the next again.
+#[derive(Debug, Default)]
+struct Backoff {
+    /// Batches not to hold before the next hold.
+    skip: u32,
+    /// How many the next hold that does not pay skips.
+    next: u32,
+}
+
+impl Backoff {
+    /// Whether to hold the next batch (counting one skipped when not).
+    fn may_hold(&mut self) -> bool {
+        if self.skip == 0 {
+            return true;
+        }
+        self.skip -= 1;
+        false
+    }
+
+    /// A hold brought `back` items of the `answered` callers.
+    fn held(&mut self, back: usize, answered: usize) {
+        if back.saturating_mul(2) >= answered {
+            self.next = 0;
+        } else {
+            self.next = (self.next.saturating_mul(2)).clamp(1, 64);
+            self.skip = self.next;
+        }
+    }
 }
 
 /// An overflow writer: takes what is queued (up to a batch) each time a caller calls it.
@@ -344,6 +443,8 @@ mod tests {
         flushed: Arc<AtomicUsize>,
         writing: Arc<AtomicUsize>,
         most_at_once: Arc<AtomicUsize>,
+        /// How long writing a batch takes, as a commit does.
+        takes: std::time::Duration,
     }
 
     impl Double {
@@ -354,6 +455,7 @@ mod tests {
                 flushed: Arc::default(),
                 writing: Arc::default(),
                 most_at_once: Arc::default(),
+                takes: std::time::Duration::ZERO,
             }
         }
     }
@@ -373,6 +475,7 @@ mod tests {
             if let Ok(permit) = self.gate.acquire().await {
                 permit.forget();
             }
+            tokio::time::sleep(self.takes).await;
             self.writing.fetch_sub(1, Ordering::SeqCst);
             self.flushed.fetch_add(1, Ordering::SeqCst);
             if items.contains(&0) {
@@ -430,6 +533,7 @@ mod tests {
             overflow_at: 6,
             max_batch: 3,
             capacity: 16,
+            regather: None,
         };
         let (batcher, tasks) = Batcher::spawn_with(flush, writers, None);
         let mut answers = vec![batcher.queue(1).await.expect("queued")];
@@ -624,11 +728,130 @@ mod tests {
             overflow_at: 1,
             max_batch: 8,
             capacity: 16,
+            regather: None,
         };
         let (batcher, mut tasks) = Batcher::spawn_with(flush, writers, None);
         let answer = batcher.queue(21).await.expect("queued");
         drop(batcher);
         while tasks.join_next().await.is_some() {}
         assert_eq!(answer.await.expect("written before the end"), Ok(42));
+    }
+
+    /// A batcher shared by callers, what its flush notes, and its writer.
+    type Regathering = (
+        Arc<Batcher<i32, Result<i32, &'static str>>>,
+        Arc<Mutex<Vec<Vec<i32>>>>,
+        tokio::task::JoinSet<()>,
+    );
+
+    /// A batcher with one regular writer of batches of up to 32, each held up to `wait` after
+    /// an answer for the callers answered (see `Regather`), and what its flush notes; each
+    /// batch takes 5 ms to write.
+    fn regathering(wait: std::time::Duration) -> Regathering {
+        let flush = Double {
+            takes: std::time::Duration::from_millis(5),
+            ..Double::new(100_000)
+        };
+        let batches = flush.batches.clone();
+        let writers = Writers {
+            regular: 1,
+            overflow: 0,
+            overflow_at: usize::MAX,
+            max_batch: 32,
+            capacity: 64,
+            regather: Some(wait),
+        };
+        let (batcher, tasks) = Batcher::spawn_with(flush, writers, None);
+        (Arc::new(batcher), batches, tasks)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_that_publish_again_once_answered_share_one_batch_rather_than_take_turns() {
+        let (batcher, batches, _writer) = regathering(std::time::Duration::from_secs(2));
+        // Sixteen callers, each queueing its next item a few ms after its answer (staggered,
+        // as a service's request handlers are), ten rounds each.
+        let mut callers = tokio::task::JoinSet::new();
+        for caller in 0..16_i32 {
+            let batcher = batcher.clone();
+            callers.spawn(async move {
+                // Items from 1 to 16: none is unreachable (0) or keeps its order (100 up).
+                for _ in 0..10 {
+                    let answer = batcher.submit(caller + 1).await;
+                    assert_eq!(answer, Some(Ok((caller + 1) * 2)));
+                    let back = u64::try_from(caller % 4).expect("small");
+                    tokio::time::sleep(std::time::Duration::from_millis(back)).await;
+                }
+            });
+        }
+        while let Some(done) = callers.join_next().await {
+            done.expect("a caller finished");
+        }
+        let sizes = sizes(&batches);
+        assert_eq!(sizes.iter().sum::<usize>(), 160, "{sizes:?}");
+        // However the first batch splits them (callers start one by one, and the first is
+        // written at once), every later batch holds every caller, but the last (the rest of
+        // the first split).
+        assert!(
+            sizes.len() <= 11 && sizes[1..sizes.len() - 1].iter().all(|n| *n == 16),
+            "callers answered together come back together: {sizes:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_caller_alone_and_callers_that_do_not_come_back_are_not_held_past_the_wait() {
+        // A wait far longer than the test: only taking the expected number ends a hold.
+        let (batcher, batches, _writer) = regathering(std::time::Duration::from_secs(600));
+        // One caller publishing again and again: each batch holds the one it answered, so the
+        // next is written as soon as it comes.
+        for i in 1..=20 {
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(5), batcher.submit(i))
+                .await
+                .expect("a caller alone is never held");
+            assert_eq!(answer, Some(Ok(i * 2)));
+        }
+        assert!(sizes(&batches).iter().all(|n| *n == 1));
+        // A short wait: sixteen answered together, then one comes back alone. Its batch is
+        // held for the other fifteen only until the wait has passed since the answer.
+        let (batcher, batches, _writer) = regathering(std::time::Duration::from_millis(50));
+        let mut answers = Vec::new();
+        for i in 1..=16 {
+            answers.push(batcher.queue(i).await.expect("queued"));
+        }
+        for answer in answers {
+            answer.await.expect("answered").expect("doubled");
+        }
+        let alone = tokio::time::timeout(std::time::Duration::from_secs(5), batcher.submit(7))
+            .await
+            .expect("held only for the wait");
+        assert_eq!(alone, Some(Ok(14)));
+        let sizes = sizes(&batches);
+        assert_eq!(sizes.last(), Some(&1), "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), 17, "{sizes:?}");
+    }
+
+    #[test]
+    fn holds_that_bring_too_few_callers_back_are_skipped_for_longer_and_longer() {
+        let mut backoff = super::Backoff::default();
+        assert!(backoff.may_hold());
+        // Half of those answered came back: the next batch is held again.
+        backoff.held(4, 8);
+        assert!(backoff.may_hold());
+        // Fewer than half, again and again: 1, 2, 4 … 64 batches are not held, then one is.
+        let mut skipped = Vec::new();
+        for _ in 0..9 {
+            backoff.held(1, 8);
+            let mut n = 0;
+            while !backoff.may_hold() {
+                n += 1;
+            }
+            skipped.push(n);
+        }
+        assert_eq!(skipped, [1, 2, 4, 8, 16, 32, 64, 64, 64]);
+        // One that pays resets it.
+        backoff.held(8, 8);
+        assert!(backoff.may_hold());
+        backoff.held(0, 8);
+        assert!(!backoff.may_hold());
+        assert!(backoff.may_hold());
     }
 }

@@ -35,6 +35,8 @@ pub struct ApiSettings {
     /// Publishing writers that commit a batch beside the others only while events pile up
     /// (64 or more waiting, as batch publishes bring).
     pub publish_overflow_writers: usize,
+    /// How long a publishing writer may hold its next batch for the callers it just answered.
+    pub publish_regather: Duration,
     /// The hand-over to the delivery worker of this process, when it runs one.
     pub handoff: Option<Arc<Handoff>>,
     /// Makes OpenTelemetry spans of requests and publishes, when traces are exported.
@@ -66,6 +68,7 @@ impl Application {
             &pool,
             settings.publish_writers,
             settings.publish_overflow_writers,
+            settings.publish_regather,
             settings.handoff.as_ref(),
         )
         .traced(settings.tracer.clone());

@@ -390,6 +390,7 @@ fn api_settings(
         keyring,
         publish_writers: usize::from(opts.publish_writers),
         publish_overflow_writers: usize::from(opts.publish_overflow_writers),
+        publish_regather: Duration::from_micros(opts.publish_regather_us),
         handoff: None,
         tracer: None,
         metrics_on_api: global.metrics_listen.is_none(),

@@ -291,6 +291,13 @@ pub struct ApiOpts {
     /// with an ordering key are still committed in the order they came.
     #[arg(long, env = "RICOCHET_PUBLISH_OVERFLOW_WRITERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=64))]
     pub publish_overflow_writers: u16,
+    /// How long, in µs after it answers a batch of publishes, a writer may hold its next batch
+    /// for the callers it answered to come back with their next event (as a service publishing
+    /// from its request handlers does), so that they share one commit rather than split into
+    /// groups taking turns. Never held past this after an answer, nor once as many events are
+    /// waiting as that batch answered (0: take the next batch at once).
+    #[arg(long, env = "RICOCHET_PUBLISH_REGATHER_US", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub publish_regather_us: u64,
     /// Token requests a second per client id at POST /oauth/token, sustained (then 429).
     #[arg(long, env = "RICOCHET_TOKEN_RATE_PER_CLIENT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub token_rate_per_client: u32,

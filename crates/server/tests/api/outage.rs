@@ -39,6 +39,7 @@ async fn api_without_database() -> String {
         keyring: Arc::new(keyring),
         publish_writers: 1,
         publish_overflow_writers: 1,
+        publish_regather: Duration::from_millis(1),
         handoff: None,
         tracer: None,
         metrics_on_api: true,
