@@ -34,7 +34,8 @@ pub trait Flush: Send + Sync + 'static {
 
     /// Whether, after the batch just written, a writer may hold its next batch for the callers
     /// it answered (see [`Writers::regather`]): not when what the batch fed downstream could
-    /// not all be taken, where a larger batch would only wait longer. By default, always.
+    /// not all be taken, where a larger batch would only wait longer (holds are then backed
+    /// off, as after holds that do not pay). By default, always.
     fn may_regather(&self) -> bool {
         true
     }
@@ -339,9 +340,14 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
         drop(queue);
         let written = waiting.len();
         shared.write_batch(&mut waiting, turn).await;
+        // Downstream could not take the whole batch: holds are backed off as after one that
+        // did not pay, so that load beyond downstream's room does not keep growing batches.
+        if shared.regather.is_some() && !shared.flush.may_regather() {
+            backoff.failed();
+        }
         answered = shared
             .regather
-            .filter(|_| shared.flush.may_regather() && backoff.may_hold())
+            .filter(|_| backoff.may_hold())
             .map(|wait| Regather {
                 until: tokio::time::Instant::now() + wait,
                 gap: wait / 4,
@@ -373,8 +379,9 @@ struct Regather {
 
 /// Whether a writer holds its next batch for the callers it answered: not while they have not
 /// been coming back (callers that publish at their own pace, not as soon as they are answered,
-/// would make every batch wait). After a hold that brought back fewer than half the callers
-/// answered, the next 1, then 2, 4 … up to 64 batches are not held; one that brought back
+/// would make every batch wait), nor while downstream cannot take whole batches. After a hold
+/// that brought back fewer than half the callers answered, or a batch downstream could not
+/// take whole, the next 1, then 2, 4 … up to 64 batches are not held; a hold that brought back
 /// half or more holds the next again.
 #[derive(Debug, Default)]
 struct Backoff {
@@ -399,9 +406,14 @@ impl Backoff {
         if back.saturating_mul(2) >= answered {
             self.next = 0;
         } else {
-            self.next = (self.next.saturating_mul(2)).clamp(1, 64);
-            self.skip = self.next;
+            self.failed();
         }
+    }
+
+    /// Holding did not pay, or must not go on: the next holds are skipped, longer each time.
+    fn failed(&mut self) {
+        self.next = (self.next.saturating_mul(2)).clamp(1, 64);
+        self.skip = self.next;
     }
 }
 
@@ -851,6 +863,11 @@ mod tests {
         backoff.held(8, 8);
         assert!(backoff.may_hold());
         backoff.held(0, 8);
+        assert!(!backoff.may_hold());
+        assert!(backoff.may_hold());
+        // A batch downstream could not take whole counts as a hold that did not pay.
+        backoff.failed();
+        assert!(!backoff.may_hold());
         assert!(!backoff.may_hold());
         assert!(backoff.may_hold());
     }
