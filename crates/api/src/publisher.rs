@@ -13,7 +13,6 @@ use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
@@ -77,7 +76,6 @@ impl Publisher {
             pool: pool.clone(),
             waker: Waker::spawn(pool.clone()),
             handoff: handoff.cloned(),
-            overflowed: AtomicBool::new(false),
         };
         let writers = Writers {
             regular: writers,
@@ -183,8 +181,6 @@ struct Publish {
     pool: PgPool,
     waker: Waker,
     handoff: Option<Arc<Handoff>>,
-    /// The last batch left new deliveries the worker of this process could not take.
-    overflowed: AtomicBool,
 }
 
 impl Flush for Publish {
@@ -200,21 +196,17 @@ impl Flush for Publish {
     /// Not after a batch whose new deliveries the worker of this process could not all take
     /// (its lanes or its room were full): a larger batch would only leave more of them to be
     /// claimed.
-    fn may_regather(&self) -> bool {
-        !self.overflowed.load(Ordering::Relaxed)
+    fn may_regather(&self, answers: &[Answer]) -> bool {
+        self.handoff.is_none()
+            || !answers.iter().any(
+                |answer| matches!(answer, Ok(r) if r.created && r.deliveries.len() > r.handed_over),
+            )
     }
 
     async fn flush(&self, jobs: &mut [Job]) -> Flushed<Answer> {
         let handoff = self.handoff.as_deref();
         match publish_together(&self.pool, &self.waker, handoff, jobs).await {
-            Ok(results) => {
-                let overflowed = handoff.is_some()
-                    && results
-                        .iter()
-                        .any(|r| r.created && r.deliveries.len() > r.handed_over);
-                self.overflowed.store(overflowed, Ordering::Relaxed);
-                Flushed::Each(results.into_iter().map(Ok).collect())
-            }
+            Ok(results) => Flushed::Each(results.into_iter().map(Ok).collect()),
             // The database is out of reach: every event of the batch is refused at once (503),
             // rather than each published alone, waiting for a connection in turn; so are the
             // events that queued up while it waited for a connection.

@@ -32,11 +32,11 @@ pub trait Flush: Send + Sync + 'static {
         false
     }
 
-    /// Whether, after the batch just written, a writer may hold its next batch for the callers
-    /// it answered (see [`Writers::regather`]): not when what the batch fed downstream could
-    /// not all be taken, where a larger batch would only wait longer (holds are then backed
-    /// off, as after holds that do not pay). By default, always.
-    fn may_regather(&self) -> bool {
+    /// Whether, after a batch answered `outputs`, a writer may hold its next batch for the
+    /// callers it answered (see [`Writers::regather`]): not when what the batch fed downstream
+    /// could not all be taken, where a larger batch would only wait longer (holds are then
+    /// backed off, as after holds that do not pay). By default, always.
+    fn may_regather(&self, _outputs: &[Self::Output]) -> bool {
         true
     }
 }
@@ -263,8 +263,14 @@ impl<F: Flush> Shared<F> {
         waiting.iter().any(|w| self.flush.keeps_order(&w.item))
     }
 
-    /// Writes the batch `waiting` holds (emptying it) and answers its callers.
-    async fn write_batch(&self, waiting: &mut Vec<Waiting<F::Item, F::Output>>, turn: Turn) {
+    /// Writes the batch `waiting` holds (emptying it) and answers its callers. Whether the
+    /// next batch may be held for them ([`Flush::may_regather`], asked only when batches are
+    /// held).
+    async fn write_batch(
+        &self,
+        waiting: &mut Vec<Waiting<F::Item, F::Output>>,
+        turn: Turn,
+    ) -> bool {
         let (mut items, replies): (Vec<F::Item>, Vec<oneshot::Sender<F::Output>>) = waiting
             .drain(..)
             .map(|w: Waiting<F::Item, F::Output>| (w.item, w.reply))
@@ -274,9 +280,11 @@ impl<F: Flush> Shared<F> {
         drop(turn);
         match flushed {
             Flushed::Each(outputs) => {
+                let may_regather = self.regather.is_none() || self.flush.may_regather(&outputs);
                 for (reply, output) in replies.into_iter().zip(outputs) {
                     let _ = reply.send(output);
                 }
+                may_regather
             }
             Flushed::Unreachable(refusal) => {
                 for reply in replies {
@@ -288,9 +296,23 @@ impl<F: Flush> Shared<F> {
                         let _ = queued.reply.send(refusal());
                     }
                 }
+                true
             }
         }
     }
+}
+
+/// Takes up to `more` items queued into `waiting`, waiting for them until `deadline`: how many
+/// came (0 when the deadline passed or every handle is gone).
+async fn take_more<I, O>(
+    queue: &mut mpsc::Receiver<Waiting<I, O>>,
+    waiting: &mut Vec<Waiting<I, O>>,
+    more: usize,
+    deadline: tokio::time::Instant,
+) -> usize {
+    tokio::time::timeout_at(deadline, queue.recv_many(waiting, more))
+        .await
+        .unwrap_or(0)
 }
 
 /// A regular writer: takes the next batch whenever it is free.
@@ -310,26 +332,24 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
             let deadline = tokio::time::Instant::now() + linger.wait;
             while waiting.len() < max_batch && (linger.more_coming)(waiting.len()) {
                 let more = max_batch - waiting.len();
-                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
-                    Ok(n) if n > 0 => {}
-                    // The deadline passed, or every handle is gone: write what there is.
-                    _ => break,
+                // The deadline passed, or every handle is gone: write what there is.
+                if take_more(&mut queue, &mut waiting, more, deadline).await == 0 {
+                    break;
                 }
             }
-        } else if let Some(back) = answered.take() {
+        } else if let (Some(back), Some(wait)) = (answered.take(), shared.regather) {
             let expected = back.expected.min(max_batch);
             let before = waiting.len();
-            // The first caller back may take up to `until`; the others come close behind it.
+            // The first caller back may take up to `until`; the others come close behind it,
+            // within a quarter of the wait.
             let mut deadline = back.until;
             let held = before < expected;
             while waiting.len() < expected {
                 let more = expected - waiting.len();
-                match tokio::time::timeout_at(deadline, queue.recv_many(&mut waiting, more)).await {
-                    Ok(n) if n > 0 => {
-                        deadline = back.until.min(tokio::time::Instant::now() + back.gap);
-                    }
-                    _ => break,
+                if take_more(&mut queue, &mut waiting, more, deadline).await == 0 {
+                    break;
                 }
+                deadline = back.until.min(tokio::time::Instant::now() + wait / 4);
             }
             // Judged only when held: a batch full without a hold says nothing of the callers.
             if held {
@@ -339,10 +359,10 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
         let turn = shared.turn(shared.keeps_order(&waiting)).await;
         drop(queue);
         let written = waiting.len();
-        shared.write_batch(&mut waiting, turn).await;
+        let may_regather = shared.write_batch(&mut waiting, turn).await;
         // Downstream could not take the whole batch: holds are backed off as after one that
         // did not pay, so that load beyond downstream's room does not keep growing batches.
-        if shared.regather.is_some() && !shared.flush.may_regather() {
+        if !may_regather {
             backoff.failed();
         }
         answered = shared
@@ -350,7 +370,6 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
             .filter(|_| backoff.may_hold())
             .map(|wait| Regather {
                 until: tokio::time::Instant::now() + wait,
-                gap: wait / 4,
                 answered: written,
                 // Those queued meanwhile are taken at once; with them, as many as were answered.
                 expected: written + shared.queue.try_lock().map_or(0, |q| q.len()),
@@ -370,8 +389,6 @@ async fn write<F: Flush>(shared: Arc<Shared<F>>) {
 #[derive(Debug, Clone, Copy)]
 struct Regather {
     until: tokio::time::Instant,
-    /// After the first caller back, how long the next may take.
-    gap: Duration,
     /// How many callers the last batch answered.
     answered: usize,
     expected: usize,
