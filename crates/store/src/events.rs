@@ -140,10 +140,11 @@ pub struct Pacing {
     pub emission_ms: f64,
 }
 
-/// A target as [`route`] reads it: with the slots its lane granted the hand-over.
+/// A route as [`route`] reads it: one integration a kind of event of the batch goes to, with
+/// the slots its lane granted the hand-over.
 #[derive(sqlx::FromRow)]
 struct Routed {
-    ord: i32,
+    kind: i32,
     integration_id: Uuid,
     per_key: Option<bool>,
     version: i32,
@@ -152,6 +153,32 @@ struct Routed {
     granted: Option<i32>,
     base: Option<DateTime<Utc>>,
     emission_ms: Option<f64>,
+}
+
+/// One integration a kind of event goes to, resolved: shared by the kind's events.
+struct KindRoute {
+    integration_id: Uuid,
+    per_key: Option<bool>,
+    name: Option<Arc<str>>,
+    settings: Option<Arc<IntegrationSettings>>,
+}
+
+/// The kinds of event in a batch: each distinct (tenant, patterns), which route alike, with
+/// the index of each event's kind. The route looks each kind up once, however many of the
+/// batch's events share it (a batch is mostly of a few types).
+fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String])>, Vec<i32>) {
+    let mut index: HashMap<(Uuid, &[String]), i32> = HashMap::new();
+    let mut kinds = Vec::new();
+    let event_kinds = batch
+        .iter()
+        .map(|b| {
+            *index.entry((b.tenant.0, b.patterns)).or_insert_with(|| {
+                kinds.push((b.tenant.0, b.patterns));
+                i32::try_from(kinds.len() - 1).unwrap_or(i32::MAX)
+            })
+        })
+        .collect();
+    (kinds, event_kinds)
 }
 
 /// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
@@ -167,39 +194,50 @@ struct Routed {
 /// the disk (the publish that follows does), so no lane stays locked through a flush: see
 /// `no_flush_sql`. Without a hand-over it takes no slots, and leaves the commit of a
 /// transaction it runs in as it was.
+///
+/// Events of one tenant and type route alike: the bindings are looked up, and rows returned,
+/// once per kind ([`kinds`]), not once per event.
 pub async fn route(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
     hand_over: Option<HandOver<'_>>,
 ) -> StoreResult<Routes> {
-    let (mut pattern_ords, mut patterns, mut pattern_tenants, mut keyed) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (ord, b) in ords(batch).into_iter().zip(batch) {
-        for pattern in b.patterns {
-            pattern_ords.push(ord);
+    let (kinds, event_kinds) = kinds(batch);
+    let (mut pattern_kinds, mut patterns, mut pattern_tenants) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
+        for pattern in kind_patterns.iter() {
+            pattern_kinds.push(i32::try_from(kind).unwrap_or(i32::MAX));
             patterns.push(pattern.as_str());
-            pattern_tenants.push(b.tenant.0);
-            keyed.push(b.event.ordering_key.is_some());
+            pattern_tenants.push(*tenant);
         }
     }
+    let keyed: Vec<bool> = batch
+        .iter()
+        .map(|b| b.event.ordering_key.is_some())
+        .collect();
     let room = hand_over.map_or(0, |h| i64::try_from(h.room).unwrap_or(i64::MAX));
     let known = hand_over.map(|h| h.settings.known()).unwrap_or_default();
     let rows: Vec<Routed> = sqlx::query_as(concat!(
         "WITH routes AS MATERIALIZED (
              -- A hand-over reads the names and settings of integrations at versions it does not
              -- know.
-             SELECT DISTINCT ON (w.ord, b.integration_id) w.ord, b.integration_id, i.version,
+             SELECT DISTINCT ON (w.kind, b.integration_id) w.kind, b.integration_id, i.version,
                  CASE WHEN $4 AND k.id IS NULL THEN i.name END AS name,
                  CASE WHEN $4 AND k.id IS NULL THEN i.settings END AS settings,
-                 i.settings->>'ordering' = 'perKey' AS per_key, w.keyed
-             FROM unnest($1::int[], $2::text[], $3::uuid[], $6::bool[]) AS w(ord, pattern, tenant_id, keyed)
+                 i.settings->>'ordering' = 'perKey' AS per_key
+             FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(kind, pattern, tenant_id)
              JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
              JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
              LEFT JOIN unnest($8::uuid[], $9::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
-             ORDER BY w.ord, b.integration_id
+             ORDER BY w.kind, b.integration_id
          ), want AS (
+             -- The batch's targets in (event, integration) order: the first $5 may be handed over.
              SELECT integration_id, count(*)::int AS n
-             FROM (SELECT r.*, row_number() OVER (ORDER BY r.ord, r.integration_id) AS place FROM routes r) r
+             FROM (SELECT r.integration_id, r.per_key, e.keyed,
+                       row_number() OVER (ORDER BY e.ord, r.integration_id) AS place
+                   FROM unnest($10::int[], $6::bool[]) WITH ORDINALITY AS e(kind, keyed, ord)
+                   JOIN routes r ON r.kind = e.kind AND $5 > 0) r
              WHERE r.place <= $5 AND NOT (r.keyed AND coalesce(r.per_key, false))
              GROUP BY integration_id
          ), locked AS MATERIALIZED (
@@ -236,11 +274,11 @@ pub async fn route(
              FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
              RETURNING l.integration_id, k.granted, k.base, k.emission_ms
          )
-         SELECT r.ord, r.integration_id, r.version, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
+         SELECT r.kind, r.integration_id, r.version, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
          FROM routes r LEFT JOIN reserved s ON s.integration_id = r.integration_id
-         ORDER BY r.ord, r.integration_id",
+         ORDER BY r.kind, r.integration_id",
     ))
-    .bind(&pattern_ords)
+    .bind(&pattern_kinds)
     .bind(&patterns)
     .bind(&pattern_tenants)
     .bind(hand_over.is_some())
@@ -249,11 +287,15 @@ pub async fn route(
     .bind(crate::deliveries::PACE_WINDOW_MS)
     .bind(&known.ids)
     .bind(&known.versions)
+    .bind(&event_kinds)
     .fetch_all(&mut *conn)
     .await?;
     let mut routes = Routes::default();
     let mut resolver = hand_over.map(|h| Resolver::new(h.settings, known));
+    // Each kind's routes, in integration order (the rows come by kind, then integration).
+    let mut by_kind: Vec<Vec<KindRoute>> = kinds.iter().map(|_| Vec::new()).collect();
     for row in rows {
+        // Slots are granted per integration: every row of one carries them.
         if let Some(granted) = row.granted {
             let pacing = row
                 .base
@@ -261,20 +303,43 @@ pub async fn route(
                 .map(|(base, emission_ms)| Pacing { base, emission_ms });
             routes
                 .slots
-                .insert(row.integration_id, Slots { granted, pacing });
+                .entry(row.integration_id)
+                .or_insert(Slots { granted, pacing });
         }
         // Without them a delivery is not handed over, only written pending.
         let integration = resolver
             .as_mut()
             .and_then(|r| r.resolve(row.integration_id, row.version, row.name, row.settings));
         let (name, settings) = integration.map(|v| (v.name, v.settings)).unzip();
-        routes.targets.push(Target {
-            ord: row.ord,
-            integration_id: row.integration_id,
-            per_key: row.per_key,
-            name,
-            settings,
-        });
+        if let Some(list) = usize::try_from(row.kind)
+            .ok()
+            .and_then(|kind| by_kind.get_mut(kind))
+        {
+            list.push(KindRoute {
+                integration_id: row.integration_id,
+                per_key: row.per_key,
+                name,
+                settings,
+            });
+        }
+    }
+    let count: usize = event_kinds
+        .iter()
+        .filter_map(|k| by_kind.get(usize::try_from(*k).ok()?))
+        .map(Vec::len)
+        .sum();
+    routes.targets.reserve_exact(count);
+    for (ord, kind) in ords(batch).into_iter().zip(&event_kinds) {
+        let Some(list) = usize::try_from(*kind).ok().and_then(|k| by_kind.get(k)) else {
+            continue;
+        };
+        routes.targets.extend(list.iter().map(|r| Target {
+            ord,
+            integration_id: r.integration_id,
+            per_key: r.per_key,
+            name: r.name.clone(),
+            settings: r.settings.clone(),
+        }));
     }
     Ok(routes)
 }

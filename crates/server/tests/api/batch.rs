@@ -5,6 +5,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::StatusCode;
+use ricochet_domain::TenantId;
+use ricochet_domain::event::matching_patterns;
+use ricochet_runtime::publish::publish_batch;
+use ricochet_store::events::{BatchEvent, NewEvent, Published};
 use serde_json::{Value, json};
 
 use crate::harness::{Session, TestApp, fields, problem};
@@ -264,4 +268,142 @@ async fn an_event_whose_id_is_batch_can_still_be_read() {
 
     assert_eq!(event["id"], "batch");
     assert_eq!(event["data"], json!({ "n": 1 }));
+}
+
+/// The integrations of each event's deliveries, as its publish answered them.
+fn routed(deliveries: &Value) -> Vec<&str> {
+    let mut ids: Vec<&str> = deliveries
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["integrationId"].as_str().expect("integrationId"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn sorted<'a>(ids: &[&'a String]) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = ids.iter().map(|s| s.as_str()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn events_of_several_types_in_one_batch_each_go_to_their_own_bindings() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    let tenant = app.tenant("acme").await;
+    let s = Session::new(&app, &tenant).await;
+    let orders = s.integration("orders", &receiver.url, json!({})).await;
+    s.bind(&orders, &["order.*"]).await;
+    // Bound by two of order.paid's patterns: still one delivery an event.
+    let paid = s.integration("paid", &receiver.url, json!({})).await;
+    s.bind(&paid, &["order.paid", "order.*"]).await;
+    let all = s.integration("all", &receiver.url, json!({})).await;
+    s.bind(&all, &["*"]).await;
+    let keyed = s
+        .integration("keyed", &receiver.url, json!({ "ordering": "perKey" }))
+        .await;
+    s.bind(&keyed, &["order.created"]).await;
+
+    let (status, body) = s
+        .publish_batch(&[
+            json!({ "type": "order.created", "id": "o-1", "orderingKey": "k", "data": {} }),
+            json!({ "type": "order.paid", "id": "o-2", "data": {} }),
+            json!({ "type": "user.created", "id": "u-1", "data": {} }),
+            json!({ "type": "order.created", "id": "o-3", "orderingKey": "k", "data": {} }),
+            json!({ "type": "order.paid", "id": "o-4", "data": {} }),
+        ])
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    let created = sorted(&[&orders, &paid, &all, &keyed]);
+    let paid_to = sorted(&[&orders, &paid, &all]);
+    let expected = [
+        created.clone(),
+        paid_to.clone(),
+        sorted(&[&all]),
+        created,
+        paid_to,
+    ];
+    let results = body["results"].as_array().expect("results");
+    assert_eq!(results.len(), expected.len());
+    for (result, want) in results.iter().zip(&expected) {
+        assert_eq!(result["outcome"], "created");
+        assert_eq!(&routed(&result["deliveries"]), want, "{result}");
+    }
+    assert_eq!(app.count("deliveries", &tenant.id).await, 15);
+    let hits = receiver.wait_for(15, WAIT).await;
+    let per_event = |id: &str| hits.iter().filter(|h| h.header("webhook-id") == id).count();
+    assert_eq!(
+        ["o-1", "o-2", "u-1", "o-3", "o-4"].map(per_event),
+        [4, 3, 1, 4, 3]
+    );
+    receiver
+        .assert_stays_at(15, Duration::from_millis(500))
+        .await;
+}
+
+#[tokio::test]
+async fn one_batch_of_two_tenants_events_of_one_type_goes_to_each_tenants_own_bindings() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    let (acme, beta) = (app.tenant("acme").await, app.tenant("beta").await);
+    let (a, b) = (
+        Session::new(&app, &acme).await,
+        Session::new(&app, &beta).await,
+    );
+    let ours = a.integration("ours", &receiver.url, json!({})).await;
+    a.bind(&ours, &["order.*"]).await;
+    let also_ours = a.integration("also-ours", &receiver.url, json!({})).await;
+    a.bind(&also_ours, &["order.created"]).await;
+    let theirs = b.integration("theirs", &receiver.url, json!({})).await;
+    b.bind(&theirs, &["order.created"]).await;
+
+    // The publisher's writer takes the events of every tenant waiting into one batch, which
+    // this builds directly: the same type from both tenants, interleaved.
+    let tenant = |t: &crate::harness::Tenant| TenantId(t.id.parse().expect("a tenant id"));
+    let patterns = matching_patterns("order.created");
+    let data = json!({});
+    let ids = ["a-1", "b-1", "a-2", "b-2"];
+    let batch: Vec<BatchEvent<'_>> = ids
+        .iter()
+        .map(|id| BatchEvent {
+            tenant: tenant(if id.starts_with('a') { &acme } else { &beta }),
+            event: NewEvent {
+                id,
+                kind: "order.created",
+                occurred_at: chrono::Utc::now(),
+                data: &data,
+                ordering_key: None,
+                traceparent: None,
+            },
+            patterns: &patterns,
+        })
+        .collect();
+    let mut conn = app.pool.acquire().await.expect("a connection");
+    let published = publish_batch(&mut conn, &batch, None)
+        .await
+        .expect("the batch is published");
+
+    let to = |p: &Published| {
+        let mut ids: Vec<String> = p
+            .deliveries
+            .iter()
+            .map(|d| d.integration_id.to_string())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let acme_to = sorted(&[&ours, &also_ours]);
+    for (id, p) in ids.iter().zip(&published) {
+        assert!(p.created, "{id}");
+        if id.starts_with('a') {
+            assert_eq!(to(p), acme_to, "{id}");
+        } else {
+            assert_eq!(to(p), [theirs.as_str()], "{id}");
+        }
+    }
+    assert_eq!(app.count("deliveries", &acme.id).await, 4);
+    assert_eq!(app.count("deliveries", &beta.id).await, 2);
 }
