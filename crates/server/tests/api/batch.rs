@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use ricochet_domain::TenantId;
 use ricochet_domain::event::matching_patterns;
 use ricochet_runtime::publish::publish_batch;
-use ricochet_store::events::{BatchEvent, NewEvent, Published};
+use ricochet_store::events::{BatchEvent, Published};
 use serde_json::{Value, json};
 
-use crate::harness::{Session, TestApp, fields, problem};
+use crate::harness::{Session, TestApp, fields, order_created, problem};
 use crate::receiver::Receiver;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -368,17 +368,9 @@ async fn one_batch_of_two_tenants_events_of_one_type_goes_to_each_tenants_own_bi
     let ids = ["a-1", "b-1", "a-2", "b-2"];
     let batch: Vec<BatchEvent<'_>> = ids
         .iter()
-        .map(|id| BatchEvent {
-            tenant: tenant(if id.starts_with('a') { &acme } else { &beta }),
-            event: NewEvent {
-                id,
-                kind: "order.created",
-                occurred_at: chrono::Utc::now(),
-                data: &data,
-                ordering_key: None,
-                traceparent: None,
-            },
-            patterns: &patterns,
+        .map(|id| {
+            let owner = if id.starts_with('a') { &acme } else { &beta };
+            order_created(tenant(owner), id, &data, &patterns)
         })
         .collect();
     let mut conn = app.pool.acquire().await.expect("a connection");

@@ -600,3 +600,26 @@ impl Session<'_> {
         }
     }
 }
+
+/// An `order.created` event of `tenant` with `id` and `data`, as the publisher's writer batches
+/// it (`patterns`: `matching_patterns("order.created")`), for tests that publish through the
+/// runtime directly.
+pub(crate) fn order_created<'a>(
+    tenant: ricochet_domain::TenantId,
+    id: &'a str,
+    data: &'a Value,
+    patterns: &'a [String],
+) -> ricochet_store::events::BatchEvent<'a> {
+    ricochet_store::events::BatchEvent {
+        tenant,
+        event: ricochet_store::events::NewEvent {
+            id,
+            kind: "order.created",
+            occurred_at: chrono::Utc::now(),
+            data,
+            ordering_key: None,
+            traceparent: None,
+        },
+        patterns,
+    }
+}

@@ -314,9 +314,9 @@ async fn an_attempt_the_database_refuses_is_recorded_without_its_details_and_its
 /// letter, and the alert, are durable when their commit returns.
 #[tokio::test]
 async fn publishing_inside_a_transaction_without_a_hand_over_keeps_its_commit_durable() {
+    use crate::harness::order_created;
     use ricochet_domain::TenantId;
     use ricochet_domain::event::matching_patterns;
-    use ricochet_store::events::{BatchEvent, NewEvent};
 
     let app = TestApp::spawn().await;
     let tenant = app.tenant("acme").await;
@@ -327,18 +327,12 @@ async fn publishing_inside_a_transaction_without_a_hand_over_keeps_its_commit_du
 
     let data = json!({ "n": 1 });
     let patterns = matching_patterns("order.created");
-    let batch = [BatchEvent {
-        tenant: tenant_id,
-        event: NewEvent {
-            id: "inside-a-transaction",
-            kind: "order.created",
-            occurred_at: chrono::Utc::now(),
-            data: &data,
-            ordering_key: None,
-            traceparent: None,
-        },
-        patterns: &patterns,
-    }];
+    let batch = [order_created(
+        tenant_id,
+        "inside-a-transaction",
+        &data,
+        &patterns,
+    )];
     let mut tx = app.pool.begin().await.expect("a transaction");
     // The test cluster runs with it off (for speed): the transaction asks for it, as a
     // production cluster's default gives it.
