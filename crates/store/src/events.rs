@@ -87,7 +87,7 @@ pub struct BatchEvent<'a> {
 }
 
 /// An integration an event of a batch goes to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Target {
     /// The event's place in the batch.
     pub ord: i32,
@@ -155,30 +155,27 @@ struct Routed {
     emission_ms: Option<f64>,
 }
 
-/// One integration a kind of event goes to, resolved: shared by the kind's events.
-struct KindRoute {
-    integration_id: Uuid,
-    per_key: Option<bool>,
-    name: Option<Arc<str>>,
-    settings: Option<Arc<IntegrationSettings>>,
-}
-
-/// The kinds of event in a batch: each distinct (tenant, patterns), which route alike, with
-/// the index of each event's kind. The route looks each kind up once, however many of the
-/// batch's events share it (a batch is mostly of a few types).
-fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String])>, Vec<i32>) {
-    let mut index: HashMap<(Uuid, &[String]), i32> = HashMap::new();
+/// The kinds of event in a batch: each distinct (tenant, patterns), which route alike, and
+/// each event's kind (an index into them). The route looks each kind up once, however many of
+/// the batch's events share it (a batch is mostly of a few types).
+fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String])>, Vec<usize>) {
+    let mut index: HashMap<(Uuid, &[String]), usize> = HashMap::new();
     let mut kinds = Vec::new();
     let event_kinds = batch
         .iter()
         .map(|b| {
             *index.entry((b.tenant.0, b.patterns)).or_insert_with(|| {
                 kinds.push((b.tenant.0, b.patterns));
-                i32::try_from(kinds.len() - 1).unwrap_or(i32::MAX)
+                kinds.len() - 1
             })
         })
         .collect();
     (kinds, event_kinds)
+}
+
+/// A kind's index as a statement binds it (a batch has at most a few thousand).
+fn bound(kind: usize) -> i32 {
+    i32::try_from(kind).unwrap_or(i32::MAX)
 }
 
 /// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
@@ -207,7 +204,7 @@ pub async fn route(
         (Vec::new(), Vec::new(), Vec::new());
     for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
         for pattern in kind_patterns.iter() {
-            pattern_kinds.push(i32::try_from(kind).unwrap_or(i32::MAX));
+            pattern_kinds.push(bound(kind));
             patterns.push(pattern.as_str());
             pattern_tenants.push(*tenant);
         }
@@ -287,13 +284,14 @@ pub async fn route(
     .bind(crate::deliveries::PACE_WINDOW_MS)
     .bind(&known.ids)
     .bind(&known.versions)
-    .bind(&event_kinds)
+    .bind(event_kinds.iter().copied().map(bound).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let mut routes = Routes::default();
     let mut resolver = hand_over.map(|h| Resolver::new(h.settings, known));
-    // Each kind's routes, in integration order (the rows come by kind, then integration).
-    let mut by_kind: Vec<Vec<KindRoute>> = kinds.iter().map(|_| Vec::new()).collect();
+    // Each kind's routes, in integration order (the rows come by kind, then integration), as
+    // targets whose event place is set for each event of the kind.
+    let mut by_kind: Vec<Vec<Target>> = kinds.iter().map(|_| Vec::new()).collect();
     for row in rows {
         // Slots are granted per integration: every row of one carries them.
         if let Some(granted) = row.granted {
@@ -315,7 +313,8 @@ pub async fn route(
             .ok()
             .and_then(|kind| by_kind.get_mut(kind))
         {
-            list.push(KindRoute {
+            list.push(Target {
+                ord: 0,
                 integration_id: row.integration_id,
                 per_key: row.per_key,
                 name,
@@ -323,23 +322,14 @@ pub async fn route(
             });
         }
     }
-    let count: usize = event_kinds
-        .iter()
-        .filter_map(|k| by_kind.get(usize::try_from(*k).ok()?))
-        .map(Vec::len)
-        .sum();
-    routes.targets.reserve_exact(count);
-    for (ord, kind) in ords(batch).into_iter().zip(&event_kinds) {
-        let Some(list) = usize::try_from(*kind).ok().and_then(|k| by_kind.get(k)) else {
-            continue;
-        };
-        routes.targets.extend(list.iter().map(|r| Target {
-            ord,
-            integration_id: r.integration_id,
-            per_key: r.per_key,
-            name: r.name.clone(),
-            settings: r.settings.clone(),
-        }));
+    // Every event's kind indexes `kinds`, which `by_kind` follows one for one.
+    routes
+        .targets
+        .reserve_exact(event_kinds.iter().map(|&k| by_kind[k].len()).sum());
+    for (ord, &kind) in ords(batch).into_iter().zip(&event_kinds) {
+        routes
+            .targets
+            .extend(by_kind[kind].iter().map(|t| Target { ord, ..t.clone() }));
     }
     Ok(routes)
 }
