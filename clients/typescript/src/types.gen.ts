@@ -910,7 +910,8 @@ export type IntegrationHealth = {
      */
     failingSince: string | null;
     /**
-     * Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+     * Attempts in flight now across every worker, with the slots publishers hold for their
+     * next deliveries (at most `settings.maxConcurrency`).
      */
     inFlight: number;
     /**

@@ -55,7 +55,8 @@ pub struct IntegrationOut {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrationHealth {
-    /// Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+    /// Attempts in flight now across every worker, with the slots publishers hold for their
+    /// next deliveries (at most `settings.maxConcurrency`).
     pub in_flight: i32,
     /// The current pause, if any: no attempt starts before it ends.
     pub pause: Option<IntegrationPause>,

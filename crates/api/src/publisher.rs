@@ -6,13 +6,15 @@
 use chrono::{DateTime, Utc};
 use opentelemetry_sdk::trace::SdkTracer;
 use ricochet_domain::TenantId;
+use ricochet_runtime::credits::{IDLE, MAX_HELD};
 use ricochet_runtime::publish::publish_batch;
-use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, Waker, Writers};
-use ricochet_store::StoreError;
+use ricochet_runtime::{Batcher, Flush, Flushed, Handoff, LaneWork, Waker, Writers};
 use ricochet_store::events::{BatchEvent, NewEvent, Published};
+use ricochet_store::{StoreError, lanes};
 use serde_json::Value;
-use sqlx::PgPool;
-use std::sync::Arc;
+use sqlx::{PgConnection, PgPool};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
 
 /// Most events committed together.
 const MAX_BATCH: usize = 256;
@@ -55,6 +57,8 @@ pub struct Publisher {
     jobs: Batcher<Job, Answer>,
     /// Makes a span per publish when traces are exported.
     tracer: Option<SdkTracer>,
+    /// Held by every handle: once the last is gone, the lane slots held go back.
+    _alive: Arc<()>,
 }
 
 impl Publisher {
@@ -72,9 +76,10 @@ impl Publisher {
         regather: std::time::Duration,
         handoff: Option<&Arc<Handoff>>,
     ) -> Publisher {
+        let publish_waker = Waker::spawn(pool.clone());
         let publish = Publish {
             pool: pool.clone(),
-            waker: Waker::spawn(pool.clone()),
+            waker: publish_waker.clone(),
             handoff: handoff.cloned(),
         };
         let writers = Writers {
@@ -88,7 +93,15 @@ impl Publisher {
         let (jobs, mut tasks) = Batcher::spawn_with(publish, writers, None);
         // They end with the last handle.
         tasks.detach_all();
-        Publisher { jobs, tracer: None }
+        let alive = Arc::new(());
+        if let Some(handoff) = handoff {
+            spawn_credit_sweeper(pool, &publish_waker, handoff, Arc::downgrade(&alive));
+        }
+        Publisher {
+            jobs,
+            tracer: None,
+            _alive: alive,
+        }
     }
 
     /// Makes a span per publish with `tracer` (traces exported), whose context the event keeps.
@@ -204,7 +217,7 @@ impl Flush for Publish {
     }
 
     async fn flush(&self, jobs: &mut [Job]) -> Flushed<Answer> {
-        let handoff = self.handoff.as_deref();
+        let handoff = self.handoff.as_ref();
         match publish_together(&self.pool, &self.waker, handoff, jobs).await {
             Ok(results) => Flushed::Each(results.into_iter().map(Ok).collect()),
             // The database is out of reach: every event of the batch is refused at once (503),
@@ -239,7 +252,7 @@ impl Flush for Publish {
 async fn publish_together(
     pool: &PgPool,
     waker: &Waker,
-    handoff: Option<&Handoff>,
+    handoff: Option<&Arc<Handoff>>,
     jobs: &[Job],
 ) -> Result<Vec<Published>, StoreError> {
     let batch: Vec<BatchEvent<'_>> = jobs
@@ -262,7 +275,8 @@ async fn publish_together(
         .collect();
     // One statement, atomic on its own: no BEGIN and COMMIT round trips around it.
     let mut conn = pool.acquire().await?;
-    let results = publish_batch(&mut conn, &batch, handoff).await?;
+    let (results, work) = publish_batch(&mut conn, &batch, handoff.map(|h| &**h)).await?;
+    drop(conn);
     crate::metrics::published(&results);
     if results
         .iter()
@@ -270,5 +284,83 @@ async fn publish_together(
     {
         waker.wake();
     }
+    if let Some(handoff) = handoff
+        && !work.is_empty()
+    {
+        spawn_lane_work(pool, waker, handoff, work);
+    }
     Ok(results)
+}
+
+/// Gives back and takes the lane slots a publish left to do, on a connection of its own, while
+/// its callers are answered and the next batch is written (see `ricochet_runtime::credits`).
+fn spawn_lane_work(pool: &PgPool, waker: &Waker, handoff: &Arc<Handoff>, work: LaneWork) {
+    let (pool, waker, handoff) = (pool.clone(), waker.clone(), handoff.clone());
+    tokio::spawn(async move {
+        let credits = handoff.credits();
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "lane slots for the hand-over: no connection; the lane audit recounts those not given back");
+                if !work.take.is_empty() {
+                    let _ = credits.taken(Instant::now(), &[]);
+                }
+                return;
+            }
+        };
+        give_back(&mut conn, &waker, &work.give_back).await;
+        if !work.take.is_empty() {
+            let at = Instant::now();
+            let granted = lanes::take_credits(&mut conn, &work.take)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "taking lane slots for the hand-over failed; new deliveries are claimed meanwhile");
+                    Vec::new()
+                });
+            let back = credits.taken(at, &granted);
+            give_back(&mut conn, &waker, &back).await;
+        }
+    });
+}
+
+/// Gives lane slots back, and wakes the workers: deliveries may wait for them.
+async fn give_back(conn: &mut PgConnection, waker: &Waker, slots: &[(uuid::Uuid, i32)]) {
+    if slots.is_empty() {
+        return;
+    }
+    match lanes::give_back(conn, slots).await {
+        Ok(()) => waker.wake(),
+        Err(e) => {
+            tracing::warn!(error = %e, "giving back lane slots failed; the lane audit recounts them");
+        }
+    }
+}
+
+/// Gives back, every half [`IDLE`], the lane slots the publishers hold and have not spent
+/// lately; and all of them once the publisher is gone (`alive` dropped).
+fn spawn_credit_sweeper(pool: &PgPool, waker: &Waker, handoff: &Arc<Handoff>, alive: Weak<()>) {
+    let (pool, waker, handoff) = (pool.clone(), waker.clone(), handoff.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(IDLE / 2);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let gone = alive.strong_count() == 0;
+            let now = Instant::now();
+            let back = handoff
+                .credits()
+                .expired(if gone { now + MAX_HELD } else { now });
+            if !back.is_empty() {
+                match pool.acquire().await {
+                    Ok(mut conn) => give_back(&mut conn, &waker, &back).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "giving back lane slots: no connection; the lane audit recounts them");
+                    }
+                }
+            }
+            if gone {
+                return;
+            }
+        }
+    });
 }

@@ -10,11 +10,16 @@
 //! for a NOTIFY or a timer): new deliveries never overtake due ones waiting in the table. It
 //! takes at most `capacity` deliveries in memory and in flight, counting the claimed ones.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
+use std::time::Duration;
 
 use ricochet_store::deliveries::Claimed;
 use ricochet_store::settings_cache::SettingsCache;
+use tokio::sync::Notify;
+
+use crate::credits::Credits;
 
 /// The meeting point of a process's publisher and its worker.
 #[derive(Debug)]
@@ -25,6 +30,12 @@ pub struct Handoff {
     state: Mutex<State>,
     /// The integrations' settings the worker and the publishers have read, by version.
     settings: SettingsCache,
+    /// The lane slots the publishers hold for hand-overs.
+    credits: Credits,
+    /// Told when the worker opens the hand-over.
+    opened: Notify,
+    /// Whether the worker closed it only to claim (not to stop).
+    claiming: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -50,7 +61,15 @@ impl Handoff {
             capacity,
             state: Mutex::new(State::default()),
             settings: SettingsCache::default(),
+            credits: Credits::default(),
+            opened: Notify::new(),
+            claiming: AtomicBool::new(false),
         }
+    }
+
+    /// The lane slots the publishers of this process hold for hand-overs.
+    pub fn credits(&self) -> &Credits {
+        &self.credits
     }
 
     /// The integrations' settings read so far, each at its version: claims and hand-overs
@@ -138,6 +157,25 @@ impl Handoff {
     /// For the worker: opens or closes the hand-over.
     pub fn set_open(&self, open: bool) {
         self.state().open = open;
+        self.claiming.store(!open, Ordering::Release);
+        if open {
+            self.opened.notify_waiters();
+        }
+    }
+
+    /// Whether the worker is open, waiting up to `wait` for it to open when it closed only to
+    /// claim due work (a claim takes a few milliseconds; a delivery written pending meanwhile
+    /// would wake it to claim again).
+    pub async fn open_within(&self, wait: Duration) -> bool {
+        let opened = self.opened.notified();
+        if self.is_open() {
+            return true;
+        }
+        if !self.claiming.load(Ordering::Acquire) {
+            return false;
+        }
+        let _ = tokio::time::timeout(wait, opened).await;
+        self.is_open()
     }
 
     /// For the worker: it claimed `n` deliveries.
@@ -153,6 +191,7 @@ impl Handoff {
 
     /// For the worker at shutdown: closes the hand-over and returns what waits in it.
     pub fn close(&self) -> Vec<Claimed> {
+        self.claiming.store(false, Ordering::Release);
         let mut state = self.state();
         state.open = false;
         std::mem::take(&mut state.queue)
@@ -264,5 +303,37 @@ mod tests {
         assert_eq!(handoff.close().len(), 1);
         assert_eq!(handoff.reserve(1), 0);
         assert!(handoff.close().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_publish_waits_a_moment_for_a_claiming_worker_but_not_for_a_closed_one() {
+        let handoff = Arc::new(Handoff::new("worker", 8, 100));
+        let wait = std::time::Duration::from_millis(500);
+        // Never opened (an API-only process, or a worker not started): no wait.
+        let start = std::time::Instant::now();
+        assert!(!handoff.open_within(wait).await);
+        assert!(start.elapsed() < wait / 2);
+        // Closed to claim, opened again 20 ms later: the publish gets it.
+        handoff.set_open(false);
+        let worker = handoff.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            worker.set_open(true);
+        });
+        assert!(handoff.open_within(wait).await);
+        // Closed to claim for longer than the wait: refused once it is over.
+        handoff.set_open(false);
+        let start = std::time::Instant::now();
+        assert!(
+            !handoff
+                .open_within(std::time::Duration::from_millis(30))
+                .await
+        );
+        assert!(start.elapsed() >= std::time::Duration::from_millis(30));
+        // Closed for good (the worker stops): no wait.
+        let _ = handoff.close();
+        let start = std::time::Instant::now();
+        assert!(!handoff.open_within(wait).await);
+        assert!(start.elapsed() < wait / 2);
     }
 }

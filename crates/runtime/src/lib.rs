@@ -3,10 +3,12 @@
 //! same process, group commit, and waking the workers after commits.
 
 pub mod batcher;
+pub mod credits;
 pub mod handoff;
 pub mod publish;
 pub mod wake;
 
 pub use batcher::{Batcher, Flush, Flushed, Linger, Writers};
+pub use credits::{Credits, LaneWork};
 pub use handoff::Handoff;
 pub use wake::Waker;

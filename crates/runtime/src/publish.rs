@@ -1,22 +1,25 @@
-//! Publishing a batch of events, and handing its new deliveries over to the worker of this
-//! process when it has room: which deliveries are written leased (lane slots reserved, within
-//! the hand-over's room), the statements in their order, the give-back of what was not used.
+//! Publishing a batch of events in one statement, and handing its new deliveries over to the
+//! worker of this process when it has room: which deliveries are written leased (within the
+//! hand-over's room and the lane slots held, see [`crate::credits`]), and what is left to do
+//! with the lanes after the answer ([`LaneWork`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use ricochet_domain::TenantId;
 use ricochet_domain::event::matching_patterns;
 use ricochet_store::deliveries::Claimed;
 use ricochet_store::error::StoreResult;
-use ricochet_store::events::{
-    self, BatchEvent, DeliveryRef, HandOver, NewEvent, Planned, Published, Target,
-};
-use ricochet_store::{lanes, ordering};
+use ricochet_store::events::{self, BatchEvent, DeliveryRef, HandOver, NewEvent, Published};
+use ricochet_store::lanes::{self, Credit};
+use ricochet_store::ordering;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::credits::{LaneWork, REFILL_TO};
 use crate::handoff::Handoff;
 
 /// Publishes one of Ricochet's own events (an alert such as `integration.message.failed`) into
@@ -43,120 +46,116 @@ pub async fn publish_own(
         },
         patterns: &patterns,
     }];
-    let published = publish_batch(conn, &batch, None).await?;
+    let (published, _) = publish_batch(conn, &batch, None).await?;
     Ok(published
         .iter()
         .any(|p| p.created && !p.deliveries.is_empty()))
 }
 
-/// Publishes events (one, or many for group commit) in two statements and no transaction:
-/// the integrations bound to each event's type (with lane slots for a hand-over, see
-/// [`events::route`]), then one statement, atomic on its own, writing
-/// each event with the list of its deliveries and one delivery per enabled, live integration
-/// bound by one of its patterns (see [`events::write`]). A repeated id makes nothing new and
+/// The most deliveries one event of the last batch made: with a batch's size, how much of the
+/// worker's room the next batch reserves (a first batch assumes 16).
+static FAN_OUT: AtomicUsize = AtomicUsize::new(16);
+
+/// Publishes events (one, or many for group commit) in one statement, atomic on its own
+/// ([`events::write`]): each event with the list of its deliveries, and one delivery per
+/// enabled, live integration bound by one of its patterns. A repeated id makes nothing new and
 /// returns the original deliveries. It does not wake the workers: the caller does, after the
 /// commit, with a [`crate::wake::Waker`] (a NOTIFY inside the transaction would hold a
 /// cluster-wide lock until the commit is flushed and serialize concurrent commits), for the
 /// deliveries not handed over.
 ///
-/// With a `handoff` whose worker has room, new deliveries are written already leased to it and
-/// handed over once the statement has committed; so it must run outside a transaction.
+/// With a `handoff` whose worker has room, new deliveries are written already leased to it, as
+/// many per integration as the lane slots its publishers hold ([`crate::credits`]), and handed
+/// over once the statement has committed; so it must run outside a transaction. The lane work
+/// returned (slots to take for the next batches, slots to give back) is the caller's, after
+/// answering its callers. Without a hand-over it may run inside the caller's transaction.
 pub async fn publish_batch(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
     handoff: Option<&Handoff>,
-) -> StoreResult<Vec<Published>> {
-    let offer = handoff.filter(|h| h.is_open());
-    // Where the events go and, when deliveries may be handed over, their settings (they carry
-    // them) and lane slots for the first of them, as many as the worker has room for now.
-    let hand_over = offer.map(|h| HandOver {
-        room: h.room(),
-        settings: h.settings(),
-    });
-    let routes = events::route(conn, batch, hand_over).await?;
-    let targets = routes.targets;
-    // Slots the worker keeps for the first deliveries; given back (those unused too) when the
-    // reservation drops, after the hand-over or on an error. Its room may have changed since
-    // the lane slots were taken: a delivery with a lease and no slot is written pending, and a
-    // slot without a delivery is given back.
+) -> StoreResult<(Vec<Published>, LaneWork)> {
+    // A worker that closed its hand-over to claim due work opens it again within a claim's
+    // few milliseconds; a delivery written pending meanwhile would wake it to claim again, and
+    // under load the claims would go on one after another.
+    let offer = match handoff {
+        Some(h) if h.open_within(OPEN_WAIT).await => Some(h),
+        _ => None,
+    };
+    // Room for the batch's deliveries, reserved now: what is not used goes back once they are
+    // handed over (or on an error).
+    let wanted = batch
+        .len()
+        .saturating_mul(FAN_OUT.load(Ordering::Relaxed).max(1));
     let mut reservation = Reservation {
         handoff: offer,
-        reserved: offer.map_or(0, |h| h.reserve(targets.len())),
+        reserved: offer.map_or(0, |h| h.reserve(wanted)),
         handed: Vec::new(),
     };
-    let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
-    // A keyed delivery to a `perKey` integration waits its turn (written `blocked`, then
-    // promoted): it is never handed over.
-    let keys: Vec<Option<&str>> = targets
-        .iter()
-        .map(|t| {
-            let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
-            batch
-                .get(ord)
-                .and_then(|b| b.event.ordering_key)
-                .filter(|_| t.per_key.unwrap_or(false))
-        })
-        .collect();
-    let lease_ms: Vec<Option<i64>> = targets
-        .iter()
-        .zip(&keys)
-        .enumerate()
-        .map(|(i, (t, key))| match (&t.settings, offer) {
-            (Some(settings), Some(h)) if i < reservation.reserved && key.is_none() => Some(
-                settings
-                    .request_timeout_ms()
-                    .saturating_add(h.lease_grace_ms()),
-            ),
-            _ => None,
-        })
-        .collect();
+    let now = Instant::now();
+    let (lent, late) = match offer {
+        Some(h) if reservation.reserved > 0 => lend(conn, h, batch, now).await?,
+        _ => (Vec::new(), Vec::new()),
+    };
+    let hand_over = offer.map(|h| HandOver {
+        room: reservation.reserved,
+        worker: h.worker(),
+        lease_grace_ms: h.lease_grace_ms(),
+        settings: h.settings(),
+        credits: &lent,
+    });
+    let written = match events::write(conn, batch, hand_over).await {
+        Ok(written) => written,
+        Err(e) => {
+            // Nothing was written: the slots lent are held again (those whose starts passed go
+            // back with the next sweep).
+            if let Some(h) = offer {
+                h.credits().restore(&lent);
+                h.credits().stray(&late);
+            }
+            return Err(e);
+        }
+    };
+    // The slots spent: one per delivery written leased.
+    let work = match offer {
+        Some(h) => {
+            let leased: HashSet<Uuid> = written.leased.iter().map(|(id, _)| *id).collect();
+            let mut spent: HashMap<Uuid, i32> = HashMap::new();
+            for t in written.targets.iter().filter(|t| leased.contains(&t.id)) {
+                *spent.entry(t.integration_id).or_default() += 1;
+            }
+            let mut work = h
+                .credits()
+                .settle(now, &lent, &spent, &written.open, &written.wanted);
+            work.give_back.extend(late);
+            work
+        }
+        None => LaneWork::default(),
+    };
+    let targets = written.targets;
+    let mut per_event = vec![0usize; batch.len()];
+    for t in &targets {
+        if let Some(n) = per_event.get_mut(usize::try_from(t.ord).unwrap_or(usize::MAX)) {
+            *n += 1;
+        }
+    }
+    if offer.is_some() {
+        FAN_OUT.store(
+            per_event.iter().copied().max().unwrap_or(1),
+            Ordering::Relaxed,
+        );
+    }
     // Every event's would-be deliveries, in (event, integration) order; only those of the
-    // events actually created are written.
-    let mut planned: Vec<Vec<DeliveryRef>> = vec![Vec::new(); batch.len()];
-    for (t, id) in targets.iter().zip(&ids) {
+    // events actually created were written.
+    let mut planned: Vec<Vec<DeliveryRef>> =
+        per_event.iter().map(|n| Vec::with_capacity(*n)).collect();
+    for t in &targets {
         if let Some(list) = planned.get_mut(usize::try_from(t.ord).unwrap_or(usize::MAX)) {
             list.push(DeliveryRef {
-                id: *id,
+                id: t.id,
                 integration_id: t.integration_id,
             });
         }
     }
-    let slots = routes.slots;
-    let mut written = events::write(
-        conn,
-        batch,
-        &Planned {
-            targets: &targets,
-            ids: &ids,
-            lease_ms: &lease_ms,
-            blocked_keys: &keys,
-            worker: offer.map(Handoff::worker),
-            slots: &slots,
-        },
-    )
-    .await;
-    // Slots not used (a repeated event, or a failed publish) go back to their lanes. A
-    // rate-limited lane's next allowed start stays where the route moved it: the unused starts
-    // are lost, which can only slow the lane, never exceed its rate.
-    let mut unused: HashMap<Uuid, i32> = slots.iter().map(|(id, s)| (*id, s.granted)).collect();
-    // The deliveries written leased (those the integration's lane had slots for), each with its
-    // start.
-    let granted: HashMap<Uuid, DateTime<Utc>> = written
-        .as_mut()
-        .map(|w| std::mem::take(&mut w.leased))
-        .unwrap_or_default();
-    for (t, id) in targets.iter().zip(&ids) {
-        if granted.contains_key(id)
-            && let Some(n) = unused.get_mut(&t.integration_id)
-        {
-            *n -= 1;
-        }
-    }
-    let unused: Vec<(Uuid, i32)> = unused.into_iter().filter(|(_, n)| *n > 0).collect();
-    if let Err(e) = lanes::give_back(conn, &unused).await {
-        tracing::error!(error = %e, "giving back unused lane slots; the lane audit recounts them");
-    }
-    let written = written?;
     let mut fresh: HashSet<(Uuid, &str)> = written
         .created
         .iter()
@@ -175,19 +174,24 @@ pub async fn publish_batch(
             }
         })
         .collect();
-    // The keys written blocked (those of events created).
+    // The keys written blocked (a keyed event created, to a perKey integration).
     let blocked: Vec<(Uuid, &str)> = targets
         .iter()
-        .zip(&keys)
-        .filter_map(|(t, key)| {
+        .filter(|t| t.per_key.unwrap_or(false))
+        .filter_map(|t| {
             let ord = usize::try_from(t.ord).unwrap_or(usize::MAX);
             let created = results.get(ord).is_some_and(|r| r.created);
-            key.filter(|_| created).map(|k| (t.integration_id, k))
+            batch
+                .get(ord)
+                .and_then(|b| b.event.ordering_key)
+                .filter(|_| created)
+                .map(|k| (t.integration_id, k))
         })
         .collect();
-    // Committed (the statement stands alone): the leased deliveries go to the worker.
-    if let Some(at) = written.at {
-        reservation.handed = leased(batch, &mut results, targets, &ids, &granted, &lease_ms, at);
+    // Committed (the statement stands alone): the leased deliveries go to the worker, with
+    // the room not used.
+    if let (Some(at), Some(h)) = (written.at, offer) {
+        reservation.handed = leased(batch, &mut results, targets, &written.leased, h, at);
     }
     drop(reservation);
     // Committed: each key written blocked gets its head, unless it has one.
@@ -202,34 +206,33 @@ pub async fn publish_batch(
                 repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
         }
     }
-    Ok(results)
+    Ok((results, work))
 }
 
-/// The deliveries written leased (those of created events with a lease), as the worker takes
-/// them; each is counted in its event's `handed_over`.
+/// The deliveries written leased (`leased`: those of created events, each with its start), as
+/// the worker will take them, in id order; each is counted in its event's `handed_over`.
 fn leased(
     batch: &[BatchEvent<'_>],
     results: &mut [Published],
-    targets: Vec<Target>,
-    ids: &[Uuid],
-    granted: &HashMap<Uuid, DateTime<Utc>>,
-    lease_ms: &[Option<i64>],
+    targets: Vec<events::Target>,
+    leased: &[(Uuid, DateTime<Utc>)],
+    handoff: &Handoff,
     at: DateTime<Utc>,
 ) -> Vec<Claimed> {
-    let mut handed = Vec::new();
+    let leased: HashMap<Uuid, DateTime<Utc>> = leased.iter().copied().collect();
+    let mut handed = Vec::with_capacity(leased.len());
     // What the deliveries of one event share: its id, type and data, copied once per event
     // rather than once per delivery (the targets come in event order).
     let mut shared: Option<(i32, Shared)> = None;
-    for ((target, id), lease) in targets.into_iter().zip(ids).zip(lease_ms) {
-        let Some(&start) = granted.get(id) else {
+    for target in targets {
+        let Some(&start) = leased.get(&target.id) else {
             continue;
         };
         let ord = usize::try_from(target.ord).unwrap_or(usize::MAX);
-        let (Some(lease), Some(b), Some(result)) = (lease, batch.get(ord), results.get_mut(ord))
-        else {
+        let (Some(b), Some(result)) = (batch.get(ord), results.get_mut(ord)) else {
             continue;
         };
-        // A lease is only given with the settings read (see `publish_batch`).
+        // A lease is only written with the settings read (see `events::write`).
         let (true, Some(settings), Some(name)) = (result.created, target.settings, target.name)
         else {
             continue;
@@ -247,8 +250,12 @@ fn leased(
                 event
             }
         };
+        // As the statement wrote it.
+        let lease = settings
+            .request_timeout_ms()
+            .saturating_add(handoff.lease_grace_ms());
         handed.push(Claimed {
-            id: *id,
+            id: target.id,
             tenant_id: b.tenant.0,
             event_id: event.id,
             integration_id: target.integration_id,
@@ -259,7 +266,7 @@ fn leased(
             due_at: start,
             // The first lease (a claim increments the token).
             lease_token: 0,
-            lease_expires_at: start.max(at) + chrono::Duration::milliseconds(*lease),
+            lease_expires_at: start.max(at) + chrono::Duration::milliseconds(lease),
             integration_name: name,
             settings,
             event_type: event.kind,
@@ -269,6 +276,7 @@ fn leased(
             traceparent: b.event.traceparent.map(str::to_owned),
         });
     }
+    handed.sort_unstable_by_key(|c| c.id);
     handed
 }
 
@@ -280,7 +288,51 @@ struct Shared {
     data: Arc<serde_json::Value>,
 }
 
-/// Slots reserved in a hand-over; dropping it hands over `handed` and gives back the rest.
+/// How long a publish waits for a worker that is claiming to open its hand-over again.
+const OPEN_WAIT: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// How long a publish holding no lane slot waits for the refill under way before it takes
+/// slots itself.
+const REFILL_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The lane slots a publish offering a hand-over may spend ([`crate::Credits::lend`]), and
+/// those whose starts have passed (to give back). When it holds fewer than the last batch
+/// wanted of some lane and a refill is under way, it waits for the refill (a delivery without a
+/// slot is written pending and claimed, which costs more than the wait). Holding none and no
+/// refill under way, it takes them for this batch first, so that the first publish in a while
+/// hands its deliveries over too; not while its lanes have just refused slots.
+async fn lend(
+    conn: &mut PgConnection,
+    handoff: &Handoff,
+    batch: &[BatchEvent<'_>],
+    now: Instant,
+) -> StoreResult<(Vec<Credit>, Vec<(Uuid, i32)>)> {
+    let credits = handoff.credits();
+    if credits.short()
+        && let Some(done) = credits.refill_under_way()
+    {
+        let _ = tokio::time::timeout(REFILL_WAIT, done).await;
+    }
+    let (lent, late) = credits.lend(now, Utc::now(), batch.len());
+    if !lent.is_empty() || credits.refill_under_way().is_some() || credits.dry(now) {
+        return Ok((lent, late));
+    }
+    match lanes::take_credits_for(conn, batch, REFILL_TO).await {
+        Ok(granted) => Ok((credits.lend_taken(now, &granted), late)),
+        // Published without a hand-over (its deliveries are claimed), unless the database is
+        // out of reach, which the publish itself answers.
+        Err(e) if !e.is_unavailable() => {
+            tracing::warn!(error = %e, "taking lane slots for a hand-over failed; the deliveries are claimed");
+            Ok((Vec::new(), late))
+        }
+        Err(e) => {
+            credits.stray(&late);
+            Err(e)
+        }
+    }
+}
+
+/// Room reserved in a hand-over; dropping it hands over `handed` and gives back the rest.
 struct Reservation<'a> {
     handoff: Option<&'a Handoff>,
     reserved: usize,
@@ -316,7 +368,6 @@ async fn repeat_deliveries(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::sync::Arc;
 
     use chrono::Utc;
@@ -354,16 +405,17 @@ mod tests {
             .into_iter()
             .map(|ord| Target {
                 ord,
+                id: Uuid::now_v7(),
                 integration_id: Uuid::now_v7(),
                 per_key: Some(false),
                 name: Some("hook".into()),
                 settings: Some(settings.clone()),
             })
             .collect();
-        let ids: Vec<Uuid> = targets.iter().map(|_| Uuid::now_v7()).collect();
+        let ids: Vec<(Uuid, chrono::DateTime<Utc>)> =
+            targets.iter().map(|t| (t.id, Utc::now())).collect();
         let now = Utc::now();
-        let granted: HashMap<Uuid, _> = ids.iter().map(|id| (*id, now)).collect();
-        let lease_ms = vec![Some(1_000_i64); ids.len()];
+        let handoff = crate::handoff::Handoff::new("worker", 16, 1_000);
         let mut results: Vec<Published> = (0..2)
             .map(|_| Published {
                 created: true,
@@ -371,15 +423,7 @@ mod tests {
                 handed_over: 0,
             })
             .collect();
-        let handed = leased(
-            &batch,
-            &mut results,
-            targets,
-            &ids,
-            &granted,
-            &lease_ms,
-            now,
-        );
+        let handed = leased(&batch, &mut results, targets, &ids, &handoff, now);
         assert_eq!(handed.len(), 5);
         assert_eq!(
             results.iter().map(|r| r.handed_over).collect::<Vec<_>>(),

@@ -91,6 +91,8 @@ pub struct BatchEvent<'a> {
 pub struct Target {
     /// The event's place in the batch.
     pub ord: i32,
+    /// The delivery's id.
+    pub id: Uuid,
     /// The integration.
     pub integration_id: Uuid,
     /// Whether the integration keeps the order per key.
@@ -102,63 +104,48 @@ pub struct Target {
     pub settings: Option<Arc<IntegrationSettings>>,
 }
 
-/// A hand-over's room, and the integrations' settings its worker already knows.
+/// A hand-over offered with a publish: the worker it goes to, its room, and the integrations'
+/// settings it already knows.
 #[derive(Debug, Clone, Copy)]
 pub struct HandOver<'a> {
-    /// How many deliveries the worker has room for.
+    /// How many deliveries may be written leased to the worker (the room reserved for them).
     pub room: usize,
-    /// The settings known, left out of the route's rows.
+    /// The worker they are leased to.
+    pub worker: &'a str,
+    /// Added to an integration's request timeout to make a lease.
+    pub lease_grace_ms: i64,
+    /// The settings known, left out of the statement's rows.
     pub settings: &'a SettingsCache,
+    /// The lane slots this process holds for hand-overs, per integration (each at most once):
+    /// a delivery is written leased only with one, which it then keeps, at the slot's start on
+    /// a rate-limited lane. See `ricochet_runtime::credits`.
+    pub credits: &'a [crate::lanes::Credit],
 }
 
-/// Where a batch goes ([`route`]), and the lane slots taken for its hand-over.
-#[derive(Debug, Default)]
-pub struct Routes {
-    /// The enabled, live integrations each event goes to, in (event, integration) order.
-    pub targets: Vec<Target>,
-    /// The lane slots taken per integration for deliveries to be written leased; those not
-    /// used must be given back with [`crate::lanes::give_back`].
-    pub slots: HashMap<Uuid, Slots>,
-}
-
-/// The slots a lane granted a hand-over.
-#[derive(Debug, Clone, Copy)]
-pub struct Slots {
-    /// How many deliveries may be written leased.
-    pub granted: i32,
-    /// On a rate-limited lane, the starts they get: the k-th leased delivery (from 0) starts
-    /// at `base + k × emission_ms`.
-    pub pacing: Option<Pacing>,
-}
-
-/// The starts a rate-limited lane gave a hand-over: one every `emission_ms` from `base` on.
-#[derive(Debug, Clone, Copy)]
-pub struct Pacing {
-    /// The first start.
-    pub base: DateTime<Utc>,
-    /// The time between two starts, in milliseconds.
-    pub emission_ms: f64,
-}
-
-/// A route as [`route`] reads it: one integration a kind of event of the batch goes to, with
-/// the slots its lane granted the hand-over.
+/// A route as [`write`] reads it: one integration a kind of event of the batch goes to; or,
+/// in the statement's other rows, an event it created.
 #[derive(sqlx::FromRow)]
-struct Routed {
-    kind: i32,
-    integration_id: Uuid,
+struct Row {
+    kind: Option<i32>,
+    integration_id: Option<Uuid>,
     per_key: Option<bool>,
-    version: i32,
+    version: Option<i32>,
     name: Option<String>,
     settings: Option<crate::integrations::StoredSettings>,
-    granted: Option<i32>,
-    base: Option<DateTime<Utc>>,
-    emission_ms: Option<f64>,
+    tenant_id: Option<Uuid>,
+    id: Option<String>,
+    at: Option<DateTime<Utc>>,
+    leased: Option<Vec<Uuid>>,
+    starts: Option<Vec<DateTime<Utc>>>,
+    open: Option<bool>,
+    want_ids: Option<Vec<Uuid>>,
+    want_counts: Option<Vec<i32>>,
 }
 
 /// The kinds of event in a batch: each distinct (tenant, patterns), which route alike, and
-/// each event's kind (an index into them). The route looks each kind up once, however many of
-/// the batch's events share it (a batch is mostly of a few types).
-fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String])>, Vec<usize>) {
+/// each event's kind (an index into them). The statement looks each kind up once, however
+/// many of the batch's events share it (a batch is mostly of a few types).
+pub(crate) fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String])>, Vec<usize>) {
     let mut index: HashMap<(Uuid, &[String]), usize> = HashMap::new();
     let mut kinds = Vec::new();
     let event_kinds = batch
@@ -178,27 +165,87 @@ fn bound(kind: usize) -> i32 {
     i32::try_from(kind).unwrap_or(i32::MAX)
 }
 
-/// In one statement: the enabled, live integrations each event of `batch` goes to (bound by
-/// one of its patterns), in (event, integration) order; and, for a hand-over with room for
-/// `hand_over.room` deliveries, their names and settings (a delivery handed over carries them;
-/// each integration's read once per version, as `hand_over.settings` keeps them) and
-/// slots on their lanes, as a claim takes them ([`crate::deliveries::claim`]): within each
-/// integration's `maxConcurrency` across every worker, none while it is paused or its circuit
-/// is not closed, and on a rate-limited lane only the starts its pacing window holds, spaced
-/// by the rate ([`Slots::pacing`]; the lane's next allowed start moves past them). The first
-/// `hand_over` targets may be handed over, but not a keyed delivery to a `perKey` integration
-/// (it waits its turn). The slots are taken in a commit of their own that does not wait for
-/// the disk (the publish that follows does), so no lane stays locked through a flush: see
-/// `no_flush_sql`. Without a hand-over it takes no slots, and leaves the commit of a
-/// transaction it runs in as it was.
+/// Each event's place in a batch.
+fn ords(batch: &[BatchEvent<'_>]) -> Vec<i32> {
+    (0..batch.len())
+        .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
+        .collect()
+}
+
+/// The ids of a batch's deliveries: `base` plus the delivery's place (from 1) in (event,
+/// integration) order. `base` is a version 7 UUID (time-ordered, so a key's deliveries are
+/// ordered as their batches were written) with its 32 random low bits cleared, so the places
+/// of any batch fit below the next base.
+#[derive(Debug, Clone, Copy)]
+pub struct IdBase(u128);
+
+impl IdBase {
+    /// A new base, after every earlier one of this process.
+    #[must_use]
+    pub fn now() -> Self {
+        IdBase(Uuid::now_v7().as_u128() & !u128::from(u32::MAX))
+    }
+
+    /// The id of the delivery at `place` (from 1).
+    fn id(self, place: usize) -> Uuid {
+        Uuid::from_u128(self.0 | u128::from(u32::try_from(place).unwrap_or(u32::MAX)))
+    }
+
+    /// The base as the statement binds it: its high and low 64 bits.
+    fn halves(self) -> (i64, i64) {
+        // Bit-for-bit reinterpretations: the statement reassembles the bytes.
+        let high = i64::from_be_bytes(((self.0 >> 64) as u64).to_be_bytes());
+        let low = i64::from_be_bytes((self.0 as u64).to_be_bytes());
+        (high, low)
+    }
+}
+
+/// What publishing a batch wrote.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The enabled, live integrations each event goes to, in (event, integration) order, each
+    /// with the id of its delivery (written only for the events created).
+    pub targets: Vec<Target>,
+    /// The events created, as (tenant, id); the batch's others were published before.
+    pub created: Vec<(Uuid, String)>,
+    /// When they were, if any was.
+    pub at: Option<DateTime<Utc>>,
+    /// The deliveries written leased to the hand-over's worker, in id order, each with a lane
+    /// slot of [`HandOver::credits`], and when each starts (when it was written, or the start
+    /// its rate-limited lane gave its slot).
+    pub leased: Vec<(Uuid, DateTime<Utc>)>,
+    /// With a hand-over, whether each integration of the batch could take one now (its lane
+    /// looked open: closed circuit, no pause, within its cap).
+    pub open: HashMap<Uuid, bool>,
+    /// With a hand-over, how many deliveries of the events created each integration could have
+    /// taken leased with slots enough (those written leased included).
+    pub wanted: Vec<(Uuid, i32)>,
+}
+
+/// Publishes, in one statement atomic on its own, each event of `batch` with the list of its
+/// deliveries, and one delivery per enabled, live integration bound by one of its patterns
+/// (looked up once per kind of event, see [`kinds`]) for each event created. A repeated id,
+/// even one repeated within the batch (the first of the batch wins), makes nothing new.
 ///
-/// Events of one tenant and type route alike: the bindings are looked up, and rows returned,
-/// once per kind ([`kinds`]), not once per event.
-pub async fn route(
+/// A delivery is written `blocked` when it is keyed and its integration keeps the order per
+/// key (it waits its turn, promoted after the commit), `pending` otherwise; except, with a
+/// `hand_over`, those among the first `hand_over.room` of the batch to integrations whose lane
+/// looks open (closed circuit, no pause, within its in-flight cap; read without a lock) and
+/// for which the hand-over holds lane slots (its `credits`, taken before by
+/// [`crate::lanes::take_credits`]): up to that many per integration are written leased to its
+/// worker (`in_flight`, with a lease of the integration's request timeout plus the grace),
+/// each keeping one slot, and on a rate-limited lane starting at the slot's start (slots held
+/// without starts are not spent on a lane that paces them now). So the publish touches no
+/// lane, and no lane is locked through its flush. A hand-over reads the names and settings of the integrations at versions
+/// it does not know (a delivery handed over carries them).
+///
+/// The statement takes no lock a caller's transaction would keep: it may run inside one
+/// (such as a dead letter's recording with its alert, without a hand-over).
+pub async fn write(
     conn: &mut PgConnection,
     batch: &[BatchEvent<'_>],
     hand_over: Option<HandOver<'_>>,
-) -> StoreResult<Routes> {
+) -> StoreResult<Written> {
     let (kinds, event_kinds) = kinds(batch);
     let (mut pattern_kinds, mut patterns, mut pattern_tenants) =
         (Vec::new(), Vec::new(), Vec::new());
@@ -209,188 +256,49 @@ pub async fn route(
             pattern_tenants.push(*tenant);
         }
     }
-    let keyed: Vec<bool> = batch
-        .iter()
-        .map(|b| b.event.ordering_key.is_some())
-        .collect();
     let room = hand_over.map_or(0, |h| i64::try_from(h.room).unwrap_or(i64::MAX));
     let known = hand_over.map(|h| h.settings.known()).unwrap_or_default();
-    let rows: Vec<Routed> = sqlx::query_as(concat!(
-        "WITH routes AS MATERIALIZED (
-             -- A hand-over reads the names and settings of integrations at versions it does not
-             -- know.
+    let credits = hand_over.map_or(&[][..], |h| h.credits);
+    let base = IdBase::now();
+    let (base_high, base_low) = base.halves();
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "WITH input AS (
+             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::text[], $8::text[], $9::int[])
+                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent, ordering_key, kind)
+         ), routes AS MATERIALIZED (
+             -- Each kind's integrations. A hand-over reads the names and settings of those at
+             -- versions it does not know, and whether each lane looks open to it now.
              SELECT DISTINCT ON (w.kind, b.integration_id) w.kind, b.integration_id, i.version,
-                 CASE WHEN $4 AND k.id IS NULL THEN i.name END AS name,
-                 CASE WHEN $4 AND k.id IS NULL THEN i.settings END AS settings,
-                 i.settings->>'ordering' = 'perKey' AS per_key
-             FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(kind, pattern, tenant_id)
+                 CASE WHEN $13 > 0 AND k.id IS NULL THEN i.name END AS name,
+                 CASE WHEN $13 > 0 AND k.id IS NULL THEN i.settings END AS settings,
+                 i.settings->>'ordering' = 'perKey' AS per_key,
+                 -- The lane's count holds the slots the hand-over has: within the cap, they may
+                 -- be spent; on a lane that paces its starts, only those given a start.
+                 coalesce($13 > 0 AND l.circuit = 'closed' AND (l.paused_until IS NULL OR l.paused_until <= now())
+                     AND l.in_flight <= ",
+        crate::lanes::cap_sql!(),
+        ", false) AS open,
+                 CASE WHEN c.emission_ms IS NULL AND ",
+        crate::lanes::emission_sql!(),
+        " IS NOT NULL THEN 0 ELSE coalesce(c.n, 0) END AS credit, c.base, c.emission_ms,
+                 (coalesce(",
+        crate::lanes::setting_sql!("i.settings->'requestTimeout'", "1", "300000"),
+        ", 10000) + $15)::bigint AS lease_ms
+             FROM unnest($10::int[], $11::text[], $12::uuid[]) AS w(kind, pattern, tenant_id)
              JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
              JOIN integrations i ON i.id = b.integration_id AND i.enabled AND i.deleted_at IS NULL
-             LEFT JOIN unnest($8::uuid[], $9::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
+             LEFT JOIN delivery_lanes l ON $13 > 0 AND l.integration_id = i.id
+             LEFT JOIN unnest($16::uuid[], $17::int[]) AS k(id, version) ON k.id = i.id AND k.version = i.version
+             LEFT JOIN unnest($20::uuid[], $21::int[], $22::timestamptz[], $23::float8[]) AS c(id, n, base, emission_ms)
+                 ON c.id = i.id
              ORDER BY w.kind, b.integration_id
-         ), want AS (
-             -- The batch's targets in (event, integration) order: the first $5 may be handed over.
-             SELECT integration_id, count(*)::int AS n
-             FROM (SELECT r.integration_id, r.per_key, e.keyed,
-                       row_number() OVER (ORDER BY e.ord, r.integration_id) AS place
-                   FROM unnest($10::int[], $6::bool[]) WITH ORDINALITY AS e(kind, keyed, ord)
-                   JOIN routes r ON r.kind = e.kind AND $5 > 0) r
-             WHERE r.place <= $5 AND NOT (r.keyed AND coalesce(r.per_key, false))
-             GROUP BY integration_id
-         ), locked AS MATERIALIZED (
-             -- In id order, like every statement that waits for lanes: none waits in a cycle.
-             -- A lane whose circuit is not closed lets only its probe through (claimed): it
-             -- takes no hand-over. A rate-limited one takes as many starts as fit in the
-             -- pacing window from its next allowed start (tat) on, as the claim gives them.
-             SELECT l.integration_id, em.ms AS emission_ms, ",
-        crate::lanes::pace_base_sql!("l.tat"),
-        " AS base,
-                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' THEN 0
-                     ELSE least(w.n, greatest(0, ",
-        crate::lanes::cap_sql!(),
-        " - l.in_flight),
-                         CASE WHEN em.ms IS NULL THEN w.n
-                             ELSE ",
-        crate::lanes::paced_starts_sql!("l.tat", "em.ms", "$7"),
-        " END) END AS granted
-             FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
-             JOIN integrations i ON i.id = l.integration_id
-             CROSS JOIN LATERAL (SELECT ",
-        crate::lanes::emission_sql!(),
-        " AS ms) em, ",
-        // Only with a hand-over (which runs on its own, outside any transaction): without one
-        // the route may run inside a caller's transaction, such as a dead letter's recording
-        // with its alert, whose commit must wait for the disk.
-        crate::lanes::no_flush_sql!("$4"),
-        "
-             ORDER BY l.integration_id FOR UPDATE OF l
-         ), reserved AS (
-             UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now(),
-                 tat = CASE WHEN k.emission_ms IS NULL THEN l.tat
-                     ELSE k.base + make_interval(secs => k.granted * k.emission_ms / 1000.0) END
-             FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
-             RETURNING l.integration_id, k.granted, k.base, k.emission_ms
-         )
-         SELECT r.kind, r.integration_id, r.version, r.name, r.settings, r.per_key, s.granted, s.base, s.emission_ms
-         FROM routes r LEFT JOIN reserved s ON s.integration_id = r.integration_id
-         ORDER BY r.kind, r.integration_id",
-    ))
-    .bind(&pattern_kinds)
-    .bind(&patterns)
-    .bind(&pattern_tenants)
-    .bind(hand_over.is_some())
-    .bind(room)
-    .bind(&keyed)
-    .bind(crate::deliveries::PACE_WINDOW_MS)
-    .bind(&known.ids)
-    .bind(&known.versions)
-    .bind(event_kinds.iter().copied().map(bound).collect::<Vec<_>>())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut routes = Routes::default();
-    let mut resolver = hand_over.map(|h| Resolver::new(h.settings, known));
-    // Each kind's routes, in integration order (the rows come by kind, then integration), as
-    // targets whose event place is set for each event of the kind.
-    let mut by_kind: Vec<Vec<Target>> = kinds.iter().map(|_| Vec::new()).collect();
-    for row in rows {
-        // Slots are granted per integration: every row of one carries them.
-        if let Some(granted) = row.granted {
-            let pacing = row
-                .base
-                .zip(row.emission_ms)
-                .map(|(base, emission_ms)| Pacing { base, emission_ms });
-            routes
-                .slots
-                .entry(row.integration_id)
-                .or_insert(Slots { granted, pacing });
-        }
-        // Without them a delivery is not handed over, only written pending.
-        let integration = resolver
-            .as_mut()
-            .and_then(|r| r.resolve(row.integration_id, row.version, row.name, row.settings));
-        let (name, settings) = integration.map(|v| (v.name, v.settings)).unzip();
-        if let Some(list) = usize::try_from(row.kind)
-            .ok()
-            .and_then(|kind| by_kind.get_mut(kind))
-        {
-            list.push(Target {
-                ord: 0,
-                integration_id: row.integration_id,
-                per_key: row.per_key,
-                name,
-                settings,
-            });
-        }
-    }
-    // Every event's kind indexes `kinds`, which `by_kind` follows one for one.
-    routes
-        .targets
-        .reserve_exact(event_kinds.iter().map(|&k| by_kind[k].len()).sum());
-    for (ord, &kind) in ords(batch).into_iter().zip(&event_kinds) {
-        routes
-            .targets
-            .extend(by_kind[kind].iter().map(|t| Target { ord, ..t.clone() }));
-    }
-    Ok(routes)
-}
-
-/// Each event's place in a batch.
-fn ords(batch: &[BatchEvent<'_>]) -> Vec<i32> {
-    (0..batch.len())
-        .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
-        .collect()
-}
-
-/// The deliveries to write with a batch: one per target, in the targets' order.
-#[derive(Debug)]
-pub struct Planned<'a> {
-    /// Where the events go ([`route`]).
-    pub targets: &'a [Target],
-    /// The id of each target's delivery.
-    pub ids: &'a [Uuid],
-    /// For each delivery that may be written leased to `worker`: its lease, in ms.
-    pub lease_ms: &'a [Option<i64>],
-    /// For each delivery that waits its turn on an ordering key (written `blocked`): the key.
-    pub blocked_keys: &'a [Option<&'a str>],
-    /// The worker leased deliveries go to.
-    pub worker: Option<&'a str>,
-    /// Lane slots reserved per integration ([`Routes::slots`]): at most that many of its
-    /// deliveries that may be leased are, at the starts of a rate-limited one.
-    pub slots: &'a HashMap<Uuid, Slots>,
-}
-
-/// What publishing a batch wrote.
-#[derive(Debug)]
-pub struct Written {
-    /// The events created, as (tenant, id); the batch's others were published before.
-    pub created: Vec<(Uuid, String)>,
-    /// When they were, if any was.
-    pub at: Option<DateTime<Utc>>,
-    /// The deliveries written leased, each with when it starts (now, or the start its
-    /// integration's rate limit gave it).
-    pub leased: HashMap<Uuid, DateTime<Utc>>,
-}
-
-/// Writes, in one statement atomic on its own, each event of `batch` with the list of its
-/// deliveries, and the deliveries `planned` of the events created. A repeated id, even one
-/// repeated within the batch (the first of the batch wins), makes nothing new. A delivery is
-/// written leased (`in_flight`) when it has a lease and its integration a reserved slot left,
-/// `blocked` when it waits its turn on a key, `pending` otherwise.
-pub async fn write(
-    conn: &mut PgConnection,
-    batch: &[BatchEvent<'_>],
-    planned: &Planned<'_>,
-) -> StoreResult<Written> {
-    let ords = ords(batch);
-    let slot_ids: Vec<Uuid> = planned.slots.keys().copied().collect();
-    let slots: Vec<&Slots> = planned.slots.values().collect();
-    let rows = sqlx::query_as::<_, (Uuid, String, DateTime<Utc>, Vec<Uuid>, Vec<DateTime<Utc>>)>(
-        "WITH input AS (
-             SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $12::text[], $15::text[])
-                 AS t(ord, tenant_id, id, event_type, occurred_at, data, traceparent, ordering_key)
          ), targets AS (
-             SELECT * FROM unnest($7::int[], $8::uuid[], $9::uuid[], $10::bigint[], $16::text[])
-                 AS t(ord, id, integration_id, lease_ms, blocked_key)
+             -- In (event, integration) order, each delivery's id is the base plus its place.
+             SELECT w.ord, r.integration_id, r.open, r.credit, r.base, r.emission_ms, r.lease_ms,
+                 coalesce(r.per_key, false) AND w.ordering_key IS NOT NULL AS blocked,
+                 encode(int8send($18::bigint) || int8send($19::bigint + row_number() OVER (ORDER BY w.ord, r.integration_id)), 'hex')::uuid AS id,
+                 row_number() OVER (ORDER BY w.ord, r.integration_id) AS place
+             FROM input w JOIN routes r ON r.kind = w.kind
          ), created AS (
              INSERT INTO events (tenant_id, id, event_type, occurred_at, data, delivery_ids, traceparent, ordering_key)
              SELECT w.tenant_id, w.id, w.event_type, w.occurred_at, w.data, coalesce(g.ids, '{}'), w.traceparent, w.ordering_key
@@ -401,66 +309,156 @@ pub async fn write(
              ORDER BY w.tenant_id, w.id, w.ord
              ON CONFLICT (tenant_id, id) DO NOTHING
              RETURNING tenant_id, id, delivery_ids, ordering_key
-         ), offered AS (
-             SELECT t.*, c.tenant_id, c.id AS event_id, c.ordering_key,
-                 row_number() OVER (PARTITION BY t.integration_id, t.lease_ms IS NULL ORDER BY t.id) AS rn
+         ), leasable AS (
+             -- The created events' deliveries the hand-over may take, numbered per integration:
+             -- as many as it holds slots for are written leased, the k-th (from 1) of a rate-limited
+             -- lane at its slots' base plus k - 1 gaps.
+             SELECT t.id, t.integration_id, t.credit, t.base, t.emission_ms,
+                 row_number() OVER (PARTITION BY t.integration_id ORDER BY t.id) AS rn
              FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
-         ), granted AS (
-             SELECT * FROM unnest($13::uuid[], $14::int[], $17::timestamptz[], $18::float8[])
-                 AS t(integration_id, granted, base, emission_ms)
+             WHERE t.place <= $13 AND t.open AND NOT t.blocked
+         ), wanted AS (
+             SELECT coalesce(array_agg(integration_id), '{}') AS ids, coalesce(array_agg(n), '{}') AS counts
+             FROM (SELECT integration_id, count(*)::int AS n FROM leasable GROUP BY integration_id) g
          ), made AS (
-             -- A delivery handed over is written leased to the worker, as a claim would lease it:
-             -- one of a rate-limited integration at the start its lane gave it (the k-th one k
-             -- gaps after the first). A keyed one of a perKey integration waits its turn
-             -- (promoted after the commit).
+             -- A delivery handed over is written leased to the worker, as a claim would lease it;
+             -- a keyed one of a perKey integration waits its turn (promoted after the commit).
              INSERT INTO deliveries (id, tenant_id, event_id, integration_id, status, leased_by, next_attempt_at, lease_expires_at, ordering_key)
-             SELECT o.id, o.tenant_id, o.event_id, o.integration_id,
-                 CASE WHEN o.leased THEN 'in_flight' WHEN o.blocked_key IS NOT NULL THEN 'blocked' ELSE 'pending' END,
-                 CASE WHEN o.leased THEN $11::text END,
-                 o.start_at,
-                 CASE WHEN o.leased THEN greatest(now(), o.start_at) + make_interval(secs => o.lease_ms / 1000.0) END,
-                 o.ordering_key
-             FROM (SELECT o.*, l.leased,
-                       CASE WHEN l.leased AND g.emission_ms IS NOT NULL
-                           THEN g.base + make_interval(secs => (o.rn - 1) * g.emission_ms / 1000.0)
-                           ELSE now() END AS start_at
-                   FROM offered o LEFT JOIN granted g ON g.integration_id = o.integration_id
-                   CROSS JOIN LATERAL (SELECT o.lease_ms IS NOT NULL AND o.rn <= coalesce(g.granted, 0) AS leased) l) o
+             SELECT t.id, c.tenant_id, c.id, t.integration_id,
+                 CASE WHEN l.leased THEN 'in_flight' WHEN t.blocked THEN 'blocked' ELSE 'pending' END,
+                 CASE WHEN l.leased THEN $14::text END,
+                 l.start_at,
+                 CASE WHEN l.leased THEN greatest(now(), l.start_at) + make_interval(secs => t.lease_ms / 1000.0) END,
+                 c.ordering_key
+             FROM created c CROSS JOIN LATERAL unnest(c.delivery_ids) AS u(id) JOIN targets t ON t.id = u.id
+             LEFT JOIN leasable s ON s.id = t.id
+             CROSS JOIN LATERAL (SELECT coalesce(s.rn <= s.credit, false) AS leased,
+                 CASE WHEN s.rn <= s.credit AND s.emission_ms IS NOT NULL
+                     THEN s.base + make_interval(secs => (s.rn - 1) * s.emission_ms / 1000.0)
+                     ELSE now() END AS start_at) l
              RETURNING id, status, next_attempt_at
-         ), leased AS (
-             SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(next_attempt_at), '{}') AS starts
-             FROM made WHERE status = 'in_flight'
          )
-         SELECT tenant_id, id, now(), (SELECT ids FROM leased), (SELECT starts FROM leased) FROM created",
-    )
-    .bind(&ords)
+         SELECT r.kind, r.integration_id, r.per_key, r.version, r.name, r.settings,
+             NULL::uuid AS tenant_id, NULL::text AS id, NULL::timestamptz AS at, NULL::uuid[] AS leased,
+             NULL::timestamptz[] AS starts, r.open, NULL::uuid[] AS want_ids, NULL::int[] AS want_counts
+         FROM routes r
+         UNION ALL
+         SELECT NULL, NULL, NULL, NULL, NULL, NULL, c.tenant_id, c.id, now(),
+             (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM made WHERE status = 'in_flight'),
+             (SELECT coalesce(array_agg(next_attempt_at ORDER BY id), '{}') FROM made WHERE status = 'in_flight'),
+             NULL, (SELECT ids FROM wanted), (SELECT counts FROM wanted)
+         FROM created c",
+    ))
+    .bind(ords(batch))
     .bind(batch.iter().map(|b| b.tenant.0).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.id).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.kind).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.occurred_at).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| Json(b.event.data)).collect::<Vec<_>>())
-    .bind(planned.targets.iter().map(|t| t.ord).collect::<Vec<_>>())
-    .bind(planned.ids)
-    .bind(planned.targets.iter().map(|t| t.integration_id).collect::<Vec<_>>())
-    .bind(planned.lease_ms)
-    .bind(planned.worker)
     .bind(batch.iter().map(|b| b.event.traceparent).collect::<Vec<_>>())
-    .bind(&slot_ids)
-    .bind(slots.iter().map(|s| s.granted).collect::<Vec<_>>())
     .bind(batch.iter().map(|b| b.event.ordering_key).collect::<Vec<_>>())
-    .bind(planned.blocked_keys)
-    .bind(slots.iter().map(|s| s.pacing.map(|p| p.base)).collect::<Vec<_>>())
-    .bind(slots.iter().map(|s| s.pacing.map(|p| p.emission_ms)).collect::<Vec<_>>())
+    .bind(event_kinds.iter().copied().map(bound).collect::<Vec<_>>())
+    .bind(&pattern_kinds)
+    .bind(&patterns)
+    .bind(&pattern_tenants)
+    .bind(room)
+    .bind(hand_over.map(|h| h.worker))
+    .bind(hand_over.map_or(0, |h| h.lease_grace_ms))
+    .bind(&known.ids)
+    .bind(&known.versions)
+    .bind(base_high)
+    .bind(base_low)
+    .bind(credits.iter().map(|c| c.integration_id).collect::<Vec<_>>())
+    .bind(credits.iter().map(|c| c.n).collect::<Vec<_>>())
+    .bind(credits.iter().map(|c| c.base).collect::<Vec<_>>())
+    .bind(credits.iter().map(|c| c.emission_ms).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
-    let at = rows.first().map(|(_, _, at, _, _)| *at);
-    let leased = rows
-        .first()
-        .map(|(_, _, _, ids, starts)| ids.iter().copied().zip(starts.iter().copied()).collect())
-        .unwrap_or_default();
-    Ok(Written {
-        created: rows.into_iter().map(|(t, id, _, _, _)| (t, id)).collect(),
-        at,
-        leased,
-    })
+    let mut written = Written::default();
+    let mut resolver = hand_over.map(|h| Resolver::new(h.settings, known));
+    // Each kind's routes, in integration order (the rows come by kind, then integration), as
+    // targets whose event place and id are set for each event of the kind.
+    let mut by_kind: Vec<Vec<Target>> = kinds.iter().map(|_| Vec::new()).collect();
+    for row in rows {
+        let (Some(kind), Some(integration_id), Some(version)) =
+            (row.kind, row.integration_id, row.version)
+        else {
+            // An event created.
+            if let (Some(tenant), Some(id)) = (row.tenant_id, row.id) {
+                written.created.push((tenant, id));
+            }
+            written.at = written.at.or(row.at);
+            if let (Some(leased), Some(starts)) = (row.leased, row.starts)
+                && written.leased.is_empty()
+            {
+                written.leased = leased.into_iter().zip(starts).collect();
+            }
+            if let (Some(ids), Some(counts)) = (row.want_ids, row.want_counts)
+                && written.wanted.is_empty()
+            {
+                written.wanted = ids.into_iter().zip(counts).collect();
+            }
+            continue;
+        };
+        if hand_over.is_some() {
+            written
+                .open
+                .insert(integration_id, row.open.unwrap_or(false));
+        }
+        // Without them a delivery is not handed over (a stored setting that does not parse).
+        let integration = resolver
+            .as_mut()
+            .and_then(|r| r.resolve(integration_id, version, row.name, row.settings));
+        let (name, settings) = integration.map(|v| (v.name, v.settings)).unzip();
+        if let Some(list) = usize::try_from(kind)
+            .ok()
+            .and_then(|kind| by_kind.get_mut(kind))
+        {
+            list.push(Target {
+                ord: 0,
+                id: Uuid::nil(),
+                integration_id,
+                per_key: row.per_key,
+                name,
+                settings,
+            });
+        }
+    }
+    // Every event's kind indexes `kinds`, which `by_kind` follows one for one; the places
+    // count from 1 in (event, integration) order, as the statement numbered them.
+    written
+        .targets
+        .reserve_exact(event_kinds.iter().map(|&k| by_kind[k].len()).sum());
+    for (ord, &kind) in ords(batch).into_iter().zip(&event_kinds) {
+        for t in &by_kind[kind] {
+            let id = base.id(written.targets.len() + 1);
+            written.targets.push(Target {
+                ord,
+                id,
+                ..t.clone()
+            });
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdBase;
+
+    #[test]
+    fn delivery_ids_follow_their_place_and_every_later_base() {
+        let first = IdBase::now();
+        let (a, b) = (first.id(1), first.id(2));
+        assert!(a < b);
+        assert_eq!(a.get_version_num(), 7);
+        let next = IdBase::now();
+        // A later batch's ids come after every id of an earlier one, however large it was.
+        assert!(next.id(1) > first.id(u32::MAX as usize));
+        // The statement reassembles the halves into the same bytes.
+        let (high, low) = first.halves();
+        let mut bytes = high.to_be_bytes().to_vec();
+        bytes.extend((low + 1).to_be_bytes());
+        assert_eq!(uuid::Uuid::from_slice(&bytes).expect("16 bytes"), a);
+    }
 }

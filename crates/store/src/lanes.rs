@@ -117,21 +117,12 @@ pub(crate) use paced_starts_sql;
 /// Makes the statement's transaction commit without waiting for the disk, in SQL (a `FROM`
 /// item): lane counts are not worth a flush, and a lane lock held through one would make every
 /// statement of the integration wait in line for the disk. See the lanes migration for why a
-/// count lost in a crash is safe. With `$when` (an SQL condition), only when it holds: a
-/// statement that may run inside a caller's transaction must not change how that commits.
+/// count lost in a crash is safe.
 macro_rules! no_flush_sql {
     () => {
         "(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
     };
-    ($when:literal) => {
-        concat!(
-            "(SELECT CASE WHEN ",
-            $when,
-            " THEN set_config('synchronous_commit', 'off', true) END) AS no_flush"
-        )
-    };
 }
-pub(crate) use no_flush_sql;
 
 /// An integration's delivery health, as the worker last recorded it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -181,7 +172,144 @@ pub async fn get_health(
     Ok(row)
 }
 
-/// Gives back slots taken for a hand-over ([`crate::events::route`]) and not used (integration, slots).
+/// Lane slots held for the hand-overs of one integration ([`take_credits`]), or lent to a
+/// publish ([`crate::events::HandOver::credits`]).
+#[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
+pub struct Credit {
+    /// The integration.
+    pub integration_id: Uuid,
+    /// How many slots.
+    pub n: i32,
+    /// On a lane that paces its starts (a rate limit, configured or learned): the first slot's
+    /// start; the k-th (from 0) starts `k × emission_ms` later.
+    pub base: Option<DateTime<Utc>>,
+    /// On such a lane, the time between two starts, in milliseconds.
+    pub emission_ms: Option<f64>,
+}
+
+/// The end of a statement taking lane slots for hand-overs (see [`take_credits`]), after a
+/// `want` CTE of (integration_id, n), with the pacing window in milliseconds at `$window` (a
+/// placeholder): it selects the [`Credit`]s of the lanes that granted some.
+macro_rules! take_slots_sql {
+    ($window:literal) => {
+        concat!(
+            "locked AS MATERIALIZED (
+             -- In id order, like every statement that waits for lanes: none waits in a cycle.
+             -- A rate-limited lane grants as many starts as fit in the pacing window from its
+             -- next allowed start (tat) on, as the claim gives them.
+             SELECT l.integration_id, em.ms AS emission_ms, ",
+            pace_base_sql!("l.tat"),
+            " AS base,
+                 CASE WHEN l.paused_until > now() OR l.circuit <> 'closed' OR NOT i.enabled
+                         OR i.deleted_at IS NOT NULL THEN 0
+                     ELSE least(w.n, greatest(0, ",
+            cap_sql!(),
+            " - l.in_flight),
+                         CASE WHEN em.ms IS NULL THEN w.n
+                             ELSE ",
+            paced_starts_sql!("l.tat", "em.ms", $window),
+            " END) END AS granted
+             FROM delivery_lanes l JOIN want w ON w.integration_id = l.integration_id
+             JOIN integrations i ON i.id = l.integration_id
+             CROSS JOIN LATERAL (SELECT ",
+            emission_sql!(),
+            " AS ms) em, ",
+            no_flush_sql!(),
+            "
+             ORDER BY l.integration_id FOR UPDATE OF l
+         ), taken AS (
+             UPDATE delivery_lanes l SET in_flight = l.in_flight + k.granted, touched_at = now(),
+                 tat = CASE WHEN k.emission_ms IS NULL THEN l.tat
+                     ELSE k.base + make_interval(secs => k.granted * k.emission_ms / 1000.0) END
+             FROM locked k WHERE l.integration_id = k.integration_id AND k.granted > 0
+             RETURNING l.integration_id, k.granted AS n,
+                 CASE WHEN k.emission_ms IS NOT NULL THEN k.base END AS base, k.emission_ms
+         )
+         SELECT integration_id, n, base, emission_ms FROM taken"
+        )
+    };
+}
+
+/// Takes lane slots for the hand-overs of this process's publishes (integration, slots
+/// wanted): within each integration's `maxConcurrency` across every worker, none while it is
+/// paused, disabled or its circuit is not closed, and on a rate-limited lane (configured or
+/// learned) only the starts its pacing window holds, spaced by the rate, as a claim takes them
+/// ([`crate::deliveries::claim`]; the lane's next allowed start moves past them). Returns the
+/// slots granted per integration, which the lane counts as in flight until they are spent on
+/// deliveries written leased ([`crate::events::write`]) or given back ([`give_back`]).
+/// Commits without waiting for the disk, like every lane count (see `no_flush_sql`): slots
+/// taken and then lost to a crash only hold deliveries back until the lane audit recounts the
+/// lane, which it does once nothing has touched it for a while; a process gives back slots it
+/// has not spent well within that.
+pub async fn take_credits(
+    conn: &mut PgConnection,
+    wanted: &[(Uuid, i32)],
+) -> StoreResult<Vec<Credit>> {
+    let wanted: Vec<(Uuid, i32)> = wanted.iter().copied().filter(|(_, n)| *n > 0).collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (ids, counts): (Vec<Uuid>, Vec<i32>) = wanted.into_iter().unzip();
+    let granted = sqlx::query_as(concat!(
+        "WITH want AS (
+             SELECT integration_id, sum(n)::int AS n FROM unnest($1::uuid[], $2::int[]) AS t(integration_id, n)
+             GROUP BY integration_id
+         ), ",
+        take_slots_sql!("$3")
+    ))
+    .bind(&ids)
+    .bind(&counts)
+    .bind(crate::deliveries::PACE_WINDOW_MS)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(granted)
+}
+
+/// Takes lane slots, as [`take_credits`] does, for the integrations a batch about to be
+/// published goes to: `per_event` for each of its events bound to one (a process that holds
+/// none yet, so that its first publish hands its deliveries over too). One more round trip
+/// before the publish, paid only when the process holds no slots at all.
+pub async fn take_credits_for(
+    conn: &mut PgConnection,
+    batch: &[crate::events::BatchEvent<'_>],
+    per_event: i32,
+) -> StoreResult<Vec<Credit>> {
+    let (kinds, event_kinds) = crate::events::kinds(batch);
+    let mut events_of_kind = vec![0i32; kinds.len()];
+    for kind in event_kinds {
+        events_of_kind[kind] = events_of_kind[kind].saturating_add(per_event);
+    }
+    let (mut pattern_kinds, mut patterns, mut tenants) = (Vec::new(), Vec::new(), Vec::new());
+    for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
+        for pattern in kind_patterns.iter() {
+            pattern_kinds.push(i32::try_from(kind).unwrap_or(i32::MAX));
+            patterns.push(pattern.as_str());
+            tenants.push(*tenant);
+        }
+    }
+    let granted = sqlx::query_as(concat!(
+        "WITH routes AS (
+             SELECT DISTINCT w.kind, b.integration_id
+             FROM unnest($1::int[], $2::text[], $3::uuid[]) AS w(kind, pattern, tenant_id)
+             JOIN event_bindings b ON b.tenant_id = w.tenant_id AND b.event_type = w.pattern
+         ), want AS (
+             SELECT r.integration_id, least(sum(k.n), 100000)::int AS n
+             FROM routes r JOIN unnest($4::int[]) WITH ORDINALITY AS k(n, kind) ON k.kind = r.kind + 1
+             GROUP BY r.integration_id
+         ), ",
+        take_slots_sql!("$5")
+    ))
+    .bind(&pattern_kinds)
+    .bind(&patterns)
+    .bind(&tenants)
+    .bind(&events_of_kind)
+    .bind(crate::deliveries::PACE_WINDOW_MS)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(granted)
+}
+
+/// Gives back lane slots taken by [`take_credits`] and not spent (integration, slots).
 pub async fn give_back(conn: &mut PgConnection, slots: &[(Uuid, i32)]) -> StoreResult<()> {
     let slots: Vec<(Uuid, i32)> = slots.iter().copied().filter(|(_, n)| *n > 0).collect();
     if slots.is_empty() {

@@ -34,7 +34,8 @@ class IntegrationHealth:
         failing_since (datetime.datetime | None): Since when every attempt has failed (null while the last one
             succeeded); the
             integration is disabled once this is older than `settings.autoDisableAfter`.
-        in_flight (int): Attempts in flight now across every worker (at most `settings.maxConcurrency`).
+        in_flight (int): Attempts in flight now across every worker, with the slots publishers hold for their
+            next deliveries (at most `settings.maxConcurrency`).
         last_failure_at (datetime.datetime | None): When the last failed attempt started.
         last_success_at (datetime.datetime | None): When the last successful attempt started.
         pause (IntegrationPause | None):

@@ -374,7 +374,7 @@ async fn one_batch_of_two_tenants_events_of_one_type_goes_to_each_tenants_own_bi
         })
         .collect();
     let mut conn = app.pool.acquire().await.expect("a connection");
-    let published = publish_batch(&mut conn, &batch, None)
+    let (published, _) = publish_batch(&mut conn, &batch, None)
         .await
         .expect("the batch is published");
 

@@ -340,7 +340,7 @@ async fn publishing_inside_a_transaction_without_a_hand_over_keeps_its_commit_du
         .execute(&mut *tx)
         .await
         .expect("set");
-    let published = ricochet_runtime::publish::publish_batch(&mut tx, &batch, None)
+    let (published, _) = ricochet_runtime::publish::publish_batch(&mut tx, &batch, None)
         .await
         .expect("published");
     assert_eq!(published.len(), 1);
