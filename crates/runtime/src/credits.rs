@@ -453,7 +453,7 @@ mod tests {
         assert!(lent.is_empty() && late.is_empty());
         let open = HashMap::from([(a, true), (b, true)]);
         let work = credits.settle(t0, &lent, &HashMap::new(), &open, &[(a, 4), (b, 1)]);
-        let mut take = work.take.clone();
+        let mut take = work.take;
         take.sort();
         let mut expected = vec![(a, 24), (b, 6)];
         expected.sort();
