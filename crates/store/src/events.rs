@@ -160,6 +160,21 @@ pub(crate) fn kinds<'a>(batch: &'a [BatchEvent<'a>]) -> (Vec<(Uuid, &'a [String]
     (kinds, event_kinds)
 }
 
+/// Each kind's binding patterns, as a statement binds them: (kind, pattern, tenant) arrays.
+pub(crate) fn patterns_of<'a>(
+    kinds: &[(Uuid, &'a [String])],
+) -> (Vec<i32>, Vec<&'a str>, Vec<Uuid>) {
+    let (mut pattern_kinds, mut patterns, mut tenants) = (Vec::new(), Vec::new(), Vec::new());
+    for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
+        for pattern in kind_patterns.iter() {
+            pattern_kinds.push(bound(kind));
+            patterns.push(pattern.as_str());
+            tenants.push(*tenant);
+        }
+    }
+    (pattern_kinds, patterns, tenants)
+}
+
 /// A kind's index as a statement binds it (a batch has at most a few thousand).
 fn bound(kind: usize) -> i32 {
     i32::try_from(kind).unwrap_or(i32::MAX)
@@ -247,15 +262,7 @@ pub async fn write(
     hand_over: Option<HandOver<'_>>,
 ) -> StoreResult<Written> {
     let (kinds, event_kinds) = kinds(batch);
-    let (mut pattern_kinds, mut patterns, mut pattern_tenants) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
-        for pattern in kind_patterns.iter() {
-            pattern_kinds.push(bound(kind));
-            patterns.push(pattern.as_str());
-            pattern_tenants.push(*tenant);
-        }
-    }
+    let (pattern_kinds, patterns, pattern_tenants) = patterns_of(&kinds);
     let room = hand_over.map_or(0, |h| i64::try_from(h.room).unwrap_or(i64::MAX));
     let known = hand_over.map(|h| h.settings.known()).unwrap_or_default();
     let credits = hand_over.map_or(&[][..], |h| h.credits);

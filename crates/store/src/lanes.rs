@@ -279,14 +279,7 @@ pub async fn take_credits_for(
     for kind in event_kinds {
         events_of_kind[kind] = events_of_kind[kind].saturating_add(per_event);
     }
-    let (mut pattern_kinds, mut patterns, mut tenants) = (Vec::new(), Vec::new(), Vec::new());
-    for (kind, (tenant, kind_patterns)) in kinds.iter().enumerate() {
-        for pattern in kind_patterns.iter() {
-            pattern_kinds.push(i32::try_from(kind).unwrap_or(i32::MAX));
-            patterns.push(pattern.as_str());
-            tenants.push(*tenant);
-        }
-    }
+    let (pattern_kinds, patterns, tenants) = crate::events::patterns_of(&kinds);
     let granted = sqlx::query_as(concat!(
         "WITH routes AS (
              SELECT DISTINCT w.kind, b.integration_id
