@@ -301,14 +301,12 @@ fn spawn_lane_work(pool: &PgPool, waker: &Waker, handoff: &Arc<Handoff>, work: L
         let mut conn = match pool.acquire().await {
             Ok(conn) => conn,
             Err(e) => {
-                tracing::warn!(error = %e, "lane slots for the hand-over: no connection; the lane audit recounts those not given back");
-                if !work.take.is_empty() {
-                    let _ = credits.taken(Instant::now(), &[]);
-                }
+                tracing::warn!(error = %e, "lane slots for the hand-over: no connection; those to give back go with the next sweep");
+                credits.abandon(&work);
                 return;
             }
         };
-        give_back(&mut conn, &waker, &work.give_back).await;
+        give_back(&mut conn, &waker, &handoff, &work.give_back).await;
         if !work.take.is_empty() {
             let at = Instant::now();
             let granted = lanes::take_credits(&mut conn, &work.take)
@@ -318,20 +316,27 @@ fn spawn_lane_work(pool: &PgPool, waker: &Waker, handoff: &Arc<Handoff>, work: L
                     Vec::new()
                 });
             let back = credits.taken(at, &granted);
-            give_back(&mut conn, &waker, &back).await;
+            give_back(&mut conn, &waker, &handoff, &back).await;
         }
     });
 }
 
-/// Gives lane slots back, and wakes the workers: deliveries may wait for them.
-async fn give_back(conn: &mut PgConnection, waker: &Waker, slots: &[(uuid::Uuid, i32)]) {
+/// Gives lane slots back, and wakes the workers: deliveries may wait for them. Should that
+/// fail, the next sweep tries again.
+async fn give_back(
+    conn: &mut PgConnection,
+    waker: &Waker,
+    handoff: &Handoff,
+    slots: &[(uuid::Uuid, i32)],
+) {
     if slots.is_empty() {
         return;
     }
     match lanes::give_back(conn, slots).await {
         Ok(()) => waker.wake(),
         Err(e) => {
-            tracing::warn!(error = %e, "giving back lane slots failed; the lane audit recounts them");
+            tracing::warn!(error = %e, "giving back lane slots failed; the next sweep tries again");
+            handoff.credits().stray(slots);
         }
     }
 }
@@ -352,9 +357,10 @@ fn spawn_credit_sweeper(pool: &PgPool, waker: &Waker, handoff: &Arc<Handoff>, al
                 .expired(if gone { now + MAX_HELD } else { now });
             if !back.is_empty() {
                 match pool.acquire().await {
-                    Ok(mut conn) => give_back(&mut conn, &waker, &back).await,
+                    Ok(mut conn) => give_back(&mut conn, &waker, &handoff, &back).await,
                     Err(e) => {
-                        tracing::warn!(error = %e, "giving back lane slots: no connection; the lane audit recounts them");
+                        tracing::warn!(error = %e, "giving back lane slots: no connection; the next sweep tries again");
+                        handoff.credits().stray(&back);
                     }
                 }
             }

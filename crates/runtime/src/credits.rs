@@ -316,6 +316,17 @@ impl Credits {
         self.refilling.load(Ordering::Acquire).then_some(done)
     }
 
+    /// Drops lane work a publish left but that cannot be done (its publish failed after the
+    /// write, or no connection was had): the slots to give back go with the next sweep, and the
+    /// refill is no longer under way (another may be asked for).
+    pub fn abandon(&self, work: &LaneWork) {
+        self.stray(&work.give_back);
+        if !work.take.is_empty() {
+            self.refilling.store(false, Ordering::Release);
+            self.refilled.notify_waiters();
+        }
+    }
+
     /// Reports a refill done: `granted` slots are held from `now` (none when it failed).
     /// Returns the slots to give back: those of a rate-limited lane whose starts do not follow
     /// the ones held (another process took starts in between).
@@ -491,6 +502,26 @@ mod tests {
         let (lent, _) = credits.lend(t0, wall, 100);
         credits.settle(t0, &lent, &HashMap::from([(a, 12)]), &open, &[(a, 20)]);
         assert!(credits.short());
+    }
+
+    #[test]
+    fn lane_work_that_cannot_be_done_goes_back_with_the_next_sweep_and_frees_the_refill() {
+        let credits = Credits::default();
+        let a = Uuid::now_v7();
+        let t0 = Instant::now();
+        let open = HashMap::from([(a, true)]);
+        let work = credits.settle(t0, &[], &HashMap::new(), &open, &[(a, 4)]);
+        assert_eq!(work.take, vec![(a, 24)]);
+        assert!(credits.refill_under_way().is_some());
+        credits.abandon(&LaneWork {
+            give_back: vec![(a, 3)],
+            ..work
+        });
+        assert!(credits.refill_under_way().is_none());
+        assert_eq!(credits.expired(t0), vec![(a, 3)]);
+        // Another refill may be asked for.
+        let work = credits.settle(t0, &[], &HashMap::new(), &open, &[(a, 4)]);
+        assert_eq!(work.take, vec![(a, 24)]);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! for a NOTIFY or a timer): new deliveries never overtake due ones waiting in the table. It
 //! takes at most `capacity` deliveries in memory and in flight, counting the claimed ones.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Waker};
 use std::time::Duration;
@@ -36,6 +36,9 @@ pub struct Handoff {
     opened: Notify,
     /// Whether the worker closed it only to claim (not to stop).
     claiming: AtomicBool,
+    /// The most deliveries one event of the last batch handed over made: with a batch's size,
+    /// how much room the next publish reserves (a first one assumes 16).
+    fan_out: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -64,12 +67,24 @@ impl Handoff {
             credits: Credits::default(),
             opened: Notify::new(),
             claiming: AtomicBool::new(false),
+            fan_out: AtomicUsize::new(16),
         }
     }
 
     /// The lane slots the publishers of this process hold for hand-overs.
     pub fn credits(&self) -> &Credits {
         &self.credits
+    }
+
+    /// For publishers: how many deliveries one event makes, as the last batch offered to this
+    /// worker showed (at least 1).
+    pub fn fan_out(&self) -> usize {
+        self.fan_out.load(Ordering::Relaxed).max(1)
+    }
+
+    /// For publishers: the most deliveries one event of a batch just offered made.
+    pub fn set_fan_out(&self, fan_out: usize) {
+        self.fan_out.store(fan_out, Ordering::Relaxed);
     }
 
     /// The integrations' settings read so far, each at its version: claims and hand-overs

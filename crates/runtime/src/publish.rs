@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -52,10 +51,6 @@ pub async fn publish_own(
         .any(|p| p.created && !p.deliveries.is_empty()))
 }
 
-/// The most deliveries one event of the last batch made: with a batch's size, how much of the
-/// worker's room the next batch reserves (a first batch assumes 16).
-static FAN_OUT: AtomicUsize = AtomicUsize::new(16);
-
 /// Publishes events (one, or many for group commit) in one statement, atomic on its own
 /// ([`events::write`]): each event with the list of its deliveries, and one delivery per
 /// enabled, live integration bound by one of its patterns. A repeated id makes nothing new and
@@ -83,12 +78,9 @@ pub async fn publish_batch(
     };
     // Room for the batch's deliveries, reserved now: what is not used goes back once they are
     // handed over (or on an error).
-    let wanted = batch
-        .len()
-        .saturating_mul(FAN_OUT.load(Ordering::Relaxed).max(1));
     let mut reservation = Reservation {
         handoff: offer,
-        reserved: offer.map_or(0, |h| h.reserve(wanted)),
+        reserved: offer.map_or(0, |h| h.reserve(batch.len().saturating_mul(h.fan_out()))),
         handed: Vec::new(),
     };
     let now = Instant::now();
@@ -138,11 +130,8 @@ pub async fn publish_batch(
             *n += 1;
         }
     }
-    if offer.is_some() {
-        FAN_OUT.store(
-            per_event.iter().copied().max().unwrap_or(1),
-            Ordering::Relaxed,
-        );
+    if let Some(h) = offer {
+        h.set_fan_out(per_event.iter().copied().max().unwrap_or(1));
     }
     // Every event's would-be deliveries, in (event, integration) order; only those of the
     // events actually created were written.
@@ -202,8 +191,17 @@ pub async fn publish_batch(
     for i in 0..batch.len() {
         if !results[i].created {
             let b = &batch[i];
-            results[i].deliveries =
-                repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await?;
+            match repeat_deliveries(conn, b.tenant, b.event.id, batch, &results, i).await {
+                Ok(deliveries) => results[i].deliveries = deliveries,
+                Err(e) => {
+                    // The lane work is not the caller's any more: it would be lost with the
+                    // refill it holds under way.
+                    if let Some(h) = offer {
+                        h.credits().abandon(&work);
+                    }
+                    return Err(e);
+                }
+            }
         }
     }
     Ok((results, work))

@@ -603,19 +603,22 @@ async fn a_publisher_takes_lane_slots_ahead_and_gives_back_those_it_does_not_spe
         .expect("counted");
         (i64::from(lane), leased)
     };
+    let session = &s;
+    let succeeded = |published: Value| async move {
+        let id = published["deliveries"][0]["deliveryId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        session
+            .wait_delivery(&id, WAIT, |d| d["status"] == "succeeded")
+            .await;
+    };
     // One delivered first, and a moment for the worker to wait for work again with its
     // hand-over open (it closes it while it claims), and for the lane to empty.
     let (_, warm_up) = s
         .publish(&json!({ "type": "order.created", "id": "order-0", "data": {} }))
         .await;
-    s.wait_delivery(
-        warm_up["deliveries"][0]["deliveryId"]
-            .as_str()
-            .unwrap_or_default(),
-        WAIT,
-        |d| d["status"] == "succeeded",
-    )
-    .await;
+    succeeded(warm_up).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(counts().await, (0, 0));
 
@@ -647,14 +650,7 @@ async fn a_publisher_takes_lane_slots_ahead_and_gives_back_those_it_does_not_spe
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // And the lane is empty once it is recorded.
-    s.wait_delivery(
-        published["deliveries"][0]["deliveryId"]
-            .as_str()
-            .unwrap_or_default(),
-        WAIT,
-        |d| d["status"] == "succeeded",
-    )
-    .await;
+    succeeded(published).await;
     let start = std::time::Instant::now();
     while counts().await != (0, 0) {
         assert!(start.elapsed() < WAIT, "{:?}", counts().await);
